@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * The pagekeeper CLI entry point: a command table that lazy-loads each command. Commands are
+ * async functions that take typed options and return data; only this file prints and maps
+ * errors to exit codes.
+ */
+import { Command, CommanderError } from 'commander';
+import pc from 'picocolors';
+import { PageKeeperError } from '../errors.js';
+import type { CommandContext, CommandResult } from './context.js';
+
+interface CommandSpec {
+  name: string;
+  describe: string;
+  configure?: (cmd: Command) => Command;
+  /** Lazy: a command's dependencies load only when it runs. */
+  load: () => Promise<{ run: (ctx: CommandContext, args: string[], options: Record<string, unknown>) => Promise<CommandResult> }>;
+}
+
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'emulator',
+    describe: 'run the Graph API emulator (prints one JSON line once it listens)',
+    configure: (c) =>
+      c
+        .option('--host <host>', 'address to listen on', '127.0.0.1')
+        .option('--port <port>', 'port (0 picks a free one)', '0')
+        .option('--seed <file>', 'JSON seed file with the app, users and pages')
+        .option('--require-appsecret-proof', 'refuse calls without appsecret_proof'),
+    load: () => import('./commands/emulator.js'),
+  },
+];
+
+function makeContext(json: boolean, signal: AbortSignal): CommandContext {
+  const color = !json && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  return { cwd: process.cwd(), env: process.env, stdin: process.stdin, stderr: process.stderr, json, color, signal };
+}
+
+function printError(e: unknown, json: boolean): number {
+  if (e instanceof PageKeeperError) {
+    const line = `error ${e.code}: ${e.message}${e.fix ? ` | fix: ${e.fix}` : ''}`;
+    process.stderr.write(`${json ? line : pc.red(line)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ error: e.toJSON() })}\n`);
+    return e.exitCode;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`error PK_INTERNAL: ${message}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'PK_INTERNAL', message } })}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  const program = new Command('pagekeeper')
+    .description('Facebook Page access tokens that keep working')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let exitCode = 0;
+
+  for (const spec of COMMANDS) {
+    let cmd = program.command(spec.name).description(spec.describe).option('--json', 'print one JSON document');
+    if (spec.configure) cmd = spec.configure(cmd);
+    cmd.action(async (...received: unknown[]) => {
+      const command = received[received.length - 1] as Command;
+      const options = command.opts<Record<string, unknown>>();
+      const args = command.args;
+      const json = options.json === true;
+      try {
+        const mod = await spec.load();
+        const result = await mod.run(makeContext(json, controller.signal), args, options);
+        if (json) process.stdout.write(`${JSON.stringify(result.data)}\n`);
+        else if (result.human !== undefined && result.human !== '') process.stdout.write(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
+        exitCode = result.exitCode ?? 0;
+      } catch (e) {
+        exitCode = printError(e, json);
+      }
+    });
+  }
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with code 0; real usage errors with 2.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    return printError(e, argv.includes('--json'));
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+  return exitCode;
+}
+
+const code = await main(process.argv);
+process.exitCode = code;

@@ -1,0 +1,112 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { pkError } from '../errors.js';
+
+export const DEFAULT_DATABASE = 'sqlite:pagekeeper.db';
+export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
+export const DEFAULT_DIALOG_URL = 'https://www.facebook.com';
+/** Pinned Graph version; see ../shared/graph-api-notes.md "Versions". */
+export const DEFAULT_GRAPH_VERSION = 'v25.0';
+
+/** The configuration every entry point (CLI, service, library) is built from. */
+export interface PageKeeperConfig {
+  appId: string | undefined;
+  appSecret: string | undefined;
+  /** Raw PAGEKEEPER_KEYS text (`id:base64,...`); parsed and checked by the store's keyring. */
+  keys: string | undefined;
+  database: string;
+  graphUrl: string;
+  dialogUrl: string;
+  graphVersion: string;
+  publicUrl: string | undefined;
+  verifyToken: string | undefined;
+  adminKey: string | undefined;
+  forwardUrl: string | undefined;
+  notifyWebhookUrl: string | undefined;
+  notifyWebhookSecret: string | undefined;
+}
+
+const optionalText = z
+  .string()
+  .transform((s) => s.trim())
+  .optional()
+  .transform((s) => (s === undefined || s === '' ? undefined : s));
+
+const url = (name: string) =>
+  z.string().refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, `${name} must be an http(s) URL`);
+
+const EnvSchema = z.object({
+  PAGEKEEPER_APP_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'PAGEKEEPER_APP_ID must be the numeric app id').optional()),
+  PAGEKEEPER_APP_SECRET: optionalText,
+  PAGEKEEPER_KEYS: optionalText,
+  PAGEKEEPER_DATABASE: optionalText.transform((s) => s ?? DEFAULT_DATABASE),
+  PAGEKEEPER_GRAPH_URL: optionalText.transform((s) => s ?? DEFAULT_GRAPH_URL).pipe(url('PAGEKEEPER_GRAPH_URL')),
+  PAGEKEEPER_DIALOG_URL: optionalText.transform((s) => s ?? DEFAULT_DIALOG_URL).pipe(url('PAGEKEEPER_DIALOG_URL')),
+  PAGEKEEPER_GRAPH_VERSION: optionalText
+    .transform((s) => s ?? DEFAULT_GRAPH_VERSION)
+    .pipe(z.string().regex(/^v\d+\.\d+$/, 'PAGEKEEPER_GRAPH_VERSION looks like v25.0')),
+  PAGEKEEPER_PUBLIC_URL: optionalText.pipe(url('PAGEKEEPER_PUBLIC_URL').optional()),
+  PAGEKEEPER_VERIFY_TOKEN: optionalText,
+  PAGEKEEPER_ADMIN_KEY: optionalText,
+  PAGEKEEPER_FORWARD_URL: optionalText.pipe(url('PAGEKEEPER_FORWARD_URL').optional()),
+  PAGEKEEPER_NOTIFY_WEBHOOK_URL: optionalText.pipe(url('PAGEKEEPER_NOTIFY_WEBHOOK_URL').optional()),
+  PAGEKEEPER_NOTIFY_WEBHOOK_SECRET: optionalText,
+});
+
+/** Reads `.env` in `cwd` (if any) without letting it override the real environment. */
+export function readDotEnv(cwd: string): Record<string, string> {
+  const file = join(cwd, '.env');
+  if (!existsSync(file)) return {};
+  return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+}
+
+/**
+ * Builds the configuration from the environment and `.env`. The environment wins over `.env`,
+ * except that an empty environment value falls back to `.env` (so `PAGEKEEPER_KEYS=` in a
+ * shell does not hide the key `pagekeeper init` wrote).
+ */
+export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): PageKeeperConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const fromFile = readDotEnv(cwd);
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('PAGEKEEPER_') && v !== undefined && v !== '') merged[k] = v;
+  const parsed = EnvSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'configuration');
+    // The message names the variable, never its value: values may be secrets.
+    throw pkError('PK_CONFIG_INVALID', { name, detail: issue?.message ?? 'invalid' });
+  }
+  const e = parsed.data;
+  return {
+    appId: e.PAGEKEEPER_APP_ID,
+    appSecret: e.PAGEKEEPER_APP_SECRET,
+    keys: e.PAGEKEEPER_KEYS,
+    database: e.PAGEKEEPER_DATABASE,
+    graphUrl: e.PAGEKEEPER_GRAPH_URL.replace(/\/+$/, ''),
+    dialogUrl: e.PAGEKEEPER_DIALOG_URL.replace(/\/+$/, ''),
+    graphVersion: e.PAGEKEEPER_GRAPH_VERSION,
+    publicUrl: e.PAGEKEEPER_PUBLIC_URL?.replace(/\/+$/, ''),
+    verifyToken: e.PAGEKEEPER_VERIFY_TOKEN,
+    adminKey: e.PAGEKEEPER_ADMIN_KEY,
+    forwardUrl: e.PAGEKEEPER_FORWARD_URL,
+    notifyWebhookUrl: e.PAGEKEEPER_NOTIFY_WEBHOOK_URL,
+    notifyWebhookSecret: e.PAGEKEEPER_NOTIFY_WEBHOOK_SECRET,
+  };
+}
+
+/** Narrows a config value that a command cannot do without. */
+export function requireSetting<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw pkError('PK_CONFIG_MISSING', { name });
+  return value;
+}
