@@ -18,6 +18,7 @@ interface CommandSpec {
 }
 
 const COMMANDS: CommandSpec[] = [
+  { name: 'init', describe: 'write a .env with a fresh encryption key and placeholders', load: () => import('./commands/init.js') },
   {
     name: 'emulator',
     describe: 'run the Graph API emulator (prints one JSON line once it listens)',
