@@ -1,0 +1,68 @@
+import type { Kysely, Selectable } from 'kysely';
+import { parseJsonObject, toDate } from './row-mapping.js';
+import type { AuditLogTable, Database } from './schema.js';
+import type { AuditEntry, AuditInput } from './types.js';
+
+export const DEFAULT_AUDIT_LIMIT = 50;
+
+export interface AuditRepository {
+  /** Appends one event (never a secret in any field). @returns its id. */
+  append(entry: AuditInput): Promise<number>;
+  /** Latest events first; filter by page or user; `beforeId` pages backwards. */
+  list(options?: { limit?: number; pageId?: string; userId?: string; beforeId?: number }): Promise<AuditEntry[]>;
+  /** Events after `afterId`, oldest first (for notifiers catching up). */
+  listAfter(afterId: number, limit?: number): Promise<AuditEntry[]>;
+}
+
+export function auditFromRow(row: Selectable<AuditLogTable>): AuditEntry {
+  return {
+    id: Number(row.id),
+    at: toDate(row.at),
+    event: row.event,
+    pageId: row.page_id,
+    userId: row.user_id,
+    oldState: row.old_state,
+    newState: row.new_state,
+    reason: row.reason,
+    detail: parseJsonObject(row.detail),
+  };
+}
+
+export function createAuditRepository(db: Kysely<Database>, now: () => Date): AuditRepository {
+  return {
+    async append(entry) {
+      const row = await db
+        .insertInto('audit_log')
+        .values({
+          at: (entry.at ?? now()).getTime(),
+          event: entry.event,
+          page_id: entry.pageId ?? null,
+          user_id: entry.userId ?? null,
+          old_state: entry.oldState ?? null,
+          new_state: entry.newState ?? null,
+          reason: entry.reason ?? null,
+          detail: entry.detail == null ? null : JSON.stringify(entry.detail),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(row.id);
+    },
+
+    async list(options = {}) {
+      let query = db
+        .selectFrom('audit_log')
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(options.limit ?? DEFAULT_AUDIT_LIMIT);
+      if (options.pageId !== undefined) query = query.where('page_id', '=', options.pageId);
+      if (options.userId !== undefined) query = query.where('user_id', '=', options.userId);
+      if (options.beforeId !== undefined) query = query.where('id', '<', options.beforeId);
+      return (await query.execute()).map(auditFromRow);
+    },
+
+    async listAfter(afterId, limit = 500) {
+      const rows = await db.selectFrom('audit_log').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+      return rows.map(auditFromRow);
+    },
+  };
+}

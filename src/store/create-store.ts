@@ -1,0 +1,86 @@
+import type { Kysely } from 'kysely';
+import { createAuditRepository, type AuditRepository } from './audit-repository.js';
+import type { Keyring } from './crypto/keyring.js';
+import { parseKeys } from './crypto/parse-keys.js';
+import { checkMigrations, migrateToLatest } from './migrate.js';
+import { openDatabase, type Dialect, type OpenDatabaseOptions } from './open-database.js';
+import { createPageRepository, type PageRepository } from './page-repository.js';
+import { createPageTokenRepository, type PageTokenRepository } from './page-token-repository.js';
+import type { Database } from './schema.js';
+import { createUserRepository, type UserRepository } from './user-repository.js';
+
+/** The repositories, bound either to the database or to one transaction. */
+export interface StoreRepositories {
+  /** The Kysely instance (or transaction) these repositories use, for tables without a repository yet. */
+  readonly db: Kysely<Database>;
+  readonly keyring: Keyring;
+  readonly dialect: Dialect;
+  readonly users: UserRepository;
+  readonly pages: PageRepository;
+  readonly pageTokens: PageTokenRepository;
+  readonly audit: AuditRepository;
+  /**
+   * Runs `fn` in one transaction with every repository bound to it; commits when `fn`
+   * resolves, rolls back when it throws. Nested calls join the outer transaction.
+   */
+  transaction<T>(fn: (tx: StoreRepositories) => Promise<T>): Promise<T>;
+}
+
+/** pagekeeper's storage: encrypted tokens, pages, audit log, over SQLite or PostgreSQL. */
+export interface Store extends StoreRepositories {
+  /** Where the data lives, without credentials. */
+  readonly location: string;
+  /** Closes the database (pool or file). */
+  close(): Promise<void>;
+}
+
+export interface CreateStoreOptions extends OpenDatabaseOptions {
+  /** PAGEKEEPER_DATABASE: `sqlite:PATH`, `sqlite::memory:` or `postgres://...`. */
+  database: string;
+  /** PAGEKEEPER_KEYS text; parsed (failing closed) before the database is touched. */
+  keys: string | undefined;
+  /** Apply pending migrations (default). When false, refuse to start unless the schema is current. */
+  migrate?: boolean;
+  /** The clock for stored timestamps (tests pin it). */
+  now?: () => Date;
+}
+
+/**
+ * Opens the store: parses the keys, opens the database, migrates (or checks migrations), and
+ * builds the repositories.
+ * @throws PK_KEYS_MISSING / PK_KEYS_INVALID before anything is opened or written;
+ *   PK_DB_UNREACHABLE; PK_DB_MIGRATIONS_BEHIND / PK_DB_AHEAD.
+ */
+export async function createStore(options: CreateStoreOptions): Promise<Store> {
+  const keyring = parseKeys(options.keys);
+  const { db, dialect, location } = await openDatabase(options.database, options);
+  try {
+    if (options.migrate === false) await checkMigrations(db, dialect);
+    else await migrateToLatest(db, dialect);
+  } catch (e) {
+    await db.destroy().catch(() => {});
+    throw e;
+  }
+  const repositories = bindRepositories(db, keyring, dialect, options.now ?? (() => new Date()));
+  let closed: Promise<void> | undefined;
+  return {
+    ...repositories,
+    location,
+    close: () => (closed ??= db.destroy()),
+  };
+}
+
+/** Builds the repositories over a database or a transaction. */
+export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect: Dialect, now: () => Date): StoreRepositories {
+  const self: StoreRepositories = {
+    db,
+    keyring,
+    dialect,
+    users: createUserRepository(db, keyring, now),
+    pages: createPageRepository(db, now),
+    pageTokens: createPageTokenRepository(db, keyring, now),
+    audit: createAuditRepository(db, now),
+    transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now)))),
+  };
+  return self;
+}

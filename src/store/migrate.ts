@@ -1,0 +1,55 @@
+import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
+import { pkError } from '../errors.js';
+import { migrationProvider, migrationsFor } from './migrations/index.js';
+import type { Dialect } from './open-database.js';
+import type { Database } from './schema.js';
+
+const MIGRATION_TABLE = 'kysely_migration';
+
+/** Which dialect a Kysely instance speaks, from its adapter. */
+export function dialectOf(db: Kysely<Database>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+function migrator(db: Kysely<Database>, dialect: Dialect): Migrator {
+  return new Migrator({ db, provider: migrationProvider(dialect), migrationTableName: MIGRATION_TABLE });
+}
+
+/**
+ * Applies every pending migration. Safe to run from several instances at once: Kysely's
+ * migrator takes a lock (an advisory lock on PostgreSQL) and re-reads what is applied.
+ * @returns names of the migrations applied by this call.
+ */
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect = dialectOf(db)): Promise<string[]> {
+  await checkNotAhead(db, dialect);
+  const { error, results } = await migrator(db, dialect).migrateToLatest();
+  if (error) throw pkError('PK_INTERNAL', { detail: `migration failed: ${(error as Error).message ?? String(error)}` }, { cause: error });
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Checks that the database schema matches this version, for instances started without
+ * migrating.
+ * @throws PK_DB_MIGRATIONS_BEHIND when migrations are pending; PK_DB_AHEAD when the database
+ *   has migrations this version does not know.
+ */
+export async function checkMigrations(db: Kysely<Database>, dialect: Dialect = dialectOf(db)): Promise<void> {
+  await checkNotAhead(db, dialect);
+  const infos = await migrator(db, dialect).getMigrations();
+  const pending = infos.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  if (pending.length > 0) throw pkError('PK_DB_MIGRATIONS_BEHIND', { detail: `pending: ${pending.join(', ')}` });
+}
+
+async function checkNotAhead(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  const applied = await appliedMigrations(db);
+  const known = new Set(Object.keys(migrationsFor(dialect)));
+  const unknown = applied.filter((name) => !known.has(name));
+  if (unknown.length > 0) throw pkError('PK_DB_AHEAD', { detail: `unknown migrations: ${unknown.join(', ')}` });
+}
+
+async function appliedMigrations(db: Kysely<Database>): Promise<string[]> {
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  if (!tables.some((t) => t.name === MIGRATION_TABLE)) return [];
+  const { rows } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+  return rows.map((r) => r.name);
+}

@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { pkError } from '../errors.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export const DEFAULT_POOL_SIZE = 10;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** How long SQLite waits for another connection's write lock before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL pool size (connections per process). */
+  poolSize?: number;
+  /** PostgreSQL `statement_timeout` for every connection, in ms. */
+  statementTimeoutMs?: number;
+  /** PostgreSQL connection timeout, in ms. */
+  connectTimeoutMs?: number;
+  /** Working directory for relative SQLite paths. */
+  cwd?: string;
+}
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Where the data lives, without credentials (a file path, `:memory:`, or host/database). */
+  location: string;
+}
+
+/** int8 (bigint) as a JS number: our bigints are millisecond timestamps and serial ids, far below 2^53. */
+const PG_INT8_OID = 20;
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === PG_INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Opens the database named by PAGEKEEPER_DATABASE: `sqlite:PATH` (relative to cwd; the parent
+ * directory is created), `sqlite::memory:`, or `postgres://` / `postgresql://` URLs. Checks that
+ * it answers before returning.
+ * @throws PK_CONFIG_INVALID for an unknown scheme; PK_DB_UNREACHABLE when it cannot be opened.
+ */
+export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options.cwd ?? process.cwd());
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url, options);
+  throw pkError('PK_CONFIG_INVALID', { name: 'PAGEKEEPER_DATABASE', detail: 'use sqlite:PATH or postgres://user:password@host/database' });
+}
+
+function openSqlite(path: string, cwd: string): OpenedDatabase {
+  if (path === '') throw pkError('PK_CONFIG_INVALID', { name: 'PAGEKEEPER_DATABASE', detail: 'sqlite: needs a file path, as in sqlite:pagekeeper.db' });
+  const memory = path === ':memory:';
+  const file = memory ? ':memory:' : resolve(cwd, path);
+  let handle: BetterSqlite3.Database;
+  try {
+    if (!memory) mkdirSync(dirname(file), { recursive: true });
+    handle = new BetterSqlite3(file);
+    handle.pragma('journal_mode = WAL');
+    handle.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    handle.pragma('foreign_keys = ON');
+    // Under WAL, NORMAL keeps the database consistent on power loss and is much faster than FULL.
+    handle.pragma('synchronous = NORMAL');
+  } catch (cause) {
+    throw pkError('PK_DB_UNREACHABLE', { detail: `cannot open SQLite file ${file}: ${(cause as Error).message}` }, { cause });
+  }
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) }), dialect: 'sqlite', location: file };
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<OpenedDatabase> {
+  let location: string;
+  try {
+    const u = new URL(url);
+    location = `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    throw pkError('PK_CONFIG_INVALID', { name: 'PAGEKEEPER_DATABASE', detail: 'not a valid postgres:// URL' });
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    types: pgTypes,
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`select 1`.execute(db);
+  } catch (cause) {
+    await db.destroy().catch(() => {});
+    // The message never includes the URL (it may hold a password), only where we tried.
+    throw pkError('PK_DB_UNREACHABLE', { detail: `PostgreSQL at ${location}: ${describePgError(cause)}` }, { cause });
+  }
+  return { db, dialect: 'postgres', location };
+}
+
+function describePgError(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const message = err.message && err.message !== '' ? err.message : 'connection failed';
+  return err.code && !message.includes(err.code) ? `${message} (${err.code})` : message;
+}

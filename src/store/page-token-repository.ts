@@ -1,0 +1,170 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { TokenInvalidReason } from '../tokens/types.js';
+import { pageTokenAad } from './crypto/aad.js';
+import type { Keyring } from './crypto/keyring.js';
+import { parseStringArray, toDate, toMillis } from './row-mapping.js';
+import type { Database, PageTokensTable } from './schema.js';
+import type { PageTokenCheck, PageTokenInput, StoredPageToken, StoredPageTokenWithToken, StoredTokenStatus } from './types.js';
+
+export interface PageTokenRepository {
+  /**
+   * Inserts or updates the token one user grants for one page (encrypted, bound to page and
+   * user). Marks it valid again (a reconnect heals it); keeps `createdAt` of an existing row.
+   * The page and user rows must exist.
+   */
+  upsert(token: PageTokenInput): Promise<void>;
+  /** One token's state, without the token, or undefined. */
+  get(pageId: string, userId: string): Promise<StoredPageToken | undefined>;
+  /** One token decrypted, or undefined. @throws PK_DECRYPT_FAILED, PK_KEY_UNKNOWN */
+  getWithToken(pageId: string, userId: string): Promise<StoredPageTokenWithToken | undefined>;
+  /** A page's tokens' states, without tokens. */
+  listForPage(pageId: string): Promise<StoredPageToken[]>;
+  /**
+   * A page's valid tokens, decrypted, in failover order: messaging granted first, then the
+   * oldest grant. Empty when the page has none (or does not exist).
+   */
+  getValidTokens(pageId: string): Promise<StoredPageTokenWithToken[]>;
+  /** Every stored token's state (for sweeps), optionally only one status; by page then user. */
+  listAll(filter?: { status?: StoredTokenStatus }): Promise<StoredPageToken[]>;
+  /** Every stored token decrypted (for sweeps that inspect tokens); optionally only one status. */
+  listAllWithTokens(filter?: { status?: StoredTokenStatus }): Promise<StoredPageTokenWithToken[]>;
+  /**
+   * Marks one token invalid. Only a valid token changes, so concurrent failures on the same
+   * token make one transition. @returns whether this call changed it.
+   */
+  markInvalid(pageId: string, userId: string, invalid: { reason: TokenInvalidReason; subcode?: number | null }): Promise<boolean>;
+  /** Marks every valid token a user granted invalid (deauthorize). @returns the pages whose token changed. */
+  markInvalidForUser(userId: string, invalid: { reason: TokenInvalidReason; subcode?: number | null }): Promise<string[]>;
+  /** Records what a health check learnt; only fields given are written. @returns whether the row exists. */
+  recordCheck(pageId: string, userId: string, check: PageTokenCheck): Promise<boolean>;
+}
+
+export function pageTokenFromRow(row: Selectable<PageTokensTable>): StoredPageToken {
+  return {
+    pageId: row.page_id,
+    userId: row.user_id,
+    keyId: row.key_id,
+    tasks: parseStringArray(row.tasks),
+    status: row.status,
+    invalidReason: row.invalid_reason as TokenInvalidReason | null,
+    invalidSubcode: row.invalid_subcode,
+    expiresAt: toDate(row.expires_at),
+    dataAccessExpiresAt: toDate(row.data_access_expires_at),
+    messagingGranted: Number(row.messaging_granted) === 1,
+    lastCheckedAt: toDate(row.last_checked_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring, now: () => Date): PageTokenRepository {
+  const decrypted = (row: Selectable<PageTokensTable>): StoredPageTokenWithToken => ({
+    ...pageTokenFromRow(row),
+    token: keyring.decrypt(row.token_ciphertext, row.key_id, pageTokenAad(row.page_id, row.user_id)),
+  });
+
+  const allRows = (filter: { status?: StoredTokenStatus }) => {
+    let query = db.selectFrom('page_tokens').selectAll().orderBy('page_id').orderBy('user_id');
+    if (filter.status) query = query.where('status', '=', filter.status);
+    return query.execute();
+  };
+
+  return {
+    async upsert(token) {
+      const at = now().getTime();
+      const { ciphertext, keyId } = keyring.encrypt(token.token, pageTokenAad(token.pageId, token.userId));
+      const update = {
+        token_ciphertext: ciphertext,
+        key_id: keyId,
+        tasks: JSON.stringify(token.tasks),
+        status: 'valid' as const,
+        invalid_reason: null,
+        invalid_subcode: null,
+        expires_at: toMillis(token.expiresAt),
+        data_access_expires_at: toMillis(token.dataAccessExpiresAt),
+        messaging_granted: token.messagingGranted ? 1 : 0,
+        updated_at: at,
+      };
+      await db
+        .insertInto('page_tokens')
+        .values({ page_id: token.pageId, user_id: token.userId, created_at: at, last_checked_at: null, ...update })
+        .onConflict((oc) => oc.columns(['page_id', 'user_id']).doUpdateSet(update))
+        .execute();
+    },
+
+    async get(pageId, userId) {
+      const row = await db.selectFrom('page_tokens').selectAll().where('page_id', '=', pageId).where('user_id', '=', userId).executeTakeFirst();
+      return row && pageTokenFromRow(row);
+    },
+
+    async getWithToken(pageId, userId) {
+      const row = await db.selectFrom('page_tokens').selectAll().where('page_id', '=', pageId).where('user_id', '=', userId).executeTakeFirst();
+      return row && decrypted(row);
+    },
+
+    async listForPage(pageId) {
+      const rows = await db.selectFrom('page_tokens').selectAll().where('page_id', '=', pageId).orderBy('created_at').orderBy('user_id').execute();
+      return rows.map(pageTokenFromRow);
+    },
+
+    async getValidTokens(pageId) {
+      const rows = await db
+        .selectFrom('page_tokens')
+        .selectAll()
+        .where('page_id', '=', pageId)
+        .where('status', '=', 'valid')
+        .orderBy('messaging_granted', 'desc')
+        .orderBy('created_at')
+        .orderBy('user_id')
+        .execute();
+      return rows.map(decrypted);
+    },
+
+    async listAll(filter = {}) {
+      return (await allRows(filter)).map(pageTokenFromRow);
+    },
+
+    async listAllWithTokens(filter = {}) {
+      return (await allRows(filter)).map(decrypted);
+    },
+
+    async markInvalid(pageId, userId, invalid) {
+      const result = await db
+        .updateTable('page_tokens')
+        .set({ status: 'invalid', invalid_reason: invalid.reason, invalid_subcode: invalid.subcode ?? null, updated_at: now().getTime() })
+        .where('page_id', '=', pageId)
+        .where('user_id', '=', userId)
+        .where('status', '=', 'valid')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async markInvalidForUser(userId, invalid) {
+      const rows = await db
+        .updateTable('page_tokens')
+        .set({ status: 'invalid', invalid_reason: invalid.reason, invalid_subcode: invalid.subcode ?? null, updated_at: now().getTime() })
+        .where('user_id', '=', userId)
+        .where('status', '=', 'valid')
+        .returning('page_id')
+        .execute();
+      return rows.map((r) => r.page_id).sort();
+    },
+
+    async recordCheck(pageId, userId, check) {
+      const result = await db
+        .updateTable('page_tokens')
+        .set({
+          ...(check.tasks === undefined ? {} : { tasks: JSON.stringify(check.tasks) }),
+          ...(check.expiresAt === undefined ? {} : { expires_at: toMillis(check.expiresAt) }),
+          ...(check.dataAccessExpiresAt === undefined ? {} : { data_access_expires_at: toMillis(check.dataAccessExpiresAt) }),
+          ...(check.messagingGranted === undefined ? {} : { messaging_granted: check.messagingGranted ? 1 : 0 }),
+          last_checked_at: (check.checkedAt ?? now()).getTime(),
+          updated_at: now().getTime(),
+        })
+        .where('page_id', '=', pageId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table shapes as stored: snake_case columns, timestamps as unix milliseconds (bigint in
+ * PostgreSQL, parsed back to number by open-database.ts), JSON as text, booleans as 0/1.
+ * Repositories map these rows to camelCase domain objects; nothing outside src/store should
+ * need these types except for new repositories.
+ */
+export interface Database {
+  users: UsersTable;
+  pages: PagesTable;
+  page_tokens: PageTokensTable;
+  audit_log: AuditLogTable;
+  outbox: OutboxTable;
+  conversations: ConversationsTable;
+  api_keys: ApiKeysTable;
+  notifications: NotificationsTable;
+  leases: LeasesTable;
+  data_deletions: DataDeletionsTable;
+  meta: MetaTable;
+}
+
+export type TokenStatusColumn = 'valid' | 'invalid';
+export type PageStatusColumn = 'healthy' | 'expiring' | 'needs_reauth' | 'missing_permission';
+export type OutboxStatusColumn = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'unknown';
+
+export interface UsersTable {
+  /** Facebook (app-scoped) user id. */
+  id: string;
+  name: string;
+  token_ciphertext: string;
+  token_key_id: string;
+  token_expires_at: number | null;
+  data_access_expires_at: number | null;
+  /** JSON array of granted permission names. */
+  scopes: string;
+  status: TokenStatusColumn;
+  invalid_reason: string | null;
+  connected_at: number;
+  updated_at: number;
+}
+
+export interface PagesTable {
+  id: string;
+  name: string;
+  category: string | null;
+  status: PageStatusColumn;
+  reason: string | null;
+  fix: string | null;
+  warning: string | null;
+  last_checked_at: number | null;
+  connected_at: number;
+  updated_at: number;
+  /** Set when no connected user grants this page any more. */
+  removed_at: number | null;
+}
+
+export interface PageTokensTable {
+  page_id: string;
+  user_id: string;
+  token_ciphertext: string;
+  key_id: string;
+  /** JSON array of the granting user's tasks on the page (MANAGE, MESSAGING, ...). */
+  tasks: string;
+  status: TokenStatusColumn;
+  invalid_reason: string | null;
+  invalid_subcode: number | null;
+  /** null means never expires. */
+  expires_at: number | null;
+  data_access_expires_at: number | null;
+  messaging_granted: number;
+  last_checked_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  event: string;
+  page_id: string | null;
+  user_id: string | null;
+  old_state: string | null;
+  new_state: string | null;
+  reason: string | null;
+  /** JSON object; never holds secrets. */
+  detail: string | null;
+}
+
+export interface OutboxTable {
+  /** `msg_` + random. */
+  id: string;
+  /** Insertion order, for per-recipient ordering across instances. */
+  seq: Generated<number>;
+  page_id: string;
+  psid: string;
+  idempotency_key: string | null;
+  /** JSON of the Send API body without `recipient`. */
+  payload: string;
+  status: OutboxStatusColumn;
+  at_least_once: number;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_by: string | null;
+  claim_expires_at: number | null;
+  message_id: string | null;
+  error_code: number | null;
+  error_subcode: number | null;
+  error_message: string | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+}
+
+export interface ConversationsTable {
+  page_id: string;
+  psid: string;
+  last_inbound_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  /** sha256 hex of the key; the key itself is never stored. */
+  key_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  /** audit_log.id of the event being notified. */
+  event_id: number;
+  notifier: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  delivered_at: number | null;
+  payload: string;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+export interface DataDeletionsTable {
+  confirmation_code: string;
+  user_id: string;
+  requested_at: number;
+  completed_at: number | null;
+  status: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
