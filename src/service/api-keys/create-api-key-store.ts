@@ -1,0 +1,127 @@
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { pkError } from '../../errors.js';
+import type { ApiKeysTable, Database } from '../../store/schema.js';
+import { API_KEY_PATTERN, generateApiKey, generateApiKeyId, hashApiKey } from './api-key-material.js';
+import { DEFAULT_SCOPES, type Scope } from './scopes.js';
+
+/** A stored key, without any key material. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  scopes: string[];
+  /** Shown once; only its hash is stored. */
+  key: string;
+}
+
+export interface ApiKeyStore {
+  create(input: { name: string; scopes?: readonly Scope[] }): Promise<CreatedApiKey>;
+  list(): Promise<ApiKeyRecord[]>;
+  /** @throws PK_NOT_FOUND when no key has this id. Revoking twice keeps the first time. */
+  revoke(id: string): Promise<ApiKeyRecord>;
+  /** The key's record when it exists and is not revoked, else null. */
+  authenticate(key: string): Promise<ApiKeyRecord | null>;
+}
+
+export interface ApiKeyStoreOptions {
+  /**
+   * How long a successful lookup is reused in this process (ms). Keeps the database off the hot
+   * path of every request; a revoke through this store takes effect at once, one made by another
+   * process (the CLI) within this time.
+   */
+  cacheTtlMs?: number;
+  /** last_used_at is written at most this often per key (ms). */
+  touchEveryMs?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_AUTH_CACHE_TTL_MS = 2_000;
+export const DEFAULT_TOUCH_EVERY_MS = 60_000;
+export const MAX_KEY_NAME_LENGTH = 100;
+
+const ScopesColumn = z.array(z.string());
+
+function toRecord(row: ApiKeysTable): ApiKeyRecord {
+  let scopes: string[] = [];
+  try {
+    scopes = ScopesColumn.parse(JSON.parse(row.scopes));
+  } catch {
+    // A damaged scopes column grants nothing rather than failing every request.
+  }
+  return {
+    id: row.id,
+    name: row.name,
+    scopes,
+    createdAt: new Date(row.created_at),
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+    lastUsedAt: row.last_used_at === null ? null : new Date(row.last_used_at),
+  };
+}
+
+/** API keys on the `api_keys` table: only SHA-256 hashes are stored. */
+export function createApiKeyStore(db: Kysely<Database>, options: ApiKeyStoreOptions = {}): ApiKeyStore {
+  const cacheTtlMs = options.cacheTtlMs ?? DEFAULT_AUTH_CACHE_TTL_MS;
+  const touchEveryMs = options.touchEveryMs ?? DEFAULT_TOUCH_EVERY_MS;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { record: ApiKeyRecord; until: number }>();
+  const touched = new Map<string, number>();
+
+  return {
+    async create({ name, scopes = DEFAULT_SCOPES }) {
+      const trimmed = name.trim();
+      if (trimmed === '' || trimmed.length > MAX_KEY_NAME_LENGTH) throw pkError('PK_USAGE', { detail: `--name must be 1 to ${MAX_KEY_NAME_LENGTH} characters` });
+      const key = generateApiKey();
+      const id = generateApiKeyId();
+      const list = [...new Set(scopes)];
+      await db
+        .insertInto('api_keys')
+        .values({ id, name: trimmed, scopes: JSON.stringify(list), key_hash: hashApiKey(key), created_at: now(), revoked_at: null, last_used_at: null })
+        .execute();
+      return { id, name: trimmed, scopes: list, key };
+    },
+
+    async list() {
+      const rows = await db.selectFrom('api_keys').selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+      return rows.map(toRecord);
+    },
+
+    async revoke(id) {
+      await db.updateTable('api_keys').set({ revoked_at: now() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+      const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw pkError('PK_NOT_FOUND', { what: `API key ${id}` });
+      for (const [hash, entry] of cache) if (entry.record.id === id) cache.delete(hash);
+      return toRecord(row);
+    },
+
+    async authenticate(key) {
+      // Anything not shaped like a key is refused without touching the database.
+      if (!API_KEY_PATTERN.test(key)) return null;
+      const hash = hashApiKey(key);
+      const t = now();
+      const hit = cache.get(hash);
+      if (hit && hit.until > t) return hit.record;
+      const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', hash).executeTakeFirst();
+      if (!row || row.revoked_at !== null) {
+        cache.delete(hash);
+        return null;
+      }
+      const record = toRecord(row);
+      if (cacheTtlMs > 0) cache.set(hash, { record, until: t + cacheTtlMs });
+      if ((touched.get(row.id) ?? 0) + touchEveryMs <= t) {
+        touched.set(row.id, t);
+        // Best effort: a failed bookkeeping write must not fail the request.
+        await db.updateTable('api_keys').set({ last_used_at: t }).where('id', '=', row.id).execute().catch(() => {});
+      }
+      return record;
+    },
+  };
+}
