@@ -9,3 +9,4 @@ export type { PageRepository } from './page-repository.js';
 export type { PageTokenRepository } from './page-token-repository.js';
 export type { AuditRepository } from './audit-repository.js';
 export type * from './types.js';
+export { rotateKeys, DEFAULT_ROTATION_BATCH_SIZE, type RotateKeysOptions, type RotationProgress } from './rotate-keys.js';
