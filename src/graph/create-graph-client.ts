@@ -1,0 +1,313 @@
+/**
+ * The Graph API client: pinned version, appsecret_proof on every call with a token, one
+ * keep-alive pool per origin, per-attempt timeouts, validated responses, retries that are safe,
+ * usage headers, paging and batches. State lives in the object the factory returns.
+ */
+import { setTimeout as sleepTimer } from 'node:timers/promises';
+import { Pool } from 'undici';
+import type { ZodType } from 'zod';
+import { createProofCache } from './appsecret-proof.js';
+import { buildRequest, type BuiltRequest } from './build-request.js';
+import { decideRetry, type RetryPolicy } from './decide-retry.js';
+import { GraphError, badResponseFacts, classifyGraphError, classifyNetworkError } from './graph-error.js';
+import { processResponse, type RawAnswer } from './process-response.js';
+import { redactText } from './redact.js';
+import { batchResponseSchema, listSchema } from './schemas.js';
+import type { BatchItem, BatchItemResult, CallOptions, GraphLogger, GraphRequest, GraphResponse, Params } from './types.js';
+import { emptyUsage, mergeUsage, type UsageSnapshot } from './usage.js';
+
+export const DEFAULT_GRAPH_VERSION = 'v25.0';
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RETRIES = 3;
+export const DEFAULT_RETRY_BASE_MS = 200;
+export const DEFAULT_MAX_BACKOFF_MS = 10_000;
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+export const DEFAULT_CONNECTIONS = 16;
+/** Graph's batch limit (graph-api-notes.md "Batch requests"). */
+export const BATCH_LIMIT = 50;
+/** A cursor chain longer than this is treated as a loop. */
+export const DEFAULT_MAX_PAGES = 10_000;
+
+export interface GraphClientOptions {
+  /** `https://graph.facebook.com` or an emulator URL. */
+  graphUrl: string;
+  graphVersion?: string;
+  appId: string;
+  appSecret: string;
+  connectTimeoutMs?: number;
+  /** Total time for one attempt. */
+  timeoutMs?: number;
+  maxRetries?: number;
+  retryBaseMs?: number;
+  maxBackoffMs?: number;
+  /** A rate-limit wait longer than this is not slept through: the error goes to the caller. */
+  maxRetryAfterMs?: number;
+  logger?: GraphLogger;
+  /** Sockets per origin. */
+  connections?: number;
+  /** Jitter source; inject for tests. */
+  random?: () => number;
+  /** Waits between attempts; inject for tests. Must reject when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface PaginateOptions<T> extends CallOptions<T> {
+  itemSchema: ZodType<T>;
+  maxPages?: number;
+}
+
+export interface BatchOptions {
+  token: string;
+  includeHeaders?: boolean;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface GraphClient {
+  request<T = unknown>(req: GraphRequest<T>): Promise<GraphResponse<T>>;
+  get<T = unknown>(path: string, params?: Params, opts?: CallOptions<T>): Promise<T>;
+  /** JSON body. */
+  post<T = unknown>(path: string, body?: Record<string, unknown>, opts?: CallOptions<T>): Promise<T>;
+  delete<T = unknown>(path: string, params?: Params, opts?: CallOptions<T>): Promise<T>;
+  /** Every item of a cursor-paged list, following `paging.next` until it is absent. */
+  paginate<T>(path: string, params: Params, opts: PaginateOptions<T>): AsyncIterable<T>;
+  /** Results in the order of `items`, sent in chunks of 50. */
+  batch(items: readonly BatchItem[], opts: BatchOptions): Promise<BatchItemResult[]>;
+  /** `APP_ID|APP_SECRET`: a secret; never log it. */
+  appToken(): string;
+  /** Usage from the latest responses, all ids seen so far. */
+  usage(): UsageSnapshot;
+  close(): Promise<void>;
+}
+
+const noopLogger: GraphLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepTimer(ms, undefined, signal ? { signal } : undefined);
+
+function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+function closedError(origin: string): GraphError {
+  return new GraphError({ ...classifyNetworkError({ error: { code: 'UND_ERR_CLOSED' }, origin }), detail: 'the Graph client is closed' });
+}
+
+export function createGraphClient(options: GraphClientOptions): GraphClient {
+  const graphUrl = new URL(options.graphUrl);
+  const graphVersion = options.graphVersion ?? DEFAULT_GRAPH_VERSION;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const policy: RetryPolicy = {
+    maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    retryBaseMs: options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+    maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+  };
+  const logger = options.logger ?? noopLogger;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? defaultSleep;
+  const appToken = `${options.appId}|${options.appSecret}`;
+  const target = { graphUrl, graphVersion, proof: createProofCache(options.appSecret) };
+  const pools = new Map<string, Pool>();
+  let closed = false;
+  let usage = emptyUsage();
+
+  function pool(origin: string): Pool {
+    let p = pools.get(origin);
+    if (!p) {
+      p = new Pool(origin, {
+        connections: options.connections ?? DEFAULT_CONNECTIONS,
+        connect: { timeout: connectTimeoutMs },
+        // Our own timer bounds the whole attempt; these only stop undici from giving up earlier.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      pools.set(origin, p);
+    }
+    return p;
+  }
+
+  const secretsOf = (built: BuiltRequest) => [built.token, options.appSecret, appToken];
+
+  async function send(built: BuiltRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<RawAnswer> {
+    if (closed) throw closedError(built.origin);
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = () => ac.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await pool(built.origin).request({ path: built.path, method: built.method, headers: built.headers, body: built.body, signal: ac.signal });
+      const bodyText = await res.body.text();
+      return { status: res.statusCode, headers: flattenHeaders(res.headers), bodyText };
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      throw new GraphError(
+        classifyNetworkError({ error, origin: built.origin, timedOutAfterMs: timedOut ? timeoutMs : undefined, connectTimeoutMs }),
+        // The cause is undici's error; it names the origin, never the query.
+        { cause: error },
+      );
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async function request<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
+    const built = buildRequest(target, req);
+    const timeoutMs = req.timeoutMs ?? defaultTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      if (req.signal?.aborted) throw abortReason(req.signal);
+      const started = performance.now();
+      let error: GraphError;
+      try {
+        const answer = await send(built, timeoutMs, req.signal);
+        const ms = Math.round(performance.now() - started);
+        logger.debug({ method: built.method, url: built.redactedUrl, status: answer.status, ms, attempt }, 'graph call');
+        try {
+          const res = processResponse(answer, { schema: req.schema, secrets: secretsOf(built) });
+          usage = mergeUsage(usage, res.usage);
+          return res;
+        } catch (e) {
+          // Error answers carry usage too: throttling is reported on the failing call.
+          usage = mergeUsage(usage, processUsageOnly(answer));
+          throw e;
+        }
+      } catch (e) {
+        if (!(e instanceof GraphError)) throw e;
+        error = e;
+      }
+      const decision = req.retry === false ? ({ retry: false, reason: 'retries off' } as const) : decideRetry(error, attempt, built.idempotent, policy, random);
+      const facts = { method: built.method, url: built.redactedUrl, attempt, pkCode: error.pkCode, kind: error.kind, code: error.code, subcode: error.subcode, delivery: error.delivery, fbtraceId: error.fbtraceId };
+      if (!decision.retry) {
+        logger.debug({ ...facts, reason: decision.reason }, 'graph call failed');
+        throw error;
+      }
+      logger.warn({ ...facts, delayMs: decision.delayMs }, 'graph call failed, retrying');
+      await sleep(decision.delayMs, req.signal);
+    }
+  }
+
+  function processUsageOnly(answer: RawAnswer): UsageSnapshot {
+    try {
+      return processResponse({ ...answer, status: 200, bodyText: '{}' }).usage;
+    } catch {
+      return emptyUsage();
+    }
+  }
+
+  async function* paginate<T>(path: string, params: Params, opts: PaginateOptions<T>): AsyncGenerator<T> {
+    const { itemSchema, maxPages = DEFAULT_MAX_PAGES, ...call } = opts;
+    const pageSchema = listSchema(itemSchema);
+    const seen = new Set<string>();
+    let next: string | undefined = path;
+    let first = true;
+    for (let pages = 0; next !== undefined; pages++) {
+      if (pages >= maxPages) throw new GraphError(badResponseFacts(200, `paging did not end after ${maxPages} pages`));
+      const res: GraphResponse<{ data: T[]; paging?: { next?: string } }> = await request({
+        ...call,
+        method: 'GET',
+        path: next,
+        params: first ? params : undefined,
+        schema: pageSchema as unknown as ZodType<{ data: T[]; paging?: { next?: string } }>,
+      });
+      first = false;
+      for (const item of res.data.data) yield item;
+      next = res.data.paging?.next;
+      if (next !== undefined) {
+        // Compare without the token: Facebook may re-issue the same cursor with a fresh token.
+        const key = redactText(next);
+        if (seen.has(key)) throw new GraphError(badResponseFacts(res.status, 'paging.next repeats an earlier page; stopping to avoid a loop'));
+        seen.add(key);
+      }
+    }
+  }
+
+  async function batch(items: readonly BatchItem[], opts: BatchOptions): Promise<BatchItemResult[]> {
+    const results: BatchItemResult[] = [];
+    for (let i = 0; i < items.length; i += BATCH_LIMIT) {
+      const chunk = items.slice(i, i + BATCH_LIMIT);
+      const wire = chunk.map((it) => ({
+        method: it.method,
+        relative_url: it.relativeUrl.replace(/^\/+/, ''),
+        ...(it.body ? { body: new URLSearchParams(it.body).toString() } : {}),
+        ...(it.name ? { name: it.name } : {}),
+      }));
+      const form: Record<string, string> = { batch: JSON.stringify(wire) };
+      if (opts.includeHeaders === false) form.include_headers = 'false';
+      const res = await request({
+        method: 'POST',
+        path: '',
+        form,
+        token: opts.token,
+        schema: batchResponseSchema,
+        // A batch of reads is as safe to repeat as its items.
+        idempotent: chunk.every((it) => it.method === 'GET'),
+        signal: opts.signal,
+        timeoutMs: opts.timeoutMs,
+      });
+      if (res.data.length !== chunk.length) {
+        throw new GraphError(badResponseFacts(res.status, `batch answered ${res.data.length} items for ${chunk.length} requests`));
+      }
+      for (const item of res.data) results.push(toBatchItemResult(item, [opts.token, options.appSecret, appToken]));
+    }
+    return results;
+  }
+
+  return {
+    request,
+    get: (path, params, opts = {}) => request({ ...opts, method: 'GET', path, params }).then((r) => r.data),
+    post: (path, body, opts = {}) => request({ ...opts, method: 'POST', path, json: body ?? {} }).then((r) => r.data),
+    delete: (path, params, opts = {}) => request({ ...opts, method: 'DELETE', path, params }).then((r) => r.data),
+    paginate,
+    batch,
+    appToken: () => appToken,
+    usage: () => usage,
+    async close() {
+      closed = true;
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((p) => p.close()));
+    },
+  };
+}
+
+type WireBatchItem = { code: number; headers?: { name: string; value: string }[]; body?: string } | null;
+
+/** One batch answer, processed: body parsed, failures as GraphError. Pure. */
+export function toBatchItemResult(item: WireBatchItem, secrets: readonly (string | undefined)[] = []): BatchItemResult {
+  if (item === null) {
+    // Facebook gives up on items that take too long; it may or may not have run them.
+    return {
+      code: 0,
+      headers: {},
+      body: undefined,
+      error: new GraphError({ ...classifyNetworkError({ error: null, origin: 'Graph' }), pkCode: 'PK_GRAPH_TIMEOUT', detail: 'batch item not finished in time' }),
+    };
+  }
+  const headers: Record<string, string> = {};
+  for (const h of item.headers ?? []) headers[h.name.toLowerCase()] = h.value;
+  let body: unknown;
+  let parsed = false;
+  if (item.body !== undefined) {
+    try {
+      body = JSON.parse(item.body);
+      parsed = true;
+    } catch {
+      body = undefined;
+    }
+  }
+  const failed = item.code < 200 || item.code >= 300 || (item.body !== undefined && !parsed);
+  if (!failed) return { code: item.code, headers, body };
+  return { code: item.code, headers, body, error: new GraphError(classifyGraphError({ httpStatus: item.code, bodyText: item.body ?? '', headers, secrets })) };
+}

@@ -1,0 +1,36 @@
+import type { TokenInspection, TokenType } from '../tokens/types.js';
+import { tokenReasonFromSubcode } from './graph-error.js';
+import type { DebugTokenData } from './schemas.js';
+
+const TOKEN_TYPES: ReadonlySet<string> = new Set(['USER', 'PAGE', 'APP']);
+
+function fromSeconds(s: number | undefined): Date | null {
+  return s === undefined || s === 0 ? null : new Date(s * 1000);
+}
+
+/**
+ * Processes debug_token's `data` into the domain form. `expires_at: 0` means the token never
+ * expires and becomes `null` (graph-api-notes.md "Inspecting a token";
+ * https://developers.facebook.com/docs/graph-api/reference/debug_token/).
+ */
+export function toTokenInspection(data: DebugTokenData): TokenInspection {
+  const error = 'error' in data && data.error ? data.error : null;
+  return {
+    isValid: data.is_valid,
+    type: data.type !== undefined && TOKEN_TYPES.has(data.type) ? (data.type as TokenType) : null,
+    appId: data.app_id ?? null,
+    application: data.application ?? null,
+    userId: data.user_id ?? null,
+    profileId: data.profile_id ?? null,
+    expiresAt: fromSeconds(data.expires_at),
+    issuedAt: fromSeconds(data.issued_at),
+    dataAccessExpiresAt: fromSeconds(data.data_access_expires_at),
+    scopes: data.scopes ?? [],
+    granularScopes: (data.granular_scopes ?? []).map((g) => ({ scope: g.scope, targetIds: g.target_ids ?? null })),
+    error: error
+      ? { code: error.code, subcode: error.subcode ?? null, message: error.message, reason: tokenReasonFromSubcode(error.subcode) }
+      : data.is_valid
+        ? null
+        : { code: 190, subcode: null, message: 'The token is not valid', reason: 'invalid' },
+  };
+}
