@@ -1,0 +1,221 @@
+/**
+ * Adaptive send throttle, one per process, keyed by Page.
+ *
+ * Facebook allows 300 Send API calls per second per Page for text and 10 per second for audio
+ * and video (graph-api-notes.md "Rate-limit headers"; Send API reference, "Limits":
+ * https://developers.facebook.com/docs/messenger-platform/reference/send-api). Beyond the
+ * per-second cap, the rolling budgets reported in X-Business-Use-Case-Usage (types messenger
+ * and pages) and X-App-Usage end in code 613/80006/4 throttling, and a throttled Page stays
+ * blocked for `estimated_time_to_regain_access` minutes. So the throttle:
+ * - spaces grants evenly at the Page's rate (never a burst above the cap: at most `cap` grants
+ *   in any one-second window);
+ * - slows down before 100% of a budget, not after, along SLOWDOWN_CURVE;
+ * - pauses a Page until its regain time, or for a throttle error's retry-after;
+ * - pauses every Page when the app's own budget (X-App-Usage) is spent.
+ *
+ * `acquire` reserves the next slot and returns how long to wait for it, so concurrent senders
+ * for one Page are staggered rather than all woken together. Time comes from the injected `now`.
+ */
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import type { AppUsage, BusinessUseCaseUsage } from '../graph/usage.js';
+import type { MediaType } from './types.js';
+
+/** Facebook's published Send API figure; a configured cap can only be lower. */
+export const SEND_API_MAX_PER_SECOND = 300;
+/** Audio and video sends per second per Page. */
+export const SEND_API_MEDIA_MAX_PER_SECOND = 10;
+/** How long all Pages pause when X-App-Usage reaches 100% (it carries no regain time; the window rolls over an hour). */
+export const DEFAULT_APP_PAUSE_MS = 60_000;
+/** Business-use-case types that count against sending; ads types do not. */
+export const SEND_USAGE_TYPES: readonly string[] = ['messenger', 'pages'];
+
+/**
+ * Share of the cap used at a given % of budget, linear between points: full speed up to 75%,
+ * half speed at 90%, a tenth at 100% and above (still trickling so fresh headers arrive and
+ * show when usage falls; a real block comes with a regain time and pauses instead).
+ */
+export const SLOWDOWN_CURVE: ReadonlyArray<readonly [percent: number, factor: number]> = [
+  [75, 1],
+  [90, 0.5],
+  [100, 0.1],
+];
+
+export interface UsageObservation {
+  /** X-App-Usage; null or absent when the header was absent (low usage). */
+  app?: AppUsage | null;
+  /** X-Business-Use-Case-Usage by id, as the Graph client parses it (src/graph/usage.ts). */
+  pages?: Record<string, BusinessUseCaseUsage[]>;
+}
+
+export interface SendThrottleOptions {
+  /** Cap for every Page; clamped to SEND_API_MAX_PER_SECOND. */
+  maxPerSecond?: number;
+  /** Lower caps for some Pages (for example an emulator limited to 100/s). */
+  pageCaps?: Record<string, number>;
+  appPauseMs?: number;
+  /** ms since epoch. */
+  now: () => number;
+  /** Used by `wait`; defaults to a real timer. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface PageThrottleState {
+  /** Grants per second right now (cap x slowdown). */
+  perSecond: number;
+  cap: number;
+  /** Highest send-related budget use reported for the Page, in %. */
+  pageUsagePercent: number;
+  appUsagePercent: number;
+  /** ms since epoch until which the Page (or the whole app) is paused; null when not paused. */
+  pausedUntil: number | null;
+}
+
+export interface AcquireOptions {
+  /** The attachment type; audio and video also take a slot of the 10/s media budget. */
+  attachmentType?: MediaType | 'template' | null;
+}
+
+export interface SendThrottle {
+  /** Reserves the next send slot for the Page; returns ms to wait before sending (0 = go now). */
+  acquire(pageId: string, opts?: AcquireOptions): number;
+  /** `acquire`, then waits; rejects with the signal's reason when aborted. */
+  wait(pageId: string, signal?: AbortSignal, opts?: AcquireOptions): Promise<void>;
+  /** Feeds the usage headers of a response to a call made for this Page. */
+  observeUsage(pageId: string, usage: UsageObservation): void;
+  /** A throttle error for this Page (613, 80006, ...): pause it for retryAfterMs. */
+  observeThrottle(pageId: string, retryAfterMs: number): void;
+  /** An app-level throttle error (code 4): pause every Page. */
+  observeAppThrottle(retryAfterMs: number): void;
+  /** Sets or clears (undefined) a Page's lower cap. */
+  setPageCap(pageId: string, perSecond: number | undefined): void;
+  state(pageId: string): PageThrottleState;
+}
+
+interface PageState {
+  nextFreeUs: number;
+  nextMediaFreeUs: number;
+  usagePercent: number;
+  pausedUntil: number;
+}
+
+/** The slowdown factor at `percent` of budget (SLOWDOWN_CURVE). */
+export function slowdownFactor(percent: number): number {
+  const first = SLOWDOWN_CURVE[0]!;
+  const last = SLOWDOWN_CURVE[SLOWDOWN_CURVE.length - 1]!;
+  if (percent <= first[0]) return first[1];
+  if (percent >= last[0]) return last[1];
+  for (let i = 1; i < SLOWDOWN_CURVE.length; i++) {
+    const [p1, f1] = SLOWDOWN_CURVE[i]!;
+    const [p0, f0] = SLOWDOWN_CURVE[i - 1]!;
+    if (percent <= p1) return f0 + ((percent - p0) / (p1 - p0)) * (f1 - f0);
+  }
+  return last[1];
+}
+
+function percentOf(u: AppUsage): number {
+  return Math.max(u.callCount, u.totalTime, u.totalCputime);
+}
+
+function clampCap(n: number): number {
+  if (!Number.isFinite(n) || n <= 0) throw new RangeError(`a send cap must be a positive number of sends per second (got ${n})`);
+  return Math.min(n, SEND_API_MAX_PER_SECOND);
+}
+
+export function createSendThrottle(options: SendThrottleOptions): SendThrottle {
+  const defaultCap = clampCap(options.maxPerSecond ?? SEND_API_MAX_PER_SECOND);
+  const pageCaps = new Map<string, number>(Object.entries(options.pageCaps ?? {}).map(([id, n]) => [id, clampCap(n)]));
+  const appPauseMs = options.appPauseMs ?? DEFAULT_APP_PAUSE_MS;
+  const now = options.now;
+  const sleep = options.sleep ?? ((ms: number, signal?: AbortSignal) => sleepFor(ms, undefined, signal === undefined ? undefined : { signal }));
+  const pages = new Map<string, PageState>();
+  let appUsagePercent = 0;
+  let appPausedUntil = 0;
+
+  function page(pageId: string): PageState {
+    let s = pages.get(pageId);
+    if (s === undefined) {
+      s = { nextFreeUs: 0, nextMediaFreeUs: 0, usagePercent: 0, pausedUntil: 0 };
+      pages.set(pageId, s);
+    }
+    return s;
+  }
+
+  function capOf(pageId: string): number {
+    return Math.min(defaultCap, pageCaps.get(pageId) ?? defaultCap);
+  }
+
+  function factorOf(s: PageState): number {
+    return Math.min(slowdownFactor(s.usagePercent), slowdownFactor(appUsagePercent));
+  }
+
+  // Slots are kept in integer microseconds and spaced by a rounded-up interval, so float
+  // error can never squeeze cap + 1 grants into one second.
+  function intervalUs(perSecond: number): number {
+    return Math.ceil(1e6 / perSecond);
+  }
+
+  function acquire(pageId: string, opts: AcquireOptions = {}): number {
+    const s = page(pageId);
+    const t = now();
+    const tUs = Math.round(t * 1000);
+    const factor = factorOf(s);
+    const media = opts.attachmentType === 'audio' || opts.attachmentType === 'video';
+    const pausedUntilUs = Math.max(s.pausedUntil, appPausedUntil) * 1000;
+    let slot = Math.max(tUs, s.nextFreeUs, pausedUntilUs);
+    if (media) slot = Math.max(slot, s.nextMediaFreeUs);
+    s.nextFreeUs = slot + intervalUs(capOf(pageId) * factor);
+    if (media) s.nextMediaFreeUs = slot + intervalUs(Math.min(SEND_API_MEDIA_MAX_PER_SECOND, capOf(pageId)) * factor);
+    return Math.ceil((slot - tUs) / 1000);
+  }
+
+  return {
+    acquire,
+
+    async wait(pageId, signal, opts) {
+      signal?.throwIfAborted();
+      const ms = acquire(pageId, opts);
+      if (ms > 0) await sleep(ms, signal);
+    },
+
+    observeUsage(pageId, usage) {
+      const s = page(pageId);
+      const t = now();
+      const byId = usage.pages ?? {};
+      // Page tokens report under the Page id; a system-user token may report under its business id.
+      const entries = byId[pageId] ?? Object.values(byId).flat();
+      const relevant = entries.filter((e) => SEND_USAGE_TYPES.includes(e.type));
+      // Absent headers mean low usage (graph-api-notes.md), so no entry resets the Page to 0%.
+      s.usagePercent = relevant.reduce((m, e) => Math.max(m, percentOf(e)), 0);
+      const regainMinutes = relevant.reduce((m, e) => Math.max(m, e.estimatedTimeToRegainAccessMinutes), 0);
+      if (regainMinutes > 0) s.pausedUntil = Math.max(s.pausedUntil, t + regainMinutes * 60_000);
+      appUsagePercent = usage.app ? percentOf(usage.app) : 0;
+      if (appUsagePercent >= 100) appPausedUntil = Math.max(appPausedUntil, t + appPauseMs);
+    },
+
+    observeThrottle(pageId, retryAfterMs) {
+      const s = page(pageId);
+      s.pausedUntil = Math.max(s.pausedUntil, now() + Math.max(0, retryAfterMs));
+    },
+
+    observeAppThrottle(retryAfterMs) {
+      appPausedUntil = Math.max(appPausedUntil, now() + Math.max(0, retryAfterMs));
+    },
+
+    setPageCap(pageId, perSecond) {
+      if (perSecond === undefined) pageCaps.delete(pageId);
+      else pageCaps.set(pageId, clampCap(perSecond));
+    },
+
+    state(pageId) {
+      const s = page(pageId);
+      const pausedUntil = Math.max(s.pausedUntil, appPausedUntil);
+      return {
+        perSecond: capOf(pageId) * factorOf(s),
+        cap: capOf(pageId),
+        pageUsagePercent: s.usagePercent,
+        appUsagePercent,
+        pausedUntil: pausedUntil > now() ? pausedUntil : null,
+      };
+    },
+  };
+}
