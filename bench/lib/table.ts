@@ -1,0 +1,32 @@
+/** The one table `npm run bench` prints. */
+import { formatNumber } from './measure.js';
+import type { Row } from './types.js';
+
+function cell(v: number | null, unit?: string): string {
+  if (v === null) return 'n/a';
+  return unit ? `${formatNumber(v)} ${unit}` : formatNumber(v);
+}
+
+function spreadText(r: Row): string {
+  return r.spread && r.spread.samples > 1 ? ` [${formatNumber(r.spread.min)}-${formatNumber(r.spread.max)}]` : '';
+}
+
+export function renderTable(rows: Row[]): string {
+  const header = ['scenario', 'pagekeeper', 'yardstick', 'ratio', 'target', 'result'];
+  const body = rows.map((r) => [
+    r.name,
+    r.value === null ? 'not available' : `${cell(r.value, r.unit)}${spreadText(r)}`,
+    `${r.yardstick}: ${cell(r.yardstickValue)}`,
+    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.target,
+    r.pass ? 'pass' : 'FAIL',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  const sep = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  const notes = rows
+    .map((r, i) => (r.note ? `  ${i + 1}. ${r.name}: ${r.note}` : ''))
+    .filter(Boolean)
+    .join('\n');
+  return [line(header), sep, ...body.map(line), notes ? `\nnotes:\n${notes}` : ''].join('\n');
+}
