@@ -22,10 +22,20 @@ function migrator(db: Kysely<Database>, dialect: Dialect): Migrator {
  */
 export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect = dialectOf(db)): Promise<string[]> {
   await checkNotAhead(db, dialect);
-  const { error, results } = await migrator(db, dialect).migrateToLatest();
-  if (error) throw pkError('PK_INTERNAL', { detail: `migration failed: ${(error as Error).message ?? String(error)}` }, { cause: error });
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator(db, dialect).migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely's SQLite lock only covers one connection; another process migrating the same
+    // file at the same moment makes this attempt fail (busy, or "table exists" after its
+    // commit) and roll back. Retrying then finds the work done, or does it.
+    if (dialect !== 'sqlite' || attempt >= SQLITE_MIGRATION_ATTEMPTS) {
+      throw pkError('PK_INTERNAL', { detail: `migration failed: ${(error as Error).message ?? String(error)}` }, { cause: error });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80 * attempt));
+  }
 }
+
+const SQLITE_MIGRATION_ATTEMPTS = 5;
 
 /**
  * Checks that the database schema matches this version, for instances started without
