@@ -10,9 +10,11 @@ export interface SeenRequest {
   url: URL;
   headers: IncomingMessage['headers'];
   body: string;
+  /** The client's port: equal ports mean one reused connection. */
+  remotePort: number | undefined;
 }
 
-export type StubHandler = (req: SeenRequest, res: ServerResponse, n: number) => void | Promise<void>;
+export type StubHandler = (req: SeenRequest, res: ServerResponse, n: number) => unknown;
 
 export interface StubServer {
   url: string;
@@ -27,7 +29,7 @@ export async function startStub(handler: StubHandler): Promise<StubServer> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const seen: SeenRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://stub'), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const seen: SeenRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://stub'), headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), remotePort: req.socket.remotePort };
       requests.push(seen);
       void Promise.resolve(handler(seen, res, requests.length)).catch((e: unknown) => {
         res.statusCode = 500;
