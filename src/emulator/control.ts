@@ -1,0 +1,241 @@
+/**
+ * The control API under /_emulator: what a test or demo uses to shape the emulated world
+ * (users, pages, events, clock, faults, limits, webhooks, inbound messages). JSON in and
+ * out; bad input is a 400 naming what is wrong. Documented in docs/emulator.md.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { Faults } from './faults.js';
+import { FAULT_KINDS } from './faults.js';
+import type { Graph } from './graph.js';
+import { messageId, numericId } from './ids.js';
+import type { Limits } from './limits.js';
+import type { EmulatorState, Page, User } from './state.js';
+import { ALL_TASKS } from './state.js';
+import { deliverEvent, deliverSignedRequest, verifyEndpoint } from './webhooks.js';
+
+const taskList = z.array(z.enum(ALL_TASKS)).optional();
+const pageRef = z.union([
+  z.object({ id: z.string().regex(/^\d+$/, 'must be a numeric page id'), name: z.string().min(1).optional(), tasks: taskList, category: z.string().optional() }).strict(),
+  z.object({ name: z.string().min(1), tasks: taskList, category: z.string().optional() }).strict(),
+]);
+
+export const userInput = z
+  .object({
+    id: z.string().regex(/^\d+$/).optional(),
+    name: z.string().min(1),
+    pages: z.array(pageRef).default([]),
+    scopes: z.array(z.string().min(1)).optional(),
+    businessPages: z.array(z.intersection(pageRef, z.object({ relation: z.enum(['owned', 'client']).optional() }))).optional(),
+  })
+  .strict();
+
+export const seedInput = z
+  .object({
+    app: z.object({ id: z.string().regex(/^\d+$/).optional(), secret: z.string().min(8).optional(), name: z.string().min(1).optional() }).strict().optional(),
+    users: z.array(userInput).optional(),
+  })
+  .strict();
+
+const tokenInput = z.object({ scopes: z.array(z.string().min(1)).optional() }).strict();
+const eventInput = z
+  .object({ type: z.enum(['password_changed', 'app_removed', 'logged_out', 'checkpoint', 'page_role_removed']), pageId: z.string().optional() })
+  .strict()
+  .refine((e) => e.type !== 'page_role_removed' || e.pageId, { message: 'pageId is required for page_role_removed', path: ['pageId'] });
+const clockInput = z.object({ advanceSeconds: z.number().finite() }).strict();
+const faultInput = z
+  .object({
+    match: z.string(),
+    kind: z.enum(FAULT_KINDS),
+    count: z.number().int().positive().optional(),
+    rate: z.number().min(0).max(1).optional(),
+    delayMs: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+const limitsInput = z
+  .object({
+    enabled: z.boolean().optional(),
+    pageId: z.string().optional(),
+    sendPerSecond: z.number().int().positive().optional(),
+    pageCallsPerWindow: z.number().int().positive().optional(),
+    windowSeconds: z.number().int().positive().optional(),
+    appCallsPerWindow: z.number().int().positive().optional(),
+  })
+  .strict();
+const webhookInput = z.object({ url: z.url(), verifyToken: z.string().min(1), deauthorizeUrl: z.url().optional() }).strict();
+const inboundInput = z.object({ psid: z.string().regex(/^\d+$/).optional(), text: z.string().min(1) }).strict();
+
+export interface ControlDeps {
+  state: EmulatorState;
+  graph: Graph;
+  limits: Limits;
+  faults: Faults;
+  now: () => number;
+  advance: (seconds: number) => void;
+}
+
+export interface WebhookConfig {
+  url: string;
+  verifyToken: string;
+  deauthorizeUrl?: string | undefined;
+}
+
+class BadInput extends Error {}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) throw new BadInput(z.prettifyError(r.error).replace(/\n/g, '; '));
+  return r.data;
+}
+
+export function publicUser(state: EmulatorState, user: User, token: string) {
+  return {
+    id: user.id,
+    name: user.name,
+    shortLivedToken: token,
+    pages: [...user.roles].map(([id, tasks]) => ({ id, name: state.pages.get(id)!.name, tasks })),
+  };
+}
+
+export function registerControl(app: FastifyInstance, deps: ControlDeps) {
+  const { state, graph, limits, faults } = deps;
+  let webhook: WebhookConfig | undefined;
+
+  const userOr404 = (id: string, reply: FastifyReply): User | undefined => {
+    const u = state.users.get(id);
+    if (!u) void reply.code(404).send({ error: `no user with id ${id}` });
+    return u;
+  };
+  const pageOr404 = (id: string, reply: FastifyReply): Page | undefined => {
+    const p = state.pages.get(id);
+    if (!p) void reply.code(404).send({ error: `no page with id ${id}` });
+    return p;
+  };
+
+  app.setErrorHandler((err: unknown, req, reply) => {
+    if (err instanceof BadInput) return reply.code(400).send({ error: err.message });
+    const message = err instanceof Error ? err.message : String(err);
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (req.url.startsWith('/_emulator')) return reply.code(status >= 400 && status < 500 ? status : 500).send({ error: message });
+    return reply.code(status >= 400 && status < 500 ? 400 : 500).send({ error: { message: `(#100) ${message}`, type: 'OAuthException', code: 100, fbtrace_id: messageId().slice(2, 13) } });
+  });
+
+  app.get('/_emulator', async () => ({
+    app: { id: state.app.id, name: state.app.name },
+    users: state.userOrder.length,
+    pages: state.pages.size,
+    now: Math.floor(deps.now() / 1000),
+  }));
+
+  app.post('/_emulator/users', async (req) => {
+    const input = parse(userInput, req.body);
+    for (const p of input.pages) if ('id' in p && !state.pages.has(p.id)) throw new BadInput(`pages: no page with id ${p.id}; give a name to create a new page`);
+    const { user, token } = state.addUser(input);
+    return publicUser(state, user, token.value);
+  });
+
+  app.get('/_emulator/users', async () => ({
+    data: state.userOrder.map((id) => {
+      const u = state.users.get(id)!;
+      return { id: u.id, name: u.name, scopes: u.scopes, pages: [...u.roles].map(([pid, tasks]) => ({ id: pid, name: state.pages.get(pid)!.name, tasks })) };
+    }),
+  }));
+
+  app.post<{ Params: { id: string } }>('/_emulator/users/:id/short-lived-token', async (req, reply) => {
+    const user = userOr404(req.params.id, reply);
+    if (!user) return reply;
+    const input = parse(tokenInput, req.body);
+    const rec = state.login(user, input.scopes);
+    return { accessToken: rec.value, expiresIn: Math.round((rec.expiresAtMs - rec.issuedAtMs) / 1000) };
+  });
+
+  app.post<{ Params: { id: string } }>('/_emulator/users/:id/events', async (req, reply) => {
+    const user = userOr404(req.params.id, reply);
+    if (!user) return reply;
+    const input = parse(eventInput, req.body);
+    if (input.type === 'page_role_removed' && !state.tasksOn(user, input.pageId!)) throw new BadInput(`pageId: user ${user.id} has no role on page ${input.pageId}`);
+    state.applyEvent(user, input.type, input.pageId);
+    return { ok: true, type: input.type };
+  });
+
+  app.post<{ Params: { id: string } }>('/_emulator/users/:id/deauthorize', async (req, reply) => {
+    const user = userOr404(req.params.id, reply);
+    if (!user) return reply;
+    if (!webhook?.deauthorizeUrl) throw new BadInput('no deauthorizeUrl is configured: PUT /_emulator/webhook with {"url","verifyToken","deauthorizeUrl"} first');
+    // The callback fires because the person removed the app, so their tokens stop working too.
+    state.applyEvent(user, 'app_removed');
+    const result = await deliverSignedRequest(webhook.deauthorizeUrl, state.app.secret, {
+      user_id: user.id,
+      algorithm: 'HMAC-SHA256',
+      issued_at: Math.floor(deps.now() / 1000),
+    });
+    return result;
+  });
+
+  app.post('/_emulator/clock', async (req) => {
+    const input = parse(clockInput, req.body);
+    deps.advance(input.advanceSeconds);
+    return { now: Math.floor(deps.now() / 1000) };
+  });
+  app.get('/_emulator/clock', async () => ({ now: Math.floor(deps.now() / 1000) }));
+
+  app.post('/_emulator/faults', async (req) => faults.add(parse(faultInput, req.body)));
+  app.get('/_emulator/faults', async () => ({ data: faults.list() }));
+  app.delete('/_emulator/faults', async () => {
+    faults.clear();
+    return { ok: true };
+  });
+
+  app.put('/_emulator/limits', async (req) => {
+    const input = parse(limitsInput, req.body);
+    if (input.pageId && !state.pages.has(input.pageId)) throw new BadInput(`pageId: no page with id ${input.pageId}`);
+    return limits.configure(input);
+  });
+  app.get('/_emulator/limits', async () => limits.configure({}));
+
+  app.put('/_emulator/webhook', async (req) => {
+    const input = parse(webhookInput, req.body);
+    const problem = await verifyEndpoint(input.url, input.verifyToken);
+    if (problem) throw new BadInput(`webhook verification failed: ${problem}`);
+    webhook = input;
+    return { ok: true, url: input.url };
+  });
+  app.delete('/_emulator/webhook', async () => {
+    webhook = undefined;
+    return { ok: true };
+  });
+
+  app.post<{ Params: { id: string } }>('/_emulator/pages/:id/inbound', async (req, reply) => {
+    const page = pageOr404(req.params.id, reply);
+    if (!page) return reply;
+    const input = parse(inboundInput, req.body);
+    const psid = input.psid ?? numericId(16);
+    const t = deps.now();
+    const person = page.psids.get(psid);
+    if (person) person.lastInboundMs = t;
+    else page.psids.set(psid, { lastInboundMs: t });
+    const mid = messageId();
+    let delivery: Awaited<ReturnType<typeof deliverEvent>> | undefined;
+    if (webhook) {
+      delivery = await deliverEvent(webhook.url, state.app.secret, {
+        object: 'page',
+        entry: [{ id: page.id, time: t, messaging: [{ sender: { id: psid }, recipient: { id: page.id }, timestamp: t, message: { mid, text: input.text } }] }],
+      });
+    }
+    return { psid, mid, delivered: delivery?.delivered ?? false, ...(delivery?.status !== undefined ? { webhookStatus: delivery.status } : {}) };
+  });
+
+  app.get<{ Params: { id: string } }>('/_emulator/pages/:id/messages', async (req, reply) => {
+    const page = pageOr404(req.params.id, reply);
+    if (!page) return reply;
+    return { data: state.sentInOrder(page) };
+  });
+
+  app.get('/_emulator/stats', async () => graph.stats());
+  app.post('/_emulator/stats/reset', async () => {
+    graph.resetStats();
+    return graph.stats();
+  });
+
+  app.all('/_emulator/*', async (req, reply) => reply.code(404).send({ error: `no control endpoint ${req.method} ${req.url.split('?')[0]}; see docs/emulator.md` }));
+}

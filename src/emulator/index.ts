@@ -1,0 +1,148 @@
+/**
+ * pagekeeper's Graph API emulator, in-process: `startEmulator()` listens and resolves with the
+ * same object `pagekeeper emulator` prints as its ready line, plus `close()` and `control`.
+ *
+ *   import { startEmulator } from 'pagekeeper/emulator';
+ *   const emu = await startEmulator();               // http://127.0.0.1:<free port>
+ *   const user = emu.users[0];                        // shortLivedToken, pages
+ *   await emu.control.inbound(user.pages[0].id, { text: 'hi' });
+ *   await emu.close();
+ */
+import type { AddressInfo } from 'node:net';
+import { publicUser, seedInput } from './control.js';
+import { buildEmulatorServer } from './server.js';
+import type { SeedSpec } from './state.js';
+import { DEFAULT_SEED } from './state.js';
+
+export { buildEmulatorServer } from './server.js';
+export type { EmulatorServer, EmulatorServerOptions } from './server.js';
+export { DEFAULT_SEED } from './state.js';
+export type { SeedSpec, UserSpec, PageSpec } from './state.js';
+export { facebookJson, signatureHeader, signedRequest } from './webhooks.js';
+export { DEFAULT_VERSION, SUPPORTED_VERSIONS } from './graph.js';
+
+export interface EmulatorPageInfo {
+  id: string;
+  name: string;
+  tasks: string[];
+}
+
+export interface EmulatorUserInfo {
+  id: string;
+  name: string;
+  shortLivedToken: string;
+  pages: EmulatorPageInfo[];
+}
+
+/** Exactly the ready line of `pagekeeper emulator`. */
+export interface EmulatorInfo {
+  url: string;
+  dialogUrl: string;
+  appId: string;
+  appSecret: string;
+  users: EmulatorUserInfo[];
+}
+
+export interface StartEmulatorOptions {
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** A seed object (validated) or nothing for the default: one app, one user with three pages. */
+  seed?: SeedSpec;
+  requireAppsecretProof?: boolean;
+  /** Real-time source in ms (tests may pin it); the emulator clock adds advanced seconds to it. */
+  now?: () => number;
+}
+
+export type EventType = 'password_changed' | 'app_removed' | 'logged_out' | 'checkpoint' | 'page_role_removed';
+export type FaultKind = 'http500' | 'http503' | 'reset' | 'timeout' | 'html502' | 'malformed_json' | 'transient';
+
+export interface SentMessageInfo {
+  messageId: string;
+  recipientId: string;
+  messagingType: string | null;
+  tag: string | null;
+  message: unknown;
+  senderAction?: string;
+  at: string;
+}
+
+/** Typed shortcuts for the control API (docs/emulator.md); each goes through the same HTTP routes and validation. */
+export interface EmulatorControl {
+  request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  createUser(input: {
+    name: string;
+    pages?: ({ name: string; tasks?: string[]; category?: string } | { id: string; tasks?: string[] })[];
+    scopes?: string[];
+    businessPages?: { name?: string; id?: string; tasks?: string[]; relation?: 'owned' | 'client' }[];
+  }): Promise<EmulatorUserInfo>;
+  shortLivedToken(userId: string, scopes?: string[]): Promise<{ accessToken: string; expiresIn: number }>;
+  event(userId: string, type: EventType, pageId?: string): Promise<void>;
+  advanceClock(seconds: number): Promise<{ now: number }>;
+  addFault(fault: { match: string; kind: FaultKind; count?: number; rate?: number; delayMs?: number }): Promise<void>;
+  clearFaults(): Promise<void>;
+  setLimits(limits: { enabled?: boolean; pageId?: string; sendPerSecond?: number; pageCallsPerWindow?: number; windowSeconds?: number; appCallsPerWindow?: number }): Promise<void>;
+  setWebhook(config: { url: string; verifyToken: string; deauthorizeUrl?: string }): Promise<void>;
+  inbound(pageId: string, input: { text: string; psid?: string }): Promise<{ psid: string; mid: string; delivered: boolean }>;
+  deauthorize(userId: string): Promise<{ delivered: boolean; status?: number }>;
+  sentMessages(pageId: string): Promise<SentMessageInfo[]>;
+  stats(): Promise<{ calls: Record<string, number>; total: number }>;
+  resetStats(): Promise<void>;
+}
+
+export interface RunningEmulator extends EmulatorInfo {
+  close(): Promise<void>;
+  control: EmulatorControl;
+}
+
+/** Validates a seed (e.g. from `--seed FILE`); throws with a readable message when it is wrong. */
+export function parseSeed(input: unknown): SeedSpec {
+  const r = seedInput.safeParse(input);
+  if (!r.success) throw new Error(`invalid emulator seed: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
+  const seed = options.seed ? parseSeed(options.seed) : DEFAULT_SEED;
+  const server = buildEmulatorServer({ seed, requireAppsecretProof: options.requireAppsecretProof ?? false, ...(options.now ? { now: options.now } : {}) });
+  const host = options.host ?? '127.0.0.1';
+  await server.app.listen({ host, port: options.port ?? 0 });
+  const addr = server.app.server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${shownHost}:${addr.port}`;
+  const { state } = server;
+  const users = server.seeded.map(({ userId, token }) => publicUser(state, state.users.get(userId)!, token));
+
+  const request = async <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> => {
+    const res = await server.app.inject({ method, url: `/_emulator/${path.replace(/^\/+/, '')}`, ...(body !== undefined ? { payload: body as object } : {}) });
+    const json = res.body ? (JSON.parse(res.body) as unknown) : undefined;
+    if (res.statusCode >= 300) throw new Error(`emulator control ${method} ${path} failed (${res.statusCode}): ${(json as { error?: string })?.error ?? res.body}`);
+    return json as T;
+  };
+  const control: EmulatorControl = {
+    request,
+    createUser: (input) => request('POST', 'users', input),
+    shortLivedToken: (userId, scopes) => request('POST', `users/${userId}/short-lived-token`, scopes ? { scopes } : {}),
+    event: async (userId, type, pageId) => void (await request('POST', `users/${userId}/events`, pageId ? { type, pageId } : { type })),
+    advanceClock: (seconds) => request('POST', 'clock', { advanceSeconds: seconds }),
+    addFault: async (fault) => void (await request('POST', 'faults', fault)),
+    clearFaults: async () => void (await request('DELETE', 'faults')),
+    setLimits: async (limits) => void (await request('PUT', 'limits', limits)),
+    setWebhook: async (config) => void (await request('PUT', 'webhook', config)),
+    inbound: (pageId, input) => request('POST', `pages/${pageId}/inbound`, input),
+    deauthorize: (userId) => request('POST', `users/${userId}/deauthorize`, {}),
+    sentMessages: async (pageId) => (await request<{ data: SentMessageInfo[] }>('GET', `pages/${pageId}/messages`)).data,
+    stats: () => request('GET', 'stats'),
+    resetStats: async () => void (await request('POST', 'stats/reset', {})),
+  };
+
+  return {
+    url,
+    dialogUrl: url,
+    appId: state.app.id,
+    appSecret: state.app.secret,
+    users,
+    close: () => server.app.close(),
+    control,
+  };
+}

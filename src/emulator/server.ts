@@ -1,0 +1,206 @@
+/**
+ * Builds the emulator's Fastify app without listening (style.md: factories, no singletons).
+ * Graph requests all go through one catch-all route into `graph.handle`; the control API
+ * lives under /_emulator; the Login dialog is served at /{v}/dialog/oauth.
+ */
+import formbody from '@fastify/formbody';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parse as parseQuery } from 'node:querystring';
+import { registerControl } from './control.js';
+import { dialogRedirect, renderDialog } from './dialog.js';
+import type { DialogQuery } from './dialog.js';
+import type { Fault } from './faults.js';
+import { createFaults } from './faults.js';
+import { errorResult } from './graph-error.js';
+import { DEFAULT_VERSION, createGraph, servedVersion } from './graph.js';
+import { createLimits } from './limits.js';
+import type { EmulatorState, SeedSpec } from './state.js';
+import { createState } from './state.js';
+
+const VERSION_RE = /^v\d+\.\d+$/;
+const JSON_TYPE = 'application/json; charset=UTF-8';
+
+export interface EmulatorServerOptions {
+  seed: SeedSpec;
+  requireAppsecretProof?: boolean;
+  /** Real-time source in ms; the emulator clock is this plus the advanced offset. */
+  now?: () => number;
+}
+
+export interface EmulatorServer {
+  app: FastifyInstance;
+  state: EmulatorState;
+  /** Emulator clock in ms. */
+  now: () => number;
+  seeded: { userId: string; token: string }[];
+}
+
+function bodyParams(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  if (typeof body === 'string') {
+    const s = body.trim();
+    if (s.startsWith('{')) {
+      try {
+        return JSON.parse(s) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    }
+    return parseQuery(s) as Record<string, unknown>;
+  }
+  return {};
+}
+
+export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorServer {
+  const realNow = options.now ?? Date.now;
+  let offsetMs = 0;
+  const now = () => realNow() + offsetMs;
+  const state = createState(now);
+  const seeded = state.seed(options.seed).map(({ user, token }) => ({ userId: user.id, token: token.value }));
+  const limits = createLimits(now);
+  const faults = createFaults();
+  const graph = createGraph({ state, limits, now, requireProof: options.requireAppsecretProof === true });
+  const hung = new Set<FastifyRequest>();
+
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 10 * 1024 * 1024, return503OnClosing: false });
+  void app.register(formbody);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const s = typeof body === 'string' ? body : body.toString();
+    if (s.trim() === '') return done(null, {});
+    try {
+      done(null, JSON.parse(s));
+    } catch (e) {
+      const err = new Error(`the body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`) as Error & { statusCode: number };
+      err.statusCode = 400;
+      done(err, undefined);
+    }
+  });
+  // Anything else (text/plain, no content type): Facebook reads it as a form.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  registerControl(app, {
+    state,
+    graph,
+    limits,
+    faults,
+    now,
+    advance: (seconds) => {
+      offsetMs += seconds * 1000;
+    },
+  });
+
+  async function applyFault(fault: Fault, req: FastifyRequest, reply: FastifyReply, version: string): Promise<boolean> {
+    const graphError = (status: number, spec: Parameters<typeof errorResult>[0]) => {
+      const r = errorResult({ ...spec, status });
+      return reply.code(status).headers({ ...r.headers, 'facebook-api-version': version, 'content-type': JSON_TYPE }).send(JSON.stringify(r.body));
+    };
+    switch (fault.kind) {
+      case 'http500':
+        await graphError(500, { code: 1, message: 'An unknown error has occurred.' });
+        return true;
+      case 'http503':
+        await graphError(503, { code: 2, message: 'Service temporarily unavailable', isTransient: true });
+        return true;
+      case 'transient':
+        await graphError(500, { code: 2, message: 'An unexpected error has occurred. Please retry your request later.', isTransient: true });
+        return true;
+      case 'html502':
+        await reply
+          .code(502)
+          .header('content-type', 'text/html; charset=utf-8')
+          .send('<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The server returned an invalid or incomplete response.</p></body></html>');
+        return true;
+      case 'malformed_json':
+        await reply.code(200).headers({ 'content-type': JSON_TYPE, 'facebook-api-version': version }).send('{"data":[{"id":"1234567890","name":"Trunc');
+        return true;
+      case 'reset':
+        reply.hijack();
+        req.raw.socket.destroy();
+        return true;
+      case 'timeout':
+        if (fault.delayMs !== undefined) {
+          await new Promise((r) => setTimeout(r, fault.delayMs).unref());
+          return false;
+        }
+        // Never answer: the socket is destroyed when the emulator closes.
+        reply.hijack();
+        hung.add(req);
+        return true;
+    }
+  }
+
+  async function graphRoute(req: FastifyRequest, reply: FastifyReply) {
+    const url = req.url;
+    const q = url.indexOf('?');
+    let path = decodeURIComponent(q < 0 ? url.slice(1) : url.slice(1, q));
+    let requested: string | undefined;
+    const slash = path.indexOf('/');
+    const firstSeg = slash < 0 ? path : path.slice(0, slash);
+    if (VERSION_RE.test(firstSeg)) {
+      requested = firstSeg;
+      path = slash < 0 ? '' : path.slice(slash + 1);
+    }
+    const version = requested ? servedVersion(requested) : DEFAULT_VERSION;
+    const fault = faults.pick(url.slice(0, q < 0 ? url.length : q));
+    if (fault && (await applyFault(fault, req, reply, version))) return reply;
+
+    const host = req.headers.host ?? '127.0.0.1';
+    const origin = `http://${host}`;
+    if (path === 'dialog/oauth' || path === 'dialog/oauth/') return dialog(req, reply, version, origin);
+    if (path === 'dialog/oauth/confirm') return dialogConfirm(req, reply);
+
+    const query = req.query as Record<string, unknown>;
+    const body = bodyParams(req.body);
+    const params = body === req.body || Object.keys(body).length ? { ...query, ...body } : query;
+    const result = graph.handle({
+      method: req.method,
+      path: path.endsWith('/') ? path.slice(0, -1) : path,
+      version,
+      params,
+      authorization: req.headers.authorization,
+      origin,
+    });
+    result.headers['facebook-api-version'] = version;
+    result.headers['content-type'] = JSON_TYPE;
+    return reply.code(result.status).headers(result.headers).send(JSON.stringify(result.body));
+  }
+
+  function dialog(req: FastifyRequest, reply: FastifyReply, version: string, origin: string) {
+    const r = renderDialog(state, req.query as DialogQuery, version, `${origin}/${version}/dialog/oauth/confirm`);
+    return reply.code(r.status).header('content-type', 'text/html; charset=utf-8').send(r.html);
+  }
+
+  function dialogConfirm(req: FastifyRequest, reply: FastifyReply) {
+    const f = bodyParams(req.body) as Record<string, string | string[] | undefined>;
+    const one = (k: string) => (Array.isArray(f[k]) ? (f[k] as string[])[0] : (f[k] as string | undefined));
+    const redirectUri = one('redirect_uri');
+    const user = state.users.get(one('user_id') ?? '');
+    if (one('client_id') !== state.app.id || !redirectUri || !user) return reply.code(400).header('content-type', 'text/html').send('<p>Invalid login request.</p>');
+    const st = one('state');
+    const withState = (p: Record<string, string>) => (st === undefined ? p : { ...p, state: st });
+    if (one('action') !== 'continue') {
+      return reply.redirect(dialogRedirect(redirectUri, withState({ error_reason: 'user_denied', error: 'access_denied', error_description: 'Permissions error.' })), 302);
+    }
+    const pagesRaw = f.page;
+    const pageIds = (Array.isArray(pagesRaw) ? pagesRaw : pagesRaw ? [pagesRaw] : []).filter((id) => user.roles.has(id));
+    const scopes = (one('scope') ?? '').split(',').filter(Boolean);
+    // Logging in is activity: it renews data access and grants what the person accepted.
+    user.lastActivityMs = now();
+    if (scopes.length) user.scopes = [...new Set([...user.scopes, ...scopes])];
+    user.grantedPageIds = pageIds.length === user.roles.size ? null : pageIds;
+    const code = graph.createLoginCode(user.id, redirectUri);
+    return reply.redirect(dialogRedirect(redirectUri, withState({ code })), 302);
+  }
+
+  app.all('/', graphRoute);
+  app.all('/*', graphRoute);
+  app.addHook('onClose', async () => {
+    for (const req of hung) req.raw.socket.destroy();
+    hung.clear();
+  });
+
+  return { app, state, now, seeded };
+}
