@@ -1,0 +1,26 @@
+/**
+ * pagekeeper as a library: Facebook Page access tokens that never expire, stored encrypted,
+ * checked and handed to every Page call.
+ * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
+ */
+export {
+  createPageKeeper,
+  createPageKeeperFromContext,
+  DEFAULT_EXPIRING_WINDOW_MS,
+  type PageKeeper,
+  type PageKeeperOptions,
+  type PageHandle,
+  type PageSummary,
+} from './pagekeeper.js';
+export type { ConnectResult, ConnectedPage, ConnectOptions } from './tokens/connect.js';
+export type { SweepResult, SweptPage, SweepOptions, SweepProgress } from './health/sweep.js';
+export type { PageKeeperContext, ResolvedConfig, Logger, Clock } from './tokens/context.js';
+export type { PageTokenCache, CachedPageToken } from './tokens/page-token-cache.js';
+export type { TokenInspection, TokenInvalidReason, TokenType, GranularScope, PageStatus } from './tokens/types.js';
+export { buildLoginUrl, DEFAULT_LOGIN_SCOPES, type LoginUrlOptions } from './tokens/build-login-url.js';
+export { createState } from './tokens/create-state.js';
+export { verifyState } from './tokens/verify-state.js';
+export { REQUIRED_SCOPES } from './tokens/check-connect-token.js';
+export { PageKeeperError, pkError, isPageKeeperError, ERRORS, type ErrorCode } from './errors.js';
+export { GraphError, isGraphError, type GraphErrorKind, type GraphDelivery } from './graph/graph-error.js';
+export type { UsageSnapshot } from './graph/usage.js';

@@ -1,0 +1,241 @@
+/**
+ * The library's front door: `createPageKeeper` builds one PageKeeper (its own Graph client,
+ * store and token cache; nothing global) and hands out Page tokens that never expire.
+ * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
+ */
+import { DEFAULT_DIALOG_URL, DEFAULT_GRAPH_URL, DEFAULT_GRAPH_VERSION } from './config/load-config.js';
+import { pkError } from './errors.js';
+import { createGraphClient, type GraphClientOptions } from './graph/create-graph-client.js';
+import { isGraphError } from './graph/graph-error.js';
+import type { CallOptions, Params } from './graph/types.js';
+import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
+import { createStore } from './store/create-store.js';
+import type { PageWithTokens } from './store/types.js';
+import { buildLoginUrl, DEFAULT_LOGIN_SCOPES } from './tokens/build-login-url.js';
+import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
+import { silentLogger, systemClock, type Clock, type Logger, type PageKeeperContext } from './tokens/context.js';
+import { exchangeCode } from './tokens/exchange-code.js';
+import { inspectToken } from './tokens/inspect-token.js';
+import { createPageTokenCache, DEFAULT_TOKEN_CACHE_SIZE } from './tokens/page-token-cache.js';
+import type { PageStatus, TokenInspection } from './tokens/types.js';
+
+/** Data access ending within this window makes a Page `expiring` (issue 4). */
+export const DEFAULT_EXPIRING_WINDOW_MS = 14 * 24 * 3600 * 1000;
+
+export interface PageKeeperOptions {
+  /** The Facebook app id (App settings > Basic). */
+  appId: string;
+  /** The app secret. Never logged; used for appsecret_proof and the token exchanges. */
+  appSecret: string;
+  /** `sqlite:FILE`, `sqlite::memory:` or `postgres://...`. */
+  database: string;
+  /** PAGEKEEPER_KEYS text: `id:base64` pairs, comma-separated, active first. Missing keys fail closed. */
+  keys: string | undefined;
+  /** Default https://graph.facebook.com; an emulator URL in tests and the demo. */
+  graphUrl?: string;
+  /** Pinned Graph version, default v25.0. */
+  graphVersion?: string;
+  /** Where the Login dialog lives, default https://www.facebook.com. */
+  dialogUrl?: string;
+  /** pino-compatible; never receives a token or secret. */
+  logger?: Logger;
+  /** Injected clock (tests pin time). */
+  clock?: Clock;
+  /** Decrypted tokens kept in memory, default 10,000. */
+  tokenCacheSize?: number;
+  /** Default 14 days. */
+  expiringWindowMs?: number;
+  /** Relative SQLite paths resolve against this directory. */
+  cwd?: string;
+  /** Tuning passed to the Graph client (timeouts, retries). */
+  graph?: Omit<GraphClientOptions, 'graphUrl' | 'graphVersion' | 'appId' | 'appSecret' | 'logger'>;
+}
+
+/** One connected Page as `pages()` lists it; no token. */
+export interface PageSummary {
+  id: string;
+  name: string;
+  category: string | null;
+  /** Tasks of the token in use (MANAGE, MESSAGING, ...). */
+  tasks: string[];
+  status: PageStatus;
+  reason: string | null;
+  fix: string | null;
+  warning: string | null;
+  /** null: the token in use never expires. */
+  tokenExpiresAt: Date | null;
+  /** When data access lapses unless someone is active (90 days after last activity). */
+  dataAccessExpiresAt: Date | null;
+  lastCheckedAt: Date | null;
+  /** Tokens stored for the Page (one per admin who connected it) and how many are valid. */
+  tokens: { total: number; valid: number };
+}
+
+/** A Page bound to its stored token: Graph calls carry it (with appsecret_proof) without the caller seeing it. */
+export interface PageHandle {
+  readonly id: string;
+  /**
+   * The Page token, decrypted. Concurrent calls share one read; repeated calls hit the cache.
+   * @throws PK_PAGE_NOT_FOUND, PK_NO_VALID_TOKEN, PK_DECRYPT_FAILED, PK_KEY_UNKNOWN
+   */
+  token(): Promise<string>;
+  /** debug_token for the Page token (https://developers.facebook.com/docs/graph-api/reference/debug_token/). */
+  inspect(): Promise<TokenInspection>;
+  /** `GET /{version}/{path}` with the Page token (https://developers.facebook.com/docs/graph-api/reference/page/). */
+  get<T = unknown>(path: string, params?: Params, options?: CallOptions<T>): Promise<T>;
+  /** `POST /{version}/{path}` with a JSON body and the Page token, e.g. `{page-id}/messages` (https://developers.facebook.com/docs/messenger-platform/reference/send-api/). */
+  post<T = unknown>(path: string, body?: Record<string, unknown>, options?: CallOptions<T>): Promise<T>;
+}
+
+export interface PageKeeper {
+  /**
+   * Turns a short-lived user token into never-expiring Page tokens, stored encrypted.
+   * Refuses, storing nothing, a token that is expired, not a user token, of another app, or
+   * without pages_show_list / pages_messaging.
+   * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
+   */
+  connect(shortLivedUserToken: string, options?: ConnectOptions): Promise<ConnectResult>;
+  /**
+   * Facebook Login's callback half: exchanges the `code`, then connects.
+   * https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/#confirm
+   */
+  connectWithCode(input: { code: string; redirectUri: string }, options?: ConnectOptions): Promise<ConnectResult>;
+  /** The Login dialog URL (https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/#login). */
+  loginUrl(input: { redirectUri: string; state: string; scopes?: readonly string[]; rerequest?: boolean }): string;
+  /** Every connected Page, by id. */
+  pages(): Promise<PageSummary[]>;
+  /** A Page bound to its token. Does not touch the database until used. */
+  page(id: string): PageHandle;
+  /**
+   * Inspects every stored token with debug_token in batches of 50 and records each Page's health.
+   * https://developers.facebook.com/docs/graph-api/batch-requests/
+   */
+  check(options?: SweepOptions): Promise<SweepResult>;
+  /** Closes the Graph connections and the database. */
+  close(): Promise<void>;
+  /** The internals other modules build on (outbox, health, service). Not a stable API. */
+  readonly context: PageKeeperContext;
+}
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined || value.trim() === '') throw pkError('PK_CONFIG_MISSING', { name });
+  return value;
+}
+
+/**
+ * Builds a PageKeeper. Keys are checked before the database is opened: without a usable key
+ * nothing is written (PK_KEYS_MISSING / PK_KEYS_INVALID).
+ */
+export async function createPageKeeper(options: PageKeeperOptions): Promise<PageKeeper> {
+  const appId = required(options.appId, 'PAGEKEEPER_APP_ID');
+  const appSecret = required(options.appSecret, 'PAGEKEEPER_APP_SECRET');
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const store = await createStore({ database: options.database, keys: options.keys, cwd: options.cwd, now: () => clock.now() });
+  const graphUrl = (options.graphUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, '');
+  const graphVersion = options.graphVersion ?? DEFAULT_GRAPH_VERSION;
+  const graph = createGraphClient({ ...options.graph, graphUrl, graphVersion, appId, appSecret, logger });
+  const context: PageKeeperContext = {
+    config: {
+      appId,
+      graphUrl,
+      graphVersion,
+      dialogUrl: (options.dialogUrl ?? DEFAULT_DIALOG_URL).replace(/\/+$/, ''),
+      databaseLocation: store.location,
+      expiringWindowMs: options.expiringWindowMs ?? DEFAULT_EXPIRING_WINDOW_MS,
+    },
+    appSecret,
+    graph,
+    store,
+    logger,
+    clock,
+    tokens: createPageTokenCache(store, options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE),
+  };
+  return createPageKeeperFromContext(context);
+}
+
+/** The PageKeeper over an existing context (the service builds one context and shares it). */
+export function createPageKeeperFromContext(context: PageKeeperContext): PageKeeper {
+  const { graph, store, tokens } = context;
+  const handles = new Map<string, PageHandle>();
+
+  function bound<T>(pageId: string, call: (token: string) => Promise<T>): Promise<T> {
+    return tokens.get(pageId).then((t) =>
+      call(t.token).catch((e: unknown) => {
+        // A token Facebook refuses must not be handed out again from the cache. Marking it
+        // invalid in the store and failing over belong to the health module (issue 4).
+        if (isGraphError(e) && e.kind === 'token_invalid') tokens.invalidate(pageId);
+        throw e;
+      }),
+    );
+  }
+
+  function page(id: string): PageHandle {
+    let handle = handles.get(id);
+    if (handle) return handle;
+    handle = {
+      id,
+      token: () => tokens.get(id).then((t) => t.token),
+      inspect: () => bound(id, (token) => inspectToken(context, token)),
+      get: (path, params, opts = {}) => bound(id, (token) => graph.get(path, params, { ...opts, token })),
+      post: (path, body, opts = {}) => bound(id, (token) => graph.post(path, body, { ...opts, token })),
+    };
+    // Handles are tiny and stateless; keep a bounded number to avoid churn in hot loops.
+    if (handles.size < 10_000) handles.set(id, handle);
+    return handle;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    context,
+    connect: (token, opts) => connect(context, token, opts),
+    async connectWithCode(input, opts) {
+      const short = await exchangeCode(context, input);
+      return connect(context, short.accessToken, opts);
+    },
+    loginUrl: (input) =>
+      buildLoginUrl({
+        dialogUrl: context.config.dialogUrl,
+        version: context.config.graphVersion,
+        appId: context.config.appId,
+        redirectUri: input.redirectUri,
+        state: input.state,
+        scopes: input.scopes ?? DEFAULT_LOGIN_SCOPES,
+        rerequest: input.rerequest,
+      }),
+    async pages() {
+      return (await store.pages.list()).map(toSummary);
+    },
+    page,
+    check: (opts) => sweep(context, opts),
+    close() {
+      closing ??= (async () => {
+        tokens.clear();
+        await Promise.allSettled([graph.close(), store.close()]);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The token in use is the first valid one in failover order (messaging granted, then oldest). */
+function toSummary(p: PageWithTokens): PageSummary {
+  const valid = p.tokens.filter((t) => t.status === 'valid');
+  const inUse = [...valid].sort((a, b) => Number(b.messagingGranted) - Number(a.messagingGranted) || a.createdAt.getTime() - b.createdAt.getTime())[0];
+  const shown = inUse ?? p.tokens[0];
+  const dataAccess = valid.map((t) => t.dataAccessExpiresAt?.getTime() ?? 0).filter((n) => n > 0);
+  return {
+    id: p.id,
+    name: p.name,
+    category: p.category,
+    tasks: shown?.tasks ?? [],
+    status: p.status,
+    reason: p.reason,
+    fix: p.fix,
+    warning: p.warning,
+    tokenExpiresAt: shown?.expiresAt ?? null,
+    dataAccessExpiresAt: dataAccess.length > 0 ? new Date(Math.max(...dataAccess)) : (shown?.dataAccessExpiresAt ?? null),
+    lastCheckedAt: p.lastCheckedAt,
+    tokens: { total: p.tokens.length, valid: valid.length },
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * The mission in one call: a short-lived user token in, never-expiring Page tokens stored
+ * encrypted out. Checks the input first and refuses (storing nothing) when it cannot work;
+ * then exchanges it for a long-lived token, discovers every Page, verifies each Page token with
+ * debug_token (`expires_at: 0`), and writes user, Pages and tokens in one transaction.
+ * Connecting the same person again updates in place, heals Pages that needed re-authentication
+ * and reports what changed.
+ * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
+ *
+ * Graph calls for a user with N Pages: 1 debug_token + 1 exchange + 1 /me + ceil(N/100)
+ * /me/accounts + ceil(N/50) debug_token batches (500 Pages: 18).
+ */
+import { pkError } from '../errors.js';
+import { meSchema } from '../graph/schemas.js';
+import type { PageStatus } from './types.js';
+import { checkConnectToken } from './check-connect-token.js';
+import type { PageKeeperContext } from './context.js';
+import { discoverPages, type DiscoveredPage } from './discover-pages.js';
+import { exchangeForLongLived } from './exchange-for-long-lived.js';
+import { inspectToken } from './inspect-token.js';
+import { inspectTokens } from './inspect-tokens.js';
+import { messagingGrantedFor } from './messaging-granted-for.js';
+import { pageHealthFromStore } from './page-health-from-store.js';
+import type { TokenInspection } from './types.js';
+
+export interface ConnectedPage {
+  id: string;
+  name: string;
+  tasks: string[];
+  /** Always null: connect refuses Page tokens that expire. */
+  tokenExpiresAt: Date | null;
+  dataAccessExpiresAt: Date | null;
+  status: PageStatus;
+}
+
+export interface ConnectResult {
+  user: { id: string; name: string };
+  userToken: { expiresAt: Date | null };
+  pages: ConnectedPage[];
+  /** Pages this user grants now but did not at their last connect (all of them the first time). */
+  added: string[];
+  /** Pages this user granted at their last connect but not now; their token from this user is dropped. */
+  removed: string[];
+}
+
+export interface ConnectOptions {
+  signal?: AbortSignal;
+}
+
+export async function connect(ctx: PageKeeperContext, shortLivedUserToken: string, options: ConnectOptions = {}): Promise<ConnectResult> {
+  const token = shortLivedUserToken.trim();
+  if (token === '') throw pkError('PK_USAGE', { detail: 'No token given: paste a short-lived user token (Graph API Explorer) or use `pagekeeper connect --browser`' });
+  const now = ctx.clock.now();
+  const signal = options.signal;
+
+  const input = await inspectToken(ctx, token, { signal });
+  checkConnectToken(input, { appId: ctx.config.appId, now, what: 'user token' });
+
+  const longLived = await exchangeForLongLived(ctx, token);
+  const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
+  const discovered = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
+
+  const outcomes = await inspectTokens(ctx, discovered.map((p) => p.accessToken), { signal });
+  const verified = discovered.map((page, i) => {
+    const outcome = outcomes[i];
+    if (!outcome) throw pkError('PK_INTERNAL', { detail: 'debug_token batch answered fewer items than asked' });
+    if (!outcome.ok) throw outcome.error;
+    return { page, inspection: verifyPageToken(page, outcome.inspection) };
+  });
+
+  const userId = me.id;
+  const userName = me.name ?? input.userId ?? me.id;
+  const judge = { now, expiringWindowMs: ctx.config.expiringWindowMs, userTokenExpiresAt: { [userId]: longLived.expiresAt } };
+  const result = await ctx.store.transaction(async (tx) => {
+    const before = await tx.db.selectFrom('page_tokens').select('page_id').where('user_id', '=', userId).execute();
+    const had = new Set(before.map((r) => r.page_id));
+    await tx.users.upsert({
+      id: userId,
+      name: userName,
+      token: longLived.accessToken,
+      tokenExpiresAt: longLived.expiresAt,
+      dataAccessExpiresAt: input.dataAccessExpiresAt,
+      scopes: input.scopes,
+    });
+    const pages: ConnectedPage[] = [];
+    for (const { page, inspection } of verified) {
+      await tx.pages.upsert({ id: page.id, name: page.name, category: page.category });
+      const messagingGranted = messagingGrantedFor(inspection, page.id);
+      await tx.pageTokens.upsert({
+        pageId: page.id,
+        userId,
+        token: page.accessToken,
+        tasks: page.tasks,
+        expiresAt: null,
+        dataAccessExpiresAt: inspection.dataAccessExpiresAt,
+        messagingGranted,
+      });
+      await tx.pageTokens.recordCheck(page.id, userId, { checkedAt: now });
+      const stored = await tx.pages.getWithTokens(page.id);
+      const health = pageHealthFromStore(page.id, stored?.tokens ?? [], judge);
+      const changed = await tx.pages.setStatus(page.id, { status: health.status, reason: health.reason, fix: health.fix, warning: health.warning, lastCheckedAt: now });
+      if (changed && changed.previousStatus !== health.status) {
+        await tx.audit.append({ event: 'page_status_changed', pageId: page.id, userId, oldState: changed.previousStatus, newState: health.status, reason: health.reason ?? 'connected' });
+      }
+      pages.push({ id: page.id, name: page.name, tasks: page.tasks, tokenExpiresAt: null, dataAccessExpiresAt: inspection.dataAccessExpiresAt, status: health.status });
+    }
+    const { revokedPageIds, removedPageIds } = await tx.pages.markRemovedForUser(userId, verified.map((v) => v.page.id));
+    for (const pageId of revokedPageIds) {
+      // The page keeps working on another admin's token where one is left; re-judge it.
+      if (removedPageIds.includes(pageId)) continue;
+      const stored = await tx.pages.getWithTokens(pageId);
+      if (!stored) continue;
+      const health = pageHealthFromStore(pageId, stored.tokens, judge);
+      const changed = await tx.pages.setStatus(pageId, { status: health.status, reason: health.reason, fix: health.fix, warning: health.warning });
+      if (changed && changed.previousStatus !== health.status) {
+        await tx.audit.append({ event: 'page_status_changed', pageId, userId, oldState: changed.previousStatus, newState: health.status, reason: health.reason ?? null });
+      }
+    }
+    const added = verified.map((v) => v.page.id).filter((id) => !had.has(id));
+    await tx.audit.append({
+      event: 'user_connected',
+      userId,
+      newState: 'valid',
+      detail: { pages: verified.length, added: added.length, removed: revokedPageIds.length, businessPages: verified.filter((v) => v.page.source === 'business').length },
+    });
+    return { pages, added, removed: revokedPageIds };
+  });
+
+  for (const v of verified) ctx.tokens.invalidate(v.page.id);
+  for (const id of result.removed) ctx.tokens.invalidate(id);
+  ctx.logger.info({ userId, pages: result.pages.length, added: result.added.length, removed: result.removed.length }, 'user connected');
+  return { user: { id: userId, name: userName }, userToken: { expiresAt: longLived.expiresAt }, ...result };
+}
+
+/** A Page token must be valid, a PAGE token for this Page, and never expire. */
+function verifyPageToken(page: DiscoveredPage, inspection: TokenInspection): TokenInspection {
+  if (!inspection.isValid) throw pkError('PK_TOKEN_INVALID', { what: `token for page ${page.id}`, reason: inspection.error?.message ?? 'not valid', fix: 'Connect again.' });
+  if (inspection.expiresAt !== null) {
+    throw pkError('PK_PAGE_TOKEN_EXPIRES', { pageId: page.id, detail: `debug_token says expires_at ${inspection.expiresAt.toISOString()}` });
+  }
+  return inspection;
+}

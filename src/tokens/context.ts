@@ -1,0 +1,50 @@
+/**
+ * The one object every pagekeeper module receives instead of reaching for globals: the
+ * configuration, the Graph client, the store, the logger, the clock and the page-token cache.
+ * createPageKeeper builds it once; the messenger outbox, the health sweep, the notifier and the
+ * service take it as their first argument (no singletons: two PageKeepers in one process never
+ * share state).
+ */
+import type { GraphClient } from '../graph/create-graph-client.js';
+import type { Store } from '../store/create-store.js';
+import type { PageTokenCache } from './page-token-cache.js';
+
+/** A pino-compatible logger. Never pass a token, secret or key in any field. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The configuration a PageKeeper runs with, normalised once (defaults applied). */
+export interface ResolvedConfig {
+  appId: string;
+  graphUrl: string;
+  graphVersion: string;
+  dialogUrl: string;
+  /** Where the data lives, without credentials. */
+  databaseLocation: string;
+  /** Data access ending within this many ms makes a page `expiring` (issue 4: default 14 days). */
+  expiringWindowMs: number;
+}
+
+export interface PageKeeperContext {
+  readonly config: ResolvedConfig;
+  /** The app secret, for the OAuth exchanges that take it as `client_secret`. Never log it. */
+  readonly appSecret: string;
+  readonly graph: GraphClient;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Decrypted page tokens: coalesced reads, bounded LRU, invalidated on invalid/rotation. */
+  readonly tokens: PageTokenCache;
+}

@@ -1,0 +1,90 @@
+/**
+ * Where `page(id).token()` gets its token: a bounded LRU of decrypted tokens in front of the
+ * store. Concurrent misses for one page share one read and decrypt (one in-flight promise per
+ * page, as octokit/auth-app does); entries are dropped when a token is marked invalid, when a
+ * page is reconnected and when keys are rotated, so a stale token is never handed out twice.
+ */
+import { pkError } from '../errors.js';
+import type { StoreRepositories } from '../store/create-store.js';
+import { describeTokenLoss } from '../health/reasons.js';
+
+export const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
+
+/** The token a page is used with now: the first valid one in failover order. */
+export interface CachedPageToken {
+  pageId: string;
+  /** Whose grant this token comes from. */
+  userId: string;
+  /** Never log it. */
+  token: string;
+}
+
+export interface PageTokenCache {
+  /** The page's current token. @throws PK_PAGE_NOT_FOUND, PK_NO_VALID_TOKEN, PK_DECRYPT_FAILED, PK_KEY_UNKNOWN */
+  get(pageId: string): Promise<CachedPageToken>;
+  /** Drops one page's entry (its token was marked invalid or replaced). */
+  invalidate(pageId: string): void;
+  /** Drops everything (key rotation, reconnect of many pages). */
+  clear(): void;
+  readonly size: number;
+}
+
+export function createPageTokenCache(store: Pick<StoreRepositories, 'pageTokens' | 'pages'>, maxEntries = DEFAULT_TOKEN_CACHE_SIZE): PageTokenCache {
+  const entries = new Map<string, CachedPageToken>();
+  const inFlight = new Map<string, Promise<CachedPageToken>>();
+  // Bumped on every invalidation: a read that started before it must not fill the cache after it.
+  const generation = new Map<string, number>();
+  let clears = 0;
+
+  async function load(pageId: string): Promise<CachedPageToken> {
+    const [first] = await store.pageTokens.getValidTokens(pageId);
+    if (first) return { pageId, userId: first.userId, token: first.token };
+    const page = await store.pages.getWithTokens(pageId);
+    if (!page || page.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId });
+    const lost = page.tokens.find((t) => t.invalidReason !== null);
+    const d = describeTokenLoss(lost?.invalidReason ?? 'invalid');
+    throw pkError('PK_NO_VALID_TOKEN', { pageId, reason: page.reason ?? d.reason, fix: page.fix ?? d.fix });
+  }
+
+  return {
+    get(pageId) {
+      const hit = entries.get(pageId);
+      if (hit) {
+        // Refresh recency: Map keeps insertion order, so re-inserting moves it to the end.
+        entries.delete(pageId);
+        entries.set(pageId, hit);
+        return Promise.resolve(hit);
+      }
+      const pending = inFlight.get(pageId);
+      if (pending) return pending;
+      const gen = generation.get(pageId) ?? 0;
+      const clearsAtStart = clears;
+      const p = load(pageId)
+        .then((value) => {
+          if ((generation.get(pageId) ?? 0) === gen && clears === clearsAtStart) {
+            entries.set(pageId, value);
+            if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+          }
+          return value;
+        })
+        .finally(() => {
+          if (inFlight.get(pageId) === p) inFlight.delete(pageId);
+        });
+      inFlight.set(pageId, p);
+      return p;
+    },
+    invalidate(pageId) {
+      entries.delete(pageId);
+      inFlight.delete(pageId);
+      generation.set(pageId, (generation.get(pageId) ?? 0) + 1);
+    },
+    clear() {
+      entries.clear();
+      inFlight.clear();
+      clears++;
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
