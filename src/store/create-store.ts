@@ -4,6 +4,7 @@ import type { Keyring } from './crypto/keyring.js';
 import { parseKeys } from './crypto/parse-keys.js';
 import { checkMigrations, migrateToLatest } from './migrate.js';
 import { openDatabase, type Dialect, type OpenDatabaseOptions } from './open-database.js';
+import { createLeaseRepository, type LeaseRepository } from './lease-repository.js';
 import { createPageRepository, type PageRepository } from './page-repository.js';
 import { createPageTokenRepository, type PageTokenRepository } from './page-token-repository.js';
 import type { Database } from './schema.js';
@@ -19,6 +20,8 @@ export interface StoreRepositories {
   readonly pages: PageRepository;
   readonly pageTokens: PageTokenRepository;
   readonly audit: AuditRepository;
+  /** Named leases with expiry, for leader election and partitioned work across instances. */
+  readonly leases: LeaseRepository;
   /**
    * Runs `fn` in one transaction with every repository bound to it; commits when `fn`
    * resolves, rolls back when it throws. Nested calls join the outer transaction.
@@ -80,6 +83,7 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     pages: createPageRepository(db, now),
     pageTokens: createPageTokenRepository(db, keyring, now),
     audit: createAuditRepository(db, now),
+    leases: createLeaseRepository(db, now),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now)))),
   };
   return self;

@@ -8,5 +8,6 @@ export type { UserRepository } from './user-repository.js';
 export type { PageRepository } from './page-repository.js';
 export type { PageTokenRepository } from './page-token-repository.js';
 export type { AuditRepository } from './audit-repository.js';
+export type { LeaseRepository } from './lease-repository.js';
 export type * from './types.js';
 export { rotateKeys, DEFAULT_ROTATION_BATCH_SIZE, type RotateKeysOptions, type RotationProgress } from './rotate-keys.js';

@@ -296,6 +296,26 @@ describe.each(all)('store on $name', (backend) => {
     });
   });
 
+  describe('leases', () => {
+    it('go to one holder at a time, are renewed by it, and pass on when expired or released', async () => {
+      expect(await store.leases.acquire('sweep', 'a', 30_000)).toBe(true);
+      expect(await store.leases.acquire('sweep', 'b', 30_000)).toBe(false);
+      clock = new Date(T0.getTime() + 20_000);
+      expect(await store.leases.acquire('sweep', 'a', 30_000)).toBe(true);
+      expect(await store.leases.get('sweep')).toEqual({ holder: 'a', expiresAt: new Date(T0.getTime() + 50_000) });
+      clock = new Date(T0.getTime() + 50_000);
+      expect(await store.leases.acquire('sweep', 'b', 30_000)).toBe(true);
+      expect(await store.leases.release('sweep', 'a')).toBe(false);
+      expect(await store.leases.release('sweep', 'b')).toBe(true);
+      expect(await store.leases.get('sweep')).toBeUndefined();
+    });
+
+    it('go to exactly one of several instances racing for them', async () => {
+      const wins = await Promise.all(['a', 'b', 'c', 'd'].map((h) => store.leases.acquire('leader', h, 30_000)));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+    });
+  });
+
   describe('stored ciphertexts', () => {
     it('refuses a token ciphertext copied to another row', async () => {
       await connect('1', ['100', '200']);
