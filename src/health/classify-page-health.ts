@@ -99,8 +99,11 @@ function accessEnd(t: PageTokenFacts, userTokenExpiresAt: Record<string, Date | 
   const candidates: Array<NonNullable<AccessEnd>> = [];
   if (t.inspection?.dataAccessExpiresAt) candidates.push({ at: t.inspection.dataAccessExpiresAt, what: 'data_access' });
   if (t.inspection?.expiresAt) candidates.push({ at: t.inspection.expiresAt, what: 'token' });
+  // A Page token taken from a long-lived user token does not expire with it (debug_token
+  // expires_at 0; graph-api-notes.md "Step 3"), so the user token's end only matters for a Page
+  // token that has an end of its own.
   const user = userTokenExpiresAt?.[t.userId];
-  if (user) candidates.push({ at: user, what: 'user_token' });
+  if (user && t.inspection?.expiresAt) candidates.push({ at: user, what: 'user_token' });
   candidates.sort((a, b) => a.at.getTime() - b.at.getTime());
   return candidates[0] ?? null;
 }

@@ -128,9 +128,15 @@ const cases: Case[] = [
   ['data access ends in hours', [token({ inspection: inspection({ dataAccessExpiresAt: new Date(now.getTime() + 3_600_000) }) })], { status: 'expiring', reason: /in less than a day/ }],
   ['a page token that expires in 1 day', [token({ inspection: inspection({ expiresAt: inDays(1), dataAccessExpiresAt: inDays(80) }) })], { status: 'expiring', reason: /token for this Page expires on .* \(in 1 day\)/ }],
   [
-    'a user token that ends soon with nothing to replace it',
-    [token()],
+    'a user token that ends soon with nothing to replace it, under a page token that expires later',
+    [token({ inspection: inspection({ expiresAt: inDays(20), dataAccessExpiresAt: inDays(80) }) })],
     { status: 'expiring', reason: /user token .* ends on 2026-06-04 \(in 3 days\) and nothing replaces it/ },
+    { userTokenExpiresAt: { u1: inDays(3) } },
+  ],
+  [
+    'a never-expiring page token stays healthy when the user token that fetched it ends',
+    [token()],
+    { status: 'healthy' },
     { userTokenExpiresAt: { u1: inDays(3) } },
   ],
   [
