@@ -1,0 +1,35 @@
+/**
+ * The dashboard's stylesheet, served from /assets/dashboard.css so the CSP can forbid inline
+ * styles. Colours meet WCAG AA contrast (4.5:1) on their backgrounds.
+ */
+export const DASHBOARD_CSS = `
+:root { color-scheme: light; --fg: #1b1f24; --muted: #4a5561; --bg: #ffffff; --line: #d0d7de; --accent: #0a58ca; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+header, main, footer { max-width: 72rem; margin: 0 auto; padding: 1rem 1.5rem; }
+header { display: flex; align-items: center; justify-content: space-between; gap: 1rem; border-bottom: 1px solid var(--line); }
+header h1 { font-size: 1.25rem; margin: 0; }
+h2 { font-size: 1.1rem; margin: 2rem 0 .5rem; }
+a { color: var(--accent); }
+a:focus-visible, button:focus-visible, input:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
+.button, button { display: inline-block; padding: .5rem 1rem; border-radius: .375rem; border: 1px solid var(--accent); background: var(--accent); color: #fff; font: inherit; text-decoration: none; cursor: pointer; }
+.button.secondary, button.secondary { background: #fff; color: var(--accent); }
+table { width: 100%; border-collapse: collapse; }
+caption { text-align: left; color: var(--muted); padding: .25rem 0; }
+th, td { text-align: left; vertical-align: top; padding: .5rem; border-bottom: 1px solid var(--line); }
+th { font-weight: 600; }
+.badge { display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .875rem; font-weight: 600; }
+.badge.healthy { background: #dafbe1; color: #0f5323; }
+.badge.expiring { background: #fff1c2; color: #633c01; }
+.badge.needs_reauth, .badge.missing_permission { background: #ffebe9; color: #82071e; }
+.muted { color: var(--muted); }
+.problem { margin: .25rem 0 0; }
+.counts { display: flex; gap: 1.5rem; list-style: none; padding: 0; }
+.counts li { border: 1px solid var(--line); border-radius: .375rem; padding: .5rem 1rem; }
+.notice { border: 1px solid var(--line); border-left: 4px solid var(--accent); padding: .75rem 1rem; }
+.notice.error { border-left-color: #cf222e; }
+form.inline { display: inline; }
+label { display: block; font-weight: 600; margin-bottom: .25rem; }
+input[type=password] { font: inherit; padding: .5rem; width: 100%; max-width: 28rem; border: 1px solid #6e7781; border-radius: .375rem; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;

@@ -1,0 +1,130 @@
+/**
+ * What the service needs from the rest of pagekeeper, as one interface. Routes depend on this,
+ * not on createPageKeeper or the store directly, so each route can be tested with a small
+ * stand-in and the real wiring lives in one adapter (create-service-deps.ts).
+ */
+import type { AuditEntry } from '../store/types.js';
+import type { PageStatus } from '../tokens/types.js';
+import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
+import type { InboundContact } from './webhooks/webhook-event.js';
+
+/** Settings the service reads (a subset of PageKeeperConfig, normalised). */
+export interface ServiceConfig {
+  appId: string | undefined;
+  appSecret: string | undefined;
+  /** Base URL people and Facebook reach the service at; the OAuth redirect URI is built from it. */
+  publicUrl: string | undefined;
+  verifyToken: string | undefined;
+  adminKey: string | undefined;
+  forwardUrl: string | undefined;
+  /** Signs what is forwarded to forwardUrl (`X-Pagekeeper-Signature`). */
+  forwardSecret: string | undefined;
+  /** Derives the cookie keys (connect state, admin session) when no app secret is set. */
+  cookieSecret: string;
+  /** `--dev` on a loopback address: the dashboard is open without login. */
+  devOpenDashboard: boolean;
+}
+
+/** One granting user's token for a page, without the token. */
+export interface PageTokenView {
+  userId: string;
+  status: 'valid' | 'invalid';
+  invalidReason: string | null;
+  /** null: never expires. */
+  expiresAt: Date | null;
+  dataAccessExpiresAt: Date | null;
+  messagingGranted: boolean;
+  tasks: string[];
+  lastCheckedAt: Date | null;
+}
+
+/** A connected page as the API and dashboard show it. Never holds a token. */
+export interface PageView {
+  id: string;
+  name: string;
+  category: string | null;
+  status: PageStatus;
+  reason: string | null;
+  fix: string | null;
+  warning: string | null;
+  lastCheckedAt: Date | null;
+  connectedAt: Date;
+  removedAt: Date | null;
+  tokens: PageTokenView[];
+}
+
+/** What the OAuth callback reports to the person. */
+export interface ConnectOutcome {
+  userId: string;
+  userName: string | null;
+  pages: Array<{ id: string; name: string; status: PageStatus; reason: string | null }>;
+  /** Problems worth showing (missing permissions, pages that could not be stored, ...). */
+  problems: string[];
+}
+
+/** A queued message's state, as `GET /v1/messages/:id` shows it. */
+export interface MessageView {
+  id: string;
+  pageId: string;
+  psid: string;
+  status: string;
+  attempts: number;
+  messageId: string | null;
+  error: { code: number | null; subcode: number | null; message: string | null } | null;
+  createdAt: Date;
+  updatedAt: Date;
+  sentAt: Date | null;
+}
+
+/**
+ * The outbox (issue 5), written by its own module; the service only calls these.
+ * enqueue validates the body (PK_MESSAGE_INVALID), refuses unknown pages (PK_PAGE_NOT_FOUND)
+ * and, for a repeated idempotency key, returns the first message with `duplicate: true`
+ * (or throws PK_DUPLICATE when the key was used for a different body).
+ */
+export interface OutboxPort {
+  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string }): Promise<{ id: string; status: string; duplicate: boolean }>;
+  get(id: string): Promise<MessageView | undefined>;
+}
+
+export interface ServiceDeps {
+  config: ServiceConfig;
+  apiKeys: ApiKeyStore;
+  pages: {
+    list(): Promise<PageView[]>;
+    get(id: string): Promise<PageView | undefined>;
+    /** The decrypted page token. @throws PK_PAGE_NOT_FOUND, PK_NO_VALID_TOKEN */
+    token(id: string): Promise<string>;
+    /** Runs a health check now and returns the page afterwards. @throws PK_PAGE_NOT_FOUND */
+    check(id: string): Promise<PageView>;
+  };
+  /** Facebook Login; absent when the app id/secret are not configured. */
+  connect?: {
+    loginUrl(state: string, redirectUri: string): string;
+    /** Exchanges the code (then short -> long), discovers and stores pages. Stores nothing on failure. */
+    complete(code: string, redirectUri: string): Promise<ConnectOutcome>;
+  };
+  outbox?: OutboxPort;
+  /** Opens the 24-hour window for these people (conversations table). */
+  recordInbound(contacts: readonly InboundContact[]): Promise<void>;
+  /** The person removed the app: mark their tokens unusable. */
+  handleDeauthorize?(userId: string): Promise<void>;
+  /** Deletes the user's tokens and data; records the request under `confirmationCode`. */
+  deleteUserData(userId: string, confirmationCode: string): Promise<void>;
+  dataDeletionStatus(confirmationCode: string): Promise<{ status: string; requestedAt: Date; completedAt: Date | null } | undefined>;
+  recentEvents(limit: number): Promise<AuditEntry[]>;
+  /** Outbox rows by status, for the dashboard and metrics. */
+  outboxCounts(): Promise<Record<string, number>>;
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+  /** Extra Prometheus samples (Graph calls by outcome, rate budget) when the client exposes them. */
+  extraMetrics?(): Promise<MetricSample[]> | MetricSample[];
+}
+
+export interface MetricSample {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  labels?: Record<string, string>;
+  value: number;
+}

@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { pkError } from '../../errors.js';
+import { validateMessage } from '../../messenger/validate-message.js';
+import { MESSAGING_TYPES, SENDER_ACTIONS } from '../../messenger/types.js';
+import type { MessageView, PageView, ServiceDeps } from '../deps.js';
+import { apiRoute, type AnyApiRoute } from '../server/route-table.js';
+
+/** Page and user ids are numeric strings (graph-api-notes.md); anything else is refused before any lookup. */
+export const PageIdSchema = z.string().regex(/^\d{1,32}$/, 'must be a numeric Page id');
+const MessageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a message id as returned by POST /v1/pages/{id}/messages');
+/** Printable ASCII, as for HTTP header values generally; long enough for a UUID or a hash. */
+const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'Idempotency-Key must be 1 to 255 printable ASCII characters');
+
+const Iso = z.string().describe('ISO 8601 time');
+const TokenViewSchema = z.object({
+  userId: z.string(),
+  status: z.enum(['valid', 'invalid']),
+  invalidReason: z.string().nullable(),
+  expiresAt: z.union([z.literal('never'), Iso]),
+  dataAccessExpiresAt: Iso.nullable(),
+  messagingGranted: z.boolean(),
+  tasks: z.array(z.string()),
+  lastCheckedAt: Iso.nullable(),
+});
+export const PageResponseSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  category: z.string().nullable(),
+  status: z.enum(['healthy', 'expiring', 'needs_reauth', 'missing_permission']),
+  reason: z.string().nullable(),
+  fix: z.string().nullable(),
+  warning: z.string().nullable(),
+  lastCheckedAt: Iso.nullable(),
+  connectedAt: Iso,
+  /** The best valid token's expiry: "never" is the goal; null when no token is valid. */
+  tokenExpiresAt: z.union([z.literal('never'), Iso]).nullable(),
+  dataAccessExpiresAt: Iso.nullable(),
+  tokens: z.array(TokenViewSchema),
+});
+const MessageResponseSchema = z.object({
+  id: z.string(),
+  pageId: z.string(),
+  psid: z.string(),
+  status: z.string(),
+  attempts: z.number(),
+  messageId: z.string().nullable(),
+  error: z.object({ code: z.number().nullable(), subcode: z.number().nullable(), message: z.string().nullable() }).nullable(),
+  createdAt: Iso,
+  updatedAt: Iso,
+  sentAt: Iso.nullable(),
+});
+
+/** The Send API body (graph-api-notes.md "Messenger Send API"); rules beyond the shape are checked by validateMessage. */
+export const SendMessageBodySchema = z
+  .looseObject({
+    recipient: z.looseObject({ id: z.string().min(1).max(64) }),
+    messaging_type: z.enum(MESSAGING_TYPES).optional(),
+    tag: z.string().optional(),
+    message: z.record(z.string(), z.unknown()).optional(),
+    sender_action: z.enum(SENDER_ACTIONS).optional(),
+    notification_type: z.enum(['REGULAR', 'SILENT_PUSH', 'NO_PUSH']).optional(),
+  })
+  .describe('A Messenger Send API body: {"recipient":{"id":"<PSID>"},"messaging_type":"RESPONSE","message":{"text":"hi"}}');
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+/** The JSON form of a page; the best valid token decides the page's expiry fields. */
+export function pageJson(p: PageView): z.output<typeof PageResponseSchema> {
+  const valid = p.tokens.filter((t) => t.status === 'valid');
+  const never = valid.some((t) => t.expiresAt === null);
+  const latest = valid.reduce<Date | null>((acc, t) => (t.expiresAt && (!acc || t.expiresAt > acc) ? t.expiresAt : acc), null);
+  const dataAccess = valid.reduce<Date | null>((acc, t) => (t.dataAccessExpiresAt && (!acc || t.dataAccessExpiresAt > acc) ? t.dataAccessExpiresAt : acc), null);
+  return {
+    id: p.id,
+    name: p.name,
+    category: p.category,
+    status: p.status,
+    reason: p.reason,
+    fix: p.fix,
+    warning: p.warning,
+    lastCheckedAt: iso(p.lastCheckedAt),
+    connectedAt: p.connectedAt.toISOString(),
+    tokenExpiresAt: valid.length === 0 ? null : never ? 'never' : iso(latest),
+    dataAccessExpiresAt: iso(dataAccess),
+    tokens: p.tokens.map((t) => ({
+      userId: t.userId,
+      status: t.status,
+      invalidReason: t.invalidReason,
+      expiresAt: t.expiresAt === null ? 'never' : t.expiresAt.toISOString(),
+      dataAccessExpiresAt: iso(t.dataAccessExpiresAt),
+      messagingGranted: t.messagingGranted,
+      tasks: t.tasks,
+      lastCheckedAt: iso(t.lastCheckedAt),
+    })),
+  };
+}
+
+function messageJson(m: MessageView): z.output<typeof MessageResponseSchema> {
+  return { ...m, createdAt: m.createdAt.toISOString(), updatedAt: m.updatedAt.toISOString(), sentAt: iso(m.sentAt) };
+}
+
+const pageParams = z.object({ id: PageIdSchema });
+
+/** The REST API under /v1 (issue 6 item 2). */
+export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
+  const requirePage = async (id: string) => {
+    const page = await deps.pages.get(id);
+    if (!page || page.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId: id });
+    return page;
+  };
+  const outbox = () => {
+    if (!deps.outbox) throw pkError('PK_INTERNAL', { detail: 'outbox not configured' }, { details: { status: 503 } });
+    return deps.outbox;
+  };
+  return [
+    apiRoute({
+      method: 'GET',
+      url: '/v1/pages',
+      summary: 'List connected pages with their health',
+      scope: 'pages:read',
+      responses: { 200: { description: 'The pages', schema: z.object({ pages: z.array(PageResponseSchema) }) } },
+      handler: async () => ({ pages: (await deps.pages.list()).filter((p) => p.removedAt === null).map(pageJson) }),
+    }),
+    apiRoute({
+      method: 'GET',
+      url: '/v1/pages/{id}',
+      summary: 'One page with its health',
+      scope: 'pages:read',
+      params: pageParams,
+      responses: { 200: { description: 'The page', schema: PageResponseSchema }, 400: { description: 'Malformed id' }, 404: { description: 'Not connected' } },
+      handler: async ({ params }) => pageJson(await requirePage(params.id)),
+    }),
+    apiRoute({
+      method: 'GET',
+      url: '/v1/pages/{id}/token',
+      summary: "The page's current access token (never expires when connected through a long-lived user token)",
+      scope: 'tokens:read',
+      params: pageParams,
+      responses: {
+        200: { description: 'The token', schema: z.object({ pageId: z.string(), accessToken: z.string() }) },
+        404: { description: 'Not connected' },
+        409: { description: 'No valid token left (PK_NO_VALID_TOKEN): reconnect' },
+      },
+      handler: async ({ params, reply }) => {
+        const token = await deps.pages.token(params.id);
+        // A token must not be kept by a proxy or the browser cache.
+        void reply.header('cache-control', 'no-store');
+        return { pageId: params.id, accessToken: token };
+      },
+    }),
+    apiRoute({
+      method: 'POST',
+      url: '/v1/pages/{id}/messages',
+      summary: 'Queue a message for delivery through the outbox',
+      scope: 'messages:write',
+      params: pageParams,
+      body: SendMessageBodySchema,
+      headers: { 'Idempotency-Key': { description: 'Repeating a request with the same key returns the first message instead of sending twice' } },
+      responses: {
+        202: { description: 'Queued', schema: z.object({ id: z.string(), status: z.string(), duplicate: z.boolean() }) },
+        400: { description: 'Invalid message (PK_MESSAGE_INVALID) or request' },
+        404: { description: 'Not connected' },
+        409: { description: 'Idempotency key reused with another body (PK_DUPLICATE), or outside the messaging window' },
+        503: { description: 'No outbox configured' },
+      },
+      handler: async ({ params, body, request, reply }) => {
+        const rawKey = request.headers['idempotency-key'];
+        const idempotencyKey = rawKey === undefined ? undefined : IdempotencyKeySchema.parse(rawKey);
+        validateMessage(body);
+        const box = outbox();
+        await requirePage(params.id);
+        const queued = await box.enqueue(params.id, body, idempotencyKey === undefined ? {} : { idempotencyKey });
+        // The same answer for a repeat: the caller learns the first message's id either way.
+        void reply.code(202);
+        return queued;
+      },
+    }),
+    apiRoute({
+      method: 'GET',
+      url: '/v1/messages/{id}',
+      summary: "A queued message's delivery status",
+      scope: 'messages:write',
+      params: z.object({ id: MessageIdSchema }),
+      responses: { 200: { description: 'The message', schema: MessageResponseSchema }, 404: { description: 'Unknown id' }, 503: { description: 'No outbox configured' } },
+      handler: async ({ params }) => {
+        const m = await outbox().get(params.id);
+        if (!m) throw pkError('PK_NOT_FOUND', { what: 'Message' });
+        return messageJson(m);
+      },
+    }),
+    apiRoute({
+      method: 'POST',
+      url: '/v1/pages/{id}/check',
+      summary: "Check the page's tokens with Facebook now",
+      scope: 'pages:check',
+      params: pageParams,
+      responses: { 200: { description: 'The page after the check', schema: PageResponseSchema }, 404: { description: 'Not connected' } },
+      handler: async ({ params }) => {
+        await requirePage(params.id);
+        return pageJson(await deps.pages.check(params.id));
+      },
+    }),
+  ];
+}

@@ -1,0 +1,113 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isPageKeeperError } from '../../errors.js';
+import { isGraphError } from '../../graph/graph-error.js';
+import type { ServiceDeps } from '../deps.js';
+import { DASHBOARD_CSS } from '../dashboard/dashboard.css.js';
+import { dashboardPage, loginPage, messagePage } from '../dashboard/pages.js';
+import type { AuthFailureLimiter } from '../server/auth-failure-limiter.js';
+import { createValueSigner, safeEqual } from '../security/signed-value.js';
+import { PageIdSchema } from './api-routes.js';
+
+export const ADMIN_COOKIE = 'pk_admin';
+export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+const RECENT_EVENTS = 20;
+
+/**
+ * The dashboard (issue 6 item 5), behind an admin login: a form posting PAGEKEEPER_ADMIN_KEY
+ * sets a signed session cookie (key derived from the admin key, so changing the admin key
+ * signs everyone out). Open without login only with `--dev` on a loopback address.
+ * Forms carry a CSRF token bound to the session, on top of the SameSite=Strict cookie.
+ */
+export async function dashboardRoutes(
+  app: FastifyInstance,
+  opts: { deps: ServiceDeps; limiter: AuthFailureLimiter; secureCookies: boolean; canConnect: boolean },
+): Promise<void> {
+  const { deps, limiter } = opts;
+  const adminKey = deps.config.adminKey;
+  const signer = adminKey === undefined ? undefined : createValueSigner(adminKey, 'admin-session');
+  const csrfKey = createHmac('sha256', deps.config.cookieSecret).update('pagekeeper:csrf').digest();
+  const csrfFor = (session: string) => createHmac('sha256', csrfKey).update(session).digest('base64url');
+  const cookieOptions = { path: '/', httpOnly: true, secure: opts.secureCookies, sameSite: 'strict' as const };
+  const html = 'text/html; charset=utf-8';
+
+  /** The session id when the request may see the dashboard, else null. */
+  const session = (request: FastifyRequest): string | null => {
+    if (deps.config.devOpenDashboard) return 'dev';
+    const cookie = request.cookies[ADMIN_COOKIE];
+    return signer && cookie ? (signer.verify(cookie) === null ? null : cookie) : null;
+  };
+  const csrfOk = (request: FastifyRequest, s: string) => {
+    const given = (request.body as Record<string, unknown> | undefined)?.csrf;
+    return typeof given === 'string' && safeEqual(given, csrfFor(s));
+  };
+  const notConfigured = (reply: FastifyReply) =>
+    reply
+      .code(503)
+      .type(html)
+      .send(messagePage('Dashboard locked', 'No admin key is configured.', { testid: 'dashboard-locked', fix: 'Set PAGEKEEPER_ADMIN_KEY (or run with --dev on 127.0.0.1).', error: true }));
+
+  app.get('/assets/dashboard.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(DASHBOARD_CSS));
+
+  app.get('/', async (request, reply) => {
+    const s = session(request);
+    if (s === null) return signer ? reply.redirect('/login', 303) : notConfigured(reply);
+    const q = request.query as Record<string, unknown>;
+    const [pages, events, outboxCounts] = await Promise.all([deps.pages.list(), deps.recentEvents(RECENT_EVENTS), deps.outboxCounts()]);
+    return reply.type(html).send(
+      dashboardPage({
+        pages,
+        events,
+        outboxCounts,
+        now: new Date(),
+        canConnect: opts.canConnect,
+        signedIn: !deps.config.devOpenDashboard,
+        csrf: csrfFor(s),
+        canCheck: true,
+        ...(q.checked === '1' ? { notice: 'Check finished.' } : {}),
+      }),
+    );
+  });
+
+  app.get('/login', async (request, reply) => {
+    if (!signer) return deps.config.devOpenDashboard ? reply.redirect('/', 303) : notConfigured(reply);
+    if (session(request) !== null) return reply.redirect('/', 303);
+    return reply.type(html).send(loginPage(null));
+  });
+
+  app.post('/login', async (request, reply) => {
+    if (!signer || adminKey === undefined) return notConfigured(reply);
+    const wait = limiter.blockedFor(request.ip);
+    if (wait > 0) return reply.code(429).header('retry-after', String(wait)).type(html).send(loginPage(`Too many attempts; try again in ${wait} s.`));
+    const given = (request.body as Record<string, unknown> | undefined)?.adminKey;
+    if (typeof given !== 'string' || !safeEqual(given, adminKey)) {
+      limiter.recordFailure(request.ip);
+      return reply.code(401).type(html).send(loginPage('That admin key is not right.'));
+    }
+    const cookie = signer.sign(randomBytes(16).toString('base64url'), ADMIN_SESSION_TTL_MS);
+    void reply.setCookie(ADMIN_COOKIE, cookie, { ...cookieOptions, maxAge: Math.floor(ADMIN_SESSION_TTL_MS / 1000) });
+    return reply.redirect('/', 303);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    const s = session(request);
+    if (s !== null && csrfOk(request, s)) void reply.clearCookie(ADMIN_COOKIE, cookieOptions);
+    return reply.redirect(signer ? '/login' : '/', 303);
+  });
+
+  app.post('/pages/:id/check', async (request, reply) => {
+    const s = session(request);
+    if (s === null) return reply.code(401).type(html).send(messagePage('Sign in first', 'Your session has ended.', { testid: 'signed-out', error: true }));
+    if (!csrfOk(request, s)) return reply.code(403).type(html).send(messagePage('Request refused', 'The form was stale or came from another site.', { testid: 'csrf-refused', error: true }));
+    const id = PageIdSchema.safeParse((request.params as { id?: unknown }).id);
+    if (!id.success) return reply.code(400).type(html).send(messagePage('Unknown page', 'That is not a Page id.', { testid: 'check-failed', error: true }));
+    try {
+      await deps.pages.check(id.data);
+    } catch (e) {
+      const pk = isGraphError(e) ? e.toPageKeeperError() : isPageKeeperError(e) ? e : null;
+      if (!pk) throw e;
+      return reply.code(pk.status).type(html).send(messagePage('Check failed', pk.message, { testid: 'check-failed', error: true, ...(pk.fix ? { fix: pk.fix } : {}) }));
+    }
+    return reply.redirect('/?checked=1', 303);
+  });
+}

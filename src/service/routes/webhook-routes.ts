@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ServiceDeps } from '../deps.js';
+import { safeEqual } from '../security/signed-value.js';
+import { verifyWebhookSignature } from '../security/verify-webhook-signature.js';
+import type { EventHub } from '../webhooks/event-hub.js';
+import type { Forwarder } from '../webhooks/create-forwarder.js';
+import { inboundContacts, WebhookBodySchema } from '../webhooks/webhook-event.js';
+
+export interface WebhookRouteOptions {
+  deps: ServiceDeps;
+  hub: EventHub;
+  forwarder: Forwarder | undefined;
+  /** Where background failures go (never with the body: it holds people's messages). */
+  logError: (msg: string, err?: unknown) => void;
+  /** Tracks background work so shutdown can wait for it. */
+  track: (p: Promise<unknown>) => void;
+}
+
+function refuse(reply: FastifyReply, status: 401 | 403, message: string) {
+  return reply.code(status).send({ error: { code: 'PK_WEBHOOK_SIGNATURE', message } });
+}
+
+/**
+ * Messenger webhooks (graph-api-notes.md "Webhooks";
+ * https://developers.facebook.com/docs/graph-api/webhooks/getting-started).
+ * Registered in their own encapsulated scope: here, and only here, bodies stay raw Buffers so
+ * the signature is checked over exactly the bytes Facebook signed.
+ */
+export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOptions): Promise<void> {
+  const { deps, hub, forwarder } = opts;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.get('/webhooks/messenger', async (request, reply) => {
+    const q = request.query as Record<string, unknown>;
+    const expected = deps.config.verifyToken;
+    const token = q['hub.verify_token'];
+    const challenge = q['hub.challenge'];
+    if (
+      expected === undefined ||
+      q['hub.mode'] !== 'subscribe' ||
+      typeof token !== 'string' ||
+      !safeEqual(token, expected) ||
+      typeof challenge !== 'string' ||
+      !/^[A-Za-z0-9_-]{1,256}$/.test(challenge)
+    ) {
+      return reply.code(403).type('text/plain; charset=utf-8').send('Forbidden');
+    }
+    // The challenge is echoed as the whole body, as plain text (never HTML: it is caller-chosen).
+    return reply.code(200).type('text/plain; charset=utf-8').send(challenge);
+  });
+
+  app.post('/webhooks/messenger', async (request, reply) => {
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const header = request.headers['x-hub-signature-256'];
+    const secret = deps.config.appSecret;
+    if (header === undefined) return refuse(reply, 401, 'The X-Hub-Signature-256 header is missing');
+    if (secret === undefined || !verifyWebhookSignature(raw, header, secret)) return refuse(reply, 403, 'The webhook signature is wrong');
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return reply.code(400).send({ error: { code: 'PK_VALIDATION', message: 'Invalid request: the webhook body is not JSON' } });
+    }
+    const body = WebhookBodySchema.safeParse(parsed);
+    if (!body.success) return reply.code(400).send({ error: { code: 'PK_VALIDATION', message: 'Invalid request: not a webhook event body' } });
+
+    // Answer Facebook first; everything else happens after (it must hear back within 5 s).
+    const contacts = inboundContacts(body.data, new Date());
+    opts.track(
+      (async () => {
+        if (contacts.length > 0) await deps.recordInbound(contacts);
+      })().catch((e: unknown) => opts.logError('recording inbound messages failed', e)),
+    );
+    forwarder?.forward(raw);
+    hub.publish('messenger', parsed);
+    return reply.code(200).type('text/plain; charset=utf-8').send('EVENT_RECEIVED');
+  });
+}

@@ -1,0 +1,194 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { pkError } from '../../errors.js';
+import { hasScope, type Scope } from '../api-keys/scopes.js';
+import type { ApiKeyRecord } from '../api-keys/create-api-key-store.js';
+import type { MetricSample, ServiceDeps } from '../deps.js';
+import { apiRoutes } from '../routes/api-routes.js';
+import { connectRoutes } from '../routes/connect-routes.js';
+import { dashboardRoutes } from '../routes/dashboard-routes.js';
+import { eventsRoute } from '../routes/events-route.js';
+import { facebookCallbackRoutes } from '../routes/facebook-callback-routes.js';
+import { webhookRoutes } from '../routes/webhook-routes.js';
+import { createConnectStateGuard } from '../security/connect-state.js';
+import { createEventHub, type EventHub } from '../webhooks/event-hub.js';
+import { createForwarder, type Forwarder } from '../webhooks/create-forwarder.js';
+import { createAuthFailureLimiter, type AuthFailureLimiter } from './auth-failure-limiter.js';
+import { errorResponse } from './error-response.js';
+import { createMetricsRegistry, type MetricsRegistry } from './metrics-registry.js';
+import { buildOpenApi, registerApiRoutes } from './route-table.js';
+import { securityHeaders } from './security-headers.js';
+
+/** 1 MiB: webhook batches and messages are far smaller; anything bigger is refused with 413. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** The whole request (headers and body) must arrive within this; slow clients are cut off. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Headers must arrive within this (slowloris). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** An idle socket is closed after this (SSE streams send a heartbeat more often). */
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 60_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+export const SERVICE_VERSION = '0.1.0';
+
+export interface BuildServerOptions {
+  /** A pino logger (see createServiceLogger); default: no logging. */
+  logger?: Logger;
+  bodyLimit?: number;
+  requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+  /** Failed authentications per address per minute before 429. */
+  maxAuthFailures?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: ApiKeyRecord;
+  }
+}
+
+export interface PageKeeperServer {
+  app: FastifyInstance;
+  hub: EventHub;
+  forwarder: Forwarder | undefined;
+  /**
+   * Stops taking requests, ends event streams, waits for in-flight requests and background
+   * work (webhook bookkeeping, forwards) up to `timeoutMs`, then closes.
+   */
+  shutdown(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Builds the service (issue 6) without listening: tests drive it with `app.inject` or listen
+ * on port 0. Routes only talk to `deps`.
+ */
+export async function buildServer(deps: ServiceDeps, options: BuildServerOptions = {}): Promise<PageKeeperServer> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const https = deps.config.publicUrl?.startsWith('https:') === true;
+  const headers = securityHeaders({ https });
+  const headerEntries = Object.entries(headers);
+  const metrics: MetricsRegistry = createMetricsRegistry();
+  const limiter: AuthFailureLimiter = createAuthFailureLimiter(options.maxAuthFailures);
+  const hub = createEventHub();
+  const background = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    background.add(p);
+    void p.finally(() => background.delete(p));
+  };
+
+  // Typed as the default instance: the logger's concrete type does not matter to the routes.
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    // Request ids are random, not a counter, so logs of two instances do not collide.
+    genReqId: () => crypto.randomUUID(),
+    return503OnClosing: true,
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
+  app.server.headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const logError = (msg: string, err?: unknown) => app.log.error({ err: err instanceof Error ? { message: err.message, name: err.name } : undefined }, msg);
+
+  const forwarder =
+    deps.config.forwardUrl && deps.config.forwardSecret
+      ? createForwarder({ url: deps.config.forwardUrl, secret: deps.config.forwardSecret, onError: (d) => app.log.warn(d) })
+      : undefined;
+  if (deps.config.forwardUrl && !deps.config.forwardSecret) app.log.warn('PAGEKEEPER_FORWARD_URL is set without PAGEKEEPER_NOTIFY_WEBHOOK_SECRET; events are not forwarded unsigned');
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    for (const [k, v] of headerEntries) void reply.header(k, v);
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: bounded label values and no ids or tokens.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.inc('pagekeeper_http_requests_total', 'HTTP requests by route and status', { method: request.method, route, status: String(reply.statusCode) });
+  });
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const r = errorResponse(err, bodyLimit);
+    if (r.unexpected) request.log.error({ err: { message: (err as Error).message, name: (err as Error).name, stack: (err as Error).stack } }, 'unexpected error');
+    return reply.code(r.status).headers(r.headers).send(r.body);
+  });
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: { code: 'PK_NOT_FOUND', message: 'Route not found' } }));
+
+  const authenticate = (scope: Scope) => async (request: FastifyRequest, _reply: FastifyReply) => {
+    const wait = limiter.blockedFor(request.ip);
+    if (wait > 0) throw pkError('PK_RATE_LIMITED', { retryAfter: wait }, { details: { retryAfter: wait } });
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
+    const key = match?.[1] ? await deps.apiKeys.authenticate(match[1]) : null;
+    if (!key) {
+      limiter.recordFailure(request.ip);
+      throw pkError('PK_UNAUTHORIZED');
+    }
+    if (!hasScope(key.scopes, scope)) throw pkError('PK_FORBIDDEN', { scope });
+    request.apiKey = key;
+  };
+
+  // Public, unauthenticated surface.
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await deps.ping();
+      return { status: 'ok', database: 'ok', uptimeSeconds: Math.round(process.uptime()) };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', database: 'unreachable', error: { code: 'PK_DB_UNREACHABLE', message: 'The database does not answer' } });
+    }
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const extra: MetricSample[] = [];
+    const [pages, outbox] = await Promise.all([deps.pages.list().catch(() => []), deps.outboxCounts().catch(() => ({}) as Record<string, number>)]);
+    for (const status of ['healthy', 'expiring', 'needs_reauth', 'missing_permission']) {
+      extra.push({ name: 'pagekeeper_pages', help: 'Connected pages by status', type: 'gauge', labels: { status }, value: pages.filter((p) => p.removedAt === null && p.status === status).length });
+    }
+    for (const [status, n] of Object.entries(outbox)) extra.push({ name: 'pagekeeper_outbox_messages', help: 'Outbox messages by status', type: 'gauge', labels: { status }, value: n });
+    if (forwarder) {
+      for (const [outcome, n] of Object.entries(forwarder.stats)) extra.push({ name: 'pagekeeper_forwarded_events_total', help: 'Webhook bodies forwarded to PAGEKEEPER_FORWARD_URL by outcome', type: 'counter', labels: { outcome }, value: n });
+    }
+    extra.push({ name: 'pagekeeper_event_stream_subscribers', help: 'Open /v1/events streams', type: 'gauge', value: hub.size });
+    extra.push({ name: 'process_resident_memory_bytes', help: 'Resident memory', type: 'gauge', value: process.memoryUsage().rss });
+    extra.push({ name: 'process_uptime_seconds', help: 'Seconds since the process started', type: 'gauge', value: Math.round(process.uptime()) });
+    if (deps.extraMetrics) extra.push(...(await deps.extraMetrics()));
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(extra));
+  });
+
+  const routes = apiRoutes(deps);
+  const openApi = buildOpenApi(routes, { version: SERVICE_VERSION, ...(deps.config.publicUrl ? { serverUrl: deps.config.publicUrl } : {}) });
+  app.get('/openapi.json', async () => openApi);
+  registerApiRoutes(app, routes, authenticate);
+  eventsRoute(app, { hub, preHandler: authenticate('events:read'), headers });
+
+  await app.register(webhookRoutes, { deps, hub, forwarder, logError, track });
+  await app.register(facebookCallbackRoutes, {
+    deps,
+    baseUrl: (req) => deps.config.publicUrl ?? `${req.protocol}://${req.host}`,
+  });
+  const secureCookies = https;
+  const connectSecret = deps.config.appSecret ?? deps.config.cookieSecret;
+  await app.register(connectRoutes, { deps, guard: createConnectStateGuard(connectSecret), secureCookies, logError });
+  await app.register(dashboardRoutes, { deps, limiter, secureCookies, canConnect: deps.connect !== undefined && deps.config.publicUrl !== undefined });
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (timeoutMs = 8_000) =>
+    (shuttingDown ??= (async () => {
+      hub.close();
+      const deadline = Date.now() + timeoutMs;
+      const closing = app.close();
+      // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+      app.server.closeIdleConnections?.();
+      await Promise.race([closing, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+      app.server.closeAllConnections?.();
+      await Promise.race([Promise.allSettled([...background]), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+      await forwarder?.drain(Math.max(0, deadline - Date.now()));
+    })());
+
+  return { app, hub, forwarder, shutdown };
+}
