@@ -292,7 +292,7 @@ export function toBatchItemResult(item: WireBatchItem, secrets: readonly (string
       code: 0,
       headers: {},
       body: undefined,
-      error: new GraphError({ ...classifyNetworkError({ error: null, origin: 'Graph' }), pkCode: 'PK_GRAPH_TIMEOUT', detail: 'batch item not finished in time' }),
+      error: new GraphError({ ...classifyNetworkError({ error: null, origin: 'Graph' }), pkCode: 'PK_GRAPH_ERROR', detail: 'the batch item did not finish in time (null answer)' }),
     };
   }
   const headers: Record<string, string> = {};
