@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { PageKeeperError } from '../errors.js';
+import { GraphError } from '../graph/graph-error.js';
 import type { CommandContext, CommandResult } from './context.js';
 
 interface CommandSpec {
@@ -30,6 +31,27 @@ const COMMANDS: CommandSpec[] = [
         .option('--require-appsecret-proof', 'refuse calls without appsecret_proof'),
     load: () => import('./commands/emulator.js'),
   },
+  {
+    name: 'connect',
+    describe: 'turn a short-lived user token (stdin or hidden prompt, never argv) into never-expiring Page tokens',
+    configure: (c) =>
+      c
+        .option('--browser', 'log in with Facebook in the browser instead of pasting a token')
+        .option('--port <port>', 'local callback port for --browser (http://localhost:PORT/callback)', '8765')
+        .option('--no-open', 'print the login URL without trying to open a browser'),
+    load: () => import('./commands/connect.js'),
+  },
+  { name: 'pages', describe: 'list connected Pages, their health and token expiry', load: () => import('./commands/pages.js') },
+  { name: 'token', describe: 'print the token of one Page, alone, for piping', configure: (c) => c.argument('[page-id]', 'the Page id'), load: () => import('./commands/token.js') },
+  { name: 'check', describe: 'inspect every stored token now; exit 1 when a Page needs attention', load: () => import('./commands/check.js') },
+  {
+    name: 'keys',
+    describe: 're-encrypt every stored token under the active key: `keys rotate`',
+    configure: (c) => c.argument('[action]', 'rotate').option('--batch-size <n>', 'rows per transaction'),
+    load: () => import('./commands/keys.js'),
+  },
+  { name: 'doctor', describe: 'check configuration, key, database, Graph, app token and version', load: () => import('./commands/doctor.js') },
+  { name: 'demo', describe: 'run the whole token flow against a built-in emulator, narrated', load: () => import('./commands/demo.js') },
 ];
 
 function makeContext(json: boolean, signal: AbortSignal): CommandContext {
@@ -43,6 +65,13 @@ function printError(e: unknown, json: boolean): number {
     process.stderr.write(`${json ? line : pc.red(line)}\n`);
     if (json) process.stdout.write(`${JSON.stringify({ error: e.toJSON() })}\n`);
     return e.exitCode;
+  }
+  if (e instanceof GraphError) {
+    // GraphError is not a PageKeeperError (it carries Graph's code and kind), but people get the same one line.
+    const line = `error ${e.pkCode}: ${e.message}${e.fix ? ` | fix: ${e.fix}` : ''}`;
+    process.stderr.write(`${json ? line : pc.red(line)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.pkCode, message: e.message, ...(e.fix ? { fix: e.fix } : {}) } })}\n`);
+    return 1;
   }
   const message = e instanceof Error ? e.message : String(e);
   process.stderr.write(`error PK_INTERNAL: ${message}\n`);

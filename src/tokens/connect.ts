@@ -43,8 +43,17 @@ export interface ConnectResult {
   removed: string[];
 }
 
+/** What connect has done so far, for narration and progress bars (no secrets). */
+export type ConnectProgress =
+  | { step: 'input_checked'; userId: string | null; expiresAt: Date | null; scopes: string[] }
+  | { step: 'exchanged'; expiresAt: Date | null }
+  | { step: 'discovered'; pages: number; businessPages: number }
+  | { step: 'verified'; pages: number; neverExpiring: number }
+  | { step: 'stored'; pages: number };
+
 export interface ConnectOptions {
   signal?: AbortSignal;
+  onProgress?: (progress: ConnectProgress) => void;
 }
 
 export async function connect(ctx: PageKeeperContext, shortLivedUserToken: string, options: ConnectOptions = {}): Promise<ConnectResult> {
@@ -55,10 +64,15 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
 
   const input = await inspectToken(ctx, token, { signal });
   checkConnectToken(input, { appId: ctx.config.appId, now, what: 'user token' });
+  const report = options.onProgress ?? (() => {});
+  report({ step: 'input_checked', userId: input.userId, expiresAt: input.expiresAt, scopes: input.scopes });
 
   const longLived = await exchangeForLongLived(ctx, token);
+  report({ step: 'exchanged', expiresAt: longLived.expiresAt });
   const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
   const discovered = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
+
+  report({ step: 'discovered', pages: discovered.length, businessPages: discovered.filter((p) => p.source === 'business').length });
 
   const outcomes = await inspectTokens(ctx, discovered.map((p) => p.accessToken), { signal });
   const verified = discovered.map((page, i) => {
@@ -67,6 +81,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
     if (!outcome.ok) throw outcome.error;
     return { page, inspection: verifyPageToken(page, outcome.inspection) };
   });
+  report({ step: 'verified', pages: verified.length, neverExpiring: verified.filter((v) => v.inspection.expiresAt === null).length });
 
   const userId = me.id;
   const userName = me.name ?? input.userId ?? me.id;
@@ -126,6 +141,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
     return { pages, added, removed: revokedPageIds };
   });
 
+  report({ step: 'stored', pages: result.pages.length });
   for (const v of verified) ctx.tokens.invalidate(v.page.id);
   for (const id of result.removed) ctx.tokens.invalidate(id);
   ctx.logger.info({ userId, pages: result.pages.length, added: result.added.length, removed: result.removed.length }, 'user connected');

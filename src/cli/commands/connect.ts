@@ -1,0 +1,207 @@
+/**
+ * `pagekeeper connect`: a short-lived user token in, never-expiring Page tokens stored.
+ * The token comes from stdin when piped or from a hidden prompt on a terminal, never from argv
+ * (argv is visible to every user on the machine through `ps`). `--browser` runs Facebook Login
+ * with a local callback on http://localhost:PORT/callback instead.
+ * https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/
+ */
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
+import { isCancel, password } from '@clack/prompts';
+import Fastify from 'fastify';
+import { z } from 'zod';
+import { isPageKeeperError, pkError } from '../../errors.js';
+import type { PageKeeper } from '../../pagekeeper.js';
+import type { ConnectResult } from '../../tokens/connect.js';
+import { createState } from '../../tokens/create-state.js';
+import { verifyState } from '../../tokens/verify-state.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { withPageKeeper } from '../open-page-keeper.js';
+import { expiry, iso, paint, statusWord, table } from '../output.js';
+
+export const DEFAULT_CALLBACK_PORT = 8765;
+/** A login code lives 10 minutes; waiting longer than that is pointless. */
+const LOGIN_TIMEOUT_MS = 10 * 60_000;
+
+export interface ConnectJson {
+  user: { id: string; name: string };
+  userToken: { expiresAt: string | null };
+  pages: { id: string; name: string; tasks: string[]; tokenExpiresAt: string | null; dataAccessExpiresAt: string | null; status: string }[];
+  added: string[];
+  removed: string[];
+}
+
+const OptionsSchema = z.object({
+  browser: z.boolean().optional(),
+  port: z.coerce.number().int().min(0).max(65535).optional(),
+  open: z.boolean().optional(),
+});
+
+export async function run(ctx: CommandContext, args: string[], rawOptions: Record<string, unknown>): Promise<CommandResult<ConnectJson>> {
+  if (args.length > 0) {
+    throw pkError('PK_USAGE', { detail: 'connect takes no arguments: pipe the token on stdin or type it at the hidden prompt (a token in argv is visible to everyone through `ps`)' });
+  }
+  const parsed = OptionsSchema.safeParse(rawOptions);
+  if (!parsed.success) throw pkError('PK_USAGE', { detail: `--port must be a port number (0-65535)` });
+  const options = parsed.data;
+
+  const result = await withPageKeeper(ctx, async (pk) => {
+    if (options.browser) return connectInBrowser(ctx, pk, { port: options.port ?? DEFAULT_CALLBACK_PORT, open: options.open !== false });
+    const token = await readToken(ctx);
+    return pk.connect(token, { signal: ctx.signal });
+  });
+  return { data: toJson(result), human: human(result, ctx.color) };
+}
+
+function toJson(r: ConnectResult): ConnectJson {
+  return {
+    user: r.user,
+    userToken: { expiresAt: iso(r.userToken.expiresAt) },
+    pages: r.pages.map((p) => ({
+      id: p.id,
+      name: p.name,
+      tasks: p.tasks,
+      tokenExpiresAt: iso(p.tokenExpiresAt),
+      dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
+      status: p.status,
+    })),
+    added: r.added,
+    removed: r.removed,
+  };
+}
+
+function human(r: ConnectResult, color: boolean): string {
+  const p = paint(color);
+  const lines = [
+    `${p.ok('Connected')} ${p.bold(r.user.name)} (${r.user.id}): ${r.pages.length} page${r.pages.length === 1 ? '' : 's'}; the user token expires ${expiry(r.userToken.expiresAt)}.`,
+    '',
+    table(
+      ['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS'],
+      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p), expiry(x.tokenExpiresAt), x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown']),
+      p,
+    ),
+  ];
+  if (r.added.length > 0) lines.push('', `Added: ${r.added.join(', ')}`);
+  if (r.removed.length > 0) lines.push('', `No longer granted by ${r.user.name}: ${r.removed.join(', ')}`);
+  return lines.join('\n');
+}
+
+/** Reads the whole of a piped stdin; the first non-empty line is the token. */
+async function readAll(stream: Readable, signal: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = [];
+  const onAbort = () => stream.destroy();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readToken(ctx: CommandContext): Promise<string> {
+  let text: string;
+  if (ctx.stdin.isTTY) {
+    const answer = await password({
+      message: 'Paste a short-lived user token (Graph API Explorer > Generate Access Token); it will not be shown',
+      input: ctx.stdin,
+      output: ctx.stderr,
+      signal: ctx.signal,
+    });
+    if (isCancel(answer)) throw pkError('PK_USAGE', { detail: 'cancelled: no token was given' });
+    text = answer;
+  } else {
+    text = await readAll(ctx.stdin, ctx.signal);
+  }
+  const token = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  if (!token) throw pkError('PK_USAGE', { detail: 'no token on stdin: pipe a short-lived user token (e.g. `pbpaste | pagekeeper connect`), or run `pagekeeper connect --browser`' });
+  return token;
+}
+
+/** Best effort: a person without a desktop copies the printed URL instead. */
+function tryOpen(url: string): void {
+  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // no opener: the URL is printed
+  }
+}
+
+const CallbackQuery = z.object({
+  code: z.string().min(1).optional(),
+  state: z.string().optional(),
+  error: z.string().optional(),
+  error_reason: z.string().optional(),
+  error_description: z.string().optional(),
+});
+
+function resultPage(title: string, text: string): string {
+  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title><body style="font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto"><h1>${esc(title)}</h1><p>${esc(text)}</p><p>You can close this tab and return to the terminal.</p></body>`;
+}
+
+/**
+ * Facebook Login through a one-shot local server: prints (and tries to open) the dialog URL,
+ * waits for Facebook's redirect to /callback, checks `state`, exchanges the code and connects.
+ */
+async function connectInBrowser(ctx: CommandContext, pk: PageKeeper, options: { port: number; open: boolean }): Promise<ConnectResult> {
+  const app = Fastify({ logger: false });
+  const state = createState();
+  let settle!: { resolve: (r: ConnectResult) => void; reject: (e: unknown) => void };
+  const done = new Promise<ConnectResult>((resolve, reject) => (settle = { resolve, reject }));
+  let redirectUri = '';
+  let handled = false;
+
+  app.get('/callback', async (request, reply) => {
+    reply.type('text/html; charset=utf-8');
+    const q = CallbackQuery.safeParse(request.query);
+    if (!q.success) return reply.code(400).send(resultPage('Login failed', 'The callback did not look like a Facebook Login redirect.'));
+    try {
+      verifyState(state, q.data.state);
+    } catch (e) {
+      // A forged or stale redirect: refuse it but keep waiting for the real one.
+      return reply.code(400).send(resultPage('Login refused', isPageKeeperError(e) ? e.message : 'bad state'));
+    }
+    if (handled) return reply.code(409).send(resultPage('Already done', 'This login was already completed.'));
+    handled = true;
+    if (q.data.error || !q.data.code) {
+      const e = pkError('PK_OAUTH_DENIED');
+      settle.reject(e);
+      return reply.code(400).send(resultPage('Login cancelled', e.message));
+    }
+    try {
+      const result = await pk.connectWithCode({ code: q.data.code, redirectUri }, { signal: ctx.signal });
+      settle.resolve(result);
+      return reply.send(resultPage('Connected', `${result.user.name}: ${result.pages.length} page(s) connected.`));
+    } catch (e) {
+      settle.reject(e);
+      return reply.code(400).send(resultPage('Connect failed', isPageKeeperError(e) ? e.message : 'see the terminal'));
+    }
+  });
+
+  // `localhost` (not 127.0.0.1) because the redirect URI registered in the app says localhost.
+  await app.listen({ host: 'localhost', port: options.port });
+  const port = (app.server.address() as AddressInfo).port;
+  redirectUri = `http://localhost:${port}/callback`;
+  const url = pk.loginUrl({ redirectUri, state });
+  ctx.stderr.write(`Open this URL to log in with Facebook (waiting for ${redirectUri}):\n\n  ${url}\n\n`);
+  if (options.open) tryOpen(url);
+
+  const timer = setTimeout(() => settle.reject(pkError('PK_USAGE', { detail: 'no Facebook Login redirect arrived within 10 minutes; run the command again' })), LOGIN_TIMEOUT_MS);
+  const onAbort = () => settle.reject(pkError('PK_USAGE', { detail: 'interrupted before the login finished' }));
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await done;
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onAbort);
+    await app.close();
+  }
+}

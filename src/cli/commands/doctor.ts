@@ -1,0 +1,124 @@
+/**
+ * `pagekeeper doctor`: checks, in order, everything connect and the service need (config, key,
+ * database, Graph reachable, app token valid, Graph version still served) and says for each
+ * line either ok or what to fix. Exits 1 when any check fails. Never prints a secret.
+ */
+import { loadConfig, type PageKeeperConfig } from '../../config/load-config.js';
+import { isPageKeeperError } from '../../errors.js';
+import { createGraphClient } from '../../graph/create-graph-client.js';
+import { isGraphError } from '../../graph/graph-error.js';
+import { debugTokenResponseSchema } from '../../graph/schemas.js';
+import { toTokenInspection } from '../../graph/to-token-inspection.js';
+import { createStore } from '../../store/create-store.js';
+import { parseKeys } from '../../store/crypto/parse-keys.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { paint } from '../output.js';
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorJson {
+  ok: boolean;
+  checks: DoctorCheck[];
+}
+
+/** Graph API versions and the day Facebook stops serving them (graph-api-notes.md "Versions"). */
+const VERSION_ENDS: Readonly<Record<string, string>> = { 'v21.0': '2027-01-21', 'v22.0': '2027-05-20' };
+
+function failure(e: unknown): { detail: string; fix?: string } {
+  if (isPageKeeperError(e)) return { detail: `${e.code}: ${e.message}`, fix: e.fix };
+  if (isGraphError(e)) return { detail: `${e.pkCode}: ${e.message}`, fix: e.fix };
+  return { detail: e instanceof Error ? e.message : String(e) };
+}
+
+export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson>> {
+  const checks: DoctorCheck[] = [];
+  const add = (name: string, ok: boolean, detail: string, fix?: string) => checks.push(fix === undefined ? { name, ok, detail } : { name, ok, detail, fix });
+
+  let config: PageKeeperConfig | undefined;
+  try {
+    config = loadConfig({ cwd: ctx.cwd, env: ctx.env });
+    const missing = [config.appId === undefined && 'PAGEKEEPER_APP_ID', config.appSecret === undefined && 'PAGEKEEPER_APP_SECRET'].filter(Boolean);
+    if (missing.length > 0) add('config', false, `${missing.join(' and ')} not set`, 'Copy them from your Facebook app (App settings > Basic) into .env; `pagekeeper init` writes a template.');
+    else add('config', true, `app ${config.appId}, Graph ${config.graphUrl} ${config.graphVersion}`);
+  } catch (e) {
+    const f = failure(e);
+    add('config', false, f.detail, f.fix);
+  }
+
+  let keysOk = false;
+  try {
+    const keyring = parseKeys(config?.keys);
+    keysOk = true;
+    add('key', true, `active key "${keyring.activeKeyId}"`);
+  } catch (e) {
+    const f = failure(e);
+    add('key', false, f.detail, f.fix);
+  }
+
+  if (config && keysOk) {
+    try {
+      const store = await createStore({ database: config.database, keys: config.keys, cwd: ctx.cwd });
+      try {
+        const pages = await store.pages.list();
+        add('database', true, `${store.dialect} at ${store.location}, ${pages.length} page${pages.length === 1 ? '' : 's'}`);
+      } finally {
+        await store.close();
+      }
+    } catch (e) {
+      const f = failure(e);
+      add('database', false, f.detail, f.fix);
+    }
+  } else {
+    add('database', false, 'not checked: fix the configuration and key first');
+  }
+
+  if (config?.appId && config.appSecret) {
+    const graph = createGraphClient({ graphUrl: config.graphUrl, graphVersion: config.graphVersion, appId: config.appId, appSecret: config.appSecret, maxRetries: 1, timeoutMs: 10_000 });
+    try {
+      const appToken = graph.appToken();
+      const res = await graph.request({ method: 'GET', path: 'debug_token', params: { input_token: appToken }, token: appToken, schema: debugTokenResponseSchema });
+      add('graph', true, `${config.graphUrl} answered`);
+      const inspection = toTokenInspection(res.data.data);
+      if (inspection.isValid && inspection.type === 'APP' && inspection.appId === config.appId) add('app token', true, `valid for app ${inspection.appId}${inspection.application ? ` (${inspection.application})` : ''}`);
+      else add('app token', false, `debug_token says the app token is ${inspection.isValid ? `for app ${inspection.appId}` : 'not valid'}`, 'Check PAGEKEEPER_APP_ID and PAGEKEEPER_APP_SECRET against App settings > Basic.');
+      const served = res.headers['facebook-api-version'];
+      const ends = VERSION_ENDS[config.graphVersion];
+      if (served !== undefined && served !== config.graphVersion) {
+        add('version', false, `pinned ${config.graphVersion}, but Facebook served ${served}: the pinned version is no longer available`, `Set PAGEKEEPER_GRAPH_VERSION=${served} (or newer) after reading the changelog: https://developers.facebook.com/docs/graph-api/changelog`);
+      } else {
+        add('version', true, `${config.graphVersion} is served${ends ? ` until ${ends}; plan the upgrade` : ''}`);
+      }
+    } catch (e) {
+      const f = failure(e);
+      if (isGraphError(e) && e.httpStatus !== null) {
+        add('graph', true, `${config.graphUrl} answered`);
+        add('app token', false, f.detail, 'Check PAGEKEEPER_APP_ID and PAGEKEEPER_APP_SECRET against App settings > Basic.');
+      } else {
+        add('graph', false, f.detail, f.fix ?? 'Check the network and PAGEKEEPER_GRAPH_URL.');
+        add('app token', false, 'not checked: Graph is unreachable');
+      }
+      add('version', false, 'not checked');
+    } finally {
+      await graph.close();
+    }
+  } else {
+    add('graph', false, 'not checked: the app id and secret are needed');
+    add('app token', false, 'not checked');
+    add('version', false, 'not checked');
+  }
+
+  const ok = checks.every((c) => c.ok);
+  const p = paint(ctx.color);
+  const width = Math.max(...checks.map((c) => c.name.length));
+  const human = [
+    ...checks.map((c) => `${c.ok ? p.ok('ok  ') : p.bad('FAIL')}  ${c.name.padEnd(width)}  ${c.detail}${!c.ok && c.fix ? `\n      ${' '.repeat(width)}  fix: ${c.fix}` : ''}`),
+    '',
+    ok ? p.ok('Everything is in order.') : p.bad('Some checks failed; fix them in order, top to bottom.'),
+  ].join('\n');
+  return { data: { ok, checks }, human, exitCode: ok ? 0 : 1 };
+}

@@ -1,0 +1,53 @@
+/** `pagekeeper pages`: every connected Page, its health and when its token expires ("never"). */
+import type { PageSummary } from '../../pagekeeper.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { withPageKeeper } from '../open-page-keeper.js';
+import { expiry, iso, paint, relativeTime, statusWord, table } from '../output.js';
+
+export interface PagesJson {
+  pages: {
+    id: string;
+    name: string;
+    tasks: string[];
+    status: string;
+    reason: string | null;
+    tokenExpiresAt: string | null;
+    dataAccessExpiresAt: string | null;
+    lastCheckedAt: string | null;
+  }[];
+}
+
+export async function run(ctx: CommandContext): Promise<CommandResult<PagesJson>> {
+  const pages = await withPageKeeper(ctx, (pk) => pk.pages());
+  const data: PagesJson = {
+    pages: pages.map((p) => ({
+      id: p.id,
+      name: p.name,
+      tasks: p.tasks,
+      status: p.status,
+      reason: p.reason,
+      tokenExpiresAt: iso(p.tokenExpiresAt),
+      dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
+      lastCheckedAt: iso(p.lastCheckedAt),
+    })),
+  };
+  return { data, human: human(pages, ctx.color) };
+}
+
+function human(pages: PageSummary[], color: boolean): string {
+  if (pages.length === 0) return 'No pages connected yet. Run `pagekeeper connect` (or `pagekeeper connect --browser`).';
+  const p = paint(color);
+  const rows = pages.map((x) => [
+    x.id,
+    x.name,
+    statusWord(x.status, p),
+    expiry(x.tokenExpiresAt),
+    x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown',
+    x.lastCheckedAt ? relativeTime(x.lastCheckedAt) : 'never',
+  ]);
+  const out = [table(['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS', 'LAST CHECKED'], rows, p)];
+  for (const x of pages.filter((y) => y.status !== 'healthy' || y.warning)) {
+    out.push('', `${p.bold(x.name)} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
+  }
+  return out.join('\n');
+}
