@@ -52,6 +52,28 @@ const COMMANDS: CommandSpec[] = [
   },
   { name: 'doctor', describe: 'check configuration, key, database, Graph, app token and version', load: () => import('./commands/doctor.js') },
   { name: 'demo', describe: 'run the whole token flow against a built-in emulator, narrated', load: () => import('./commands/demo.js') },
+  {
+    name: 'serve',
+    describe: 'run the service: connect flow, REST API, webhooks, dashboard',
+    configure: (c) =>
+      c
+        .option('--host <host>', 'address to listen on', '127.0.0.1')
+        .option('--port <port>', 'port (0 picks a free one)', '3000')
+        .option('--emulator', 'start a Graph API emulator beside the service and use it (throwaway database and key)')
+        .option('--dev', 'open the dashboard without login (only on a loopback address)'),
+    load: () => import('./commands/serve.js'),
+  },
+  {
+    name: 'api-keys',
+    describe: 'REST API keys: `api-keys create --name N [--scopes a,b]`, `api-keys list`, `api-keys revoke ID`',
+    configure: (c) =>
+      c
+        .argument('[action]', 'create, list or revoke')
+        .argument('[id]', 'the key id (revoke)')
+        .option('--name <name>', 'a name for the key (create)')
+        .option('--scopes <scopes>', 'comma-separated: pages:read, pages:check, tokens:read, messages:write, events:read (create)'),
+    load: () => import('./commands/api-keys.js'),
+  },
 ];
 
 function makeContext(json: boolean, signal: AbortSignal): CommandContext {

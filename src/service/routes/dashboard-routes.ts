@@ -21,7 +21,7 @@ const RECENT_EVENTS = 20;
  */
 export async function dashboardRoutes(
   app: FastifyInstance,
-  opts: { deps: ServiceDeps; limiter: AuthFailureLimiter; secureCookies: boolean; canConnect: boolean },
+  opts: { deps: ServiceDeps; limiter: AuthFailureLimiter; secureCookies: boolean },
 ): Promise<void> {
   const { deps, limiter } = opts;
   const adminKey = deps.config.adminKey;
@@ -60,7 +60,7 @@ export async function dashboardRoutes(
         events,
         outboxCounts,
         now: new Date(),
-        canConnect: opts.canConnect,
+        canConnect: deps.connect !== undefined && deps.config.publicUrl !== undefined,
         signedIn: !deps.config.devOpenDashboard,
         csrf: csrfFor(s),
         canCheck: true,

@@ -174,7 +174,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   const secureCookies = https;
   const connectSecret = deps.config.appSecret ?? deps.config.cookieSecret;
   await app.register(connectRoutes, { deps, guard: createConnectStateGuard(connectSecret), secureCookies, logError });
-  await app.register(dashboardRoutes, { deps, limiter, secureCookies, canConnect: deps.connect !== undefined && deps.config.publicUrl !== undefined });
+  await app.register(dashboardRoutes, { deps, limiter, secureCookies });
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (timeoutMs = 8_000) =>

@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { PageKeeper } from '../pagekeeper.js';
+import type { PageWithTokens } from '../store/types.js';
+import { pageHealthFromStore } from '../tokens/page-health-from-store.js';
+import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
+import type { MetricSample, OutboxPort, PageView, ServiceConfig, ServiceDeps } from './deps.js';
+
+/** Settings read from PageKeeperConfig (loadConfig) and the serve flags. */
+export interface ServiceSettings {
+  publicUrl: string | undefined;
+  verifyToken: string | undefined;
+  adminKey: string | undefined;
+  forwardUrl: string | undefined;
+  notifyWebhookSecret: string | undefined;
+  /** PAGEKEEPER_KEYS text; a fallback source for cookie keys. */
+  keys: string | undefined;
+  devOpenDashboard: boolean;
+}
+
+export interface CreateServiceDepsOptions {
+  /** The outbox (issue 5), when one runs in this process. */
+  outbox?: OutboxPort;
+  apiKeys?: ApiKeyStoreOptions;
+}
+
+function toView(p: PageWithTokens): PageView {
+  return {
+    id: p.id,
+    name: p.name,
+    category: p.category,
+    status: p.status,
+    reason: p.reason,
+    fix: p.fix,
+    warning: p.warning,
+    lastCheckedAt: p.lastCheckedAt,
+    connectedAt: p.connectedAt,
+    removedAt: p.removedAt,
+    tokens: p.tokens.map((t) => ({
+      userId: t.userId,
+      status: t.status,
+      invalidReason: t.invalidReason,
+      expiresAt: t.expiresAt,
+      dataAccessExpiresAt: t.dataAccessExpiresAt,
+      messagingGranted: t.messagingGranted,
+      tasks: t.tasks,
+      lastCheckedAt: t.lastCheckedAt,
+    })),
+  };
+}
+
+/**
+ * Adapts a PageKeeper (and its store) to what the service's routes need. The only place that
+ * knows both sides; routes see `ServiceDeps` only.
+ */
+export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, options: CreateServiceDepsOptions = {}): ServiceDeps {
+  const { store, tokens, clock } = pk.context;
+  const db = store.db;
+  const appSecret = pk.context.appSecret;
+  const config: ServiceConfig = {
+    appId: pk.context.config.appId,
+    appSecret,
+    publicUrl: settings.publicUrl,
+    verifyToken: settings.verifyToken,
+    adminKey: settings.adminKey,
+    forwardUrl: settings.forwardUrl,
+    forwardSecret: settings.notifyWebhookSecret,
+    // Cookie keys are derived (per purpose) from a server-side secret; the app secret is always set here.
+    cookieSecret: createHash('sha256').update(`pagekeeper-cookies:${appSecret}:${settings.keys ?? ''}`).digest('base64url'),
+    devOpenDashboard: settings.devOpenDashboard,
+  };
+
+  /** Re-judges the pages of a user after their tokens were marked invalid. */
+  async function rejudgePages(pageIds: readonly string[]): Promise<void> {
+    for (const pageId of pageIds) {
+      tokens.invalidate(pageId);
+      const list = await store.pageTokens.listForPage(pageId);
+      const health = pageHealthFromStore(pageId, list, { now: clock.now(), expiringWindowMs: pk.context.config.expiringWindowMs });
+      const prev = await store.pages.setStatus(pageId, { status: health.status, reason: health.reason, fix: health.fix, warning: health.warning });
+      if (prev && prev.previousStatus !== health.status) {
+        await store.audit.append({ event: 'page_status_changed', pageId, oldState: prev.previousStatus, newState: health.status, reason: health.reasonCode ?? null });
+      }
+    }
+  }
+
+  return {
+    config,
+    apiKeys: createApiKeyStore(db, options.apiKeys),
+    pages: {
+      list: async () => (await store.pages.list()).map(toView),
+      get: async (id) => {
+        const p = await store.pages.getWithTokens(id);
+        return p ? toView(p) : undefined;
+      },
+      token: (id) => pk.page(id).token(),
+      check: async (id) => {
+        await pk.check({ pageIds: [id] });
+        const p = await store.pages.getWithTokens(id);
+        if (!p) throw new Error('page vanished during the check');
+        return toView(p);
+      },
+    },
+    connect: {
+      loginUrl: (state, redirectUri) => pk.loginUrl({ state, redirectUri }),
+      async complete(code, redirectUri) {
+        const r = await pk.connectWithCode({ code, redirectUri });
+        const problems: string[] = [];
+        for (const p of r.pages) if (p.status !== 'healthy') problems.push(`${p.name}: ${p.status.replace('_', ' ')}`);
+        if (r.removed.length > 0) problems.push(`${r.removed.length} Page(s) are no longer shared by this account and were removed.`);
+        return {
+          userId: r.user.id,
+          userName: r.user.name,
+          pages: r.pages.map((p) => ({ id: p.id, name: p.name, status: p.status, reason: p.status === 'healthy' ? null : p.status })),
+          problems,
+        };
+      },
+    },
+    ...(options.outbox ? { outbox: options.outbox } : {}),
+
+    async recordInbound(contacts) {
+      for (const c of contacts) {
+        const at = c.at.getTime();
+        await db
+          .insertInto('conversations')
+          .values({ page_id: c.pageId, psid: c.psid, last_inbound_at: at })
+          .onConflict((oc) =>
+            oc
+              .columns(['page_id', 'psid'])
+              .doUpdateSet({ last_inbound_at: at })
+              // Webhooks can arrive out of order: never move the window backwards.
+              .where('conversations.last_inbound_at', '<', at),
+          )
+          .execute();
+      }
+    },
+
+    async handleDeauthorize(userId) {
+      // Facebook: the person removed the app (190/458 from now on). Their tokens stop working.
+      const pageIds = await store.transaction(async (tx) => {
+        await tx.users.markInvalid(userId, 'app_removed');
+        const ids = await tx.pageTokens.markInvalidForUser(userId, { reason: 'app_removed', subcode: 458 });
+        await tx.audit.append({ event: 'user_deauthorized', userId, reason: 'app_removed', detail: { pages: ids.length } });
+        return ids;
+      });
+      await rejudgePages(pageIds);
+    },
+
+    async deleteUserData(userId, confirmationCode) {
+      const requestedAt = clock.now().getTime();
+      await db.insertInto('data_deletions').values({ confirmation_code: confirmationCode, user_id: userId, requested_at: requestedAt, completed_at: null, status: 'pending' }).execute();
+      const deleted = await store.transaction(async (tx) => {
+        const r = await tx.users.deleteWithData(userId);
+        // The audit trail names the user; it goes too. The deletion itself is logged without the id.
+        await tx.db.deleteFrom('audit_log').where('user_id', '=', userId).execute();
+        await tx.audit.append({ event: 'user_data_deleted', detail: { pages: r.deletedPageIds.length, existed: r.existed } });
+        await tx.db.updateTable('data_deletions').set({ status: 'completed', completed_at: clock.now().getTime() }).where('confirmation_code', '=', confirmationCode).execute();
+        return r;
+      });
+      tokens.clear();
+      void deleted;
+    },
+
+    async dataDeletionStatus(code) {
+      const row = await db.selectFrom('data_deletions').select(['status', 'requested_at', 'completed_at']).where('confirmation_code', '=', code).executeTakeFirst();
+      return row ? { status: row.status, requestedAt: new Date(row.requested_at), completedAt: row.completed_at === null ? null : new Date(row.completed_at) } : undefined;
+    },
+
+    recentEvents: (limit) => store.audit.list({ limit }),
+
+    async outboxCounts() {
+      const rows = await db.selectFrom('outbox').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')]).groupBy('status').execute();
+      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    },
+
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+
+    extraMetrics() {
+      const usage = pk.context.graph.usage();
+      const samples: MetricSample[] = [];
+      if (usage.app) {
+        for (const [kind, value] of [['call_count', usage.app.callCount], ['total_time', usage.app.totalTime], ['total_cputime', usage.app.totalCputime]] as const) {
+          samples.push({ name: 'pagekeeper_graph_app_usage_percent', help: 'X-App-Usage from the latest Graph response (throttled at 100)', type: 'gauge', labels: { kind }, value });
+        }
+      }
+      for (const [id, list] of Object.entries(usage.pages)) {
+        for (const u of list) {
+          samples.push({ name: 'pagekeeper_graph_business_usage_percent', help: 'X-Business-Use-Case-Usage call_count by Page and type', type: 'gauge', labels: { id, type: u.type }, value: u.callCount });
+        }
+      }
+      return samples;
+    },
+  };
+}
