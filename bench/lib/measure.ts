@@ -49,15 +49,19 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 export interface Contender {
   name: string;
-  /** Does one repeat's worth of work; the harness times it. */
-  once: () => Promise<void>;
+  /** Does `work` units of work; the harness times it. */
+  once: (work: number) => Promise<void>;
+  /** Untimed preparation before each run, given the work it will do (e.g. fresh tokens to exchange). */
+  prepare?: (work: number) => Promise<void>;
 }
 
 export interface CompareOptions {
   warmups: number;
   repeats: number;
-  /** Units of work one `once()` does, to turn seconds into a rate. */
+  /** Units of work of one timed run, to turn seconds into a rate. */
   work: number;
+  /** Units of work of a warm-up run (default: a fifth of `work`). */
+  warmupWork?: number;
   log?: (message: string) => void;
 }
 
@@ -72,7 +76,10 @@ export async function compareRates(contenders: Contender[], opts: CompareOptions
   for (let w = 0; w < opts.warmups; w++) {
     for (const c of alive()) {
       try {
-        await c.once();
+        const work = opts.warmupWork ?? Math.max(1, Math.round(opts.work / 5));
+        await c.prepare?.(work);
+        const seconds = await timed(() => c.once(work));
+        opts.log?.(`  ${c.name}: warm-up ${formatNumber(work / seconds)}/s`);
       } catch (e) {
         errors.set(c.name, e instanceof Error ? e : new Error(String(e)));
         opts.log?.(`  ${c.name}: failed during warm-up: ${errors.get(c.name)!.message}`);
@@ -82,7 +89,8 @@ export async function compareRates(contenders: Contender[], opts: CompareOptions
   for (let r = 0; r < opts.repeats; r++) {
     for (const c of alive()) {
       try {
-        const seconds = await timed(c.once);
+        await c.prepare?.(opts.work);
+        const seconds = await timed(() => c.once(opts.work));
         const rate = opts.work / seconds;
         const list = samples.get(c.name) ?? [];
         list.push(rate);

@@ -17,7 +17,7 @@ import { NotAvailable } from './not-available.js';
 
 export interface PageHandle {
   token: () => Promise<string>;
-  post?: (path: string, body: unknown) => Promise<unknown>;
+  post?: (path: string, body: Record<string, unknown>) => Promise<unknown>;
 }
 
 export interface PageKeeperLike {

@@ -6,6 +6,6 @@ export interface Plan {
   repeats: number;
 }
 
-export function plan(ctx: BenchContext, full: Plan = { warmups: 1, repeats: 5 }, quick: Plan = { warmups: 1, repeats: 2 }): Plan {
+export function plan(ctx: BenchContext, full: Plan = { warmups: 1, repeats: 3 }, quick: Plan = { warmups: 1, repeats: 1 }): Plan {
   return ctx.options.quick ? quick : full;
 }

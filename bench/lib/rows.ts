@@ -17,8 +17,8 @@ export interface CompareRow {
   yardstick: string;
   pagekeeper: Outcome;
   yardstickOutcome: Outcome;
-  /** Minimum value / yardstickValue (higher is better), e.g. 0.85 or 2. */
-  minRatio: number;
+  /** Minimum value / yardstickValue (higher is better), e.g. 0.85 or 2; null when the issue sets no target (reported only). */
+  minRatio: number | null;
   note?: string;
 }
 
@@ -39,8 +39,8 @@ export function compareRow(c: CompareRow): Row {
     yardstick: c.yardstick,
     yardstickValue: ys ? ys.median : null,
     ratio,
-    target: `>= ${c.minRatio}x`,
-    pass: ratio !== null && ratio >= c.minRatio,
+    target: c.minRatio === null ? 'none (reported)' : `>= ${c.minRatio}x`,
+    pass: ratio !== null && (c.minRatio === null || ratio >= c.minRatio),
     ...(pk ? { spread: spreadOf(pk) } : {}),
     ...(ys ? { yardstickSpread: spreadOf(ys) } : {}),
     ...(notes.length ? { note: notes.join('; ') } : {}),

@@ -6,10 +6,12 @@
  * exchange user tokens or list a user's pages (it is a page-token client), so it only sends.
  */
 import { createRequire } from 'node:module';
-import { MessengerClient } from 'messaging-api-messenger';
+import type { MessengerClient as MessengerClientType } from 'messaging-api-messenger';
 import type { Peer } from './types.js';
 
 const requireHere = createRequire(import.meta.url);
+// CommonJS package whose named exports Node's ESM loader cannot see statically.
+const { MessengerClient } = requireHere('messaging-api-messenger') as { MessengerClient: typeof MessengerClientType };
 
 export const messagingApiMessengerPeer: Peer = {
   name: 'messaging-api-messenger',
