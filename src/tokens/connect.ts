@@ -15,13 +15,13 @@ import { meSchema } from '../graph/schemas.js';
 import type { PageStatus } from './types.js';
 import { checkConnectToken } from './check-connect-token.js';
 import type { PageKeeperContext } from './context.js';
-import { discoverPages, type DiscoveredPage } from './discover-pages.js';
+import { discoverPages } from './discover-pages.js';
 import { exchangeForLongLived } from './exchange-for-long-lived.js';
 import { inspectToken } from './inspect-token.js';
 import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
 import { pageHealthFromStore } from './page-health-from-store.js';
-import type { TokenInspection } from './types.js';
+import { verifyPageToken } from './verify-page-token.js';
 
 export interface ConnectedPage {
   id: string;
@@ -41,6 +41,8 @@ export interface ConnectResult {
   added: string[];
   /** Pages this user granted at their last connect but not now; their token from this user is dropped. */
   removed: string[];
+  /** Pages whose token from this user had stopped working and works again (set by PageKeeper.connect; issue 4 item 5). */
+  restored?: string[];
 }
 
 /** What connect has done so far, for narration and progress bars (no secrets). */
@@ -146,13 +148,4 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   for (const id of result.removed) ctx.tokens.invalidate(id);
   ctx.logger.info({ userId, pages: result.pages.length, added: result.added.length, removed: result.removed.length }, 'user connected');
   return { user: { id: userId, name: userName }, userToken: { expiresAt: longLived.expiresAt }, ...result };
-}
-
-/** A Page token must be valid, a PAGE token for this Page, and never expire. */
-function verifyPageToken(page: DiscoveredPage, inspection: TokenInspection): TokenInspection {
-  if (!inspection.isValid) throw pkError('PK_TOKEN_INVALID', { what: `token for page ${page.id}`, reason: inspection.error?.message ?? 'not valid', fix: 'Connect again.' });
-  if (inspection.expiresAt !== null) {
-    throw pkError('PK_PAGE_TOKEN_EXPIRES', { pageId: page.id, detail: `debug_token says expires_at ${inspection.expiresAt.toISOString()}` });
-  }
-  return inspection;
 }

@@ -1,0 +1,21 @@
+import { pkError } from '../errors.js';
+import type { DiscoveredPage } from './discover-pages.js';
+import type { TokenInspection } from './types.js';
+
+/**
+ * A Page token worth storing is valid, is a PAGE token for this Page, and never expires
+ * (debug_token `expires_at: 0`). One that expires came from a short-lived user token: storing it
+ * would defeat the point (graph-api-notes.md "Step 3").
+ */
+export function verifyPageToken(page: Pick<DiscoveredPage, 'id'>, inspection: TokenInspection): TokenInspection {
+  if (!inspection.isValid) {
+    throw pkError('PK_TOKEN_INVALID', { what: `token for page ${page.id}`, reason: inspection.error?.message ?? 'Facebook says it is not valid', fix: 'Connect again.' });
+  }
+  if (inspection.type !== 'PAGE' || (inspection.profileId !== null && inspection.profileId !== page.id)) {
+    throw pkError('PK_TOKEN_INVALID', { what: `token for page ${page.id}`, reason: `debug_token describes a ${inspection.type ?? 'unknown'} token for ${inspection.profileId ?? 'no page'}`, fix: 'Connect again.' });
+  }
+  if (inspection.expiresAt !== null) {
+    throw pkError('PK_PAGE_TOKEN_EXPIRES', { pageId: page.id, detail: `debug_token says it expires at ${inspection.expiresAt.toISOString()}` });
+  }
+  return inspection;
+}
