@@ -124,8 +124,9 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const mod = await spec.load();
         const result = await mod.run(makeContext(json, controller.signal), args, options);
-        if (json) process.stdout.write(`${JSON.stringify(result.data)}\n`);
-        else if (result.human !== undefined && result.human !== '') process.stdout.write(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
+        // A long-running command (emulator, serve) prints its own ready line and returns no data.
+        if (json && result.data !== undefined) process.stdout.write(`${JSON.stringify(result.data)}\n`);
+        else if (!json && (result.human !== undefined && result.human !== '') process.stdout.write(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
         exitCode = result.exitCode ?? 0;
       } catch (e) {
         exitCode = printError(e, json);
