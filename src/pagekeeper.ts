@@ -6,9 +6,12 @@
 import { DEFAULT_DIALOG_URL, DEFAULT_GRAPH_URL, DEFAULT_GRAPH_VERSION } from './config/load-config.js';
 import { pkError } from './errors.js';
 import { createGraphClient, type GraphClientOptions } from './graph/create-graph-client.js';
-import { isGraphError } from './graph/graph-error.js';
 import type { CallOptions, Params } from './graph/types.js';
+import { createHealthRuntime, type HealthRuntime, type HealthRuntimeOptions } from './health/create-health-runtime.js';
+import type { DeauthorizeResult } from './health/handle-deauthorize.js';
+import type { HealthScheduler, HealthSchedulerOptions } from './health/start-health-scheduler.js';
 import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
+import type { HealthEvent, Notifier } from './notify/types.js';
 import { createStore } from './store/create-store.js';
 import type { PageWithTokens } from './store/types.js';
 import { buildLoginUrl, DEFAULT_LOGIN_SCOPES } from './tokens/build-login-url.js';
@@ -49,6 +52,10 @@ export interface PageKeeperOptions {
   cwd?: string;
   /** Tuning passed to the Graph client (timeouts, retries). */
   graph?: Omit<GraphClientOptions, 'graphUrl' | 'graphVersion' | 'appId' | 'appSecret' | 'logger'>;
+  /** Who hears about health changes (log line, signed webhook, your own); see notifiersFromConfig. */
+  notifiers?: Notifier[];
+  /** Alert delivery tuning (poll interval, retries). */
+  notify?: HealthRuntimeOptions['notify'];
 }
 
 /** One connected Page as `pages()` lists it; no token. */
@@ -111,6 +118,17 @@ export interface PageKeeper {
    * https://developers.facebook.com/docs/graph-api/batch-requests/
    */
   check(options?: SweepOptions): Promise<SweepResult>;
+  /**
+   * Facebook's deauthorize callback: every token this user granted is marked invalid
+   * (app_removed), Pages fail over to other admins' tokens, alerts go out.
+   */
+  handleDeauthorize(userId: string): Promise<DeauthorizeResult>;
+  /** Latest health events (state changes) from the audit log, newest first. */
+  events(options?: { limit?: number; pageId?: string; beforeId?: number }): Promise<HealthEvent[]>;
+  /** Starts periodic, budget-paced, lease-partitioned sweeps; stopped by close() or the returned stop(). */
+  schedule(options?: HealthSchedulerOptions): HealthScheduler;
+  /** The health machinery (token failures, alerts). Not a stable API. */
+  readonly health: HealthRuntime;
   /** Closes the Graph connections and the database. */
   close(): Promise<void>;
   /** The internals other modules build on (outbox, health, service). Not a stable API. */
@@ -151,23 +169,20 @@ export async function createPageKeeper(options: PageKeeperOptions): Promise<Page
     clock,
     tokens: createPageTokenCache(store, options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE),
   };
-  return createPageKeeperFromContext(context);
+  return createPageKeeperFromContext(context, { notifiers: options.notifiers, notify: options.notify });
 }
 
 /** The PageKeeper over an existing context (the service builds one context and shares it). */
-export function createPageKeeperFromContext(context: PageKeeperContext): PageKeeper {
+export function createPageKeeperFromContext(context: PageKeeperContext, healthOptions: HealthRuntimeOptions = {}): PageKeeper {
   const { graph, store, tokens } = context;
   const handles = new Map<string, PageHandle>();
 
-  function bound<T>(pageId: string, call: (token: string) => Promise<T>): Promise<T> {
-    return tokens.get(pageId).then((t) =>
-      call(t.token).catch((e: unknown) => {
-        // A token Facebook refuses must not be handed out again from the cache. Marking it
-        // invalid in the store and failing over belong to the health module (issue 4).
-        if (isGraphError(e) && e.kind === 'token_invalid') tokens.invalidate(pageId);
-        throw e;
-      }),
-    );
+  const health = createHealthRuntime(context, healthOptions);
+
+  // A token Facebook refuses (190/102) is marked invalid at once and the call fails over to
+  // another admin's token when repeating it is safe (src/health/call-with-failover.ts).
+  function bound<T>(pageId: string, call: (token: string) => Promise<T>, idempotent = true): Promise<T> {
+    return health.call(pageId, call, { idempotent });
   }
 
   function page(id: string): PageHandle {
@@ -178,7 +193,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext): PageKee
       token: () => tokens.get(id).then((t) => t.token),
       inspect: () => bound(id, (token) => inspectToken(context, token)),
       get: (path, params, opts = {}) => bound(id, (token) => graph.get(path, params, { ...opts, token })),
-      post: (path, body, opts = {}) => bound(id, (token) => graph.post(path, body, { ...opts, token })),
+      post: (path, body, opts = {}) => bound(id, (token) => graph.post(path, body, { ...opts, token }), opts.idempotent ?? false),
     };
     // Handles are tiny and stateless; keep a bounded number to avoid churn in hot loops.
     if (handles.size < 10_000) handles.set(id, handle);
@@ -188,10 +203,10 @@ export function createPageKeeperFromContext(context: PageKeeperContext): PageKee
   let closing: Promise<void> | undefined;
   return {
     context,
-    connect: (token, opts) => connect(context, token, opts),
+    connect: (token, opts) => health.connect(() => connect(context, token, opts)),
     async connectWithCode(input, opts) {
       const short = await exchangeCode(context, input);
-      return connect(context, short.accessToken, opts);
+      return health.connect(() => connect(context, short.accessToken, opts));
     },
     loginUrl: (input) =>
       buildLoginUrl({
@@ -207,9 +222,14 @@ export function createPageKeeperFromContext(context: PageKeeperContext): PageKee
       return (await store.pages.list()).map(toSummary);
     },
     page,
-    check: (opts) => sweep(context, opts),
+    check: (opts) => sweep(context, opts).finally(() => health.changed()),
+    health,
+    handleDeauthorize: (userId) => health.handleDeauthorize(userId),
+    events: (opts) => health.events(opts),
+    schedule: (opts) => health.schedule(opts),
     close() {
       closing ??= (async () => {
+        await health.close();
         tokens.clear();
         await Promise.allSettled([graph.close(), store.close()]);
       })();
