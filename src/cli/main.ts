@@ -64,6 +64,17 @@ const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/serve.js'),
   },
   {
+    name: 'migrate',
+    describe: 'apply database migrations; with --from/--to copy every table to another database (tokens stay encrypted)',
+    configure: (c) =>
+      c
+        .option('--from <database>', 'source database to copy from, e.g. sqlite:pagekeeper.db')
+        .option('--to <database>', 'target database (default PAGEKEEPER_DATABASE); keep passwords in PGPASSWORD, not here')
+        .option('--force', 'replace what the target already holds')
+        .option('--batch-size <n>', 'rows per read batch'),
+    load: () => import('./commands/migrate.js'),
+  },
+  {
     name: 'api-keys',
     describe: 'REST API keys: `api-keys create --name N [--scopes a,b]`, `api-keys list`, `api-keys revoke ID`',
     configure: (c) =>
@@ -126,7 +137,8 @@ export async function main(argv: string[]): Promise<number> {
         const result = await mod.run(makeContext(json, controller.signal), args, options);
         // A long-running command (emulator, serve) prints its own ready line and returns no data.
         if (json && result.data !== undefined) process.stdout.write(`${JSON.stringify(result.data)}\n`);
-        else if (!json && (result.human !== undefined && result.human !== '') process.stdout.write(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
+        else if (!json && result.human !== undefined && result.human !== '')
+          process.stdout.write(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
         exitCode = result.exitCode ?? 0;
       } catch (e) {
         exitCode = printError(e, json);
