@@ -54,7 +54,7 @@ describe('the connect flow', () => {
     const base = await listening(h);
     const { callback } = await consent(base, 'continue');
     const other = (await fetch(`${base}/connect`, { redirect: 'manual' })).headers.get('set-cookie')!.split(';')[0]!;
-    for (const headers of [{ cookie: other }, {}]) {
+    for (const headers of [{ cookie: other }, {}] as Record<string, string>[]) {
       const res = await fetch(callback, { headers });
       expect(res.status).toBe(400);
       expect(await res.text()).toContain('data-testid="connect-bad-state"');
