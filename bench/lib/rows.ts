@@ -68,7 +68,7 @@ export function limitRow(l: LimitRow): Row {
     name: l.name,
     value: v ? v.median : null,
     unit: l.unit,
-    yardstick: l.yardstick ?? `target ${l.kind === 'max' ? '<=' : '>='} ${formatNumber(l.limit)}`,
+    yardstick: l.yardstick ?? 'target',
     yardstickValue: l.yardstickValue ?? l.limit,
     ratio: v && l.limit > 0 ? v.median / l.limit : null,
     target: `${l.kind === 'max' ? '<=' : '>='} ${formatNumber(l.limit)} ${l.unit}`,
