@@ -12,6 +12,7 @@ import type { DeauthorizeResult } from './health/handle-deauthorize.js';
 import type { HealthScheduler, HealthSchedulerOptions } from './health/start-health-scheduler.js';
 import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
 import type { HealthEvent, Notifier } from './notify/types.js';
+import { createMessenger, type Messenger, type MessengerOptions } from './messenger/create-messenger.js';
 import { createStore } from './store/create-store.js';
 import type { PageWithTokens } from './store/types.js';
 import { buildLoginUrl, DEFAULT_LOGIN_SCOPES } from './tokens/build-login-url.js';
@@ -52,6 +53,8 @@ export interface PageKeeperOptions {
   cwd?: string;
   /** Tuning passed to the Graph client (timeouts, retries). */
   graph?: Omit<GraphClientOptions, 'graphUrl' | 'graphVersion' | 'appId' | 'appSecret' | 'logger'>;
+  /** Send caps per Page (default 300/s, Facebook's figure) and throttle tuning (issue 5). */
+  messenger?: Omit<MessengerOptions, 'onTokenInvalid'>;
   /** Who hears about health changes (log line, signed webhook, your own); see notifiersFromConfig. */
   notifiers?: Notifier[];
   /** Alert delivery tuning (poll interval, retries). */
@@ -129,6 +132,11 @@ export interface PageKeeper {
   schedule(options?: HealthSchedulerOptions): HealthScheduler;
   /** The health machinery (token failures, alerts). Not a stable API. */
   readonly health: HealthRuntime;
+  /**
+   * Messenger sending (issue 5): direct `send`, the durable outbox (`enqueue`, `getMessage`,
+   * `list`), `recordInbound` for the 24 h window, and `startWorker`. Built on first use.
+   */
+  readonly messenger: Messenger;
   /** Closes the Graph connections and the database. */
   close(): Promise<void>;
   /** The internals other modules build on (outbox, health, service). Not a stable API. */
@@ -169,11 +177,11 @@ export async function createPageKeeper(options: PageKeeperOptions): Promise<Page
     clock,
     tokens: createPageTokenCache(store, options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE),
   };
-  return createPageKeeperFromContext(context, { notifiers: options.notifiers, notify: options.notify });
+  return createPageKeeperFromContext(context, { notifiers: options.notifiers, notify: options.notify }, options.messenger);
 }
 
 /** The PageKeeper over an existing context (the service builds one context and shares it). */
-export function createPageKeeperFromContext(context: PageKeeperContext, healthOptions: HealthRuntimeOptions = {}): PageKeeper {
+export function createPageKeeperFromContext(context: PageKeeperContext, healthOptions: HealthRuntimeOptions = {}, messengerOptions: PageKeeperOptions['messenger'] = {}): PageKeeper {
   const { graph, store, tokens } = context;
   const handles = new Map<string, PageHandle>();
 
@@ -200,8 +208,21 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
     return handle;
   }
 
+  let messenger: Messenger | undefined;
+  // Send failures on 190/102 go through the same handler as every other call (mark, audit, fail over).
+  const messengerOf = (): Messenger =>
+    (messenger ??= createMessenger(context, {
+      ...messengerOptions,
+      onTokenInvalid: async (pageId, userId, e) => {
+        await health.failures.handle({ pageId, userId, reason: e.tokenReason ?? 'invalid', code: e.code, subcode: e.subcode, source: 'send' });
+      },
+    }));
+
   let closing: Promise<void> | undefined;
   return {
+    get messenger() {
+      return messengerOf();
+    },
     context,
     connect: (token, opts) => health.connect(() => connect(context, token, opts)),
     async connectWithCode(input, opts) {
@@ -229,6 +250,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
     schedule: (opts) => health.schedule(opts),
     close() {
       closing ??= (async () => {
+        await messenger?.stop();
         await health.close();
         tokens.clear();
         await Promise.allSettled([graph.close(), store.close()]);

@@ -1,0 +1,135 @@
+/**
+ * One Messenger per PageKeeper: the send throttle (shared by direct sends and every worker of
+ * this PageKeeper, never global), the window cache, the outbox and its workers.
+ */
+import type { GraphError } from '../graph/graph-error.js';
+import type { PageKeeperContext } from '../tokens/context.js';
+import { toSendBody } from './build-message.js';
+import { createConversationsRepository, conversationKey } from './conversations-repository.js';
+import { createOutbox, type EnqueueOptions, type EnqueueResult, type MessageView } from './outbox.js';
+import { createOutboxRepository, type ListFilter, type OutboxStatus } from './outbox-repository.js';
+import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
+import { createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
+import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
+import { createOutboxWorker, type OutboxWorker, type WorkerOptions } from './worker.js';
+
+export interface MessengerOptions {
+  /** Sends per second per Page, at most 300 (Facebook's Send API figure); default 300. */
+  maxPerSecond?: number;
+  /** Lower caps for some Pages. */
+  pageCaps?: Record<string, number>;
+  /** How long every Page pauses when the app's budget (X-App-Usage) is spent. */
+  appPauseMs?: number;
+  /**
+   * What to do when Facebook refuses a Page token (190/102). Default: mark that token invalid
+   * in the store (the next valid token of the Page, if any, takes over) and drop it from the cache.
+   */
+  onTokenInvalid?: (pageId: string, userId: string, error: GraphError) => Promise<void>;
+}
+
+export interface Messenger {
+  /**
+   * Sends now: validates, checks the 24 h window locally, waits for the throttle, POSTs.
+   * `message` is a builder's result (`text('hi')`) or a `message` object (`{ text: 'hi' }`).
+   */
+  send(pageId: string, psid: string, message: Outgoing | OutgoingMessage, options?: SendOptions & DirectSendOptions): Promise<SendResult>;
+  /** The same with a full Send API body (recipient included). */
+  sendBody(pageId: string, body: SendBody, options?: DirectSendOptions): Promise<SendResult>;
+  /** Stores the message for the worker; see Outbox.enqueue. `body` is a full Send API body. */
+  enqueue(pageId: string, body: unknown, options?: EnqueueOptions): Promise<EnqueueResult>;
+  /** The service's OutboxPort name for getMessage. */
+  get(id: string): Promise<MessageView | undefined>;
+  getMessage(id: string): Promise<MessageView | undefined>;
+  list(filter?: ListFilter): Promise<MessageView[]>;
+  counts(): Promise<Record<OutboxStatus, number>>;
+  /** The person wrote to the Page at `at` (webhook): opens the window. */
+  recordInbound(pageId: string, psid: string, at: Date | number): Promise<void>;
+  /** Starts a worker in this process; stopped by stop() (and PageKeeper.close()). */
+  startWorker(options?: WorkerOptions): OutboxWorker;
+  /** Held messages of the page are queued again (call after a reconnect; workers also re-check on their own). */
+  resumeHeld(pageId: string): Promise<number>;
+  readonly throttle: SendThrottle;
+  /** Stops every worker started here, waiting for their sends in flight. */
+  stop(): Promise<void>;
+}
+
+export function createMessenger(ctx: PageKeeperContext, options: MessengerOptions = {}): Messenger {
+  const maxPerSecond = Math.min(options.maxPerSecond ?? SEND_API_MAX_PER_SECOND, SEND_API_MAX_PER_SECOND);
+  const pageCaps = { ...options.pageCaps };
+  const throttle = createSendThrottle({
+    maxPerSecond,
+    pageCaps,
+    ...(options.appPauseMs === undefined ? {} : { appPauseMs: options.appPauseMs }),
+    // Rate limits are about real time, whatever clock the stored timestamps use.
+    now: () => Date.now(),
+  });
+  const conversations = createConversationsRepository(ctx.store.db);
+  const repo = createOutboxRepository(ctx.store.db, ctx.store.dialect);
+  const windowCache = new Map<string, number>();
+  const onTokenInvalid =
+    options.onTokenInvalid ??
+    (async (pageId: string, userId: string, error: GraphError) => {
+      ctx.tokens.invalidate(pageId);
+      await ctx.store.pageTokens.markInvalid(pageId, userId, { reason: error.tokenReason ?? 'invalid', subcode: error.subcode });
+      ctx.tokens.invalidate(pageId);
+    });
+  const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid };
+  const workers = new Set<OutboxWorker>();
+  const outbox = createOutbox({ ...deps, repo, notify: () => workers.forEach((w) => w.wake()) });
+
+  // Across instances a Page's budget is shared: each of n live workers gets 1/n of the cap.
+  let liveWorkers = 1;
+  const capOf = (pageId: string) => Math.min(maxPerSecond, pageCaps[pageId] ?? maxPerSecond);
+  const capsSetFor = new Set<string>(Object.keys(pageCaps));
+  function setLiveWorkers(n: number): void {
+    if (n === liveWorkers) return;
+    liveWorkers = n;
+    for (const pageId of capsSetFor) throttle.setPageCap(pageId, capOf(pageId) / n);
+  }
+  const sharedThrottle: SendThrottle = {
+    ...throttle,
+    acquire(pageId, opts) {
+      if (liveWorkers > 1 && !capsSetFor.has(pageId)) {
+        capsSetFor.add(pageId);
+        throttle.setPageCap(pageId, capOf(pageId) / liveWorkers);
+      }
+      return throttle.acquire(pageId, opts);
+    },
+    async wait(pageId, signal, opts) {
+      signal?.throwIfAborted();
+      const ms = sharedThrottle.acquire(pageId, opts);
+      if (ms > 0) await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, ms);
+        signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason as Error); }, { once: true });
+      });
+    },
+  };
+  const workerDeps = { ...deps, throttle: sharedThrottle, repo, setLiveWorkers };
+
+  return {
+    throttle: sharedThrottle,
+    send: (pageId, psid, message, opts = {}) => sendMessage({ ...deps, throttle: sharedThrottle }, pageId, toSendBody(psid, message, opts), opts),
+    sendBody: (pageId, body, opts) => sendMessage({ ...deps, throttle: sharedThrottle }, pageId, body, opts),
+    enqueue: (pageId, body, opts) => outbox.enqueue(pageId, body, opts),
+    get: (id) => outbox.get(id),
+    getMessage: (id) => outbox.get(id),
+    list: (filter) => outbox.list(filter),
+    counts: () => outbox.counts(),
+    async recordInbound(pageId, psid, at) {
+      const ms = typeof at === 'number' ? at : at.getTime();
+      await conversations.recordInbound(pageId, psid, new Date(ms));
+      rememberInbound(windowCache, conversationKey(pageId, psid), ms);
+    },
+    startWorker(opts) {
+      const w = createOutboxWorker(workerDeps, opts);
+      workers.add(w);
+      w.start();
+      return w;
+    },
+    resumeHeld: (pageId) => outbox.resumeHeld(pageId),
+    async stop() {
+      await Promise.allSettled([...workers].map((w) => w.stop()));
+      workers.clear();
+    },
+  };
+}

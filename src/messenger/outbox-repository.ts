@@ -1,0 +1,337 @@
+/**
+ * The `outbox` table: durable Messenger sends. Every state change a worker makes is guarded by
+ * its claim (`claimed_by`), so an instance that lost its claim (it stalled past the lease and
+ * another instance recovered the row) cannot overwrite what happened since.
+ *
+ * Claiming (issue 5 item 3, issue 7 item 2): only the head of a recipient's queue is claimable:
+ * the oldest (lowest `seq`) message of a (page_id, psid) that is not final. A held or retrying
+ * head therefore blocks the person's later messages, which keeps their order. The claim is one
+ * `UPDATE ... WHERE seq IN (SELECT ...) RETURNING` statement: on SQLite a write statement takes
+ * the write lock before it reads, so two processes cannot claim the same row; on PostgreSQL the
+ * inner SELECT uses `FOR UPDATE SKIP LOCKED`, so concurrent instances skip each other's rows.
+ */
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Dialect } from '../store/open-database.js';
+import type { Database, OutboxStatusColumn, OutboxTable } from '../store/schema.js';
+import type { SendBody } from './types.js';
+
+export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed', 'held', 'unknown'] as const;
+export type OutboxStatus = OutboxStatusColumn;
+/** Statuses after which a message never changes again (unknown may still learn it was sent). */
+export const FINAL_STATUSES: readonly OutboxStatus[] = ['sent', 'failed', 'unknown'];
+/** Statuses that keep a recipient's later messages waiting. */
+const BLOCKING_STATUSES: OutboxStatus[] = ['queued', 'sending', 'held'];
+
+export interface OutboxError {
+  /** Graph's error code; null for local refusals and network failures. */
+  code: number | null;
+  subcode: number | null;
+  message: string | null;
+}
+
+/** One outbox message as the rest of pagekeeper sees it. */
+export interface OutboxMessage {
+  id: string;
+  seq: number;
+  pageId: string;
+  psid: string;
+  idempotencyKey: string | null;
+  /** The Send API body, recipient included. */
+  body: SendBody;
+  status: OutboxStatus;
+  atLeastOnce: boolean;
+  attempts: number;
+  nextAttemptAt: Date;
+  claimedBy: string | null;
+  claimExpiresAt: Date | null;
+  /** Facebook's message id once sent. */
+  messageId: string | null;
+  error: OutboxError | null;
+  createdAt: Date;
+  updatedAt: Date;
+  sentAt: Date | null;
+}
+
+export interface NewOutboxMessage {
+  id: string;
+  pageId: string;
+  body: SendBody;
+  idempotencyKey: string | null;
+  atLeastOnce: boolean;
+  at: Date;
+}
+
+type Row = Selectable<OutboxTable>;
+
+const num = (v: unknown): number => Number(v);
+const dateOrNull = (v: number | null): Date | null => (v === null ? null : new Date(Number(v)));
+
+/** The stored payload is the body without `recipient`: the person lives in its own column. */
+export function payloadOf(body: SendBody): string {
+  const { recipient: _recipient, ...rest } = body;
+  return JSON.stringify(rest);
+}
+
+export function bodyOf(psid: string, payload: string): SendBody {
+  return { recipient: { id: psid }, ...(JSON.parse(payload) as object) } as SendBody;
+}
+
+export function messageFromRow(r: Row): OutboxMessage {
+  const hasError = r.error_code !== null || r.error_subcode !== null || r.error_message !== null;
+  return {
+    id: r.id,
+    seq: num(r.seq),
+    pageId: r.page_id,
+    psid: r.psid,
+    idempotencyKey: r.idempotency_key,
+    body: bodyOf(r.psid, r.payload),
+    status: r.status,
+    atLeastOnce: num(r.at_least_once) === 1,
+    attempts: num(r.attempts),
+    nextAttemptAt: new Date(num(r.next_attempt_at)),
+    claimedBy: r.claimed_by,
+    claimExpiresAt: dateOrNull(r.claim_expires_at),
+    messageId: r.message_id,
+    error: hasError ? { code: r.error_code === null ? null : num(r.error_code), subcode: r.error_subcode === null ? null : num(r.error_subcode), message: r.error_message } : null,
+    createdAt: new Date(num(r.created_at)),
+    updatedAt: new Date(num(r.updated_at)),
+    sentAt: dateOrNull(r.sent_at),
+  };
+}
+
+/** A claimed message, as the worker needs it (no full mapping on the hot path). */
+export interface ClaimedMessage {
+  id: string;
+  seq: number;
+  pageId: string;
+  psid: string;
+  payload: string;
+  atLeastOnce: boolean;
+  attempts: number;
+}
+
+export interface ListFilter {
+  status?: OutboxStatus;
+  pageId?: string;
+  limit?: number;
+}
+
+export interface OutboxRepository {
+  /** Inserts the message, or returns the one already stored under the same idempotency key. */
+  insert(m: NewOutboxMessage): Promise<{ message: OutboxMessage; duplicate: boolean }>;
+  get(id: string): Promise<OutboxMessage | undefined>;
+  list(filter?: ListFilter): Promise<OutboxMessage[]>;
+  counts(): Promise<Record<OutboxStatus, number>>;
+  /**
+   * Crash recovery: a message left `sending` by a worker whose claim expired may have reached
+   * Facebook, so it becomes `unknown`, or `queued` again when it opted into at-least-once.
+   * @returns how many rows changed.
+   */
+  recoverExpired(now: number): Promise<number>;
+  /** Claims up to `limit` recipient heads that are due, for `workerId` until `now + leaseMs`. */
+  claim(workerId: string, now: number, leaseMs: number, limit: number): Promise<ClaimedMessage[]>;
+  /** Extends the claims `workerId` still holds. */
+  renew(workerId: string, ids: readonly string[], until: number): Promise<void>;
+  /** Marks the message `sending` (and counts the attempt) before the POST. false: the claim was lost. */
+  markSending(id: string, workerId: string, now: number): Promise<boolean>;
+  markSent(id: string, workerId: string, messageId: string | null, now: number): Promise<boolean>;
+  /** Back to `queued`, due at `at`; `countAttempt` false when nothing was sent (a pause). */
+  requeue(id: string, workerId: string, at: number, error: OutboxError | null, now: number): Promise<boolean>;
+  finish(id: string, workerId: string, status: 'failed' | 'held' | 'unknown', error: OutboxError, now: number): Promise<boolean>;
+  /** Holds every queued, unclaimed message of the page (its token is gone). */
+  holdPage(pageId: string, error: OutboxError, now: number): Promise<number>;
+  /** Pages with held messages. */
+  heldPages(): Promise<string[]>;
+  /** Held messages of the page go back to `queued`, due now. */
+  resumeHeld(pageId: string, now: number): Promise<number>;
+}
+
+export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): OutboxRepository {
+  const byId = (id: string) => db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+
+  return {
+    async insert(m) {
+      const payload = payloadOf(m.body);
+      const psid = m.body.recipient.id;
+      const at = m.at.getTime();
+      const values = {
+        id: m.id,
+        page_id: m.pageId,
+        psid,
+        idempotency_key: m.idempotencyKey,
+        payload,
+        status: 'queued' as const,
+        at_least_once: m.atLeastOnce ? 1 : 0,
+        attempts: 0,
+        next_attempt_at: at,
+        created_at: at,
+        updated_at: at,
+      };
+      if (m.idempotencyKey === null) {
+        await db.insertInto('outbox').values(values).execute();
+        const row = await byId(m.id);
+        return { message: messageFromRow(row!), duplicate: false };
+      }
+      const inserted = await db
+        .insertInto('outbox')
+        .values(values)
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      const row = inserted ? await byId(m.id) : await db.selectFrom('outbox').selectAll().where('idempotency_key', '=', m.idempotencyKey).executeTakeFirst();
+      return { message: messageFromRow(row!), duplicate: inserted === undefined };
+    },
+
+    async get(id) {
+      const row = await byId(id);
+      return row && messageFromRow(row);
+    },
+
+    async list(filter = {}) {
+      let q = db.selectFrom('outbox').selectAll();
+      if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+      if (filter.pageId !== undefined) q = q.where('page_id', '=', filter.pageId);
+      const rows = await q.orderBy('seq').limit(filter.limit ?? 1000).execute();
+      return rows.map(messageFromRow);
+    },
+
+    async counts() {
+      const rows = await db.selectFrom('outbox').select(['status', db.fn.countAll<number>().as('n')]).groupBy('status').execute();
+      const out = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
+      for (const r of rows) out[r.status] = Number(r.n);
+      return out;
+    },
+
+    async recoverExpired(now) {
+      const result = await db
+        .updateTable('outbox')
+        .set({
+          status: sql<OutboxStatus>`case when at_least_once = 1 then 'queued' else 'unknown' end`,
+          next_attempt_at: now,
+          claimed_by: null,
+          claim_expires_at: null,
+          error_code: null,
+          error_subcode: null,
+          error_message: 'The worker sending this message stopped before Facebook answered; it may have been delivered',
+          updated_at: now,
+        })
+        .where('status', '=', 'sending')
+        .where('claim_expires_at', '<=', now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async claim(workerId, now, leaseMs, limit) {
+      let heads = db
+        .selectFrom('outbox as o')
+        .select('o.seq')
+        .where('o.status', '=', 'queued')
+        .where('o.next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('o.claim_expires_at', 'is', null), eb('o.claim_expires_at', '<=', now)]))
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('outbox as p')
+                .select(sql`1`.as('one'))
+                .whereRef('p.page_id', '=', 'o.page_id')
+                .whereRef('p.psid', '=', 'o.psid')
+                .whereRef('p.seq', '<', 'o.seq')
+                .where('p.status', 'in', BLOCKING_STATUSES),
+            ),
+          ),
+        )
+        .orderBy('o.seq')
+        .limit(limit);
+      if (dialect === 'postgres') heads = heads.forUpdate().skipLocked();
+      const rows = await db
+        .updateTable('outbox')
+        .set({ claimed_by: workerId, claim_expires_at: now + leaseMs })
+        .where('seq', 'in', heads)
+        .returning(['id', 'seq', 'page_id', 'psid', 'payload', 'at_least_once', 'attempts'])
+        .execute();
+      return rows
+        .map((r) => ({ id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) }))
+        .sort((a, b) => a.seq - b.seq);
+    },
+
+    async renew(workerId, ids, until) {
+      if (ids.length === 0) return;
+      await db.updateTable('outbox').set({ claim_expires_at: until }).where('id', 'in', ids).where('claimed_by', '=', workerId).execute();
+    },
+
+    async markSending(id, workerId, now) {
+      const r = await db
+        .updateTable('outbox')
+        .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), updated_at: now }))
+        .where('id', '=', id)
+        .where('claimed_by', '=', workerId)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+
+    async markSent(id, workerId, messageId, now) {
+      const set = { status: 'sent' as const, message_id: messageId, claimed_by: null, claim_expires_at: null, error_code: null, error_subcode: null, error_message: null, sent_at: now, updated_at: now };
+      const r = await db.updateTable('outbox').set(set).where('id', '=', id).where('claimed_by', '=', workerId).where('status', '=', 'sending').executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) return true;
+      // Our claim expired while Facebook was answering and recovery marked it unknown: we now know better.
+      const late = await db.updateTable('outbox').set(set).where('id', '=', id).where('status', '=', 'unknown').executeTakeFirst();
+      return Number(late.numUpdatedRows) === 1;
+    },
+
+    async requeue(id, workerId, at, error, now) {
+      const r = await db
+        .updateTable('outbox')
+        .set({
+          status: 'queued',
+          next_attempt_at: at,
+          claimed_by: null,
+          claim_expires_at: null,
+          ...(error === null ? {} : { error_code: error.code, error_subcode: error.subcode, error_message: error.message }),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .where('claimed_by', '=', workerId)
+        .where('status', 'in', ['queued', 'sending'])
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+
+    async finish(id, workerId, status, error, now) {
+      const r = await db
+        .updateTable('outbox')
+        .set({ status, claimed_by: null, claim_expires_at: null, error_code: error.code, error_subcode: error.subcode, error_message: error.message, updated_at: now })
+        .where('id', '=', id)
+        .where('claimed_by', '=', workerId)
+        .where('status', 'in', ['queued', 'sending'])
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+
+    async holdPage(pageId, error, now) {
+      const r = await db
+        .updateTable('outbox')
+        .set({ status: 'held', error_code: error.code, error_subcode: error.subcode, error_message: error.message, updated_at: now })
+        .where('page_id', '=', pageId)
+        .where('status', '=', 'queued')
+        .where((eb) => eb.or([eb('claim_expires_at', 'is', null), eb('claim_expires_at', '<=', now)]))
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+
+    async heldPages() {
+      const rows = await db.selectFrom('outbox').select('page_id').distinct().where('status', '=', 'held').execute();
+      return rows.map((r) => r.page_id);
+    },
+
+    async resumeHeld(pageId, now) {
+      const r = await db
+        .updateTable('outbox')
+        .set({ status: 'queued', next_attempt_at: now, claimed_by: null, claim_expires_at: null, updated_at: now })
+        .where('page_id', '=', pageId)
+        .where('status', '=', 'held')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * The durable outbox's front half: `enqueue` persists a message before it returns its id, and
+ * the same idempotency key never enqueues twice. Delivery is the worker's job (worker.ts).
+ * Issue 5 item 3.
+ */
+import { randomBytes } from 'node:crypto';
+import { pkError } from '../errors.js';
+import type { PageKeeperContext } from '../tokens/context.js';
+import { payloadOf, type ListFilter, type OutboxMessage, type OutboxRepository, type OutboxStatus } from './outbox-repository.js';
+import { checkWindow, type SendDeps } from './send.js';
+import type { SendBody } from './types.js';
+import { validateMessage } from './validate-message.js';
+
+export interface EnqueueOptions {
+  /** The same key never enqueues twice: the first message comes back with `duplicate: true`. */
+  idempotencyKey?: string;
+  /**
+   * Accept a possible duplicate rather than a possible loss: a send whose answer never came
+   * back (timeout, reset, a crash mid-POST) is retried instead of being marked `unknown`.
+   */
+  atLeastOnce?: boolean;
+}
+
+export interface EnqueueResult {
+  id: string;
+  status: OutboxStatus;
+  duplicate: boolean;
+}
+
+/** A message as the service and CLI show it (no body). */
+export interface MessageView {
+  id: string;
+  pageId: string;
+  psid: string;
+  status: OutboxStatus;
+  attempts: number;
+  messageId: string | null;
+  error: { code: number | null; subcode: number | null; message: string | null } | null;
+  createdAt: Date;
+  updatedAt: Date;
+  sentAt: Date | null;
+}
+
+export interface Outbox {
+  /**
+   * Validates and stores the message (status `queued`) before returning its id.
+   * @throws PK_MESSAGE_INVALID, PK_PAGE_NOT_FOUND, PK_OUTSIDE_WINDOW (RESPONSE/UPDATE outside
+   *   24 h, with the HUMAN_AGENT hint), PK_DUPLICATE (key reused for a different message)
+   */
+  enqueue(pageId: string, body: unknown, options?: EnqueueOptions): Promise<EnqueueResult>;
+  get(id: string): Promise<MessageView | undefined>;
+  list(filter?: ListFilter): Promise<MessageView[]>;
+  counts(): Promise<Record<OutboxStatus, number>>;
+  /** Held messages of the page go back to the queue (its token works again). @returns how many. */
+  resumeHeld(pageId: string): Promise<number>;
+}
+
+export interface OutboxDeps extends Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache'> {
+  repo: OutboxRepository;
+  /** Wakes the local worker, if any, so a new message does not wait for the next poll. */
+  notify(): void;
+}
+
+export function toMessageView(m: OutboxMessage): MessageView {
+  return {
+    id: m.id,
+    pageId: m.pageId,
+    psid: m.psid,
+    status: m.status,
+    attempts: m.attempts,
+    messageId: m.messageId,
+    error: m.error,
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt,
+    sentAt: m.sentAt,
+  };
+}
+
+function newMessageId(): string {
+  return `msg_${randomBytes(12).toString('base64url')}`;
+}
+
+/** A page that exists stays known: pages are removed rarely, and a send to one then fails with the token error. */
+async function assertPage(ctx: PageKeeperContext, known: Set<string>, pageId: string): Promise<void> {
+  if (known.has(pageId)) return;
+  const page = await ctx.store.pages.get(pageId);
+  if (!page || page.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId });
+  known.add(pageId);
+}
+
+export function createOutbox(deps: OutboxDeps): Outbox {
+  const { ctx, repo } = deps;
+  const knownPages = new Set<string>();
+  return {
+    async enqueue(pageId, body, options = {}) {
+      validateMessage(body);
+      await assertPage(ctx, knownPages, pageId);
+      await checkWindow(deps, pageId, body);
+      const idempotencyKey = options.idempotencyKey ?? null;
+      const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, body, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
+      if (duplicate && (message.pageId !== pageId || message.psid !== body.recipient.id || payloadOf(message.body) !== payloadOf(body as SendBody))) {
+        throw pkError(
+          'PK_DUPLICATE',
+          { detail: `The idempotency key was already used for a different message (${message.id}); use a new key for a new message` },
+          { details: { id: message.id } },
+        );
+      }
+      if (!duplicate) deps.notify();
+      return { id: message.id, status: message.status, duplicate };
+    },
+
+    async get(id) {
+      const m = await repo.get(id);
+      return m && toMessageView(m);
+    },
+
+    async list(filter) {
+      return (await repo.list(filter)).map(toMessageView);
+    },
+
+    counts: () => repo.counts(),
+
+    async resumeHeld(pageId) {
+      ctx.tokens.invalidate(pageId);
+      const n = await repo.resumeHeld(pageId, ctx.clock.now().getTime());
+      if (n > 0) deps.notify();
+      return n;
+    },
+  };
+}
