@@ -127,6 +127,12 @@ export const ERRORS = {
   PK_SIGNED_REQUEST_INVALID: { message: 'The signed_request is invalid: {detail}', status: 400, exitCode: 1 },
 
   PK_INTERNAL: { message: 'Internal error: {detail}', status: 500, exitCode: 1 },
+  PK_DB_NOT_EMPTY: {
+    message: 'The target database {location} already holds data ({detail})',
+    fix: 'Copy into an empty database, or pass --force to replace what it holds.',
+    status: 409,
+    exitCode: 1,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -26,6 +26,10 @@ export interface PageKeeperConfig {
   forwardUrl: string | undefined;
   notifyWebhookUrl: string | undefined;
   notifyWebhookSecret: string | undefined;
+  /** PAGEKEEPER_DB_POOL_SIZE: PostgreSQL connections per process (default in src/store/open-database.ts). */
+  dbPoolSize: number | undefined;
+  /** PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: PostgreSQL statement_timeout per connection. */
+  dbStatementTimeoutMs: number | undefined;
 }
 
 const optionalText = z
@@ -44,6 +48,15 @@ const url = (name: string) =>
     }
   }, `${name} must be an http(s) URL`);
 
+const positiveInt = (name: string) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^[1-9]\d*$/, `${name} must be a positive whole number`)
+      .transform(Number)
+      .optional(),
+  );
+
 const EnvSchema = z.object({
   PAGEKEEPER_APP_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'PAGEKEEPER_APP_ID must be the numeric app id').optional()),
   PAGEKEEPER_APP_SECRET: optionalText,
@@ -60,6 +73,8 @@ const EnvSchema = z.object({
   PAGEKEEPER_FORWARD_URL: optionalText.pipe(url('PAGEKEEPER_FORWARD_URL').optional()),
   PAGEKEEPER_NOTIFY_WEBHOOK_URL: optionalText.pipe(url('PAGEKEEPER_NOTIFY_WEBHOOK_URL').optional()),
   PAGEKEEPER_NOTIFY_WEBHOOK_SECRET: optionalText,
+  PAGEKEEPER_DB_POOL_SIZE: positiveInt('PAGEKEEPER_DB_POOL_SIZE'),
+  PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: positiveInt('PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS'),
 });
 
 /** Reads `.env` in `cwd` (if any) without letting it override the real environment. */
@@ -102,6 +117,8 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     forwardUrl: e.PAGEKEEPER_FORWARD_URL,
     notifyWebhookUrl: e.PAGEKEEPER_NOTIFY_WEBHOOK_URL,
     notifyWebhookSecret: e.PAGEKEEPER_NOTIFY_WEBHOOK_SECRET,
+    dbPoolSize: e.PAGEKEEPER_DB_POOL_SIZE,
+    dbStatementTimeoutMs: e.PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS,
   };
 }
 
