@@ -30,6 +30,7 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 /** An idle socket is closed after this (SSE streams send a heartbeat more often). */
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 60_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+const CONNECTIONS_CHECK_MS = 1_000;
 export const SERVICE_VERSION = '0.1.0';
 
 export interface BuildServerOptions {
@@ -89,8 +90,12 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
     genReqId: () => crypto.randomUUID(),
     return503OnClosing: true,
     trustProxy: false,
+    http: {
+      headersTimeout: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+      // Node checks header/request timeouts only this often (default 30 s): make it prompt.
+      connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+    },
   }) as unknown as FastifyInstance;
-  app.server.headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const logError = (msg: string, err?: unknown) => app.log.error({ err: err instanceof Error ? { message: err.message, name: err.name } : undefined }, msg);
 
   const forwarder =
