@@ -148,16 +148,15 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     async deleteUserData(userId, confirmationCode) {
       const requestedAt = clock.now().getTime();
       await db.insertInto('data_deletions').values({ confirmation_code: confirmationCode, user_id: userId, requested_at: requestedAt, completed_at: null, status: 'pending' }).execute();
-      const deleted = await store.transaction(async (tx) => {
+      await store.transaction(async (tx) => {
         const r = await tx.users.deleteWithData(userId);
         // The audit trail names the user; it goes too. The deletion itself is logged without the id.
         await tx.db.deleteFrom('audit_log').where('user_id', '=', userId).execute();
         await tx.audit.append({ event: 'user_data_deleted', detail: { pages: r.deletedPageIds.length, existed: r.existed } });
         await tx.db.updateTable('data_deletions').set({ status: 'completed', completed_at: clock.now().getTime() }).where('confirmation_code', '=', confirmationCode).execute();
-        return r;
       });
+      // Cached page tokens of the deleted user must not be handed out again.
       tokens.clear();
-      void deleted;
     },
 
     async dataDeletionStatus(code) {
