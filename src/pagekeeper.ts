@@ -51,6 +51,12 @@ export interface PageKeeperOptions {
   expiringWindowMs?: number;
   /** Relative SQLite paths resolve against this directory. */
   cwd?: string;
+  /**
+   * Database tuning (issue 7): PostgreSQL pool size and statement timeout; `migrate: false`
+   * refuses a schema that is behind (PK_DB_MIGRATIONS_BEHIND) instead of migrating it, for
+   * instances rolled after `pagekeeper migrate`.
+   */
+  db?: { poolSize?: number; statementTimeoutMs?: number; migrate?: boolean };
   /** Tuning passed to the Graph client (timeouts, retries). */
   graph?: Omit<GraphClientOptions, 'graphUrl' | 'graphVersion' | 'appId' | 'appSecret' | 'logger'>;
   /** Send caps per Page (default 300/s, Facebook's figure) and throttle tuning (issue 5). */
@@ -157,7 +163,7 @@ export async function createPageKeeper(options: PageKeeperOptions): Promise<Page
   const appSecret = required(options.appSecret, 'PAGEKEEPER_APP_SECRET');
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
-  const store = await createStore({ database: options.database, keys: options.keys, cwd: options.cwd, now: () => clock.now() });
+  const store = await createStore({ ...options.db, database: options.database, keys: options.keys, cwd: options.cwd, now: () => clock.now() });
   const graphUrl = (options.graphUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, '');
   const graphVersion = options.graphVersion ?? DEFAULT_GRAPH_VERSION;
   const graph = createGraphClient({ ...options.graph, graphUrl, graphVersion, appId, appSecret, logger });

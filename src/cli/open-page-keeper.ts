@@ -3,7 +3,7 @@
  * Keys are checked before the app settings so that a missing key is the first thing a person
  * hears about: nothing can be stored without one.
  */
-import { loadConfig, requireSetting, type PageKeeperConfig } from '../config/load-config.js';
+import { dbOptions, loadConfig, requireSetting, type PageKeeperConfig } from '../config/load-config.js';
 import { createPageKeeper, type PageKeeper } from '../pagekeeper.js';
 import { parseKeys } from '../store/crypto/parse-keys.js';
 import type { CommandContext } from './context.js';
@@ -19,6 +19,7 @@ export async function openPageKeeper(ctx: Pick<CommandContext, 'cwd' | 'env'>): 
     appId: requireSetting(config.appId, 'PAGEKEEPER_APP_ID'),
     appSecret: requireSetting(config.appSecret, 'PAGEKEEPER_APP_SECRET'),
     database: config.database,
+    db: dbOptions(config),
     keys: config.keys,
     graphUrl: config.graphUrl,
     graphVersion: config.graphVersion,

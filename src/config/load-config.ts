@@ -30,6 +30,8 @@ export interface PageKeeperConfig {
   dbPoolSize: number | undefined;
   /** PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: PostgreSQL statement_timeout per connection. */
   dbStatementTimeoutMs: number | undefined;
+  /** PAGEKEEPER_DB_AUTO_MIGRATE=false: refuse a behind schema instead of migrating it at start. */
+  dbAutoMigrate: boolean;
 }
 
 const optionalText = z
@@ -75,6 +77,7 @@ const EnvSchema = z.object({
   PAGEKEEPER_NOTIFY_WEBHOOK_SECRET: optionalText,
   PAGEKEEPER_DB_POOL_SIZE: positiveInt('PAGEKEEPER_DB_POOL_SIZE'),
   PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: positiveInt('PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS'),
+  PAGEKEEPER_DB_AUTO_MIGRATE: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_DB_AUTO_MIGRATE must be true or false').optional()),
 });
 
 /** Reads `.env` in `cwd` (if any) without letting it override the real environment. */
@@ -119,6 +122,16 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     notifyWebhookSecret: e.PAGEKEEPER_NOTIFY_WEBHOOK_SECRET,
     dbPoolSize: e.PAGEKEEPER_DB_POOL_SIZE,
     dbStatementTimeoutMs: e.PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS,
+    dbAutoMigrate: e.PAGEKEEPER_DB_AUTO_MIGRATE !== 'false',
+  };
+}
+
+/** The database tuning createPageKeeper takes, from the configuration. */
+export function dbOptions(config: PageKeeperConfig): { poolSize?: number; statementTimeoutMs?: number; migrate: boolean } {
+  return {
+    ...(config.dbPoolSize === undefined ? {} : { poolSize: config.dbPoolSize }),
+    ...(config.dbStatementTimeoutMs === undefined ? {} : { statementTimeoutMs: config.dbStatementTimeoutMs }),
+    migrate: config.dbAutoMigrate,
   };
 }
 

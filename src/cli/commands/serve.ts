@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
-import { loadConfig, requireSetting } from '../../config/load-config.js';
+import { dbOptions, loadConfig, requireSetting } from '../../config/load-config.js';
 import { pkError } from '../../errors.js';
 import { createPageKeeper } from '../../pagekeeper.js';
 import { createServiceDeps } from '../../service/create-service-deps.js';
@@ -61,6 +61,8 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       appId: emulator ? emulator.appId : requireSetting(config.appId, 'PAGEKEEPER_APP_ID'),
       appSecret: emulator ? emulator.appSecret : requireSetting(config.appSecret, 'PAGEKEEPER_APP_SECRET'),
       database,
+      // The --emulator playground's throwaway SQLite file always migrates.
+      db: emulator ? {} : dbOptions(config),
       keys,
       graphUrl: emulator ? emulator.url : config.graphUrl,
       dialogUrl: emulator ? emulator.dialogUrl : config.dialogUrl,
