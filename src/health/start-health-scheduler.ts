@@ -47,7 +47,7 @@ export interface HealthSchedulerOptions {
   signal?: AbortSignal;
   /** Injected for tests: where usage is read from (default the Graph client's snapshot). */
   usage?: () => UsageSnapshot;
-  /** Injected for tests: how waits happen. Must reject (or resolve) promptly when `signal` aborts. */
+  /** Injected for tests: how pacing waits between calls happen. Must resolve promptly when `signal` aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
   /** Keep the process alive while waiting (true for `check --watch`; default false). */
@@ -105,7 +105,8 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
   const pauseMs = options.pauseMs ?? DEFAULT_BUDGET_PAUSE_MS;
   const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_SWEEP_LEASE_TTL_MS;
   const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? makeSleep(options.ref ?? false);
+  const timerSleep = makeSleep(options.ref ?? false);
+  const sleep = options.sleep ?? timerSleep;
   const usage = options.usage ?? (() => ctx.graph.usage());
   const holder = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const stopper = new AbortController();
@@ -182,7 +183,7 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
   const done = (async () => {
     let wait = options.initialDelayMs ?? Math.round(random() * jitter);
     while (!signal.aborted) {
-      if (wait > 0) await sleep(wait, signal);
+      if (wait > 0) await timerSleep(wait, signal);
       if (signal.aborted) break;
       try {
         options.onRound?.(await runRound());
