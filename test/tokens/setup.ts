@@ -33,8 +33,9 @@ export interface TestKeeper {
 
 /** A PageKeeper against `emu`, closed when the test ends. */
 export async function openKeeper(emu: RunningEmulator, options: Partial<PageKeeperOptions> & { dbFile?: string } = {}): Promise<TestKeeper> {
-  const dbFile = options.dbFile ?? join(tempDir(), 'pk.db');
-  const keys = options.keys ?? newKey();
+  const { dbFile: givenDbFile, ...rest } = options;
+  const dbFile = givenDbFile ?? join(tempDir(), 'pk.db');
+  const keys = 'keys' in options ? options.keys : newKey();
   const logger = captureLogger();
   const pk = await createPageKeeper({
     appId: emu.appId,
@@ -42,13 +43,13 @@ export async function openKeeper(emu: RunningEmulator, options: Partial<PageKeep
     graphUrl: emu.url,
     dialogUrl: emu.dialogUrl,
     database: `sqlite:${dbFile}`,
-    keys,
     logger,
     graph: { retryBaseMs: 1, maxBackoffMs: 5 },
-    ...options,
+    ...rest,
+    keys,
   });
   onTestFinished(() => pk.close());
-  return { pk, dbFile, keys, logger };
+  return { pk, dbFile, keys: keys ?? '', logger };
 }
 
 /**
