@@ -8,11 +8,14 @@ import { z } from 'zod';
 import type { Faults } from './faults.js';
 import { FAULT_KINDS } from './faults.js';
 import type { Graph } from './graph.js';
+import { errorResult } from './graph-error.js';
+import { versionOfUrl } from './graph.js';
 import { messageId, numericId } from './ids.js';
 import type { Limits } from './limits.js';
 import type { EmulatorState, Page, User } from './state.js';
 import { ALL_TASKS } from './state.js';
-import { deliverEvent, deliverSignedRequest, verifyEndpoint } from './webhooks.js';
+import type { DeliveryResult, RetryPolicy } from './webhooks.js';
+import { DEFAULT_RETRY, deliverEvent, deliverSignedRequest, verifyEndpoint } from './webhooks.js';
 
 const taskList = z.array(z.enum(ALL_TASKS)).optional();
 const pageRef = z.union([
@@ -62,7 +65,21 @@ const limitsInput = z
     appCallsPerWindow: z.number().int().positive().optional(),
   })
   .strict();
-const webhookInput = z.object({ url: z.url(), verifyToken: z.string().min(1), deauthorizeUrl: z.url().optional() }).strict();
+const webhookInput = z
+  .object({
+    url: z.url(),
+    verifyToken: z.string().min(1),
+    deauthorizeUrl: z.url().optional(),
+    dataDeletionUrl: z.url().optional(),
+    maxAttempts: z.number().int().min(1).max(10).optional(),
+    retryDelayMs: z.number().int().min(0).max(60_000).optional(),
+  })
+  .strict();
+const conversationInput = z.object({ available: z.boolean() }).strict();
+/** Deliveries kept for GET /_emulator/webhook: enough to inspect a test, bounded for long runs. */
+const DELIVERIES_KEPT = 100;
+/** A data-deletion signed_request says how long it stays valid (Facebook's example: issued_at + 3600). */
+const DELETION_REQUEST_LIFETIME_S = 3600;
 const inboundInput = z.object({ psid: z.string().regex(/^\d+$/).optional(), text: z.string().min(1) }).strict();
 
 export interface ControlDeps {
@@ -78,6 +95,13 @@ export interface WebhookConfig {
   url: string;
   verifyToken: string;
   deauthorizeUrl?: string | undefined;
+  dataDeletionUrl?: string | undefined;
+  retry: RetryPolicy;
+}
+
+interface DeliveryRecord extends DeliveryResult {
+  kind: 'messages' | 'deauthorize' | 'data_deletion';
+  url: string;
 }
 
 class BadInput extends Error {}
@@ -100,6 +124,12 @@ export function publicUser(state: EmulatorState, user: User, token: string) {
 export function registerControl(app: FastifyInstance, deps: ControlDeps) {
   const { state, graph, limits, faults } = deps;
   let webhook: WebhookConfig | undefined;
+  const deliveries: DeliveryRecord[] = [];
+  const record = (kind: DeliveryRecord['kind'], url: string, result: DeliveryResult) => {
+    deliveries.push({ kind, url, ...result });
+    if (deliveries.length > DELIVERIES_KEPT) deliveries.shift();
+    return result;
+  };
 
   const userOr404 = (id: string, reply: FastifyReply): User | undefined => {
     const u = state.users.get(id);
@@ -117,7 +147,16 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     const message = err instanceof Error ? err.message : String(err);
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (req.url.startsWith('/_emulator')) return reply.code(status >= 400 && status < 500 ? status : 500).send({ error: message });
-    return reply.code(status >= 400 && status < 500 ? 400 : 500).send({ error: { message: `(#100) ${message}`, type: 'OAuthException', code: 100, fbtrace_id: messageId().slice(2, 13) } });
+    // A Graph request Fastify refused before routing (unparsable JSON body, body too large): still a Graph error,
+    // with fbtrace_id, WWW-Authenticate and Facebook-API-Version like every other.
+    const r =
+      status >= 400 && status < 500
+        ? errorResult({ code: 100, message: `(#100) ${message}` })
+        : errorResult({ code: 1, message: 'An unknown error has occurred.', status: 500 });
+    return reply
+      .code(r.status)
+      .headers({ ...r.headers, 'facebook-api-version': versionOfUrl(req.url), 'content-type': 'application/json; charset=UTF-8' })
+      .send(JSON.stringify(r.body));
   });
 
   app.get('/_emulator', async () => ({
@@ -164,12 +203,42 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     if (!webhook?.deauthorizeUrl) throw new BadInput('no deauthorizeUrl is configured: PUT /_emulator/webhook with {"url","verifyToken","deauthorizeUrl"} first');
     // The callback fires because the person removed the app, so their tokens stop working too.
     state.applyEvent(user, 'app_removed');
-    const result = await deliverSignedRequest(webhook.deauthorizeUrl, state.app.secret, {
-      user_id: user.id,
-      algorithm: 'HMAC-SHA256',
-      issued_at: Math.floor(deps.now() / 1000),
-    });
-    return result;
+    const result = await deliverSignedRequest(
+      webhook.deauthorizeUrl,
+      state.app.secret,
+      { user_id: user.id, algorithm: 'HMAC-SHA256', issued_at: Math.floor(deps.now() / 1000) },
+      deps.now,
+    );
+    record('deauthorize', webhook.deauthorizeUrl, result);
+    return { delivered: result.delivered, ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error ? { error: result.error } : {}) };
+  });
+
+  // The data-deletion callback (graph-api-notes.md "Webhooks"): signed_request with `expires` as well; the app must
+  // answer {"url":"<status page>","confirmation_code":"<code>"}.
+  app.post<{ Params: { id: string } }>('/_emulator/users/:id/data-deletion', async (req, reply) => {
+    const user = userOr404(req.params.id, reply);
+    if (!user) return reply;
+    if (!webhook?.dataDeletionUrl) throw new BadInput('no dataDeletionUrl is configured: PUT /_emulator/webhook with {"url","verifyToken","dataDeletionUrl"} first');
+    // The person removed the app and asked for their data to be deleted: their tokens stop working too.
+    state.applyEvent(user, 'app_removed');
+    const issuedAt = Math.floor(deps.now() / 1000);
+    const result = await deliverSignedRequest(
+      webhook.dataDeletionUrl,
+      state.app.secret,
+      { algorithm: 'HMAC-SHA256', expires: issuedAt + DELETION_REQUEST_LIFETIME_S, issued_at: issuedAt, user_id: user.id },
+      deps.now,
+    );
+    record('data_deletion', webhook.dataDeletionUrl, result);
+    const out: Record<string, unknown> = { delivered: result.delivered };
+    if (result.status !== undefined) out.status = result.status;
+    if (result.error) out.error = result.error;
+    if (result.delivered) {
+      const answer = deletionAnswer.safeParse(safeJson(result.answer));
+      out.valid = answer.success;
+      if (answer.success) out.answer = { url: answer.data.url, confirmation_code: answer.data.confirmation_code };
+      else out.problem = `the callback must answer {"url":"<status page>","confirmation_code":"<code>"}; it answered ${JSON.stringify((result.answer ?? '').slice(0, 200))}`;
+    }
+    return out;
   });
 
   app.post('/_emulator/clock', async (req) => {
@@ -197,12 +266,41 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     const input = parse(webhookInput, req.body);
     const problem = await verifyEndpoint(input.url, input.verifyToken);
     if (problem) throw new BadInput(`webhook verification failed: ${problem}`);
-    webhook = input;
+    webhook = {
+      url: input.url,
+      verifyToken: input.verifyToken,
+      deauthorizeUrl: input.deauthorizeUrl,
+      dataDeletionUrl: input.dataDeletionUrl,
+      retry: { maxAttempts: input.maxAttempts ?? DEFAULT_RETRY.maxAttempts, firstDelayMs: input.retryDelayMs ?? DEFAULT_RETRY.firstDelayMs },
+    };
     return { ok: true, url: input.url };
   });
+  app.get('/_emulator/webhook', async () => ({
+    configured: webhook !== undefined,
+    ...(webhook
+      ? {
+          url: webhook.url,
+          ...(webhook.deauthorizeUrl ? { deauthorizeUrl: webhook.deauthorizeUrl } : {}),
+          ...(webhook.dataDeletionUrl ? { dataDeletionUrl: webhook.dataDeletionUrl } : {}),
+          maxAttempts: webhook.retry.maxAttempts,
+          retryDelayMs: webhook.retry.firstDelayMs,
+        }
+      : {}),
+    deliveries: deliveries.map(({ answer: _a, ...d }) => d),
+  }));
   app.delete('/_emulator/webhook', async () => {
     webhook = undefined;
     return { ok: true };
+  });
+
+  app.post<{ Params: { id: string; psid: string } }>('/_emulator/pages/:id/conversations/:psid', async (req, reply) => {
+    const page = pageOr404(req.params.id, reply);
+    if (!page) return reply;
+    const input = parse(conversationInput, req.body);
+    const person = page.psids.get(req.params.psid);
+    if (!person) return reply.code(404).send({ error: `no conversation with psid ${req.params.psid} on page ${page.id}: POST /_emulator/pages/${page.id}/inbound first` });
+    person.available = input.available;
+    return { psid: req.params.psid, available: input.available };
   });
 
   app.post<{ Params: { id: string } }>('/_emulator/pages/:id/inbound', async (req, reply) => {
@@ -215,14 +313,21 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     if (person) person.lastInboundMs = t;
     else page.psids.set(psid, { lastInboundMs: t });
     const mid = messageId();
-    let delivery: Awaited<ReturnType<typeof deliverEvent>> | undefined;
+    let delivery: DeliveryResult | undefined;
     if (webhook) {
-      delivery = await deliverEvent(webhook.url, state.app.secret, {
+      const payload = {
         object: 'page',
         entry: [{ id: page.id, time: t, messaging: [{ sender: { id: psid }, recipient: { id: page.id }, timestamp: t, message: { mid, text: input.text } }] }],
-      });
+      };
+      delivery = record('messages', webhook.url, await deliverEvent(webhook.url, state.app.secret, payload, webhook.retry, deps.now));
     }
-    return { psid, mid, delivered: delivery?.delivered ?? false, ...(delivery?.status !== undefined ? { webhookStatus: delivery.status } : {}) };
+    return {
+      psid,
+      mid,
+      delivered: delivery?.delivered ?? false,
+      ...(delivery?.status !== undefined ? { webhookStatus: delivery.status } : {}),
+      ...(delivery ? { attempts: delivery.attempts } : {}),
+    };
   });
 
   app.get<{ Params: { id: string } }>('/_emulator/pages/:id/messages', async (req, reply) => {
@@ -238,4 +343,14 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
   });
 
   app.all('/_emulator/*', async (req, reply) => reply.code(404).send({ error: `no control endpoint ${req.method} ${req.url.split('?')[0]}; see docs/emulator.md` }));
+}
+
+const deletionAnswer = z.object({ url: z.string().min(1), confirmation_code: z.string().min(1) });
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
 }

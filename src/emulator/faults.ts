@@ -47,3 +47,43 @@ export function createFaults(random: () => number = Math.random) {
 }
 
 export type Faults = ReturnType<typeof createFaults>;
+
+/** What a fault answers when it answers at all (`reset` and `timeout` do not). */
+export interface FaultAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+  /** Set for JSON error answers: they carry the same headers as any Graph error. */
+  error?: { code: number; message: string; isTransient?: boolean };
+}
+
+const HTML_502 =
+  '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The server returned an invalid or incomplete response.</p></body></html>';
+
+/**
+ * The answer of each answering fault kind. Texts: code 1 "An unknown error has occurred." and code 2 "An unexpected
+ * error has occurred. Please retry your request later." as recorded from the real API; "Service temporarily
+ * unavailable" is code 2 in https://developers.facebook.com/docs/messenger-platform/error-codes.
+ */
+export function faultAnswer(kind: FaultKind): FaultAnswer | undefined {
+  switch (kind) {
+    case 'http500':
+      return { status: 500, contentType: 'application/json; charset=UTF-8', body: '', error: { code: 1, message: 'An unknown error has occurred.' } };
+    case 'http503':
+      return { status: 503, contentType: 'application/json; charset=UTF-8', body: '', error: { code: 2, message: 'Service temporarily unavailable', isTransient: true } };
+    case 'transient':
+      return {
+        status: 500,
+        contentType: 'application/json; charset=UTF-8',
+        body: '',
+        error: { code: 2, message: 'An unexpected error has occurred. Please retry your request later.', isTransient: true },
+      };
+    case 'html502':
+      return { status: 502, contentType: 'text/html; charset=utf-8', body: HTML_502 };
+    case 'malformed_json':
+      return { status: 200, contentType: 'application/json; charset=UTF-8', body: '{"data":[{"id":"1234567890","name":"Trunc' };
+    case 'reset':
+    case 'timeout':
+      return undefined;
+  }
+}

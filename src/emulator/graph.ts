@@ -56,6 +56,14 @@ export function servedVersion(v: string | undefined): string {
   return SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!;
 }
 
+const VERSION_SEGMENT = /^\/(v\d+\.\d+)(?:[/?]|$)/;
+
+/** The version that serves a raw request URL ("/v21.0/me?..."), for answers made outside `handle`. */
+export function versionOfUrl(url: string): string {
+  const m = VERSION_SEGMENT.exec(url);
+  return m ? servedVersion(m[1]) : DEFAULT_VERSION;
+}
+
 export function parseJsonParam(v: unknown): unknown {
   if (typeof v !== 'string') return v;
   const s = v.trim();
@@ -74,7 +82,17 @@ const fieldsOf = (params: Record<string, unknown>): string[] | undefined => {
   return f ? f.split(',').map((s) => s.trim().replace(/\{.*$/, '')).filter(Boolean) : undefined;
 };
 
-export function createGraph(deps: { state: EmulatorState; limits: Limits; now: () => number; requireProof: boolean }) {
+/** What a fault does to one batch item: replace its result (as if the call answered so) or the whole item (`null` = not finished). */
+export type BatchItemOverride = { result: GraphResult } | { item: Record<string, unknown> | null };
+
+export function createGraph(deps: {
+  state: EmulatorState;
+  limits: Limits;
+  now: () => number;
+  requireProof: boolean;
+  /** Path as the top-level fault matcher sees it: "/v25.0/me/accounts". */
+  itemFault?: (path: string) => BatchItemOverride | undefined;
+}) {
   const { state, limits, now } = deps;
   const stats = new Map<string, number>();
   let total = 0;
@@ -286,9 +304,9 @@ export function createGraph(deps: { state: EmulatorState; limits: Limits; now: (
   }
 
   function sendMessage(auth: Auth, page: Page, p: Record<string, unknown>): { recipient_id: string; message_id?: string } {
-    if (auth.kind !== 'PAGE') return fail({ code: 210, message: '(#210) A page access token is required to request this resource.' });
+    if (auth.kind !== 'PAGE') return fail({ code: 210, message: MSG.pageTokenRequired });
     if (auth.page.id !== page.id) return fail({ type: 'GraphMethodException', code: 100, subcode: 33, message: MSG.unsupported('post', page.id) });
-    if (!auth.record.scopes.includes('pages_messaging')) return fail({ code: 230, message: '(#230) Requires pages_messaging permission to manage the object' });
+    if (!auth.record.scopes.includes('pages_messaging')) return fail({ code: 230, message: '(#230) Requires pages_messaging permission' });
     const recipient = parseJsonParam(p.recipient);
     const recipientId = isObj(recipient) ? str(recipient.id) : undefined;
     if (!recipientId) return fail({ code: 100, message: '(#100) param recipient must be non-empty.' });
@@ -296,8 +314,10 @@ export function createGraph(deps: { state: EmulatorState; limits: Limits; now: (
     if (!MESSAGING_TYPES.has(messagingType)) return fail({ code: 100, message: '(#100) Param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}' });
     const message = parseJsonParam(p.message);
     const senderAction = str(p.sender_action);
-    if (message === undefined && senderAction === undefined) return fail({ code: 100, message: '(#100) Must send either message or state' });
-    if (message !== undefined && senderAction !== undefined) return fail({ code: 100, message: '(#100) Must send either message or state, not both' });
+    // Recorded Send API answers (a public Messenger client's fixtures): 100/2018015 for neither; "Cannot send both
+    // message and state at the same time." is listed at https://developers.facebook.com/docs/messenger-platform/reference/send-api/error-codes.
+    if (message === undefined && senderAction === undefined) return fail({ code: 100, subcode: 2018015, message: '(#100) Must send either message or state' });
+    if (message !== undefined && senderAction !== undefined) return fail({ code: 100, message: '(#100) Cannot send both message and state at the same time.' });
     if (senderAction !== undefined && !SENDER_ACTIONS.has(senderAction)) {
       return fail({ code: 100, message: '(#100) Param sender_action must be one of {MARK_SEEN, TYPING_ON, TYPING_OFF}' });
     }
@@ -313,6 +333,8 @@ export function createGraph(deps: { state: EmulatorState; limits: Limits; now: (
     }
     const person = page.psids.get(recipientId);
     if (!person) return fail({ code: 100, subcode: 2018001, message: MSG.noMatchingUser });
+    // The person blocked the Page or cannot be reached (POST /_emulator/pages/{id}/conversations/{psid}).
+    if (person.available === false) return fail({ code: 551, subcode: 1545041, message: MSG.personUnavailable });
     const t = now();
     if (t - person.lastInboundMs > windowMs) return fail({ code: 10, subcode: 2018278, message: MSG.outsideWindow });
     if (senderAction !== undefined) {
@@ -327,25 +349,35 @@ export function createGraph(deps: { state: EmulatorState; limits: Limits; now: (
   function validateMessage(message: unknown) {
     if (!isObj(message)) return fail({ code: 100, message: '(#100) param message must be a JSON object' });
     const { text, attachment, quick_replies: qr } = message;
-    if (text === undefined && attachment === undefined) return fail({ code: 100, message: '(#100) Must send either message text or attachment' });
+    // Texts below marked "recorded" come from a public Messenger client's fixtures of real Send API answers.
+    if (text === undefined && attachment === undefined) {
+      return fail({ code: 100, subcode: 2018034, message: '(#100) Message cannot be empty, must provide valid attachment or text' }); // recorded
+    }
     if (text !== undefined) {
       if (typeof text !== 'string' || text === '') return fail({ code: 100, message: '(#100) param message[text] must be a non-empty UTF-8 encoded string' });
       if (text.length > 2000) return fail({ code: 100, message: '(#100) Length of param message[text] must be less than or equal to 2000' });
     }
     if (attachment !== undefined) {
-      if (!isObj(attachment) || typeof attachment.type !== 'string' || !ATTACHMENT_TYPES.has(attachment.type)) {
+      if (!isObj(attachment) || attachment.type === undefined) return fail({ code: 100, message: '(#100) The parameter message[attachment][type] is required' }); // recorded
+      if (typeof attachment.type !== 'string' || !ATTACHMENT_TYPES.has(attachment.type)) {
         return fail({ code: 100, message: '(#100) Param message[attachment][type] must be one of {IMAGE, AUDIO, VIDEO, FILE, TEMPLATE}' });
       }
+      if (attachment.payload === undefined) return fail({ code: 100, message: '(#100) The parameter message[attachment][payload] is required' }); // recorded
       if (!isObj(attachment.payload)) return fail({ code: 100, message: '(#100) param message[attachment][payload] must be non-empty.' });
     }
     if (qr !== undefined) {
+      if (Array.isArray(qr) && qr.length === 0) return fail({ code: 194, message: '(#194) param message[quick_replies] has too few elements.' }); // recorded
       if (!Array.isArray(qr) || qr.length > 13) return fail({ code: 100, message: '(#100) param message[quick_replies] must be an array of at most 13 elements' });
-      for (const q of qr) {
-        if (!isObj(q) || !['text', 'user_phone_number', 'user_email'].includes(String(q.content_type))) {
-          return fail({ code: 100, message: '(#100) param message[quick_replies][content_type] must be one of {TEXT, USER_PHONE_NUMBER, USER_EMAIL}' });
+      for (const [i, q] of qr.entries()) {
+        if (!isObj(q) || q.content_type === undefined) return fail({ code: 100, message: `(#100) The parameter message[quick_replies][${i}][content_type] is required` }); // recorded
+        if (!['text', 'user_phone_number', 'user_email'].includes(String(q.content_type))) {
+          return fail({ code: 100, message: `(#100) Param message[quick_replies][${i}][content_type] must be one of {TEXT, USER_PHONE_NUMBER, USER_EMAIL}` });
         }
-        if (q.content_type === 'text' && (typeof q.title !== 'string' || q.payload === undefined)) {
-          return fail({ code: 100, message: '(#100) param message[quick_replies][title] and [payload] are required for text quick replies' });
+        if (q.content_type === 'text' && (typeof q.title !== 'string' || q.title === '')) {
+          return fail({ code: 100, subcode: 2018098, message: '(#100) Title is required for this quick reply content type' }); // recorded
+        }
+        if (q.content_type === 'text' && (q.payload === undefined || q.payload === '')) {
+          return fail({ code: 100, subcode: 2018099, message: '(#100) Payload is required for this quick reply content type' }); // recorded
         }
       }
     }
@@ -364,7 +396,7 @@ export function createGraph(deps: { state: EmulatorState; limits: Limits; now: (
 
     const isMe = first === 'me';
     const isNumeric = /^\d+$/.test(first);
-    if (!isMe && !isNumeric) return fail({ code: 2500, message: MSG.unknownPath(segs.join('/')) });
+    if (!isMe && !isNumeric) return fail({ code: 2500, message: MSG.unknownPath((segs.length > 1 ? segs.slice(1) : segs).join('/')) });
     if (segs.length > 3) return fail({ code: 2500, message: MSG.unknownPath(segs.slice(2).join('/')) });
 
     const isSend = segs[1] === 'messages' && m === 'POST';
@@ -447,7 +479,7 @@ export function createGraph(deps: { state: EmulatorState; limits: Limits; now: (
     if (node.kind === 'page') {
       if (edge === 'messages' && m === 'POST' && segs.length === 2) return ok(sendMessage(auth, node.page, p));
       if (edge === 'subscribed_apps' && segs.length === 2) {
-        if (auth.kind !== 'PAGE' || auth.page.id !== node.page.id) return fail({ code: 210, message: '(#210) A page access token is required to request this resource.' });
+        if (auth.kind !== 'PAGE' || auth.page.id !== node.page.id) return fail({ code: 210, message: MSG.pageTokenRequired });
         if (m === 'GET') return ok({ data: node.page.subscribedFields ? [{ category: 'Business', link: '', name: state.app.name, id: state.app.id, subscribed_fields: node.page.subscribedFields }] : [] });
         if (m === 'POST') {
           const f = str(p.subscribed_fields);
@@ -501,7 +533,7 @@ export function createGraph(deps: { state: EmulatorState; limits: Limits; now: (
     const raw = parseJsonParam(call.params.batch);
     if (raw === undefined) return errorResult({ code: 100, message: '(#100) The parameter batch is required' });
     if (!Array.isArray(raw)) return errorResult({ code: 100, message: '(#100) The parameter batch must be a JSON array' });
-    if (raw.length > MAX_BATCH) return errorResult({ code: 1, message: `(#1) The batch request is limited to ${MAX_BATCH} requests` });
+    if (raw.length > MAX_BATCH) return errorResult({ type: 'GraphBatchException', code: 1, message: MSG.batchTooBig });
     const topToken = tokenOf(call);
     if (!topToken && !raw.every((i) => isObj(i) && typeof i.relative_url === 'string' && /[?&]access_token=/.test(i.relative_url))) {
       return errorResult({ code: 104, message: MSG.tokenRequired });
@@ -531,7 +563,9 @@ export function createGraph(deps: { state: EmulatorState; limits: Limits; now: (
         delete params.appsecret_proof;
       }
       const method = typeof item.method === 'string' ? item.method.toUpperCase() : 'GET';
-      const r = handle({ method, path: segs.replace(/\/+$/, ''), version, params, origin: call.origin, authorization: undefined });
+      const override = deps.itemFault?.(`/${version}/${segs}`);
+      if (override && 'item' in override) return override.item;
+      const r = override ? override.result : handle({ method, path: segs.replace(/\/+$/, ''), version, params, origin: call.origin, authorization: undefined });
       const entry: Record<string, unknown> = { code: r.status };
       if (includeHeaders) {
         entry.headers = [
@@ -565,6 +599,7 @@ export function createGraph(deps: { state: EmulatorState; limits: Limits; now: (
 }
 
 function headerName(h: string): string {
+  if (h === 'www-authenticate') return 'WWW-Authenticate';
   return h.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
 }
 

@@ -67,6 +67,40 @@ export interface SentMessageInfo {
   at: string;
 }
 
+export interface DeliveryAttemptInfo {
+  at: string;
+  status?: number;
+  error?: string;
+}
+
+export interface InboundResult {
+  psid: string;
+  mid: string;
+  delivered: boolean;
+  webhookStatus?: number;
+  /** Present when a webhook is set: every POST made, retries included. */
+  attempts?: DeliveryAttemptInfo[];
+}
+
+export interface DataDeletionResult {
+  delivered: boolean;
+  status?: number;
+  error?: string;
+  valid?: boolean;
+  answer?: { url: string; confirmation_code: string };
+  problem?: string;
+}
+
+export interface WebhookStatus {
+  configured: boolean;
+  url?: string;
+  deauthorizeUrl?: string;
+  dataDeletionUrl?: string;
+  maxAttempts?: number;
+  retryDelayMs?: number;
+  deliveries: { kind: 'messages' | 'deauthorize' | 'data_deletion'; url: string; delivered: boolean; status?: number; error?: string; attempts: DeliveryAttemptInfo[] }[];
+}
+
 /** Typed shortcuts for the control API (docs/emulator.md); each goes through the same HTTP routes and validation. */
 export interface EmulatorControl {
   request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
@@ -82,9 +116,16 @@ export interface EmulatorControl {
   addFault(fault: { match: string; kind: FaultKind; count?: number; rate?: number; delayMs?: number }): Promise<void>;
   clearFaults(): Promise<void>;
   setLimits(limits: { enabled?: boolean; pageId?: string; sendPerSecond?: number; pageCallsPerWindow?: number; windowSeconds?: number; appCallsPerWindow?: number }): Promise<void>;
-  setWebhook(config: { url: string; verifyToken: string; deauthorizeUrl?: string }): Promise<void>;
-  inbound(pageId: string, input: { text: string; psid?: string }): Promise<{ psid: string; mid: string; delivered: boolean }>;
+  /** `maxAttempts` (default 3) and `retryDelayMs` (default 100, doubling) shape retries of failed messaging deliveries. */
+  setWebhook(config: { url: string; verifyToken: string; deauthorizeUrl?: string; dataDeletionUrl?: string; maxAttempts?: number; retryDelayMs?: number }): Promise<void>;
+  inbound(pageId: string, input: { text: string; psid?: string }): Promise<InboundResult>;
   deauthorize(userId: string): Promise<{ delivered: boolean; status?: number }>;
+  /** POSTs the data-deletion signed_request; `valid` says whether the app answered {"url","confirmation_code"}. */
+  dataDeletion(userId: string): Promise<DataDeletionResult>;
+  /** The webhook settings and the last 100 deliveries with every attempt. */
+  webhook(): Promise<WebhookStatus>;
+  /** Marks a person who messaged the page as (un)reachable: unavailable sends answer 551/1545041. */
+  setAvailable(pageId: string, psid: string, available: boolean): Promise<void>;
   sentMessages(pageId: string): Promise<SentMessageInfo[]>;
   stats(): Promise<{ calls: Record<string, number>; total: number }>;
   resetStats(): Promise<void>;
@@ -131,6 +172,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     setWebhook: async (config) => void (await request('PUT', 'webhook', config)),
     inbound: (pageId, input) => request('POST', `pages/${pageId}/inbound`, input),
     deauthorize: (userId) => request('POST', `users/${userId}/deauthorize`, {}),
+    dataDeletion: (userId) => request('POST', `users/${userId}/data-deletion`, {}),
+    webhook: () => request('GET', 'webhook'),
+    setAvailable: async (pageId, psid, available) => void (await request('POST', `pages/${pageId}/conversations/${psid}`, { available })),
     sentMessages: async (pageId) => (await request<{ data: SentMessageInfo[] }>('GET', `pages/${pageId}/messages`)).data,
     stats: () => request('GET', 'stats'),
     resetStats: async () => void (await request('POST', 'stats/reset', {})),

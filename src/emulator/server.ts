@@ -11,9 +11,10 @@ import { registerControl } from './control.js';
 import { dialogRedirect, renderDialog } from './dialog.js';
 import type { DialogQuery } from './dialog.js';
 import type { Fault } from './faults.js';
-import { createFaults } from './faults.js';
+import { createFaults, faultAnswer } from './faults.js';
 import { errorResult } from './graph-error.js';
 import { DEFAULT_VERSION, createGraph, servedVersion } from './graph.js';
+import type { BatchItemOverride } from './graph.js';
 import { createLimits } from './limits.js';
 import type { EmulatorState, SeedSpec } from './state.js';
 import { createState } from './state.js';
@@ -61,7 +62,20 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   const seeded = state.seed(options.seed).map(({ user, token }) => ({ userId: user.id, token: token.value }));
   const limits = createLimits(now);
   const faults = createFaults();
-  const graph = createGraph({ state, limits, now, requireProof: options.requireAppsecretProof === true });
+  const graph = createGraph({ state, limits, now, requireProof: options.requireAppsecretProof === true, itemFault: (path) => batchItemFault(path) });
+
+  /** Faults hit batch items as they would the same request sent alone; `reset` and `timeout` leave the item null (not finished). */
+  function batchItemFault(path: string): BatchItemOverride | undefined {
+    const fault = faults.pick(path);
+    if (!fault) return undefined;
+    const answer = faultAnswer(fault.kind);
+    if (!answer) return { item: null };
+    if (answer.error) {
+      const r = errorResult({ ...answer.error, status: answer.status });
+      return { result: { status: answer.status, body: r.body, headers: r.headers } };
+    }
+    return { item: { code: answer.status, headers: [{ name: 'Content-Type', value: answer.contentType }], body: answer.body } };
+  }
   const hung = new Set<FastifyRequest>();
 
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 10 * 1024 * 1024, return503OnClosing: false });
@@ -93,29 +107,17 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   });
 
   async function applyFault(fault: Fault, req: FastifyRequest, reply: FastifyReply, version: string): Promise<boolean> {
-    const graphError = (status: number, spec: Parameters<typeof errorResult>[0]) => {
-      const r = errorResult({ ...spec, status });
-      return reply.code(status).headers({ ...r.headers, 'facebook-api-version': version, 'content-type': JSON_TYPE }).send(JSON.stringify(r.body));
-    };
+    const answer = faultAnswer(fault.kind);
+    if (answer) {
+      if (answer.error) {
+        const r = errorResult({ ...answer.error, status: answer.status });
+        await reply.code(answer.status).headers({ ...r.headers, 'facebook-api-version': version, 'content-type': JSON_TYPE }).send(JSON.stringify(r.body));
+      } else {
+        await reply.code(answer.status).headers({ 'content-type': answer.contentType, 'facebook-api-version': version }).send(answer.body);
+      }
+      return true;
+    }
     switch (fault.kind) {
-      case 'http500':
-        await graphError(500, { code: 1, message: 'An unknown error has occurred.' });
-        return true;
-      case 'http503':
-        await graphError(503, { code: 2, message: 'Service temporarily unavailable', isTransient: true });
-        return true;
-      case 'transient':
-        await graphError(500, { code: 2, message: 'An unexpected error has occurred. Please retry your request later.', isTransient: true });
-        return true;
-      case 'html502':
-        await reply
-          .code(502)
-          .header('content-type', 'text/html; charset=utf-8')
-          .send('<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The server returned an invalid or incomplete response.</p></body></html>');
-        return true;
-      case 'malformed_json':
-        await reply.code(200).headers({ 'content-type': JSON_TYPE, 'facebook-api-version': version }).send('{"data":[{"id":"1234567890","name":"Trunc');
-        return true;
       case 'reset':
         reply.hijack();
         req.raw.socket.destroy();
@@ -129,6 +131,8 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
         reply.hijack();
         hung.add(req);
         return true;
+      default:
+        return false;
     }
   }
 
@@ -150,7 +154,7 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
     const host = req.headers.host ?? '127.0.0.1';
     const origin = `http://${host}`;
     if (path === 'dialog/oauth' || path === 'dialog/oauth/') return dialog(req, reply, version, origin);
-    if (path === 'dialog/oauth/confirm') return dialogConfirm(req, reply);
+    if (path === 'dialog/oauth/confirm') return dialogConfirm(req, reply.header('facebook-api-version', version));
 
     const query = req.query as Record<string, unknown>;
     const body = bodyParams(req.body);
@@ -170,7 +174,7 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
 
   function dialog(req: FastifyRequest, reply: FastifyReply, version: string, origin: string) {
     const r = renderDialog(state, req.query as DialogQuery, version, `${origin}/${version}/dialog/oauth/confirm`);
-    return reply.code(r.status).header('content-type', 'text/html; charset=utf-8').send(r.html);
+    return reply.code(r.status).headers({ 'content-type': 'text/html; charset=utf-8', 'facebook-api-version': version }).send(r.html);
   }
 
   function dialogConfirm(req: FastifyRequest, reply: FastifyReply) {

@@ -46,7 +46,8 @@ export interface Page {
   name: string;
   category: string;
   admins: Map<string, string[]>;
-  psids: Map<string, { lastInboundMs: number }>;
+  /** People who messaged the page; `available: false` = blocked the Page / unreachable (Send API 551). */
+  psids: Map<string, { lastInboundMs: number; available?: boolean }>;
   /** Ring buffer of the last SENT_MESSAGES_KEPT messages. */
   sent: SentMessage[];
   sentNext: number;

@@ -22,20 +22,68 @@ export function signedRequest(secret: string, payload: Record<string, unknown>):
   return `${sig}.${body}`;
 }
 
-export interface DeliveryResult {
-  delivered: boolean;
+const ANSWER_KEPT_BYTES = 64 * 1024;
+
+export interface DeliveryAttempt {
+  /** ISO 8601 on the emulator clock. */
+  at: string;
   status?: number;
   error?: string;
 }
 
-async function post(url: string, body: Buffer | string, headers: Record<string, string>): Promise<DeliveryResult> {
+export interface DeliveryResult {
+  delivered: boolean;
+  status?: number;
+  error?: string;
+  /** Every POST made for this delivery, first one first. */
+  attempts: DeliveryAttempt[];
+  /** The receiver's answer body (first 64 KiB), for callbacks whose answer matters (data deletion). */
+  answer?: string;
+}
+
+/**
+ * Facebook retries a failed messaging delivery (graph-api-notes.md "Webhooks": non-2xx or no answer within 5 s)
+ * with growing pauses, over hours; the emulator does the same in milliseconds so tests can watch it.
+ */
+export interface RetryPolicy {
+  maxAttempts: number;
+  /** Pause before the 2nd attempt; doubles for each further one. */
+  firstDelayMs: number;
+}
+
+export const NO_RETRY: RetryPolicy = { maxAttempts: 1, firstDelayMs: 0 };
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, firstDelayMs: 100 };
+
+/** Pause before attempt `n` (1-based): none before the first, then firstDelayMs, 2x, 4x, ... */
+export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
+  return attempt <= 1 ? 0 : policy.firstDelayMs * 2 ** (attempt - 2);
+}
+
+async function postOnce(url: string, body: Buffer | string, headers: Record<string, string>, at: string): Promise<{ attempt: DeliveryAttempt; ok: boolean; answer?: string }> {
   try {
     const res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
-    await res.arrayBuffer();
-    return { delivered: res.ok, status: res.status };
+    const answer = Buffer.from(await res.arrayBuffer()).subarray(0, ANSWER_KEPT_BYTES).toString('utf8');
+    return { attempt: { at, status: res.status }, ok: res.ok, answer };
   } catch (e) {
-    return { delivered: false, error: e instanceof Error ? e.message : String(e) };
+    return { attempt: { at, error: e instanceof Error ? e.message : String(e) }, ok: false };
   }
+}
+
+async function post(url: string, body: Buffer | string, headers: Record<string, string>, policy: RetryPolicy, now: () => number): Promise<DeliveryResult> {
+  const attempts: DeliveryAttempt[] = [];
+  let last: Awaited<ReturnType<typeof postOnce>> | undefined;
+  for (let n = 1; n <= Math.max(1, policy.maxAttempts); n++) {
+    const pause = retryDelayMs(policy, n);
+    if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+    last = await postOnce(url, body, headers, new Date(now()).toISOString());
+    attempts.push(last.attempt);
+    if (last.ok) break;
+  }
+  const result: DeliveryResult = { delivered: last!.ok, attempts };
+  if (last!.attempt.status !== undefined) result.status = last!.attempt.status;
+  if (last!.attempt.error !== undefined) result.error = last!.attempt.error;
+  if (last!.answer !== undefined) result.answer = last!.answer;
+  return result;
 }
 
 /** Facebook's verification GET; resolves with an error text when the endpoint does not echo the challenge. */
@@ -56,12 +104,14 @@ export async function verifyEndpoint(url: string, verifyToken: string): Promise<
   }
 }
 
-export function deliverEvent(url: string, secret: string, payload: unknown): Promise<DeliveryResult> {
+/** One messaging event, retried per `policy`; every attempt sends the same bytes and signature. */
+export function deliverEvent(url: string, secret: string, payload: unknown, policy: RetryPolicy = NO_RETRY, now: () => number = Date.now): Promise<DeliveryResult> {
   const bytes = Buffer.from(facebookJson(payload), 'utf8');
-  return post(url, bytes, { 'content-type': 'application/json', 'x-hub-signature-256': signatureHeader(secret, bytes), 'user-agent': 'facebookexternalua' });
+  return post(url, bytes, { 'content-type': 'application/json', 'x-hub-signature-256': signatureHeader(secret, bytes), 'user-agent': 'facebookexternalua' }, policy, now);
 }
 
-export function deliverSignedRequest(url: string, secret: string, payload: Record<string, unknown>): Promise<DeliveryResult> {
+/** Deauthorize and data-deletion callbacks: one form POST with `signed_request`. */
+export function deliverSignedRequest(url: string, secret: string, payload: Record<string, unknown>, now: () => number = Date.now): Promise<DeliveryResult> {
   const form = new URLSearchParams({ signed_request: signedRequest(secret, payload) }).toString();
-  return post(url, form, { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'facebookexternalua' });
+  return post(url, form, { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'facebookexternalua' }, NO_RETRY, now);
 }
