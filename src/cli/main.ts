@@ -43,7 +43,12 @@ const COMMANDS: CommandSpec[] = [
   },
   { name: 'pages', describe: 'list connected Pages, their health and token expiry', load: () => import('./commands/pages.js') },
   { name: 'token', describe: 'print the token of one Page, alone, for piping', configure: (c) => c.argument('[page-id]', 'the Page id'), load: () => import('./commands/token.js') },
-  { name: 'check', describe: 'inspect every stored token now; exit 1 when a Page needs attention', load: () => import('./commands/check.js') },
+  {
+    name: 'check',
+    describe: 'inspect every stored token now; exit 1 when a Page needs attention',
+    configure: (c) => c.option('--watch', 'keep checking periodically (with jitter, within the rate budget) until Ctrl-C').option('--every <duration>', 'time between checks with --watch: 6h, 30m, 1d', '6h'),
+    load: () => import('./commands/check.js'),
+  },
   {
     name: 'keys',
     describe: 're-encrypt every stored token under the active key: `keys rotate`',
