@@ -14,6 +14,13 @@ export {
 } from './pagekeeper.js';
 export type { ConnectResult, ConnectedPage, ConnectOptions } from './tokens/connect.js';
 export type { SweepResult, SweptPage, SweepOptions, SweepProgress } from './health/sweep.js';
+export { startHealthScheduler, type HealthScheduler, type HealthSchedulerOptions, type HealthRound } from './health/start-health-scheduler.js';
+export type { DeauthorizeResult } from './health/handle-deauthorize.js';
+export type { HealthEvent, Notifier, AlertEventType } from './notify/types.js';
+export { createWebhookNotifier, type WebhookNotifierOptions } from './notify/webhook-notifier.js';
+export { createLogNotifier } from './notify/log-notifier.js';
+export { notifiersFromConfig } from './notify/notifiers-from-config.js';
+export { signBody, verifyBodySignature, SIGNATURE_HEADER } from './notify/sign-body.js';
 export type { PageKeeperContext, ResolvedConfig, Logger, Clock } from './tokens/context.js';
 export type { PageTokenCache, CachedPageToken } from './tokens/page-token-cache.js';
 export type { TokenInspection, TokenInvalidReason, TokenType, GranularScope, PageStatus } from './tokens/types.js';
