@@ -22,12 +22,14 @@ import { classifyPageHealth } from './classify-page-health.js';
 export const SWEEP_CHUNK = 500;
 const DAY_MS = 24 * 3600 * 1000;
 
+/** Reported after each chunk of 500 tokens. */
 export interface SweepProgress {
   /** Tokens inspected so far. */
   inspected: number;
   total: number;
 }
 
+/** Abort, progress, and which Pages. */
 export interface SweepOptions {
   signal?: AbortSignal;
   onProgress?: (progress: SweepProgress) => void;
@@ -35,6 +37,7 @@ export interface SweepOptions {
   pageIds?: readonly string[];
 }
 
+/** One Page after the sweep. */
 export interface SweptPage {
   id: string;
   name: string;
@@ -48,6 +51,7 @@ export interface SweptPage {
   warning: string | null;
 }
 
+/** What the sweep found; `check --json` prints a subset. */
 export interface SweepResult {
   /** Pages checked. */
   checked: number;
@@ -63,6 +67,10 @@ export interface SweepResult {
   };
 }
 
+/**
+ * Runs one sweep over every connected Page (or `pageIds`).
+ * https://developers.facebook.com/docs/graph-api/reference/debug_token/
+ */
 export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}): Promise<SweepResult> {
   const { store, clock, logger } = ctx;
   const wanted = options.pageIds ? new Set(options.pageIds) : null;

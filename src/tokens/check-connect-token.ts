@@ -11,6 +11,7 @@ import { describeInvalidReason } from './describe-invalid-reason.js';
 /** Listing the Pages and messaging as them; without these connect is pointless. */
 export const REQUIRED_SCOPES = ['pages_show_list', 'pages_messaging'] as const;
 
+/** What the input token is judged against. */
 export interface ConnectTokenCheck {
   appId: string;
   now: Date;
@@ -20,6 +21,11 @@ export interface ConnectTokenCheck {
   what?: string;
 }
 
+/**
+ * Throws the first reason the inspected token cannot be connected: PK_TOKEN_EXPIRED,
+ * PK_TOKEN_INVALID, PK_TOKEN_WRONG_TYPE, PK_TOKEN_WRONG_APP or PK_TOKEN_MISSING_SCOPES.
+ * https://developers.facebook.com/docs/graph-api/reference/debug_token/
+ */
 export function checkConnectToken(inspection: TokenInspection, options: ConnectTokenCheck): void {
   const what = options.what ?? 'user token';
   const expiredByClock = inspection.expiresAt !== null && inspection.expiresAt.getTime() <= options.now.getTime();

@@ -23,6 +23,7 @@ import { messagingGrantedFor } from './messaging-granted-for.js';
 import { pageHealthFromStore } from './page-health-from-store.js';
 import { verifyPageToken } from './verify-page-token.js';
 
+/** One Page as connect reports it. */
 export interface ConnectedPage {
   id: string;
   name: string;
@@ -33,6 +34,7 @@ export interface ConnectedPage {
   status: PageStatus;
 }
 
+/** What connect did: who, until when, which Pages, and what changed since their last connect. */
 export interface ConnectResult {
   user: { id: string; name: string };
   userToken: { expiresAt: Date | null };
@@ -53,11 +55,16 @@ export type ConnectProgress =
   | { step: 'verified'; pages: number; neverExpiring: number }
   | { step: 'stored'; pages: number };
 
+/** Abort and progress hooks for connect. */
 export interface ConnectOptions {
   signal?: AbortSignal;
   onProgress?: (progress: ConnectProgress) => void;
 }
 
+/**
+ * Connects one person: see the file comment for the steps and the Graph call budget.
+ * https://developers.facebook.com/docs/pages-api/overview#get-page-access-tokens
+ */
 export async function connect(ctx: PageKeeperContext, shortLivedUserToken: string, options: ConnectOptions = {}): Promise<ConnectResult> {
   const token = shortLivedUserToken.trim();
   if (token === '') throw pkError('PK_USAGE', { detail: 'No token given: paste a short-lived user token (Graph API Explorer) or use `pagekeeper connect --browser`' });

@@ -23,6 +23,7 @@ const REASONS: Readonly<Record<TokenInvalidReason, { reason: string; fix: string
   invalid: { reason: 'Facebook no longer accepts the token', fix: 'Connect again with a fresh token (`pagekeeper connect`).' },
 };
 
+/** Plain words and a fix for a refused input token. */
 export function describeInvalidReason(reason: TokenInvalidReason): { reason: string; fix: string } {
   return REASONS[reason];
 }

@@ -13,6 +13,7 @@ import type { PageKeeperContext } from './context.js';
 /** Page size for every list call: 500 Pages in 5 calls instead of 20 at Graph's default 25. */
 export const DISCOVERY_PAGE_LIMIT = 100;
 
+/** A Page found for the user, with its (secret) Page token. */
 export interface DiscoveredPage {
   id: string;
   name: string;
@@ -26,6 +27,10 @@ export interface DiscoveredPage {
 
 const businessPageWithTasks = businessPageSchema.extend({ tasks: z.array(z.string()).optional(), category: z.string().optional() });
 
+/**
+ * Every Page of the user, de-duplicated.
+ * https://developers.facebook.com/docs/graph-api/reference/user/accounts/
+ */
 export async function discoverPages(
   ctx: Pick<PageKeeperContext, 'graph'>,
   userToken: string,

@@ -8,6 +8,7 @@ import { isGraphError } from '../graph/graph-error.js';
 import { accessTokenResponseSchema } from '../graph/schemas.js';
 import type { PageKeeperContext } from './context.js';
 
+/** A token from `/oauth/access_token`, processed. */
 export interface ExchangedToken {
   /** Never log it. */
   accessToken: string;
@@ -15,6 +16,10 @@ export interface ExchangedToken {
   expiresAt: Date | null;
 }
 
+/**
+ * @throws PK_OAUTH_CODE_INVALID when Facebook refuses the code (used, expired, redirect_uri differs).
+ * https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/#confirm
+ */
 export async function exchangeCode(ctx: Pick<PageKeeperContext, 'graph' | 'config' | 'appSecret' | 'clock'>, input: { code: string; redirectUri: string }): Promise<ExchangedToken> {
   try {
     const body = await ctx.graph.get(

@@ -10,6 +10,10 @@ import { accessTokenResponseSchema } from '../graph/schemas.js';
 import type { PageKeeperContext } from './context.js';
 import type { ExchangedToken } from './exchange-code.js';
 
+/**
+ * @throws PK_TOKEN_EXPIRED when the short-lived token has already expired (190/463).
+ * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
+ */
 export async function exchangeForLongLived(ctx: Pick<PageKeeperContext, 'graph' | 'config' | 'appSecret' | 'clock'>, shortLivedToken: string): Promise<ExchangedToken> {
   try {
     const body = await ctx.graph.get(

@@ -8,6 +8,7 @@ import { toTokenInspection } from '../graph/to-token-inspection.js';
 import type { PageKeeperContext } from './context.js';
 import type { TokenInspection } from './types.js';
 
+/** debug_token for one token; an invalid token resolves with `isValid: false` and the reason. */
 export async function inspectToken(ctx: Pick<PageKeeperContext, 'graph'>, token: string, options: { signal?: AbortSignal } = {}): Promise<TokenInspection> {
   const body = await ctx.graph.get(
     'debug_token',

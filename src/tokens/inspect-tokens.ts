@@ -13,7 +13,10 @@ import type { TokenInspection } from './types.js';
 /** One token's outcome: its inspection, or why it could not be inspected (a failed batch item). */
 export type InspectOutcome = { ok: true; inspection: TokenInspection } | { ok: false; error: GraphError };
 
-/** Inspects every token, in order; one failed item does not fail the others. */
+/**
+ * Inspects every token, in order; one failed item does not fail the others.
+ * https://developers.facebook.com/docs/graph-api/batch-requests/
+ */
 export async function inspectTokens(ctx: Pick<PageKeeperContext, 'graph'>, tokens: readonly string[], options: { signal?: AbortSignal } = {}): Promise<InspectOutcome[]> {
   if (tokens.length === 0) return [];
   const results = await ctx.graph.batch(

@@ -27,6 +27,7 @@ export function storedInspection(t: StoredPageToken): TokenInspection {
   };
 }
 
+/** classifyPageHealth's input for one stored token; a fresh inspection wins over the stored one. */
 export function factsFromStored(t: StoredPageToken, inspection?: TokenInspection | null): PageTokenFacts {
   return {
     userId: t.userId,
@@ -38,6 +39,7 @@ export function factsFromStored(t: StoredPageToken, inspection?: TokenInspection
   };
 }
 
+/** A Page's health from its stored tokens alone (no Graph call). */
 export function pageHealthFromStore(
   pageId: string,
   tokens: readonly StoredPageToken[],

@@ -29,6 +29,7 @@ export interface PageTokenCache {
   readonly size: number;
 }
 
+/** Builds the cache over the store's page tokens; `maxEntries` bounds memory. */
 export function createPageTokenCache(store: Pick<StoreRepositories, 'pageTokens' | 'pages'>, maxEntries = DEFAULT_TOKEN_CACHE_SIZE): PageTokenCache {
   const entries = new Map<string, CachedPageToken>();
   const inFlight = new Map<string, Promise<CachedPageToken>>();

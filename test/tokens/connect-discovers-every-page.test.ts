@@ -31,6 +31,7 @@ describe('connect discovers every Page the person can act for', () => {
     const names = result.pages.map((p) => p.name).sort();
     expect(names).toEqual(['Client Cafe', 'Own Page', 'Owned Outlet']);
     expect(new Set(result.pages.map((p) => p.id)).size).toBe(result.pages.length);
+    expect(result.pages.every((p) => p.status === 'healthy')).toBe(true);
     for (const p of result.pages) expect((await pk.page(p.id).inspect()).expiresAt).toBeNull();
   });
 
