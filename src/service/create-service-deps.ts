@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { PageKeeper } from '../pagekeeper.js';
 import type { PageWithTokens } from '../store/types.js';
-import { pageHealthFromStore } from '../tokens/page-health-from-store.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
 import type { MetricSample, OutboxPort, PageView, ServiceConfig, ServiceDeps } from './deps.js';
 
@@ -22,6 +21,8 @@ export interface CreateServiceDepsOptions {
   /** The outbox (issue 5), when one runs in this process. */
   outbox?: OutboxPort;
   apiKeys?: ApiKeyStoreOptions;
+  /** More Prometheus samples, e.g. Graph calls by outcome (createGraphCallCounter). */
+  metrics?: () => MetricSample[];
 }
 
 function toView(p: PageWithTokens): PageView {
@@ -70,19 +71,6 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     devOpenDashboard: settings.devOpenDashboard,
   };
 
-  /** Re-judges the pages of a user after their tokens were marked invalid. */
-  async function rejudgePages(pageIds: readonly string[]): Promise<void> {
-    for (const pageId of pageIds) {
-      tokens.invalidate(pageId);
-      const list = await store.pageTokens.listForPage(pageId);
-      const health = pageHealthFromStore(pageId, list, { now: clock.now(), expiringWindowMs: pk.context.config.expiringWindowMs });
-      const prev = await store.pages.setStatus(pageId, { status: health.status, reason: health.reason, fix: health.fix, warning: health.warning });
-      if (prev && prev.previousStatus !== health.status) {
-        await store.audit.append({ event: 'page_status_changed', pageId, oldState: prev.previousStatus, newState: health.status, reason: health.reasonCode ?? null });
-      }
-    }
-  }
-
   return {
     config,
     apiKeys: createApiKeyStore(db, options.apiKeys),
@@ -118,32 +106,14 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     ...(options.outbox ? { outbox: options.outbox } : {}),
 
     async recordInbound(contacts) {
-      for (const c of contacts) {
-        const at = c.at.getTime();
-        await db
-          .insertInto('conversations')
-          .values({ page_id: c.pageId, psid: c.psid, last_inbound_at: at })
-          .onConflict((oc) =>
-            oc
-              .columns(['page_id', 'psid'])
-              .doUpdateSet({ last_inbound_at: at })
-              // Webhooks can arrive out of order: never move the window backwards.
-              .where('conversations.last_inbound_at', '<', at),
-          )
-          .execute();
-      }
+      // Through the messenger, so its window cache learns at once; the write never moves a
+      // window backwards (webhooks can arrive out of order).
+      for (const c of contacts) await pk.messenger.recordInbound(c.pageId, c.psid, c.at);
     },
 
-    async handleDeauthorize(userId) {
-      // Facebook: the person removed the app (190/458 from now on). Their tokens stop working.
-      const pageIds = await store.transaction(async (tx) => {
-        await tx.users.markInvalid(userId, 'app_removed');
-        const ids = await tx.pageTokens.markInvalidForUser(userId, { reason: 'app_removed', subcode: 458 });
-        await tx.audit.append({ event: 'user_deauthorized', userId, reason: 'app_removed', detail: { pages: ids.length } });
-        return ids;
-      });
-      await rejudgePages(pageIds);
-    },
+    // Facebook: the person removed the app (190/458 from now on). Every token they granted is
+    // marked invalid, Pages fail over to other admins' tokens, alerts go out (src/health).
+    handleDeauthorize: async (userId) => void (await pk.handleDeauthorize(userId)),
 
     async deleteUserData(userId, confirmationCode) {
       const requestedAt = clock.now().getTime();
@@ -177,7 +147,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
 
     extraMetrics() {
       const usage = pk.context.graph.usage();
-      const samples: MetricSample[] = [];
+      const samples: MetricSample[] = options.metrics ? options.metrics() : [];
       if (usage.app) {
         for (const [kind, value] of [['call_count', usage.app.callCount], ['total_time', usage.app.totalTime], ['total_cputime', usage.app.totalCputime]] as const) {
           samples.push({ name: 'pagekeeper_graph_app_usage_percent', help: 'X-App-Usage from the latest Graph response (throttled at 100)', type: 'gauge', labels: { kind }, value });

@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { dbOptions, loadConfig, requireSetting } from '../../config/load-config.js';
 import { pkError } from '../../errors.js';
+import { notifiersFromConfig } from '../../notify/notifiers-from-config.js';
 import { createPageKeeper } from '../../pagekeeper.js';
+import { SCOPES } from '../../service/api-keys/scopes.js';
 import { createServiceDeps } from '../../service/create-service-deps.js';
+import { createGraphCallCounter } from '../../service/graph-call-counter.js';
 import { buildServer } from '../../service/server/build-server.js';
 import { createServiceLogger } from '../../service/server/create-service-logger.js';
 import { createServiceExtensions } from '../../service/service-extensions.js';
@@ -55,6 +58,8 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
     keys = generateKeyEntry('dev');
   }
 
+  // Graph calls by outcome for /metrics, counted from the Graph client's log lines.
+  const graphCalls = createGraphCallCounter(logger);
   let pk;
   try {
     pk = await createPageKeeper({
@@ -68,7 +73,9 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       dialogUrl: emulator ? emulator.dialogUrl : config.dialogUrl,
       graphVersion: config.graphVersion,
       cwd: ctx.cwd,
-      logger,
+      logger: graphCalls.logger,
+      // Health alerts: a log line always, a signed webhook when PAGEKEEPER_NOTIFY_WEBHOOK_URL is set.
+      notifiers: notifiersFromConfig(config, logger),
     });
   } catch (e) {
     await emulator?.close();
@@ -87,7 +94,7 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       keys,
       devOpenDashboard,
     },
-    extensions.outbox ? { outbox: extensions.outbox } : {},
+    { ...(extensions.outbox ? { outbox: extensions.outbox } : {}), metrics: graphCalls.samples },
   );
   const server = await buildServer(deps, { logger });
   try {
@@ -106,8 +113,31 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
   }
   for (const w of extensions.workers) await w.start();
 
-  process.stdout.write(ctx.json ? `${JSON.stringify({ url, ...(emulator ? { emulatorUrl: emulator.url } : {}) })}\n` : `pagekeeper listening on ${url}\n`);
-  if (!ctx.json && emulator) process.stdout.write(`emulator at ${emulator.url}; open ${url}/ and click "Connect a Page"\n`);
+  // The playground is wired end to end: the emulator's webhooks (messages, deauthorize, data
+  // deletion) come to this service, and a throwaway API key with every scope is printed so the
+  // REST API can be tried at once. Both only with --emulator: the key opens emulator tokens only.
+  let devApiKey: string | undefined;
+  if (emulator) {
+    try {
+      await emulator.control.setWebhook({
+        url: `${url}/webhooks/messenger`,
+        verifyToken: deps.config.verifyToken!,
+        deauthorizeUrl: `${url}/facebook/deauthorize`,
+        dataDeletionUrl: `${url}/facebook/data-deletion`,
+      });
+    } catch (e) {
+      logger.warn({ err: (e as Error).message }, 'could not point the emulator webhooks at the service');
+    }
+    devApiKey = (await deps.apiKeys.create({ name: 'dev (--emulator)', scopes: SCOPES })).key;
+  }
+
+  process.stdout.write(
+    ctx.json ? `${JSON.stringify({ url, ...(emulator ? { emulatorUrl: emulator.url, apiKey: devApiKey } : {}) })}\n` : `pagekeeper listening on ${url}\n`,
+  );
+  if (!ctx.json && emulator) {
+    process.stdout.write(`emulator at ${emulator.url}; open ${url}/ and click "Connect a Page"\n`);
+    process.stdout.write(`API key for this playground (every scope, emulator only): ${devApiKey}\n`);
+  }
 
   if (!ctx.signal.aborted) await new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
 
