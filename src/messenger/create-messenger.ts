@@ -2,6 +2,7 @@
  * One Messenger per PageKeeper: the send throttle (shared by direct sends and every worker of
  * this PageKeeper, never global), the window cache, the outbox and its workers.
  */
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { GraphError } from '../graph/graph-error.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { toSendBody } from './build-message.js';
@@ -98,10 +99,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     async wait(pageId, signal, opts) {
       signal?.throwIfAborted();
       const ms = sharedThrottle.acquire(pageId, opts);
-      if (ms > 0) await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, ms);
-        signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason as Error); }, { once: true });
-      });
+      if (ms > 0) await sleepFor(ms, undefined, signal === undefined ? undefined : { signal });
     },
   };
   const workerDeps = { ...deps, throttle: sharedThrottle, repo, setLiveWorkers };

@@ -130,6 +130,11 @@ export interface OutboxRepository {
   recoverExpired(now: number): Promise<number>;
   /** Claims up to `limit` recipient heads that are due, for `workerId` until `now + leaseMs`. */
   claim(workerId: string, now: number, leaseMs: number, limit: number): Promise<ClaimedMessage[]>;
+  /**
+   * Claims the next message of one person if it is their head and due: an index probe, not a
+   * scan, so a worker that just finished a person's message keeps their queue flowing cheaply.
+   */
+  claimNext(workerId: string, pageId: string, psid: string, now: number, leaseMs: number): Promise<ClaimedMessage | undefined>;
   /** Extends the claims `workerId` still holds. */
   renew(workerId: string, ids: readonly string[], until: number): Promise<void>;
   /** Marks the message `sending` (and counts the attempt) before the POST. false: the claim was lost. */
@@ -252,6 +257,28 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
       return rows
         .map((r) => ({ id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) }))
         .sort((a, b) => a.seq - b.seq);
+    },
+
+    async claimNext(workerId, pageId, psid, now, leaseMs) {
+      let head = db
+        .selectFrom('outbox')
+        .select('seq')
+        .where('page_id', '=', pageId)
+        .where('psid', '=', psid)
+        .where('status', 'in', BLOCKING_STATUSES)
+        .orderBy('seq')
+        .limit(1);
+      if (dialect === 'postgres') head = head.forUpdate().skipLocked();
+      const r = await db
+        .updateTable('outbox')
+        .set({ claimed_by: workerId, claim_expires_at: now + leaseMs })
+        .where('seq', '=', head)
+        .where('status', '=', 'queued')
+        .where('next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('claim_expires_at', 'is', null), eb('claim_expires_at', '<=', now)]))
+        .returning(['id', 'seq', 'page_id', 'psid', 'payload', 'at_least_once', 'attempts'])
+        .executeTakeFirst();
+      return r && { id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) };
     },
 
     async renew(workerId, ids, until) {

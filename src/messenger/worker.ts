@@ -14,6 +14,7 @@
  * lease `outbox-worker:<id>`, and the per-page cap is divided by the number of live workers.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPageKeeperError } from '../errors.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
@@ -25,8 +26,11 @@ export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_CONCURRENCY = 256;
 export const DEFAULT_BATCH_SIZE = 128;
 export const DEFAULT_POLL_MS = 250;
-/** Claims are coalesced: finishing messages wake the loop at most this often. */
-export const MIN_CLAIM_INTERVAL_MS = 5;
+/**
+ * The full claim (a scan for every person's head) runs at most this often; between scans a
+ * finished message claims its person's next one directly (claimNext, an index probe).
+ */
+export const MIN_CLAIM_INTERVAL_MS = 50;
 export const DEFAULT_HELD_RECHECK_MS = 3_000;
 export const DEFAULT_RECOVER_EVERY_MS = 1_000;
 /** Worker heartbeats live under this lease-name prefix. */
@@ -237,9 +241,22 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       })
       .finally(() => {
         inFlight.delete(m.id);
-        wake();
+        if (running && inFlight.size < concurrency) void followOn(m);
+        else wake();
       });
     inFlight.set(m.id, p);
+  }
+
+  async function followOn(m: ClaimedMessage): Promise<void> {
+    try {
+      const next = await repo.claimNext(id, m.pageId, m.psid, now(), leaseMs);
+      if (next && running) track(next);
+      else if (next) await repo.requeue(next.id, id, now(), null, now());
+      else if (inFlight.size === 0) wake();
+    } catch (e) {
+      ctx.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'outbox follow-on claim failed');
+      wake();
+    }
   }
 
   function settleIdle(): void {
@@ -326,6 +343,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       if (running) return;
       running = true;
       stopping = new AbortController();
+      // Every message waiting for a throttle slot listens to it.
+      setMaxListeners(0, stopping.signal);
       void heartbeat().catch(() => {});
       every(Math.max(100, Math.floor(leaseMs / 3)), heartbeat);
       every(heldRecheckMs, recheckHeld);
