@@ -24,7 +24,9 @@ th { font-weight: 600; }
 .badge.needs_reauth, .badge.missing_permission { background: #ffebe9; color: #82071e; }
 .muted { color: var(--muted); }
 .problem { margin: .25rem 0 0; }
-.counts { display: flex; gap: 1.5rem; list-style: none; padding: 0; }
+.counts { display: flex; flex-wrap: wrap; gap: 1rem 1.5rem; list-style: none; padding: 0; }
+/* Buttons, headings and times stay on one line; the reason column takes the wrapping. */
+.button, button, thead th, time, [data-testid=token-expiry], [data-testid=data-access] { white-space: nowrap; }
 .counts li { border: 1px solid var(--line); border-radius: .375rem; padding: .5rem 1rem; }
 .notice { border: 1px solid var(--line); border-left: 4px solid var(--accent); padding: .75rem 1rem; }
 .notice.error { border-left-color: #cf222e; }
