@@ -14,6 +14,7 @@ import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
 import type { HealthEvent, Notifier } from './notify/types.js';
 import { createMessenger, type Messenger, type MessengerOptions } from './messenger/create-messenger.js';
 import { createStore } from './store/create-store.js';
+import { rotateKeys, type RotateKeysOptions } from './store/rotate-keys.js';
 import type { PageWithTokens } from './store/types.js';
 import { buildLoginUrl, DEFAULT_LOGIN_SCOPES } from './tokens/build-login-url.js';
 import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
@@ -128,6 +129,11 @@ export interface PageKeeper {
    */
   check(options?: SweepOptions): Promise<SweepResult>;
   /**
+   * Re-encrypts every stored token under the active (first) key, in batches; safe to interrupt
+   * and run again. Clears the token cache. (Not a Graph call: AES-256-GCM, key id per row.)
+   */
+  rotateKeys(options?: RotateKeysOptions): Promise<{ rotated: number; remaining: number }>;
+  /**
    * Facebook's deauthorize callback: every token this user granted is marked invalid
    * (app_removed), Pages fail over to other admins' tokens, alerts go out.
    */
@@ -204,7 +210,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
     if (handle) return handle;
     handle = {
       id,
-      token: () => tokens.get(id).then((t) => t.token),
+      token: () => tokens.token(id),
       inspect: () => bound(id, (token) => inspectToken(context, token)),
       get: (path, params, opts = {}) => bound(id, (token) => graph.get(path, params, { ...opts, token })),
       post: (path, body, opts = {}) => bound(id, (token) => graph.post(path, body, { ...opts, token }), opts.idempotent ?? false),
@@ -250,6 +256,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
     },
     page,
     check: (opts) => sweep(context, opts).finally(() => health.changed()),
+    rotateKeys: (opts) => rotateKeys(store, opts).finally(() => tokens.clear()),
     health,
     handleDeauthorize: (userId) => health.handleDeauthorize(userId),
     events: (opts) => health.events(opts),

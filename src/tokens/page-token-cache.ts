@@ -22,6 +22,8 @@ export interface CachedPageToken {
 export interface PageTokenCache {
   /** The page's current token. @throws PK_PAGE_NOT_FOUND, PK_NO_VALID_TOKEN, PK_DECRYPT_FAILED, PK_KEY_UNKNOWN */
   get(pageId: string): Promise<CachedPageToken>;
+  /** Just the token; a cache hit returns one stored, already-resolved promise (no allocation). */
+  token(pageId: string): Promise<string>;
   /** Drops one page's entry (its token was marked invalid or replaced). */
   invalidate(pageId: string): void;
   /** Drops everything (key rotation, reconnect of many pages). */
@@ -31,7 +33,7 @@ export interface PageTokenCache {
 
 /** Builds the cache over the store's page tokens; `maxEntries` bounds memory. */
 export function createPageTokenCache(store: Pick<StoreRepositories, 'pageTokens' | 'pages'>, maxEntries = DEFAULT_TOKEN_CACHE_SIZE): PageTokenCache {
-  const entries = new Map<string, CachedPageToken>();
+  const entries = new Map<string, { value: CachedPageToken; token: Promise<string> }>();
   const inFlight = new Map<string, Promise<CachedPageToken>>();
   // Bumped on every invalidation: a read that started before it must not fill the cache after it.
   const generation = new Map<string, number>();
@@ -47,33 +49,41 @@ export function createPageTokenCache(store: Pick<StoreRepositories, 'pageTokens'
     throw pkError('PK_NO_VALID_TOKEN', { pageId, reason: page.reason ?? d.reason, fix: page.fix ?? d.fix });
   }
 
+  function hit(pageId: string) {
+    const entry = entries.get(pageId);
+    if (entry && entries.size > 1) {
+      // Refresh recency: Map keeps insertion order, so re-inserting moves it to the end.
+      entries.delete(pageId);
+      entries.set(pageId, entry);
+    }
+    return entry;
+  }
+
+  function get(pageId: string): Promise<CachedPageToken> {
+    const entry = hit(pageId);
+    if (entry) return Promise.resolve(entry.value);
+    const pending = inFlight.get(pageId);
+    if (pending) return pending;
+    const gen = generation.get(pageId) ?? 0;
+    const clearsAtStart = clears;
+    const p = load(pageId)
+      .then((value) => {
+        if ((generation.get(pageId) ?? 0) === gen && clears === clearsAtStart) {
+          entries.set(pageId, { value, token: Promise.resolve(value.token) });
+          if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+        }
+        return value;
+      })
+      .finally(() => {
+        if (inFlight.get(pageId) === p) inFlight.delete(pageId);
+      });
+    inFlight.set(pageId, p);
+    return p;
+  }
+
   return {
-    get(pageId) {
-      const hit = entries.get(pageId);
-      if (hit) {
-        // Refresh recency: Map keeps insertion order, so re-inserting moves it to the end.
-        entries.delete(pageId);
-        entries.set(pageId, hit);
-        return Promise.resolve(hit);
-      }
-      const pending = inFlight.get(pageId);
-      if (pending) return pending;
-      const gen = generation.get(pageId) ?? 0;
-      const clearsAtStart = clears;
-      const p = load(pageId)
-        .then((value) => {
-          if ((generation.get(pageId) ?? 0) === gen && clears === clearsAtStart) {
-            entries.set(pageId, value);
-            if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
-          }
-          return value;
-        })
-        .finally(() => {
-          if (inFlight.get(pageId) === p) inFlight.delete(pageId);
-        });
-      inFlight.set(pageId, p);
-      return p;
-    },
+    get,
+    token: (pageId) => hit(pageId)?.token ?? get(pageId).then((v) => v.token),
     invalidate(pageId) {
       entries.delete(pageId);
       inFlight.delete(pageId);
