@@ -192,7 +192,8 @@ export function classifyGraphError(answer: GraphAnswer): GraphErrorFacts {
   if (!parsed.ok) {
     // A proxy or load balancer page, or a body cut short: nothing Graph said, so try again later.
     const contentType = headers?.['content-type'];
-    const ct = (Array.isArray(contentType) ? contentType[0] : contentType)?.split(';')[0] ?? 'no content type';
+    // The header is whatever the other end sent: bounded and scrubbed before it joins a message.
+    const ct = redactText((Array.isArray(contentType) ? contentType[0] : contentType)?.split(';')[0]?.slice(0, 100) ?? 'no content type', answer.secrets);
     return {
       ...base,
       pkCode: 'PK_GRAPH_BAD_RESPONSE',
