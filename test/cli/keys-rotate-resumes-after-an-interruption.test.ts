@@ -19,7 +19,7 @@ function keyIds(dbFile: string): string[] {
   }
 }
 
-describe('pagekeeper keys rotate', { timeout: 120_000 }, () => {
+describe('pagekeeper keys rotate', { timeout: 240_000 }, () => {
   it('finishes a rotation that was interrupted half-way, and tokens still work under the new key alone', async () => {
     const emu = await startTestEmulator();
     const created = await emu.control.createUser({ name: 'Rotator', pages: Array.from({ length: 6 }, (_, i) => ({ name: `R ${i}` })) });

@@ -92,10 +92,10 @@ describe('pagekeeper connect | pages | token | check, as a person runs them', ()
     for (const file of readdirSync(dir).filter((x) => x.startsWith('pk.db'))) {
       expect(readFileSync(join(dir, file)).includes(Buffer.from(pageToken))).toBe(false);
     }
-  }, 180_000);
+  }, 300_000);
 });
 
-describe('errors are one line with a stable code, exit 2 for usage and 1 for failures', { timeout: 60_000 }, () => {
+describe('errors are one line with a stable code, exit 2 for usage and 1 for failures', { timeout: 120_000 }, () => {
   it('a token in argv is refused as a usage error, without echoing it', async () => {
     const emu = await startTestEmulator();
     const dir = mkdtempSync(join(tmpdir(), 'pk-cli-'));
