@@ -58,6 +58,24 @@ const COMMANDS: CommandSpec[] = [
   { name: 'doctor', describe: 'check configuration, key, database, Graph, app token and version', load: () => import('./commands/doctor.js') },
   { name: 'demo', describe: 'run the whole token flow against a built-in emulator, narrated', load: () => import('./commands/demo.js') },
   {
+    name: 'send',
+    describe: 'send one Messenger message now and print its message id',
+    configure: (c) =>
+      c
+        .argument('<page-id>', 'the Page id')
+        .argument('<psid>', "the person's Page-scoped id")
+        .argument('[text...]', 'the text to send')
+        .option('--tag <tag>', 'send as MESSAGE_TAG with this tag (HUMAN_AGENT: a person replying within 7 days)')
+        .option('--image <url>', 'send an image by URL instead of text'),
+    load: () => import('./commands/send.js'),
+  },
+  {
+    name: 'outbox',
+    describe: 'list outbox messages and counts by status',
+    configure: (c) => c.option('--status <status>', 'only queued, sending, sent, failed, held or unknown'),
+    load: () => import('./commands/outbox.js'),
+  },
+  {
     name: 'serve',
     describe: 'run the service: connect flow, REST API, webhooks, dashboard',
     configure: (c) =>

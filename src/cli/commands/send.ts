@@ -1,0 +1,30 @@
+/**
+ * `pagekeeper send <page-id> <psid> [text] [--tag T] [--image URL]`: sends one message now
+ * (no outbox) and prints Facebook's message id. Refused locally, without a Graph call, outside
+ * the Messenger window (PK_OUTSIDE_WINDOW names the HUMAN_AGENT tag when it would help).
+ */
+import { pkError } from '../../errors.js';
+import { image, text } from '../../messenger/build-message.js';
+import type { SendOptions } from '../../messenger/types.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { withPageKeeper } from '../open-page-keeper.js';
+
+export interface SendJson {
+  messageId: string;
+  recipientId: string;
+}
+
+const USAGE = 'usage: pagekeeper send <page-id> <psid> [text] [--tag HUMAN_AGENT] [--image URL] (give text or --image)';
+
+export async function run(ctx: CommandContext, args: string[], options: Record<string, unknown>): Promise<CommandResult<SendJson>> {
+  const [pageId, psid, ...words] = args;
+  const imageUrl = typeof options.image === 'string' ? options.image : undefined;
+  const tag = typeof options.tag === 'string' ? options.tag : undefined;
+  const body = words.join(' ');
+  if (!pageId || !/^\d+$/.test(pageId) || !psid) throw pkError('PK_USAGE', { detail: USAGE });
+  if ((body === '') === (imageUrl === undefined)) throw pkError('PK_USAGE', { detail: USAGE });
+  const message = imageUrl === undefined ? text(body) : image(imageUrl);
+  const sendOptions: SendOptions = tag === undefined ? { messagingType: 'RESPONSE' } : { messagingType: 'MESSAGE_TAG', tag };
+  const r = await withPageKeeper(ctx, (pk) => pk.messenger.send(pageId, psid, message, { ...sendOptions, signal: ctx.signal }));
+  return { data: { messageId: r.messageId, recipientId: r.recipientId }, human: r.messageId };
+}
