@@ -26,12 +26,12 @@ export async function startMessengerWorld(options: { database?: string; graphTim
   const emu = await startEmulator({ host: '127.0.0.1', port: 0 });
   const keys = generateKeyEntry('t1');
   const database = options.database ?? 'sqlite::memory:';
-  let pk: PageKeeper | undefined;
+  const opened: { pk?: PageKeeper } = {};
   onTestFinished(async () => {
-    await pk?.close();
+    await opened.pk?.close();
     await emu.close();
   });
-  pk = await createPageKeeper({
+  const pk = (opened.pk = await createPageKeeper({
     appId: emu.appId,
     appSecret: emu.appSecret,
     database,
@@ -40,7 +40,7 @@ export async function startMessengerWorld(options: { database?: string; graphTim
     dialogUrl: emu.dialogUrl,
     ...(options.graphTimeoutMs === undefined ? {} : { graph: { timeoutMs: options.graphTimeoutMs } }),
     ...(options.messenger === undefined ? {} : { messenger: options.messenger }),
-  });
+  }));
   await pk.connect(emu.users[0]!.shortLivedToken);
   const firstPage = emu.users[0]!.pages[0]!.id;
   const keeper = pk;
