@@ -4,6 +4,7 @@
  * data or one GraphError with a PK code, and no secret of the call in its message.
  */
 import fc from 'fast-check';
+import type { ZodType } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { createGraphClient } from '../../src/graph/create-graph-client.js';
 import { GraphError } from '../../src/graph/graph-error.js';
@@ -49,7 +50,7 @@ function assertCoded(e: unknown) {
 describe('processResponse', () => {
   it('answers typed data or throws one GraphError, for any status, headers and body', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 100, max: 599 }), headers, bodyText, fc.constantFrom(undefined, meSchema, batchResponseSchema), (status, h, text, schema) => {
+      fc.property(fc.integer({ min: 100, max: 599 }), headers, bodyText, fc.constantFrom<(ZodType | undefined)[]>(undefined, meSchema, batchResponseSchema), (status, h, text, schema) => {
         try {
           const r = processResponse({ status, headers: h, bodyText: text }, { schema, secrets: [TOKEN, SECRET] });
           expect(status).toBeGreaterThanOrEqual(200);
