@@ -4,7 +4,7 @@
  * usage headers, paging and batches. State lives in the object the factory returns.
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { Pool } from 'undici';
+import { Pool, util as undiciUtil, type Dispatcher } from 'undici';
 import type { ZodType } from 'zod';
 import { createProofCache } from './appsecret-proof.js';
 import { buildRequest, type BuiltRequest } from './build-request.js';
@@ -14,7 +14,7 @@ import { processResponse, type RawAnswer } from './process-response.js';
 import { redactText } from './redact.js';
 import { batchResponseSchema, listSchema } from './schemas.js';
 import type { BatchItem, BatchItemResult, CallOptions, GraphLogger, GraphRequest, GraphResponse, Params } from './types.js';
-import { emptyUsage, mergeUsage, type UsageSnapshot } from './usage.js';
+import { createUsageParser, emptyUsage, mergeUsage, type UsageSnapshot } from './usage.js';
 
 export const DEFAULT_GRAPH_VERSION = 'v25.0';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -81,13 +81,23 @@ export interface GraphClient {
   close(): Promise<void>;
 }
 
+const { headerNameToString } = undiciUtil;
+
 const noopLogger: GraphLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepTimer(ms, undefined, signal ? { signal } : undefined);
 
-function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+/** undici's raw header list as lower-case names; repeated headers joined with ", ". */
+function headerRecord(raw: readonly Buffer[] | null): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  if (raw === null) return out;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = headerNameToString(raw[i]!);
+    if (name === '__proto__') continue;
+    const value = raw[i + 1]!.toString('latin1');
+    const prev = out[name];
+    out[name] = prev === undefined ? value : `${prev}, ${value}`;
+  }
   return out;
 }
 
@@ -97,6 +107,98 @@ function abortReason(signal: AbortSignal): unknown {
 
 function closedError(origin: string): GraphError {
   return new GraphError({ ...classifyNetworkError({ error: { code: 'UND_ERR_CLOSED' }, origin }), detail: 'the Graph client is closed' });
+}
+
+/**
+ * One attempt, as an undici dispatch handler: the answer is collected straight into a string (no
+ * response stream per call), and the attempt's deadline aborts the request through the abort
+ * function undici hands over, so no AbortController is built per call. A class, not closures:
+ * one small object per call on the hot path.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  private abortRequest: ((err: Error) => void) | undefined;
+  // Set when the attempt is stopped before undici gave it a socket.
+  private stopReason: Error | undefined;
+  private settled = false;
+  private timedOut = false;
+  private status = 0;
+  private rawHeaders: Buffer[] | null = null;
+  private readonly chunks: Buffer[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly origin: string,
+    private readonly timeoutMs: number,
+    private readonly connectTimeoutMs: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (answer: RawAnswer) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.stop(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    if (signal !== undefined) {
+      this.onAbort = () => this.stop(signal.reason as Error);
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.stopReason !== undefined) abort(this.stopReason);
+    else this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[]): boolean {
+    // 1xx answers are informational; the real status follows.
+    if (statusCode >= 200) {
+      this.status = statusCode;
+      this.rawHeaders = headers;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (!this.settle()) return;
+    const c = this.chunks;
+    const bodyText = c.length === 1 ? c[0]!.toString('utf8') : Buffer.concat(c).toString('utf8');
+    this.resolve({ status: this.status, headers: headerRecord(this.rawHeaders), bodyText });
+  }
+
+  onError(error: Error): void {
+    if (!this.settle()) return;
+    if (this.signal?.aborted) return this.reject(abortReason(this.signal));
+    this.reject(
+      new GraphError(
+        classifyNetworkError({ error, origin: this.origin, timedOutAfterMs: this.timedOut ? this.timeoutMs : undefined, connectTimeoutMs: this.connectTimeoutMs }),
+        // The cause is undici's error; it names the origin, never the query.
+        { cause: error },
+      ),
+    );
+  }
+
+  private stop(reason: Error): void {
+    if (this.settled) return;
+    if (this.abortRequest !== undefined) this.abortRequest(reason);
+    else this.stopReason = reason;
+    // undici reports the abort through onError, but not for a request still waiting in the
+    // pool's queue: settle now either way (a second onError is ignored).
+    this.onError(reason);
+  }
+
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort);
+    return true;
+  }
 }
 
 export function createGraphClient(options: GraphClientOptions): GraphClient {
@@ -118,6 +220,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   const pools = new Map<string, Pool>();
   let closed = false;
   let usage = emptyUsage();
+  const parseUsage = createUsageParser();
 
   function pool(origin: string): Pool {
     let p = pools.get(origin);
@@ -136,31 +239,16 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
 
   const secretsOf = (built: BuiltRequest) => [built.token, options.appSecret, appToken];
 
-  async function send(built: BuiltRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<RawAnswer> {
-    if (closed) throw closedError(built.origin);
-    const ac = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort(new Error(`timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onAbort = () => ac.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const res = await pool(built.origin).request({ path: built.path, method: built.method, headers: built.headers, body: built.body, signal: ac.signal });
-      const bodyText = await res.body.text();
-      return { status: res.statusCode, headers: flattenHeaders(res.headers), bodyText };
-    } catch (error) {
-      if (signal?.aborted) throw abortReason(signal);
-      throw new GraphError(
-        classifyNetworkError({ error, origin: built.origin, timedOutAfterMs: timedOut ? timeoutMs : undefined, connectTimeoutMs }),
-        // The cause is undici's error; it names the origin, never the query.
-        { cause: error },
-      );
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
+  function send(built: BuiltRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<RawAnswer> {
+    if (closed) return Promise.reject(closedError(built.origin));
+    return new Promise<RawAnswer>((resolve, reject) => {
+      const attempt = new Attempt(built.origin, timeoutMs, connectTimeoutMs, signal, resolve, reject);
+      try {
+        pool(built.origin).dispatch({ path: built.path, method: built.method, headers: built.headers, body: built.body }, attempt);
+      } catch (error) {
+        attempt.onError(error as Error);
+      }
+    });
   }
 
   async function request<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
@@ -175,7 +263,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
         const ms = Math.round(performance.now() - started);
         logger.debug({ method: built.method, url: built.redactedUrl, status: answer.status, ms, attempt }, 'graph call');
         try {
-          const res = processResponse(answer, { schema: req.schema, secrets: secretsOf(built) });
+          const res = processResponse(answer, { schema: req.schema, secrets: secretsOf(built), parseUsage });
           usage = mergeUsage(usage, res.usage);
           return res;
         } catch (e) {

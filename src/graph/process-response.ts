@@ -6,7 +6,7 @@ import type { ZodType, core } from 'zod';
 import { GraphError, badResponseFacts, classifyGraphError } from './graph-error.js';
 import { redactBody } from './redact.js';
 import type { GraphResponse } from './types.js';
-import { parseUsageHeaders } from './usage.js';
+import { parseUsageHeaders, type UsageSnapshot } from './usage.js';
 
 export interface RawAnswer {
   status: number;
@@ -20,6 +20,8 @@ export interface ProcessOptions<T> {
   secrets?: readonly (string | undefined)[];
   /** Clock for the usage snapshot. */
   now?: number;
+  /** How usage headers are read (a client passes its memoising parser); default parseUsageHeaders. */
+  parseUsage?: (headers: Record<string, string>, at: number) => UsageSnapshot;
 }
 
 /** `data[0].access_token` from a zod issue path. */
@@ -40,22 +42,17 @@ export function formatIssues(issues: readonly core.$ZodIssue[], max = 3): string
 }
 
 export function processResponse<T>(answer: RawAnswer, options: ProcessOptions<T> = {}): GraphResponse<T> {
-  const usage = parseUsageHeaders(answer.headers, options.now ?? Date.now());
-  const classify = () =>
-    new GraphError(classifyGraphError({ httpStatus: answer.status, bodyText: answer.bodyText, headers: answer.headers, usage, secrets: options.secrets }), {
-      cause: safeCause(answer.bodyText, options.secrets),
-    });
-
-  if (answer.status < 200 || answer.status >= 300) throw classify();
+  const usage = (options.parseUsage ?? parseUsageHeaders)(answer.headers, options.now ?? Date.now());
+  if (answer.status < 200 || answer.status >= 300) throw classify(answer, usage, options.secrets);
   let parsed: unknown;
   try {
     parsed = JSON.parse(answer.bodyText);
   } catch {
-    throw classify();
+    throw classify(answer, usage, options.secrets);
   }
   // Graph never answers 2xx with an error object, but a proxy or an old version might.
   if (typeof parsed === 'object' && parsed !== null && 'error' in parsed && typeof parsed.error === 'object' && parsed.error !== null) {
-    throw classify();
+    throw classify(answer, usage, options.secrets);
   }
   if (options.schema === undefined) return { data: parsed as T, status: answer.status, headers: answer.headers, usage };
   const result = options.schema.safeParse(parsed);
@@ -65,6 +62,12 @@ export function processResponse<T>(answer: RawAnswer, options: ProcessOptions<T>
     });
   }
   return { data: result.data, status: answer.status, headers: answer.headers, usage };
+}
+
+function classify(answer: RawAnswer, usage: UsageSnapshot, secrets: readonly (string | undefined)[] | undefined): GraphError {
+  return new GraphError(classifyGraphError({ httpStatus: answer.status, bodyText: answer.bodyText, headers: answer.headers, usage, secrets }), {
+    cause: safeCause(answer.bodyText, secrets),
+  });
 }
 
 function safeCause(bodyText: string, secrets: readonly (string | undefined)[] | undefined): unknown {

@@ -112,13 +112,52 @@ export function parseUsageHeaders(headers: HeaderBag, at: number = Date.now()): 
 }
 
 /**
+ * parseUsageHeaders with a memory of the last text of each header: a busy client sees the same
+ * usage text on many answers in a row, and parsing JSON on every call shows in profiles. The
+ * parsed parts are shared between snapshots, which callers treat as read-only. Header names
+ * must be lower-case (as GraphResponse.headers are), so no case-insensitive scan is needed.
+ */
+export function createUsageParser(): (headers: Readonly<Record<string, string>>, at?: number) => UsageSnapshot {
+  let appText: string | undefined;
+  let app: AppUsage | null = null;
+  let pagesText: string | undefined;
+  let pages: Record<string, BusinessUseCaseUsage[]> = {};
+  let pageText: string | undefined;
+  let page: AppUsage | null = null;
+  return (headers, at = Date.now()) => {
+    const a = headers[APP_USAGE_HEADER];
+    if (a !== appText) {
+      appText = a;
+      app = parseCounts(parseJson(a));
+    }
+    const b = headers[BUSINESS_USAGE_HEADER];
+    if (b !== pagesText) {
+      pagesText = b;
+      pages = parseBusinessUsage(parseJson(b));
+    }
+    const p = headers[PAGE_USAGE_HEADER];
+    if (p !== pageText) {
+      pageText = p;
+      page = parseCounts(parseJson(p));
+    }
+    return { app, pages, page, at };
+  };
+}
+
+/**
  * Folds a newer snapshot into the running one: app and page usage are replaced when reported,
  * per-id business usage is replaced id by id (each response only reports the ids it touched).
  */
 export function mergeUsage(previous: UsageSnapshot, next: UsageSnapshot): UsageSnapshot {
+  let pages = previous.pages;
+  // Only copy when this answer reported some ids (most answers report none).
+  for (const _ in next.pages) {
+    pages = { ...previous.pages, ...next.pages };
+    break;
+  }
   return {
     app: next.app ?? previous.app,
-    pages: { ...previous.pages, ...next.pages },
+    pages,
     page: next.page ?? previous.page,
     at: Math.max(previous.at, next.at),
   };
