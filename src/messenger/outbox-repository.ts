@@ -260,7 +260,7 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
     },
 
     async claimNext(workerId, pageId, psid, now, leaseMs) {
-      let head = db
+      const head = db
         .selectFrom('outbox')
         .select('seq')
         .where('page_id', '=', pageId)
@@ -268,7 +268,9 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
         .where('status', 'in', BLOCKING_STATUSES)
         .orderBy('seq')
         .limit(1);
-      if (dialect === 'postgres') head = head.forUpdate().skipLocked();
+      // No SKIP LOCKED here: it would skip a head another statement has locked (a batch claim,
+      // a markSending) and return the person's NEXT message, sending it first. Unlocked, the
+      // UPDATE waits for the head's row lock and re-checks status and claim on its new version.
       const r = await db
         .updateTable('outbox')
         .set({ claimed_by: workerId, claim_expires_at: now + leaseMs })
