@@ -90,6 +90,13 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
     genReqId: () => crypto.randomUUID(),
     return503OnClosing: true,
     trustProxy: false,
+    // The router's own refusals (a malformed %-escape, a path segment over 100 characters) would
+    // otherwise answer in Fastify's shape, echoing the URL; answer in ours, with a code.
+    frameworkErrors: (err, _request, reply) => {
+      const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      const message = status === 414 ? 'Invalid request: a path segment is too long' : 'Invalid request: the URL is malformed';
+      void (reply as unknown as FastifyReply).code(status).send({ error: { code: 'PK_VALIDATION', message } });
+    },
     http: {
       headersTimeout: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
       // Node checks header/request timeouts only this often (default 30 s): make it prompt.
