@@ -1,0 +1,102 @@
+/**
+ * A queued outbox for the several-instances test and bench (issue 7): an in-process emulator
+ * (page limits off), one admin with `pages` Pages connected into `database`, `recipients`
+ * people per Page who wrote first (the 24 h window is open), and `messages` texts queued
+ * round-robin over the people. Each text is `r<recipient>#<n>`, n counting up per person, so
+ * the emulator's record shows duplicates, losses and order. No vitest import (the bench uses it).
+ */
+import { randomBytes } from 'node:crypto';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { createPageKeeper, type PageKeeper } from '../../src/pagekeeper.js';
+
+export interface OutboxWorld {
+  emu: RunningEmulator;
+  pageIds: string[];
+  /** PAGEKEEPER_* for instances on this world. */
+  env: Record<string, string>;
+  messages: number;
+  /** Messages the emulator has recorded, all pages. */
+  delivered(): Promise<number>;
+  /** Per page, what the emulator recorded, in arrival order. */
+  sent(): Promise<Map<string, { recipientId: string; text: string }[]>>;
+  /** The PageKeeper that queued everything (it runs no worker). */
+  pk: PageKeeper;
+  close(): Promise<void>;
+}
+
+export interface OutboxWorldOptions {
+  database: string;
+  pages?: number;
+  recipients?: number;
+  messages: number;
+}
+
+export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<OutboxWorld> {
+  const pageCount = options.pages ?? 10;
+  const perPage = options.recipients ?? 10;
+  const emu = await startEmulator({ host: '127.0.0.1', port: 0 });
+  // The emulator's Page and app limits out of the way: the instances' own throttle paces them.
+  await emu.control.setLimits({ enabled: false });
+  const keys = `k1:${randomBytes(32).toString('base64')}`;
+  const pk = await createPageKeeper({ appId: emu.appId, appSecret: emu.appSecret, graphUrl: emu.url, database: options.database, keys });
+  try {
+    const admin = await emu.control.createUser({ name: 'Outbox Admin', pages: Array.from({ length: pageCount }, (_, i) => ({ name: `Shop ${i}` })) });
+    await pk.connect(admin.shortLivedToken);
+    const pageIds = admin.pages.map((p) => p.id);
+
+    const recipients: { pageId: string; psid: string }[] = [];
+    for (const pageId of pageIds) {
+      for (let r = 0; r < perPage; r++) {
+        const psid = `${pageIds.indexOf(pageId) + 1}${String(r).padStart(4, '0')}${randomBytes(4).readUInt32BE(0) % 100000}`;
+        const { psid: known } = await emu.control.inbound(pageId, { text: 'hi', psid });
+        await pk.messenger.recordInbound(pageId, known, new Date());
+        recipients.push({ pageId, psid: known });
+      }
+    }
+
+    // Each person's messages are queued in order by one chain; chains run side by side.
+    const perRecipient = recipients.map(() => 0);
+    const plan: number[][] = recipients.map(() => []);
+    for (let i = 0; i < options.messages; i++) plan[i % recipients.length]!.push(i);
+    await Promise.all(
+      recipients.map(async (rcp, index) => {
+        for (const _ of plan[index]!) {
+          const n = ++perRecipient[index]!;
+          await pk.messenger.enqueue(rcp.pageId, { recipient: { id: rcp.psid }, messaging_type: 'RESPONSE', message: { text: `r${index}#${n}` } });
+        }
+      }),
+    );
+
+    const sent = async () => {
+      const out = new Map<string, { recipientId: string; text: string }[]>();
+      for (const id of pageIds) {
+        const list = await emu.control.sentMessages(id);
+        out.set(
+          id,
+          list.map((m) => ({ recipientId: m.recipientId, text: (m.message as { text?: string } | null)?.text ?? '' })),
+        );
+      }
+      return out;
+    };
+    return {
+      emu,
+      pk,
+      pageIds,
+      messages: options.messages,
+      env: { PAGEKEEPER_DATABASE: options.database, PAGEKEEPER_KEYS: keys, PAGEKEEPER_APP_ID: emu.appId, PAGEKEEPER_APP_SECRET: emu.appSecret, PAGEKEEPER_GRAPH_URL: emu.url },
+      async delivered() {
+        const stats = await emu.control.stats();
+        return stats.calls['POST /{page-id}/messages'] ?? 0;
+      },
+      sent,
+      async close() {
+        await pk.close();
+        await emu.close();
+      },
+    };
+  } catch (e) {
+    await pk.close();
+    await emu.close();
+    throw e;
+  }
+}
