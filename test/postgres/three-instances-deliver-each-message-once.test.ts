@@ -37,7 +37,7 @@ async function freshDatabase(): Promise<string> {
 let used = false;
 
 /** Instances stop before the world (emulator, database) they work on closes. */
-let running: Instance[] = [];
+const running: Instance[] = [];
 async function world(messages: number): Promise<OutboxWorld> {
   const w = await prepareOutboxWorld({ database: await freshDatabase(), pages: 10, recipients: 10, messages });
   onTestFinished(async () => {
