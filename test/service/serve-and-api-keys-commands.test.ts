@@ -34,7 +34,8 @@ describe('pagekeeper api-keys', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown scope');
     expect((await runCli(['api-keys', 'revoke', 'key_nope'], { cwd, env })).code).toBe(1);
-  });
+    // Six cold CLI starts (tsx) in a row: room for a busy machine.
+  }, 120_000);
 });
 
 describe('pagekeeper serve --emulator', () => {
@@ -70,5 +71,5 @@ describe('pagekeeper serve --emulator', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  });
+  }, 90_000);
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { HealthRound } from '../../src/health/start-health-scheduler.js';
 import { createServiceExtensions } from '../../src/service/service-extensions.js';
 import { silentLogger } from '../../src/tokens/context.js';
 import { eventually } from './serve-process.js';
@@ -10,14 +11,19 @@ describe('the workers inside the service', () => {
     const [pageId] = await h.connectFirstUser();
     await h.emu.control.event(h.emu.users[0]!.id, 'password_changed');
     // Rounds every second: tokens not checked in the last half second are stale.
-    const ext = await createServiceExtensions({ pk: h.pk, logger: silentLogger, outboxWorker: false, healthScheduler: { every: 1_000, jitter: 0, initialDelayMs: 600 } });
+    const rounds: HealthRound[] = [];
+    const ext = await createServiceExtensions({
+      pk: h.pk,
+      logger: silentLogger,
+      outboxWorker: false,
+      healthScheduler: { every: 1_000, jitter: 0, initialDelayMs: 600, onRound: (r) => rounds.push(r) },
+    });
     expect(ext.workers.map((w) => w.name)).toEqual(['health']);
     for (const w of ext.workers) await w.start();
-    const page = await eventually(async () => {
-      const p = await h.deps.pages.get(pageId!);
-      return p?.status === 'needs_reauth' ? p : undefined;
-    }, 'the scheduled sweep to flag the page');
-    expect(page.reason).toMatch(/password/i);
+    const round = await eventually(async () => rounds.find((r) => r.invalidated > 0), 'a scheduled round to find the lost tokens');
+    expect(round.changed.map((c) => c.pageId)).toContain(pageId);
+    const page = await h.deps.pages.get(pageId!);
+    expect([page?.status, page?.reason]).toEqual(['needs_reauth', expect.stringMatching(/password/i)]);
     await Promise.all(ext.workers.map((w) => w.stop(5_000)));
   });
 

@@ -34,6 +34,9 @@ interface ServeOptions {
   dev?: boolean;
 }
 
+/** pino's levels; `warn` or `silent` turn the per-request lines off (benchmarks). */
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export async function run(ctx: CommandContext, _args: string[], options: Record<string, unknown>): Promise<CommandResult> {
@@ -42,7 +45,9 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
   const port = Number(opts.port ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw pkError('PK_USAGE', { detail: `--port must be a port number (0-65535), got "${opts.port}"` });
   const config = loadConfig({ cwd: ctx.cwd, env: ctx.env });
-  const logger = createServiceLogger({ level: ctx.env.PAGEKEEPER_LOG_LEVEL ?? 'info', destination: pino.destination({ fd: 2, sync: false }) });
+  const level = ctx.env.PAGEKEEPER_LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw pkError('PK_USAGE', { detail: `PAGEKEEPER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"` });
+  const logger = createServiceLogger({ level, destination: pino.destination({ fd: 2, sync: false }) });
   const devOpenDashboard = opts.dev === true && LOOPBACK.has(host);
   if (opts.dev && !devOpenDashboard) logger.warn('--dev opens the dashboard without login only on a loopback address; it stays behind the admin login');
 
