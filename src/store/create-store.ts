@@ -3,12 +3,14 @@ import { createAuditRepository, type AuditRepository } from './audit-repository.
 import type { Keyring } from './crypto/keyring.js';
 import { parseKeys } from './crypto/parse-keys.js';
 import { checkMigrations, migrateToLatest } from './migrate.js';
-import { openDatabase, type Dialect, type OpenDatabaseOptions } from './open-database.js';
+import { openDatabase, type Dialect, type OpenDatabaseOptions, type OpenedDatabase } from './open-database.js';
 import { createLeaseRepository, type LeaseRepository } from './lease-repository.js';
 import { createPageRepository, type PageRepository } from './page-repository.js';
 import { createPageTokenRepository, type PageTokenRepository } from './page-token-repository.js';
 import type { Database } from './schema.js';
 import { createUserRepository, type UserRepository } from './user-repository.js';
+
+type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 
 /** The repositories, bound either to the database or to one transaction. */
 export interface StoreRepositories {
@@ -56,7 +58,7 @@ export interface CreateStoreOptions extends OpenDatabaseOptions {
  */
 export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const keyring = parseKeys(options.keys);
-  const { db, dialect, location } = await openDatabase(options.database, options);
+  const { db, dialect, location, sqlite } = await openDatabase(options.database, options);
   try {
     if (options.migrate === false) await checkMigrations(db, dialect);
     else await migrateToLatest(db, dialect);
@@ -64,7 +66,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
     await db.destroy().catch(() => {});
     throw e;
   }
-  const repositories = bindRepositories(db, keyring, dialect, options.now ?? (() => new Date()));
+  const repositories = bindRepositories(db, keyring, dialect, options.now ?? (() => new Date()), sqlite);
   let closed: Promise<void> | undefined;
   return {
     ...repositories,
@@ -73,15 +75,18 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
   };
 }
 
-/** Builds the repositories over a database or a transaction. */
-export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect: Dialect, now: () => Date): StoreRepositories {
+/**
+ * Builds the repositories over a database or a transaction. `sqlite` is the raw handle of a
+ * SQLite database (never of a transaction), for the few hot reads that prepare statements once.
+ */
+export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect: Dialect, now: () => Date, sqlite?: SqliteHandle): StoreRepositories {
   const self: StoreRepositories = {
     db,
     keyring,
     dialect,
     users: createUserRepository(db, keyring, now),
     pages: createPageRepository(db, now),
-    pageTokens: createPageTokenRepository(db, keyring, now),
+    pageTokens: createPageTokenRepository(db, keyring, now, db.isTransaction ? undefined : sqlite),
     audit: createAuditRepository(db, now),
     leases: createLeaseRepository(db, now),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now)))),

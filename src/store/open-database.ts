@@ -30,6 +30,11 @@ export interface OpenedDatabase {
   dialect: Dialect;
   /** Where the data lives, without credentials (a file path, `:memory:`, or host/database). */
   location: string;
+  /**
+   * The better-sqlite3 handle under Kysely (SQLite only): hot reads prepare their statement on
+   * it once instead of building, compiling and preparing through Kysely on every call.
+   */
+  sqlite?: BetterSqlite3.Database;
 }
 
 /** int8 (bigint) as a JS number: our bigints are millisecond timestamps and serial ids, far below 2^53. */
@@ -67,7 +72,7 @@ function openSqlite(path: string, cwd: string): OpenedDatabase {
   } catch (cause) {
     throw pkError('PK_DB_UNREACHABLE', { detail: `cannot open SQLite file ${file}: ${(cause as Error).message}` }, { cause });
   }
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) }), dialect: 'sqlite', location: file };
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) }), dialect: 'sqlite', location: file, sqlite: handle };
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<OpenedDatabase> {

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import type { TokenInvalidReason } from '../tokens/types.js';
 import { pageTokenAad } from './crypto/aad.js';
@@ -24,6 +25,12 @@ export interface PageTokenRepository {
    * oldest grant. Empty when the page has none (or does not exist).
    */
   getValidTokens(pageId: string): Promise<StoredPageTokenWithToken[]>;
+  /**
+   * The first of getValidTokens (the token in use), alone and with only whose grant it is: one
+   * indexed row read and one decryption, the path behind `page(id).token()` on a cache miss.
+   * Undefined when the page has no valid token.
+   */
+  getFirstValidToken(pageId: string): Promise<PageTokenInUse | undefined>;
   /** Every stored token's state (for sweeps), optionally only one status; by page then user. */
   listAll(filter?: { status?: StoredTokenStatus }): Promise<StoredPageToken[]>;
   /** Every stored token decrypted (for sweeps that inspect tokens); optionally only one status. */
@@ -38,6 +45,15 @@ export interface PageTokenRepository {
   /** Records what a health check learnt; only fields given are written. @returns whether the row exists. */
   recordCheck(pageId: string, userId: string, check: PageTokenCheck): Promise<boolean>;
 }
+
+/** A Page's token in use, decrypted, and the user whose grant it is. Never log `token`. */
+export interface PageTokenInUse {
+  pageId: string;
+  userId: string;
+  token: string;
+}
+
+type SecretColumns = Pick<Selectable<PageTokensTable>, 'page_id' | 'user_id' | 'token_ciphertext' | 'key_id'>;
 
 export function pageTokenFromRow(row: Selectable<PageTokensTable>): StoredPageToken {
   return {
@@ -57,7 +73,21 @@ export function pageTokenFromRow(row: Selectable<PageTokensTable>): StoredPageTo
   };
 }
 
-export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring, now: () => Date): PageTokenRepository {
+// getValidTokens' failover order, first row only; the primary key (page_id, user_id) finds the rows.
+const FIRST_VALID_SQL = "select page_id, user_id, token_ciphertext, key_id from page_tokens where page_id = ? and status = 'valid' order by messaging_granted desc, created_at, user_id limit 1";
+
+/**
+ * @param sqlite the raw handle under `db` when it is a SQLite database (not a transaction): the
+ *   token read on a cache miss runs as a statement prepared once on it.
+ */
+export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring, now: () => Date, sqlite?: BetterSqlite3.Database): PageTokenRepository {
+  let firstValid: BetterSqlite3.Statement<[string], SecretColumns> | undefined;
+  const inUse = (row: SecretColumns): PageTokenInUse => ({
+    pageId: row.page_id,
+    userId: row.user_id,
+    token: keyring.decrypt(row.token_ciphertext, row.key_id, pageTokenAad(row.page_id, row.user_id)),
+  });
+
   const decrypted = (row: Selectable<PageTokensTable>): StoredPageTokenWithToken => ({
     ...pageTokenFromRow(row),
     token: keyring.decrypt(row.token_ciphertext, row.key_id, pageTokenAad(row.page_id, row.user_id)),
@@ -118,6 +148,27 @@ export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring
         .orderBy('user_id')
         .execute();
       return rows.map(decrypted);
+    },
+
+    async getFirstValidToken(pageId) {
+      // While a Kysely transaction holds the shared connection, a direct read would see its
+      // uncommitted rows; then the read waits its turn through Kysely like any other query.
+      if (sqlite !== undefined && !sqlite.inTransaction) {
+        firstValid ??= sqlite.prepare<[string], SecretColumns>(FIRST_VALID_SQL);
+        const row = firstValid.get(pageId);
+        return row && inUse(row);
+      }
+      const row = await db
+        .selectFrom('page_tokens')
+        .select(['page_id', 'user_id', 'token_ciphertext', 'key_id'])
+        .where('page_id', '=', pageId)
+        .where('status', '=', 'valid')
+        .orderBy('messaging_granted', 'desc')
+        .orderBy('created_at')
+        .orderBy('user_id')
+        .limit(1)
+        .executeTakeFirst();
+      return row && inUse(row);
     },
 
     async listAll(filter = {}) {

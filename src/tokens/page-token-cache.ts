@@ -6,6 +6,7 @@
  */
 import { pkError } from '../errors.js';
 import type { StoreRepositories } from '../store/create-store.js';
+import type { PageTokenRepository } from '../store/page-token-repository.js';
 import { describeTokenLoss } from '../health/reasons.js';
 
 export const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
@@ -31,8 +32,17 @@ export interface PageTokenCache {
   readonly size: number;
 }
 
+/**
+ * What the cache reads from the store. getFirstValidToken (one row, one decryption) is used when
+ * the store has it; a source with only getValidTokens (a test double) still works.
+ */
+export interface PageTokenSource {
+  pageTokens: Pick<PageTokenRepository, 'getValidTokens'> & Partial<Pick<PageTokenRepository, 'getFirstValidToken'>>;
+  pages: Pick<StoreRepositories['pages'], 'getWithTokens'>;
+}
+
 /** Builds the cache over the store's page tokens; `maxEntries` bounds memory. */
-export function createPageTokenCache(store: Pick<StoreRepositories, 'pageTokens' | 'pages'>, maxEntries = DEFAULT_TOKEN_CACHE_SIZE): PageTokenCache {
+export function createPageTokenCache(store: PageTokenSource, maxEntries = DEFAULT_TOKEN_CACHE_SIZE): PageTokenCache {
   const entries = new Map<string, { value: CachedPageToken; token: Promise<string> }>();
   const inFlight = new Map<string, Promise<CachedPageToken>>();
   // Bumped on every invalidation: a read that started before it must not fill the cache after it.
@@ -40,7 +50,7 @@ export function createPageTokenCache(store: Pick<StoreRepositories, 'pageTokens'
   let clears = 0;
 
   async function load(pageId: string): Promise<CachedPageToken> {
-    const [first] = await store.pageTokens.getValidTokens(pageId);
+    const first = store.pageTokens.getFirstValidToken ? await store.pageTokens.getFirstValidToken(pageId) : (await store.pageTokens.getValidTokens(pageId))[0];
     if (first) return { pageId, userId: first.userId, token: first.token };
     const page = await store.pages.getWithTokens(pageId);
     if (!page || page.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId });

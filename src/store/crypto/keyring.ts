@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { pkError } from '../../errors.js';
 
 /**
@@ -36,7 +36,9 @@ export interface Keyring {
 export function createKeyring(keys: ReadonlyArray<{ id: string; key: Buffer }>): Keyring {
   const first = keys[0];
   if (first === undefined) throw pkError('PK_KEYS_MISSING');
-  const byId = new Map(keys.map((k) => [k.id, k.key] as const));
+  // KeyObjects built once: ciphers take them without copying and checking raw key bytes per call.
+  const byId = new Map<string, KeyObject>(keys.map((k) => [k.id, createSecretKey(k.key)] as const));
+  const activeKey = byId.get(first.id)!;
 
   return {
     activeKeyId: first.id,
@@ -45,7 +47,7 @@ export function createKeyring(keys: ReadonlyArray<{ id: string; key: Buffer }>):
 
     encrypt(plaintext, aad) {
       const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', first.key, iv, { authTagLength: TAG_BYTES });
+      const cipher = createCipheriv('aes-256-gcm', activeKey, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(Buffer.from(aad, 'utf8'));
       const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const envelope = Buffer.concat([Buffer.from([FORMAT_VERSION]), iv, cipher.getAuthTag(), ct]);
@@ -55,10 +57,9 @@ export function createKeyring(keys: ReadonlyArray<{ id: string; key: Buffer }>):
     decrypt(ciphertext, keyId, aad) {
       const key = byId.get(keyId);
       if (key === undefined) throw pkError('PK_KEY_UNKNOWN', { keyId });
-      const what = describeAad(aad);
       const envelope = Buffer.from(ciphertext, 'base64');
       if (envelope.length < HEADER_BYTES || envelope[0] !== FORMAT_VERSION) {
-        throw pkError('PK_DECRYPT_FAILED', { what, keyId });
+        throw pkError('PK_DECRYPT_FAILED', { what: describeAad(aad), keyId });
       }
       const iv = envelope.subarray(1, 1 + IV_BYTES);
       const tag = envelope.subarray(1 + IV_BYTES, HEADER_BYTES);
@@ -71,7 +72,7 @@ export function createKeyring(keys: ReadonlyArray<{ id: string; key: Buffer }>):
       } catch (cause) {
         // GCM's error says nothing useful ("Unsupported state or unable to authenticate data");
         // the row it was meant for does.
-        throw pkError('PK_DECRYPT_FAILED', { what, keyId }, { cause });
+        throw pkError('PK_DECRYPT_FAILED', { what: describeAad(aad), keyId }, { cause });
       }
     },
   };
