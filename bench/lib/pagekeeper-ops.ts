@@ -10,6 +10,7 @@ import type { BenchEmulator } from './emulator-process.js';
 import { GRAPH_VERSION, shortLivedToken } from './fixtures.js';
 import { NotAvailable } from './not-available.js';
 import { importSrc, openPageKeeper, type BenchPageKeeper } from './pagekeeper.js';
+import { BARE_CONNECTIONS } from '../peers/bare-undici.js';
 import { sendBody, type Exchanger, type Lister, type Sender } from '../peers/types.js';
 
 interface GraphClientLike {
@@ -44,7 +45,9 @@ export type Via<T> = T & { via: string };
 export async function pagekeeperSender(emu: BenchEmulator, userId: string, pageId: string, pageToken: string, psids: string[], text: string): Promise<Via<Sender>> {
   let keeper: BenchPageKeeper | undefined;
   try {
-    keeper = await openPageKeeper(emu);
+    // As many sockets as the bare loop's Pool, so both keep the same 64 requests on the wire
+    // (pagekeeper's default is 16 per origin; `graph.connections` is the documented knob).
+    keeper = await openPageKeeper(emu, { graph: { connections: BARE_CONNECTIONS } });
   } catch (e) {
     if (!(e instanceof NotAvailable)) throw e;
   }
@@ -69,7 +72,7 @@ export async function pagekeeperSender(emu: BenchEmulator, userId: string, pageI
     const post = page.post.bind(page);
     const path = `${pageId}/messages`;
     return {
-      via: 'page(id).post',
+      via: `page(id).post, graph.connections ${BARE_CONNECTIONS} like the bare loop`,
       send: async (i) => check(await post(path, sendBody(psids[i % psids.length]!, text))),
       close: () => k.close(),
     };
