@@ -1,0 +1,95 @@
+/**
+ * A bench-side server in its own process (node with tsx's loader, like test/helpers/instances.ts):
+ * it prints one JSON ready line on stdout (any line with `url`), later JSON lines are events
+ * (`{"event": ...}`), and it stops on SIGTERM. Keeping the server in a child process means the
+ * load generator in the bench process never shares its event loop; every side of a comparison
+ * is started the same way.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from './emulator-process.js';
+
+const TSX_LOADER = pathToFileURL(`${ROOT}node_modules/tsx/dist/loader.mjs`).href;
+const TSX_PREFLIGHT = `${ROOT}node_modules/tsx/dist/preflight.cjs`;
+
+export interface ChildServer<T> {
+  ready: T & { url: string };
+  pid: number;
+  /** Resolves with the first JSON line whose `event` is `name`. */
+  waitFor: <E = Record<string, unknown>>(name: string, timeoutMs: number) => Promise<E>;
+  stderr: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `script` (a path under the repository) and waits for its ready line. */
+export async function startChildServer<T>(script: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ChildServer<T>> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--require', TSX_PREFLIGHT, '--import', TSX_LOADER, `${ROOT}${script}`, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let buffer = '';
+  const events: Array<Record<string, unknown>> = [];
+  const listeners = new Set<() => void>();
+  child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-8000)));
+  child.stdout.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      try {
+        events.push(JSON.parse(line) as Record<string, unknown>);
+        for (const l of listeners) l();
+      } catch {
+        // not a JSON line
+      }
+    }
+  });
+  child.stdin.on('error', () => {});
+  const exited = once(child, 'exit');
+
+  const waitUntil = <E>(pick: (e: Record<string, unknown>) => boolean, what: string, ms: number) =>
+    new Promise<E>((resolve, reject) => {
+      const check = () => {
+        const e = events.find(pick);
+        if (!e) return false;
+        cleanup();
+        resolve(e as E);
+        return true;
+      };
+      const onExit = () => {
+        cleanup();
+        reject(new Error(`${script} exited (${child.exitCode ?? child.signalCode}) before ${what}: ${err.trim().slice(-1500)}`));
+      };
+      const t = setTimeout(() => {
+        cleanup();
+        reject(new Error(`${script} printed no ${what} within ${ms / 1000} s: ${err.trim().slice(-1500)}`));
+      }, ms);
+      const cleanup = () => {
+        clearTimeout(t);
+        listeners.delete(check);
+        child.off('exit', onExit);
+      };
+      if (check()) return;
+      listeners.add(check);
+      child.once('exit', onExit);
+    });
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+  };
+  try {
+    const ready = await waitUntil<T & { url: string }>((e) => typeof e.url === 'string', 'ready line', timeoutMs);
+    return { ready, pid: child.pid!, waitFor: (name, ms) => waitUntil((e) => e.event === name, `"${name}"`, ms), stderr: () => err, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The two servers of the service benchmarks (issue 6), each run as its own child process by
+ * bench/lib/child-process.ts, started the same way:
+ *
+ *   service: src/service/bench-support.ts `startBenchService` (the real service: buildServer over
+ *            createPageKeeper on SQLite, N connected Pages, an API key with every scope, request
+ *            logging off as with PAGEKEEPER_LOG_LEVEL=warn), plus `bodies` webhook bodies that
+ *            differ a little (sender, mid, text), each signed over its exact bytes.
+ *   bare:    `startBareFastify`, Fastify's defaults and one route answering a constant.
+ *
+ * Prints one JSON ready line and stops on SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { startBareFastify, startBenchService } from '../../src/service/bench-support.js';
+
+const { values } = parseArgs({ options: { mode: { type: 'string', default: 'service' }, pages: { type: 'string', default: '100' }, bodies: { type: 'string', default: '16' } } });
+
+function webhookBody(pageId: string, i: number): string {
+  const at = Date.now() + i;
+  return JSON.stringify({
+    object: 'page',
+    entry: [
+      {
+        id: pageId,
+        time: at,
+        messaging: [{ sender: { id: `${7100000000000000 + i}` }, recipient: { id: pageId }, timestamp: at, message: { mid: `m_bench_${i}_${at}`, text: `Is it open today? (${i})` } }],
+      },
+    ],
+  });
+}
+
+async function main(): Promise<void> {
+  if (values.mode === 'bare') {
+    const bare = await startBareFastify();
+    process.stdout.write(`${JSON.stringify({ url: bare.url })}\n`);
+    process.once('SIGTERM', () => void bare.close().then(() => process.exit(0)));
+    return;
+  }
+  const svc = await startBenchService({ pages: Number(values.pages) });
+  const webhooks = Array.from({ length: Number(values.bodies) }, (_, i) => {
+    const body = webhookBody(svc.pageId, i);
+    return { body, signature: svc.sign(body) };
+  });
+  process.stdout.write(`${JSON.stringify({ url: svc.url, apiKey: svc.apiKey, pageId: svc.pageId, webhookPath: svc.webhook.path, webhooks })}\n`);
+  process.once('SIGTERM', () => void svc.close().then(() => process.exit(0)));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
