@@ -15,7 +15,7 @@ import { spawnCli, runCliProcess } from '../helpers/cli-process.js';
 
 const SOAK = process.env.PAGEKEEPER_SOAK === '1';
 const USERS = 10;
-const PAGES_PER_USER = SOAK ? 500 : 100;
+const PAGES_PER_USER = SOAK ? 800 : 200;
 const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
 
 async function seed(store: Store): Promise<Map<string, string>> {
@@ -78,7 +78,7 @@ it('a rotation killed mid-way leaves every token readable, and running it again 
 
   // Kill two runs at different depths; each resumes from what the previous one committed.
   for (const killAfter of [Math.floor(total * 0.1), Math.floor(total * 0.5)]) {
-    const run = spawnCli(['keys', 'rotate', '--batch-size', '10', '--json'], { cwd: dir, env, timeoutMs: 60_000 });
+    const run = spawnCli(['keys', 'rotate', '--batch-size', '2', '--json'], { cwd: dir, env, timeoutMs: 60_000 });
     let exited = false;
     void run.done.then(() => (exited = true));
     while (!exited && (keyCounts(dbFile).k2 ?? 0) < killAfter) await sleep(2);
