@@ -69,7 +69,8 @@ async function main(): Promise<number> {
       const t0 = Date.now();
       log(`\n> ${s.id} (issue ${s.issue})`);
       try {
-        rows.push(...(await withTimeout(s.run(ctx), quick ? SCENARIO_TIMEOUT_MS.quick : SCENARIO_TIMEOUT_MS.full, s.id)));
+        const limit = s.timeoutMs ?? SCENARIO_TIMEOUT_MS;
+        rows.push(...(await withTimeout(s.run(ctx), quick ? limit.quick : limit.full, s.id)));
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         log(`  ${err.message}`);

@@ -55,4 +55,6 @@ export interface Scenario {
   /** Row names this scenario reports; used to print "not available" rows when it cannot run. */
   rows: Array<Pick<Row, 'name' | 'unit' | 'yardstick' | 'target'>>;
   run: (ctx: BenchContext) => Promise<Row[]>;
+  /** Longer than the harness's default cut-off, for scenarios whose work is that big (ms). */
+  timeoutMs?: { quick: number; full: number };
 }
