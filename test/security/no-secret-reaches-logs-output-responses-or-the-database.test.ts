@@ -103,8 +103,10 @@ it('no token, secret or key appears in any log line, CLI output, response or dat
   const deps = createServiceDeps(
     pk,
     { publicUrl: 'http://127.0.0.1:1', verifyToken, adminKey, forwardUrl: undefined, notifyWebhookSecret: undefined, keys, devOpenDashboard: false },
-    { apiKeys: { cacheTtlMs: 0 } },
+    { apiKeys: { cacheTtlMs: 0 }, outbox: pk.messenger },
   );
+  const worker = pk.messenger.startWorker({ pollMs: 20 });
+  await pk.messenger.recordInbound(firstPage, psid, Date.now());
   const server = await buildServer(deps, { logger });
   onTestFinished(() => server.shutdown(2000));
   await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -134,7 +136,10 @@ it('no token, secret or key appears in any log line, CLI output, response or dat
   expect(tokenRes.statusCode).toBe(200);
   await call('GET', `/v1/pages/${secondPage}/token`, { headers: auth, except: true }); // no valid token left: an error body, searched
   await call('POST', `/v1/pages/${firstPage}/check`, { headers: auth });
-  await call('POST', `/v1/pages/${firstPage}/messages`, { headers: auth, payload: { recipient: { id: psid }, message: { text: 'queued' } } });
+  const queued = await call('POST', `/v1/pages/${firstPage}/messages`, { headers: auth, payload: { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { text: 'queued' } } });
+  expect(queued.statusCode).toBe(202);
+  await worker.idle();
+  expect((await call('GET', `/v1/messages/${queued.json().id}`, { headers: auth })).json().status).toBe('sent');
   await call('GET', '/v1/pages', { headers: { authorization: `Bearer ${revokedKey}` } });
   await call('GET', '/v1/pages', { headers: { authorization: `Bearer ${apiKey}x` } });
   await call('GET', `/v1/pages/${firstPage}/token`, { headers: { authorization: `Bearer ${apiKey.slice(0, -2)}` } });
@@ -206,6 +211,7 @@ it('no token, secret or key appears in any log line, CLI output, response or dat
     await store.close();
   }
   for (const e of errors) leaks.add('errors the library threw (inspected, with causes)', inspect(e, { depth: 10 }));
+  await worker.stop();
   await server.shutdown(2000);
   await pk.close();
   leaks.addDatabaseFiles(dbFile);
