@@ -1,17 +1,57 @@
 /**
- * Issue 7: outbox messages/s for one, two and three `pagekeeper serve` instances on one
- * PostgreSQL database, emulator page limits out of the way; three instances >= 0.9x one
- * instance's rate, and every message delivered once (counted on the emulator).
+ * Issue 7: outbox messages/s for one, two and three instances (separate processes) on one
+ * PostgreSQL database, the emulator's page limits out of the way. On a 2-core machine more
+ * instances cannot add cores, so the bar is no collapse: n instances reach >= 0.9x one
+ * instance's rate, and every message is delivered exactly once (counted on the emulator).
+ *
+ * Each run goes through test/helpers/bench-outbox-instances.ts `measureOutboxInstances`: a fresh
+ * throwaway cluster (initdb, test/helpers/postgres.ts), `messages` texts queued across 10 Pages,
+ * the instances started, timed from `go` until the emulator recorded every message. Runs are
+ * interleaved 1, 2, 3 per repeat. Without PostgreSQL binaries the rows say so (not available).
  */
-import { pendingScenario } from '../lib/pending.js';
+import { measureOutboxInstances } from '../../test/helpers/bench-outbox-instances.js';
+import { summarize } from '../lib/measure.js';
+import { NotAvailable } from '../lib/not-available.js';
+import { plan } from '../lib/plan.js';
+import { compareRow } from '../lib/rows.js';
+import type { Row, Scenario } from '../lib/types.js';
 
-export const scenario = pendingScenario({
+const MESSAGES = { full: 5_000, quick: 1_000 };
+const PAGES = 10;
+const MIN_RATIO = 0.9;
+const rowName = (n: number) => `outbox on PostgreSQL, ${n} instances vs 1`;
+
+export const scenario: Scenario = {
   id: 'postgres-instances',
   issue: 7,
-  rows: [
-    { name: 'outbox on PostgreSQL, 2 instances vs 1', unit: 'msg/s', yardstick: '1 instance', target: '>= 0.9x' },
-    { name: 'outbox on PostgreSQL, 3 instances vs 1', unit: 'msg/s', yardstick: '1 instance', target: '>= 0.9x' },
-  ],
-  waitsFor: 'the PostgreSQL backend with claimed outbox work (issue 7) and the throwaway-cluster helper its tests use (initdb/pg_ctl)',
-  plan: 'start a throwaway cluster, enqueue 5,000 messages across 10 pages, run 1, 2, 3 serve instances on PAGEKEEPER_DATABASE=postgres://..., time until all sent, count per page on the emulator',
-});
+  rows: [2, 3].map((n) => ({ name: rowName(n), unit: 'msg/s', yardstick: '1 instance', target: `>= ${MIN_RATIO}x` })),
+  timeoutMs: { quick: 180_000, full: 600_000 },
+  run: async (ctx) => {
+    const messages = ctx.options.quick ? MESSAGES.quick : MESSAGES.full;
+    const p = plan(ctx, { warmups: 0, repeats: 3 }, { warmups: 0, repeats: 1 });
+    const rates = new Map<number, number[]>();
+    const duplicatesOrLosses: string[] = [];
+    for (let r = 0; r < p.repeats; r++) {
+      for (const instances of [1, 2, 3]) {
+        let run;
+        try {
+          run = await measureOutboxInstances({ instances, messages, pages: PAGES, timeoutMs: ctx.options.quick ? 50_000 : 150_000 });
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          if (/binaries not found/.test(msg)) throw new NotAvailable('PostgreSQL binaries (initdb, pg_ctl) on this machine', msg);
+          throw e;
+        }
+        rates.set(instances, [...(rates.get(instances) ?? []), run.perSecond]);
+        if (!run.deliveredOnce) duplicatesOrLosses.push(`${instances} instance(s), repeat ${r + 1}`);
+        ctx.log(`  ${instances} instance(s): ${run.perSecond} msg/s (${run.ms} ms), delivered once: ${run.deliveredOnce} (repeat ${r + 1}/${p.repeats})`);
+      }
+    }
+    const one = summarize(rates.get(1)!);
+    const once = duplicatesOrLosses.length === 0 ? 'every message delivered exactly once in every run' : `NOT delivered exactly once in: ${duplicatesOrLosses.join(', ')}`;
+    const note = `${ctx.options.quick ? 'quick run: ' : ''}${messages.toLocaleString('en-US')} messages over ${PAGES} Pages per run, each instance its own process, emulator limits off; 1 instance ${Math.round(one.median)} msg/s; ${once}`;
+    return [2, 3].map((n): Row => {
+      const row = compareRow({ name: rowName(n), unit: 'msg/s', yardstick: '1 instance', pagekeeper: summarize(rates.get(n)!), yardstickOutcome: one, minRatio: MIN_RATIO, note });
+      return duplicatesOrLosses.length ? { ...row, pass: false } : row;
+    });
+  },
+};
