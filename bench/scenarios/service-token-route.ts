@@ -35,7 +35,7 @@ export const scenario: Scenario = {
             { name: 'token route', load: (s) => requestsPerSecond({ url: `${url}/v1/pages/${pageId}/token`, headers: { authorization: `Bearer ${apiKey}` }, connections: CONNECTIONS, durationS: s }) },
             { name: 'bare Fastify', load: (s) => requestsPerSecond({ url: bare.ready.url, connections: CONNECTIONS, durationS: s }) },
           ],
-          { ...p, durationS, warmupS: 1, log: ctx.log },
+          { ...p, durationS, warmupS: 2, log: ctx.log },
         );
         return [
           compareRow({

@@ -29,7 +29,7 @@ export const scenario: Scenario = {
       const { url, webhookPath, webhooks } = service.ready;
       const requests = webhooks.map((w) => ({ method: 'POST' as const, path: webhookPath, headers: { 'content-type': 'application/json', 'x-hub-signature-256': w.signature }, body: w.body }));
       const p = plan(ctx, { warmups: 1, repeats: 3 }, { warmups: 1, repeats: 1 });
-      const results = await compareLoads([{ name: 'signed webhook', load: (s) => requestsPerSecond({ url, requests, connections: CONNECTIONS, durationS: s }) }], { ...p, durationS, warmupS: 1, log: ctx.log });
+      const results = await compareLoads([{ name: 'signed webhook', load: (s) => requestsPerSecond({ url, requests, connections: CONNECTIONS, durationS: s }) }], { ...p, durationS, warmupS: 2, log: ctx.log });
       return [
         limitRow({
           ...ROW,
