@@ -76,11 +76,13 @@ async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | fals
 
 /** Freezes the victim until it holds queued claims and has no POST in flight, then SIGKILLs it. */
 async function killWhileHoldingClaims(w: OutboxWorld, victim: Instance): Promise<{ at: number; claims: number; latestExpiry: number }> {
-  for (let attempt = 0; attempt < 400; attempt++) {
+  const seen: string[] = [];
+  for (let attempt = 0; attempt < 200; attempt++) {
     process.kill(victim.pid, 'SIGSTOP');
     // Whatever it had already written to PostgreSQL or the emulator lands meanwhile.
     await sleep(50);
     const s = await outboxState(w, victim.id);
+    seen.push(`${s.claimed.length}/${s.sending.length}`);
     if (s.sending.length === 0 && s.claimed.length > 0) {
       const at = Date.now();
       victim.kill('SIGKILL');
@@ -91,7 +93,10 @@ async function killWhileHoldingClaims(w: OutboxWorld, victim: Instance): Promise
     process.kill(victim.pid, 'SIGCONT');
     await sleep(100);
   }
-  throw new Error('the victim never held claims without a send in flight');
+  // Seen when claims are marked `sending` at claim time: a SIGKILL would then turn messages that
+  // were only waiting for a throttle slot (never POSTed) into `unknown`, i.e. lost (issue 7:
+  // "nothing lost"). Claims must stay `queued` until their POST starts.
+  throw new Error(`the victim never held queued claims without a send in flight (queued claims/sending, last samples: ${seen.slice(-20).join(' ')})`);
 }
 
 describe.skipIf(skipped !== undefined)('three instances on one PostgreSQL', () => {
@@ -100,7 +105,7 @@ describe.skipIf(skipped !== undefined)('three instances on one PostgreSQL', () =
     expect((await w.pk.messenger.counts()).queued).toBe(MESSAGES);
     // The victim is a slow instance (a low send rate of its own): it sits on its claims while
     // it waits for its throttle, so it is caught holding claims with no POST in flight.
-    const [victim, ...survivors] = await instances(w, 3, { PK_MAX_PER_SECOND: '30', PK_CONCURRENCY: '20' });
+    const [victim, ...survivors] = await instances(w, 3, { PK_MAX_PER_SECOND: '3', PK_CONCURRENCY: '20' });
     for (const i of [victim!, ...survivors]) i.go();
 
     await waitUntil('a third delivered', async () => (await w.delivered()) >= MESSAGES / 3);
