@@ -10,7 +10,7 @@
  * reconnect replaces them. A token whose batch item failed (a transient error) keeps its
  * stored state and is judged from what was recorded last time.
  */
-import type { PageWithTokens } from '../store/types.js';
+import type { PageWithTokens, StoredPageToken } from '../store/types.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { inspectTokens } from '../tokens/inspect-tokens.js';
 import { messagingGrantedFor } from '../tokens/messaging-granted-for.js';
@@ -84,12 +84,20 @@ export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}):
   let failed = 0;
   let inspected = 0;
 
+  const inspect = (from: number) => inspectTokens(ctx, candidates.slice(from, from + SWEEP_CHUNK).map((t) => t.token), { signal: options.signal });
+  // The next chunk's batch calls are on the wire while this chunk's results are written.
+  let ahead: Promise<Awaited<ReturnType<typeof inspectTokens>>> | undefined = candidates.length > 0 ? inspect(0) : undefined;
   for (let i = 0; i < candidates.length; i += SWEEP_CHUNK) {
     options.signal?.throwIfAborted();
     const chunk = candidates.slice(i, i + SWEEP_CHUNK);
-    const outcomes = await inspectTokens(ctx, chunk.map((t) => t.token), { signal: options.signal });
+    const outcomes = await ahead!;
+    ahead = i + SWEEP_CHUNK < candidates.length ? inspect(i + SWEEP_CHUNK) : undefined;
+    // If writing this chunk fails, the inspection already running must not become an unhandled rejection.
+    ahead?.catch(() => {});
     const now = clock.now();
     await store.transaction(async (tx) => {
+      // Healthy tokens (nearly all) are recorded in one bulk write per chunk.
+      const checks: Parameters<typeof tx.pageTokens.recordChecks>[0][number][] = [];
       for (const [j, t] of chunk.entries()) {
         const outcome = outcomes[j];
         if (!outcome || !outcome.ok) {
@@ -115,14 +123,19 @@ export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}):
           }
           await tx.pageTokens.recordCheck(t.pageId, t.userId, { checkedAt: now });
         } else {
-          await tx.pageTokens.recordCheck(t.pageId, t.userId, {
-            expiresAt: inspection.expiresAt,
-            dataAccessExpiresAt: inspection.dataAccessExpiresAt,
-            messagingGranted: messagingGrantedFor(inspection, t.pageId),
-            checkedAt: now,
+          checks.push({
+            pageId: t.pageId,
+            userId: t.userId,
+            check: {
+              expiresAt: inspection.expiresAt,
+              dataAccessExpiresAt: inspection.dataAccessExpiresAt,
+              messagingGranted: messagingGrantedFor(inspection, t.pageId),
+              checkedAt: now,
+            },
           });
         }
       }
+      await tx.pageTokens.recordChecks(checks);
     });
     inspected += chunk.length;
     options.onProgress?.({ inspected, total: candidates.length });
@@ -132,20 +145,37 @@ export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}):
   for (const u of await store.users.list()) userTokenExpiresAt[u.id] = u.status === 'valid' ? u.tokenExpiresAt : null;
 
   const now = clock.now();
-  const after = new Map((await store.pages.list()).map((p) => [p.id, p]));
+  // The pages as they are now: this sweep only changed their tokens, so their token states are
+  // read again (one query) and put back on the pages listed at the start, in withTokens' order.
+  const tokensNow = new Map<string, StoredPageToken[]>();
+  for (const t of await store.pageTokens.listAll()) {
+    if (!pageIds.has(t.pageId)) continue;
+    let list = tokensNow.get(t.pageId);
+    if (list === undefined) tokensNow.set(t.pageId, (list = []));
+    list.push(t);
+  }
+  const byCreation = (a: StoredPageToken, b: StoredPageToken) => a.createdAt.getTime() - b.createdAt.getTime() || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0);
+  const after = new Map(pages.map((p) => [p.id, { ...p, tokens: (tokensNow.get(p.id) ?? []).sort(byCreation) }]));
   const swept: SweptPage[] = [];
+  const verdicts = pages.map((before) => {
+    const page: PageWithTokens = after.get(before.id) ?? before;
+    const health = classifyPageHealth({
+      pageId: page.id,
+      tokens: page.tokens.map((t) => factsFromStored(t, fresh.get(key(t.pageId, t.userId)))),
+      now,
+      expiringWindowDays: ctx.config.expiringWindowMs / DAY_MS,
+      userTokenExpiresAt,
+    });
+    return { page, health };
+  });
   await store.transaction(async (tx) => {
-    for (const before of pages) {
-      const page: PageWithTokens = after.get(before.id) ?? before;
-      const health = classifyPageHealth({
-        pageId: page.id,
-        tokens: page.tokens.map((t) => factsFromStored(t, fresh.get(key(t.pageId, t.userId)))),
-        now,
-        expiringWindowDays: ctx.config.expiringWindowMs / DAY_MS,
-        userTokenExpiresAt,
-      });
-      const changed = await tx.pages.setStatus(page.id, { status: health.status, reason: health.reason, fix: health.fix, warning: health.warning, lastCheckedAt: now });
-      const previousStatus = changed?.previousStatus ?? page.status;
+    // One bulk write for every verdict, then the audit entries of the pages that changed, in
+    // page order, in the same transaction.
+    const previous = await tx.pages.setStatuses(
+      verdicts.map(({ page, health }) => ({ id: page.id, update: { status: health.status, reason: health.reason, fix: health.fix, warning: health.warning, lastCheckedAt: now } })),
+    );
+    for (const [i, { page, health }] of verdicts.entries()) {
+      const previousStatus = previous[i]?.previousStatus ?? page.status;
       if (previousStatus !== health.status) {
         await tx.audit.append({
           event: 'page_status_changed',

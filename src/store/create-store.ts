@@ -76,8 +76,10 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
 }
 
 /**
- * Builds the repositories over a database or a transaction. `sqlite` is the raw handle of a
- * SQLite database (never of a transaction), for the few hot reads that prepare statements once.
+ * Builds the repositories over a database or a transaction. `sqlite` is the raw handle under a
+ * SQLite database, for the few hot statements prepared once: outside a transaction they run on
+ * it only while no transaction holds the connection; a transaction's repositories run them
+ * inside that transaction (Kysely's SQLite driver has one connection, held for the transaction).
  */
 export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect: Dialect, now: () => Date, sqlite?: SqliteHandle): StoreRepositories {
   const self: StoreRepositories = {
@@ -85,11 +87,11 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     keyring,
     dialect,
     users: createUserRepository(db, keyring, now),
-    pages: createPageRepository(db, now),
-    pageTokens: createPageTokenRepository(db, keyring, now, db.isTransaction ? undefined : sqlite),
+    pages: createPageRepository(db, now, sqlite),
+    pageTokens: createPageTokenRepository(db, keyring, now, sqlite),
     audit: createAuditRepository(db, now),
     leases: createLeaseRepository(db, now),
-    transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now)))),
+    transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };
   return self;
 }

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import { pageTokenFromRow } from './page-token-repository.js';
 import { inTransaction, toDate, toMillis } from './row-mapping.js';
@@ -17,6 +18,11 @@ export interface PageRepository {
    * left out is kept. @returns the status before, or undefined when the page does not exist.
    */
   setStatus(id: string, update: PageStatusUpdate): Promise<{ previousStatus: StoredPage['status'] } | undefined>;
+  /**
+   * setStatus for many pages at once (a sweep's verdicts), in order: on SQLite two statements
+   * prepared once and run per page. Atomic when called on a transaction's repositories.
+   */
+  setStatuses(updates: ReadonlyArray<{ id: string; update: PageStatusUpdate }>): Promise<Array<{ previousStatus: StoredPage['status'] } | undefined>>;
   /**
    * After a reconnect: drops the user's tokens for pages not in `grantedPageIds`, and marks
    * removed the pages no user grants any more.
@@ -41,7 +47,15 @@ export function pageFromRow(row: Selectable<PagesTable>): StoredPage {
   };
 }
 
-export function createPageRepository(db: Kysely<Database>, now: () => Date): PageRepository {
+/**
+ * @param sqlite the raw handle under `db` on SQLite (see bindRepositories): setStatuses runs as
+ *   statements prepared once on it.
+ */
+export function createPageRepository(db: Kysely<Database>, now: () => Date, sqlite?: BetterSqlite3.Database): PageRepository {
+  let statusOf: BetterSqlite3.Statement<[string], { status: StoredPage['status'] }> | undefined;
+  let writeStatus: BetterSqlite3.Statement | undefined;
+  let writeStatusKeepChecked: BetterSqlite3.Statement | undefined;
+
   async function withTokens(pages: StoredPage[]): Promise<PageWithTokens[]> {
     if (pages.length === 0) return [];
     const tokenRows = await db
@@ -113,6 +127,30 @@ export function createPageRepository(db: Kysely<Database>, now: () => Date): Pag
           .execute();
         return { previousStatus: before.status };
       });
+    },
+
+    async setStatuses(updates) {
+      if (sqlite === undefined || !(db.isTransaction || !sqlite.inTransaction)) {
+        const out: Array<{ previousStatus: StoredPage['status'] } | undefined> = [];
+        for (const u of updates) out.push(await this.setStatus(u.id, u.update));
+        return out;
+      }
+      const handle = sqlite;
+      statusOf ??= handle.prepare<[string], { status: StoredPage['status'] }>('select status from pages where id = ?');
+      writeStatus ??= handle.prepare('update pages set status = ?, reason = ?, fix = ?, warning = ?, last_checked_at = ?, updated_at = ? where id = ?');
+      writeStatusKeepChecked ??= handle.prepare('update pages set status = ?, reason = ?, fix = ?, warning = ?, updated_at = ? where id = ?');
+      const [read, write, writeKeep] = [statusOf, writeStatus, writeStatusKeepChecked];
+      const run = () =>
+        updates.map(({ id, update }) => {
+          const before = read.get(id);
+          if (!before) return undefined;
+          const common = [update.status, update.reason ?? null, update.fix ?? null, update.warning ?? null] as const;
+          if (update.lastCheckedAt === undefined) writeKeep.run(...common, now().getTime(), id);
+          else write.run(...common, toMillis(update.lastCheckedAt), now().getTime(), id);
+          return { previousStatus: before.status };
+        });
+      // Inside our own transaction the handle is already in it; otherwise make the batch atomic.
+      return db.isTransaction ? run() : handle.transaction(run)();
     },
 
     async markRemovedForUser(userId, grantedPageIds) {

@@ -44,6 +44,12 @@ export interface PageTokenRepository {
   markInvalidForUser(userId: string, invalid: { reason: TokenInvalidReason; subcode?: number | null }): Promise<string[]>;
   /** Records what a health check learnt; only fields given are written. @returns whether the row exists. */
   recordCheck(pageId: string, userId: string, check: PageTokenCheck): Promise<boolean>;
+  /**
+   * recordCheck for many tokens at once (a sweep's chunk): on SQLite one statement prepared once
+   * and run per row, instead of building and compiling a query per token. Atomic when called on
+   * a transaction's repositories. @returns how many rows exist and were written.
+   */
+  recordChecks(checks: ReadonlyArray<{ pageId: string; userId: string; check: PageTokenCheck }>): Promise<number>;
 }
 
 /** A Page's token in use, decrypted, and the user whose grant it is. Never log `token`. */
@@ -73,6 +79,34 @@ export function pageTokenFromRow(row: Selectable<PageTokensTable>): StoredPageTo
   };
 }
 
+/**
+ * recordCheck's UPDATE for SQLite, with only the fields given (as the Kysely query writes them);
+ * the statement text depends only on which fields are given, so few statements are prepared.
+ */
+function recordCheckSql(check: PageTokenCheck, at: Date): { sql: string; values: Array<string | number | null> } {
+  const sets: string[] = [];
+  const values: Array<string | number | null> = [];
+  if (check.tasks !== undefined) {
+    sets.push('tasks = ?');
+    values.push(JSON.stringify(check.tasks));
+  }
+  if (check.expiresAt !== undefined) {
+    sets.push('expires_at = ?');
+    values.push(toMillis(check.expiresAt));
+  }
+  if (check.dataAccessExpiresAt !== undefined) {
+    sets.push('data_access_expires_at = ?');
+    values.push(toMillis(check.dataAccessExpiresAt));
+  }
+  if (check.messagingGranted !== undefined) {
+    sets.push('messaging_granted = ?');
+    values.push(check.messagingGranted ? 1 : 0);
+  }
+  sets.push('last_checked_at = ?', 'updated_at = ?');
+  values.push((check.checkedAt ?? at).getTime(), at.getTime());
+  return { sql: `update page_tokens set ${sets.join(', ')} where page_id = ? and user_id = ?`, values };
+}
+
 // getValidTokens' failover order, first row only; the primary key (page_id, user_id) finds the rows.
 const FIRST_VALID_SQL = "select page_id, user_id, token_ciphertext, key_id from page_tokens where page_id = ? and status = 'valid' order by messaging_granted desc, created_at, user_id limit 1";
 
@@ -82,6 +116,7 @@ const FIRST_VALID_SQL = "select page_id, user_id, token_ciphertext, key_id from 
  */
 export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring, now: () => Date, sqlite?: BetterSqlite3.Database): PageTokenRepository {
   let firstValid: BetterSqlite3.Statement<[string], SecretColumns> | undefined;
+  const recordCheckStatements = new Map<string, BetterSqlite3.Statement>();
   const inUse = (row: SecretColumns): PageTokenInUse => ({
     pageId: row.page_id,
     userId: row.user_id,
@@ -199,6 +234,28 @@ export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring
         .returning('page_id')
         .execute();
       return rows.map((r) => r.page_id).sort();
+    },
+
+    async recordChecks(checks) {
+      if (checks.length === 0) return 0;
+      if (sqlite === undefined || !(db.isTransaction || !sqlite.inTransaction)) {
+        let n = 0;
+        for (const c of checks) if (await this.recordCheck(c.pageId, c.userId, c.check)) n++;
+        return n;
+      }
+      const handle = sqlite;
+      const run = () => {
+        let n = 0;
+        for (const { pageId, userId, check } of checks) {
+          const { sql, values } = recordCheckSql(check, now());
+          let stmt = recordCheckStatements.get(sql);
+          if (stmt === undefined) recordCheckStatements.set(sql, (stmt = handle.prepare(sql)));
+          n += stmt.run(...values, pageId, userId).changes;
+        }
+        return n;
+      };
+      // Inside our own transaction the handle is already in it; otherwise make the batch atomic.
+      return db.isTransaction ? run() : handle.transaction(run)();
     },
 
     async recordCheck(pageId, userId, check) {
