@@ -47,7 +47,7 @@ describe.skipIf(skipped !== undefined)('pagekeeper migrate --from sqlite --to po
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('copies every table, verifies counts and decrypts a sample with the keys', async () => {
+  it('copies every table, verifies counts and decrypts a sample with the keys', { timeout: 90_000 }, async () => {
     const r = await runCli(['migrate', '--from', sqliteUrl, '--to', pgUrl, '--batch-size', '100', '--json'], { cwd: dir, env: { PAGEKEEPER_KEYS: keys } });
     expect(r.code, r.stderr).toBe(0);
     const out = parseJsonOutput<{ tables: Record<string, { from: number; to: number }>; ok: boolean; decrypted: { checked: number; failed: number } }>(r);
@@ -105,7 +105,7 @@ describe.skipIf(skipped !== undefined)('pagekeeper migrate --from sqlite --to po
     }
   });
 
-  it('refuses a target that already holds data, and replaces it with --force', async () => {
+  it('refuses a target that already holds data, and replaces it with --force', { timeout: 90_000 }, async () => {
     const refused = await runCli(['migrate', '--from', sqliteUrl, '--to', pgUrl], { cwd: dir, env: {} });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/error PK_DB_NOT_EMPTY: .*users.*\| fix: .*--force/);

@@ -30,7 +30,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe('an unreachable PostgreSQL', () => {
-  it.each([['pages'], ['serve', '--port', '0']])('stops `pagekeeper %s` with PK_DB_UNREACHABLE and the fix, without the password', async (...args) => {
+  it.each([['pages'], ['serve', '--port', '0']])('stops `pagekeeper %s` with PK_DB_UNREACHABLE and the fix, without the password', { timeout: 60_000 }, async (...args) => {
     const port = await closedPort();
     const r = await runCli([...args], { cwd: dir, env: { ...baseEnv, PAGEKEEPER_DATABASE: `postgres://pk:hunter2secret@127.0.0.1:${port}/pagekeeper` }, timeoutMs: 30_000 });
     expect(r.code).toBe(1);
@@ -56,7 +56,8 @@ afterAll(async () => {
 });
 
 describe.skipIf(skipped !== undefined)('a PostgreSQL schema that is behind', () => {
-  it('is refused with PK_DB_MIGRATIONS_BEHIND until `pagekeeper migrate` runs, then works', async () => {
+  // Five CLI runs in a row: generous under a loaded machine.
+  it('is refused with PK_DB_MIGRATIONS_BEHIND until `pagekeeper migrate` runs, then works', { timeout: 120_000 }, async () => {
     const env = { ...baseEnv, PAGEKEEPER_DATABASE: (pgResult as PostgresHandle).url, PAGEKEEPER_DB_AUTO_MIGRATE: 'false' };
 
     for (const args of [['pages'], ['serve', '--port', '0']]) {
