@@ -110,7 +110,8 @@ describe.skipIf(skipped !== undefined)('pagekeeper migrate --from sqlite --to po
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/error PK_DB_NOT_EMPTY: .*users.*\| fix: .*--force/);
 
-    const forced = await runCli(['migrate', '--from', sqliteUrl, '--to', pgUrl, '--force'], { cwd: dir, env: {} });
+    // Without --to the target is PAGEKEEPER_DATABASE (keeps a password off the command line).
+    const forced = await runCli(['migrate', '--from', sqliteUrl, '--force'], { cwd: dir, env: { PAGEKEEPER_DATABASE: pgUrl } });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toMatch(/audit_log\s+1234\s+1234\s+ok/);
     expect(forced.stdout).toContain('not test-decrypted');
