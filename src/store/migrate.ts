@@ -1,4 +1,4 @@
-import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import { pkError } from '../errors.js';
 import { migrationProvider, migrationsFor } from './migrations/index.js';
 import type { Dialect } from './open-database.js';
@@ -23,7 +23,7 @@ function migrator(db: Kysely<Database>, dialect: Dialect): Migrator {
 export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect = dialectOf(db)): Promise<string[]> {
   await checkNotAhead(db, dialect);
   for (let attempt = 1; ; attempt++) {
-    const { error, results } = await migrator(db, dialect).migrateToLatest();
+    const { error, results } = dialect === 'sqlite' ? await migrateSqliteAtomically(db) : await migrator(db, dialect).migrateToLatest();
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     // Kysely's SQLite lock only covers one connection; another process migrating the same
     // file at the same moment makes this attempt fail (busy, or "table exists" after its
@@ -35,7 +35,37 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect = d
   }
 }
 
-const SQLITE_MIGRATION_ATTEMPTS = 5;
+const SQLITE_MIGRATION_ATTEMPTS = 20;
+
+/**
+ * Kysely runs SQLite migrations statement by statement (its SQLite adapter claims no
+ * transactional DDL), so a process killed mid-migration left half a schema that no later start
+ * could finish ("table users already exists"). SQLite does roll DDL back: run the migrations in
+ * one IMMEDIATE transaction on the dialect's single connection, which also makes a concurrent
+ * start wait for this one instead of colliding with it.
+ */
+async function migrateSqliteAtomically(db: Kysely<Database>): Promise<MigrationResultSet> {
+  // better-sqlite3 waits for a busy lock synchronously, which would freeze this process while
+  // another store in it holds the lock: fail at once instead and let the caller's async retry wait.
+  const [{ timeout } = { timeout: 0 }] = (await sql<{ timeout: number }>`pragma busy_timeout`.execute(db)).rows;
+  try {
+    await sql`pragma busy_timeout = 0`.execute(db);
+    await sql`begin immediate`.execute(db);
+  } catch (error) {
+    return { error };
+  } finally {
+    await sql.raw(`pragma busy_timeout = ${Number(timeout)}`).execute(db);
+  }
+  let outcome: MigrationResultSet;
+  try {
+    outcome = await migrator(db, 'sqlite').migrateToLatest();
+  } catch (error) {
+    outcome = { error };
+  }
+  if (outcome.error === undefined) await sql`commit`.execute(db);
+  else await sql`rollback`.execute(db).catch(() => {});
+  return outcome;
+}
 
 /**
  * Checks that the database schema matches this version, for instances started without
