@@ -5,6 +5,9 @@ import type { PageWithTokens } from '../store/types.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
 import type { MetricSample, OutboxPort, PageView, ServiceConfig, ServiceDeps } from './deps.js';
 
+/** 3 bound values a row: far under SQLite's and PostgreSQL's limits on parameters. */
+const INBOUND_ROWS_PER_STATEMENT = 500;
+
 /** Settings read from PageKeeperConfig (loadConfig) and the serve flags. */
 export interface ServiceSettings {
   publicUrl: string | undefined;
@@ -106,9 +109,31 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     ...(options.outbox ? { outbox: options.outbox } : {}),
 
     async recordInbound(contacts) {
-      // Through the messenger, so its window cache learns at once; the write never moves a
-      // window backwards (webhooks can arrive out of order).
-      for (const c of contacts) await pk.messenger.recordInbound(c.pageId, c.psid, c.at);
+      // One multi-row upsert per chunk (the webhook route batches per event-loop turn): one
+      // statement per event was most of a webhook's cost. A window never moves backwards
+      // (webhooks can arrive out of order). The messenger's in-memory window cache is not told:
+      // it only remembers open windows and falls back to this table on a miss.
+      const latest = new Map<string, { page_id: string; psid: string; last_inbound_at: number }>();
+      for (const c of contacts) {
+        const k = `${c.pageId}\u0000${c.psid}`;
+        const ms = c.at.getTime();
+        const prev = latest.get(k);
+        // One row per key: PostgreSQL refuses to update a row twice in one statement.
+        if (!prev || prev.last_inbound_at < ms) latest.set(k, { page_id: c.pageId, psid: c.psid, last_inbound_at: ms });
+      }
+      const rows = [...latest.values()];
+      for (let i = 0; i < rows.length; i += INBOUND_ROWS_PER_STATEMENT) {
+        await db
+          .insertInto('conversations')
+          .values(rows.slice(i, i + INBOUND_ROWS_PER_STATEMENT))
+          .onConflict((oc) =>
+            oc
+              .columns(['page_id', 'psid'])
+              .doUpdateSet({ last_inbound_at: sql<number>`excluded.last_inbound_at` })
+              .where('conversations.last_inbound_at', '<', sql<number>`excluded.last_inbound_at`),
+          )
+          .execute();
+      }
     },
 
     // Facebook: the person removed the app (190/458 from now on). Every token they granted is

@@ -4,16 +4,15 @@ import { safeEqual } from '../security/signed-value.js';
 import { verifyWebhookSignature } from '../security/verify-webhook-signature.js';
 import type { EventHub } from '../webhooks/event-hub.js';
 import type { Forwarder } from '../webhooks/create-forwarder.js';
+import type { InboundBatcher } from '../webhooks/create-inbound-batcher.js';
 import { inboundContacts, WebhookBodySchema } from '../webhooks/webhook-event.js';
 
 export interface WebhookRouteOptions {
   deps: ServiceDeps;
   hub: EventHub;
   forwarder: Forwarder | undefined;
-  /** Where background failures go (never with the body: it holds people's messages). */
-  logError: (msg: string, err?: unknown) => void;
-  /** Tracks background work so shutdown can wait for it. */
-  track: (p: Promise<unknown>) => void;
+  /** Writes the 24-hour-window contacts after the answer, batched per event-loop turn. */
+  inbound: InboundBatcher;
 }
 
 function refuse(reply: FastifyReply, status: 401 | 403, message: string) {
@@ -66,13 +65,10 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     const body = WebhookBodySchema.safeParse(parsed);
     if (!body.success) return reply.code(400).send({ error: { code: 'PK_VALIDATION', message: 'Invalid request: not a webhook event body' } });
 
-    // Answer Facebook first; everything else happens after (it must hear back within 5 s).
+    // Answer Facebook first; nothing here waits for the database or the network (it must hear
+    // back within 5 s, and a per-event write awaited here capped throughput).
     const contacts = inboundContacts(body.data, new Date());
-    opts.track(
-      (async () => {
-        if (contacts.length > 0) await deps.recordInbound(contacts);
-      })().catch((e: unknown) => opts.logError('recording inbound messages failed', e)),
-    );
+    if (contacts.length > 0) opts.inbound.add(contacts);
     forwarder?.forward(raw);
     hub.publish('messenger', parsed);
     return reply.code(200).type('text/plain; charset=utf-8').send('EVENT_RECEIVED');

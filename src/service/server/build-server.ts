@@ -15,6 +15,7 @@ import { webhookRoutes } from '../routes/webhook-routes.js';
 import { createConnectStateGuard } from '../security/connect-state.js';
 import { createEventHub, type EventHub } from '../webhooks/event-hub.js';
 import { createForwarder, type Forwarder } from '../webhooks/create-forwarder.js';
+import { createInboundBatcher } from '../webhooks/create-inbound-batcher.js';
 import { createAuthFailureLimiter, type AuthFailureLimiter } from './auth-failure-limiter.js';
 import { errorResponse } from './error-response.js';
 import { createMetricsRegistry, type MetricsRegistry } from './metrics-registry.js';
@@ -73,11 +74,6 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   const metrics: MetricsRegistry = createMetricsRegistry();
   const limiter: AuthFailureLimiter = createAuthFailureLimiter(options.maxAuthFailures);
   const hub = createEventHub();
-  const background = new Set<Promise<unknown>>();
-  const track = (p: Promise<unknown>) => {
-    background.add(p);
-    void p.finally(() => background.delete(p));
-  };
 
   // Typed as the default instance: the logger's concrete type does not matter to the routes.
   const app = Fastify({
@@ -178,7 +174,8 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   registerApiRoutes(app, routes, authenticate);
   eventsRoute(app, { hub, preHandler: authenticate('events:read'), headers });
 
-  await app.register(webhookRoutes, { deps, hub, forwarder, logError, track });
+  const inbound = createInboundBatcher({ write: (contacts) => deps.recordInbound(contacts), onError: (e) => logError('recording inbound messages failed', e) });
+  await app.register(webhookRoutes, { deps, hub, forwarder, inbound });
   await app.register(facebookCallbackRoutes, {
     deps,
     baseUrl: (req) => deps.config.publicUrl ?? `${req.protocol}://${req.host}`,
@@ -198,7 +195,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
       app.server.closeIdleConnections?.();
       await Promise.race([closing, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
       app.server.closeAllConnections?.();
-      await Promise.race([Promise.allSettled([...background]), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+      await Promise.race([inbound.flush(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
       await forwarder?.drain(Math.max(0, deadline - Date.now()));
     })());
 
