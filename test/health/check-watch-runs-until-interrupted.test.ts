@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { openKeeper, tempDir } from './setup.js';
+import { cliCommand } from '../helpers/cli-command.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('pagekeeper check --watch', () => {
   it('checks at once, keeps running, and stops cleanly on SIGINT with the totals', async () => {
@@ -27,7 +26,7 @@ describe('pagekeeper check --watch', () => {
       PAGEKEEPER_DATABASE: `sqlite:${dbFile}`,
       PAGEKEEPER_GRAPH_URL: emu.url,
     };
-    const child = spawn(`${root}node_modules/.bin/tsx`, [`${root}src/cli/main.ts`, 'check', '--watch', '--every', '1h', '--json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cliCommand()[0], [...cliCommand().slice(1), 'check', '--watch', '--every', '1h', '--json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let stdout = '';
     let stderr = '';

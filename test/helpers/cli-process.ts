@@ -4,11 +4,7 @@
  * collect every byte a command prints for the leak test.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const loader = pathToFileURL(`${root}node_modules/tsx/dist/loader.mjs`).href;
-const main = `${root}src/cli/main.ts`;
+import { cliCommand } from './cli-command.js';
 
 export interface CliRun {
   child: ChildProcessWithoutNullStreams;
@@ -27,7 +23,8 @@ export interface SpawnCliOptions {
 
 export function spawnCli(args: string[], options: SpawnCliOptions): CliRun {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env };
-  const child = spawn(process.execPath, ['--import', loader, main, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const [command, ...pre] = cliCommand();
+  const child = spawn(command, [...pre, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let timedOut = false;

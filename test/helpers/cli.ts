@@ -1,13 +1,9 @@
 /**
- * Runs the pagekeeper CLI as a subprocess, the way a person does, from the TypeScript sources
- * through tsx (so tests never run a stale build). NO_COLOR keeps output comparable.
+ * Runs the pagekeeper CLI as a subprocess, the way a person does (see cli-command.ts for which
+ * build). NO_COLOR keeps output comparable.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = `${root}node_modules/.bin/tsx`;
-const main = `${root}src/cli/main.ts`;
+import { cliCommand } from './cli-command.js';
 
 export interface CliResult {
   code: number | null;
@@ -27,7 +23,8 @@ export interface CliOptions {
 export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env };
-    const child = spawn(tsx, [main, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [command, ...pre] = cliCommand();
+    const child = spawn(command, [...pre, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);

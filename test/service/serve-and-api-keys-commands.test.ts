@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseJsonOutput, runCli } from '../helpers/cli.js';
+import { cliCommand } from '../helpers/cli-command.js';
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pk-serve-'));
@@ -12,7 +12,6 @@ function tempDir(): string {
   return dir;
 }
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('pagekeeper api-keys', () => {
   it('prints a key once, lists keys without it, and revokes', async () => {
@@ -41,7 +40,7 @@ describe('pagekeeper api-keys', () => {
 describe('pagekeeper serve --emulator', () => {
   it('prints one JSON line once it listens, serves, and exits 0 on SIGTERM', async () => {
     const cwd = tempDir();
-    const child = spawn(`${root}node_modules/.bin/tsx`, [`${root}src/cli/main.ts`, 'serve', '--emulator', '--dev', '--port', '0', '--json'], {
+    const child = spawn(cliCommand()[0], [...cliCommand().slice(1), 'serve', '--emulator', '--dev', '--port', '0', '--json'], {
       cwd,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
