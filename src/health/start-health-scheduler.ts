@@ -1,7 +1,7 @@
 /**
  * Periodic health sweeps (issue 4 item 6): every `every` (default 6 h) plus or minus `jitter`,
  * each instance walks the sweep partitions, takes a lease on each partition it can, and
- * sweeps that partition's stale tokens (sweepStaleTokens). Several instances on one database
+ * sweeps the stale tokens of all the partitions it holds together (sweepStaleTokens). Several instances on one database
  * split the work; none repeats what another did this period (issue 7). Calls are spaced by
  * decideSweepPace from the app's X-App-Usage so a sweep stays within its share of the budget.
  */
@@ -119,21 +119,29 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
     // Tokens checked in the last half period were done this period (by us or another instance).
     const checkedBefore = new Date(startedAt.getTime() - every / 2);
     const out: HealthRound = { startedAt, finishedAt: startedAt, partitions: [], inspected: 0, invalidated: 0, failed: 0, calls: 0, pauses: 0, waitedMs: 0, changed: [], complete: true };
-    let budgetLeft = options.maxTokensPerRound ?? DEFAULT_MAX_TOKENS_PER_ROUND;
-    // Instances start at different partitions so they rarely contend for the same lease.
+    const maxTokens = options.maxTokensPerRound ?? DEFAULT_MAX_TOKENS_PER_ROUND;
+    // Every partition whose lease this instance gets is swept in this round, and their tokens
+    // share the batch calls. Instances start at different partitions so that, starting
+    // together, they split the partitions rather than race for the same ones.
     const offset = Math.floor(random() * partitions);
+    const held = new Set<number>();
+    const leaseOf = (p: number) => `health-sweep:${p}/${partitions}`;
     for (let k = 0; k < partitions && !signal.aborted; k++) {
       const p = (offset + k) % partitions;
-      const lease = `health-sweep:${p}/${partitions}`;
-      if (!(await ctx.store.leases.acquire(lease, holder, leaseTtlMs))) continue;
-      out.partitions.push(p);
-      let first = true;
-      try {
+      if (await ctx.store.leases.acquire(leaseOf(p), holder, leaseTtlMs)) {
+        held.add(p);
+        out.partitions.push(p);
+      }
+    }
+    let first = true;
+    try {
+      if (held.size > 0) {
         const r = await sweepStaleTokens(ctx, {
           checkedBefore,
-          partition: p,
           partitions,
-          maxTokens: budgetLeft,
+          held,
+          maxTokens,
+          signal,
           beforeCall: async () => {
             if (signal.aborted) return false;
             const pace = decideSweepPace({ appCallCount: usage().app?.callCount ?? null, share, minIntervalMs, pauseMs });
@@ -146,24 +154,31 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
             }
             if (signal.aborted) return false;
             // After a pause one call goes out: it refreshes the usage rather than pausing on a stale number.
-            // Renewing the lease is also the check that it is still ours.
-            return ctx.store.leases.acquire(lease, holder, leaseTtlMs);
+            // Renewing each lease is also the check that it is still ours; a lost one leaves the sweep.
+            for (const p of [...held]) {
+              if (!(await ctx.store.leases.acquire(leaseOf(p), holder, leaseTtlMs))) {
+                held.delete(p);
+                out.complete = false;
+              }
+            }
+            return held.size > 0;
           },
+        }).catch((e: unknown) => {
+          // Stopped by the signal mid-call: the round ends like any other stop.
+          if (signal.aborted) return undefined;
+          throw e;
         });
-        out.inspected += r.inspected;
-        out.invalidated += r.invalidated;
-        out.failed += r.failed;
-        out.calls += r.calls;
-        out.changed.push(...r.changed);
-        budgetLeft -= r.inspected + r.failed;
-        if (!r.complete) out.complete = false;
-      } finally {
-        await ctx.store.leases.release(lease, holder).catch(() => false);
+        if (r) {
+          out.inspected += r.inspected;
+          out.invalidated += r.invalidated;
+          out.failed += r.failed;
+          out.calls += r.calls;
+          out.changed.push(...r.changed);
+          if (!r.complete) out.complete = false;
+        }
       }
-      if (budgetLeft <= 0) {
-        out.complete = false;
-        break;
-      }
+    } finally {
+      for (const p of out.partitions) await ctx.store.leases.release(leaseOf(p), holder).catch(() => false);
     }
     if (signal.aborted) out.complete = false;
     out.finishedAt = ctx.clock.now();

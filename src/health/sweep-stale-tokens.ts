@@ -1,28 +1,41 @@
 /**
- * One bounded, resumable slice of a scheduled sweep (issue 4 item 6; issue 7 "health sweeps are
- * partitioned, not repeated"). It inspects the valid tokens of one partition whose last check
- * is older than `checkedBefore`, least recently checked first, 50 per batch call, and records
- * each result as it goes: progress lives in `last_checked_at`, so a sweep stopped halfway (a
- * restart, a lost lease, the bound) resumes where it stopped, and an instance that comes after
- * another in the same period finds nothing left to do.
+ * One bounded, resumable scheduled sweep (issue 4 item 6; issue 7 "health sweeps are
+ * partitioned, not repeated"). It inspects the valid tokens whose last check is older than
+ * `checkedBefore`, of every partition this instance holds, least recently checked first, and
+ * records each result as it goes: progress lives in `last_checked_at`, so a sweep stopped
+ * halfway (a restart, a lost lease, the bound) resumes where it stopped, and an instance that
+ * comes after another in the same period finds nothing left to do.
  *
- * Before each batch call it asks `beforeCall` (the budget pacing) and may be told to stop.
+ * Memory does not grow with the number of stored tokens: rows are read 500 at a time by keyset
+ * (check time, page, user), only the rows of held partitions are decrypted, and nothing is kept
+ * after its batch. The tokens of all held partitions share the debug_token batches, so every
+ * call but the last carries 50 (sweeping each partition on its own left a part-empty batch per
+ * partition: 203 calls for 10,000 tokens over 8 partitions instead of 200).
+ *
+ * Before each batch call it asks `beforeCall` (the budget pacing, lease renewal) and may be told
+ * to stop. `held` may shrink meanwhile (a lost lease): tokens of a partition no longer in it are
+ * skipped from then on.
  */
-import type { StoredPageTokenWithToken } from '../store/types.js';
+import { sql } from 'kysely';
+import { pageTokenAad } from '../store/crypto/aad.js';
+import { pageTokenFromRow } from '../store/page-token-repository.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { inspectTokens } from '../tokens/inspect-tokens.js';
-import { messagingGrantedFor } from '../tokens/messaging-granted-for.js';
+import { applyInspections } from './apply-inspections.js';
 import { partitionOf } from './partition-of.js';
 import { rejudgePage, type RejudgedPage } from './rejudge-pages.js';
 
 /** Graph's batch limit: one call inspects this many tokens. */
 export const STALE_SWEEP_BATCH = 50;
+/** Rows read per query; a bound on what a sweep holds in memory. */
+export const STALE_SWEEP_READ_CHUNK = 500;
 
 export interface StaleSweepOptions {
   /** Only tokens last checked before this (or never) are inspected. */
   checkedBefore: Date;
-  partition?: number;
   partitions?: number;
+  /** The partitions to sweep (default all); the caller may remove one while the sweep runs. */
+  held?: ReadonlySet<number>;
   /** At most this many tokens in this run (the bound). */
   maxTokens?: number;
   /** Called before each batch call; resolve false to stop here (budget, lost lease, shutdown). */
@@ -43,77 +56,110 @@ export interface StaleSweepResult {
   complete: boolean;
 }
 
-export async function sweepStaleTokens(ctx: PageKeeperContext, options: StaleSweepOptions): Promise<StaleSweepResult> {
-  const { store, clock } = ctx;
-  const partitions = options.partitions ?? 1;
-  const partition = options.partition ?? 0;
-  const cutoff = options.checkedBefore.getTime();
-  const stale = (await store.pageTokens.listAll({ status: 'valid' }))
-    .filter((t) => partitionOf(t.pageId, partitions) === partition && (t.lastCheckedAt === null || t.lastCheckedAt.getTime() < cutoff))
-    .sort((a, b) => (a.lastCheckedAt?.getTime() ?? -1) - (b.lastCheckedAt?.getTime() ?? -1));
-  const todo = stale.slice(0, options.maxTokens ?? stale.length);
-  const result: StaleSweepResult = { inspected: 0, invalidated: 0, failed: 0, calls: 0, changed: [], complete: todo.length === stale.length };
+interface StaleToken {
+  pageId: string;
+  userId: string;
+  token: string;
+}
 
-  for (let i = 0; i < todo.length; i += STALE_SWEEP_BATCH) {
+interface Cursor {
+  checkedAt: number;
+  pageId: string;
+  userId: string;
+}
+
+/**
+ * Reads the next stale valid rows after `after`, least recently checked first (never checked
+ * first of all), decrypting only those of held partitions. Rows swept meanwhile leave the
+ * stale range, so the keyset never sees a row twice.
+ */
+async function readStale(ctx: PageKeeperContext, cutoff: number, after: Cursor | undefined, keep: (pageId: string) => boolean): Promise<{ tokens: StaleToken[]; next: Cursor | undefined }> {
+  const checkedKey = sql<number>`coalesce(last_checked_at, -1)`;
+  let query = ctx.store.db
+    .selectFrom('page_tokens')
+    .selectAll()
+    .where('status', '=', 'valid')
+    .where((eb) => eb.or([eb('last_checked_at', 'is', null), eb('last_checked_at', '<', cutoff)]));
+  if (after) {
+    query = query.where(
+      sql<boolean>`(${checkedKey} > ${after.checkedAt} or (${checkedKey} = ${after.checkedAt} and (page_id > ${after.pageId} or (page_id = ${after.pageId} and user_id > ${after.userId}))))`,
+    );
+  }
+  const rows = await query.orderBy(checkedKey).orderBy('page_id').orderBy('user_id').limit(STALE_SWEEP_READ_CHUNK).execute();
+  const last = rows.at(-1);
+  const tokens: StaleToken[] = [];
+  for (const row of rows) {
+    if (!keep(row.page_id)) continue;
+    const t = pageTokenFromRow(row);
+    tokens.push({ pageId: t.pageId, userId: t.userId, token: ctx.store.keyring.decrypt(row.token_ciphertext, row.key_id, pageTokenAad(row.page_id, row.user_id)) });
+  }
+  const next = last && rows.length === STALE_SWEEP_READ_CHUNK ? { checkedAt: Number(last.last_checked_at ?? -1), pageId: last.page_id, userId: last.user_id } : undefined;
+  return { tokens, next };
+}
+
+export async function sweepStaleTokens(ctx: PageKeeperContext, options: StaleSweepOptions): Promise<StaleSweepResult> {
+  const partitions = options.partitions ?? 1;
+  const held = options.held;
+  const mine = (pageId: string) => held === undefined || held.has(partitionOf(pageId, partitions));
+  const cutoff = options.checkedBefore.getTime();
+  const maxTokens = options.maxTokens ?? Number.POSITIVE_INFINITY;
+  const result: StaleSweepResult = { inspected: 0, invalidated: 0, failed: 0, calls: 0, changed: [], complete: true };
+
+  let taken = 0;
+  let pending: StaleToken[] = [];
+  let cursor: Cursor | undefined;
+  let exhausted = false;
+
+  /** The next batch of up to 50, refilling from the database as needed. */
+  const nextBatch = async (): Promise<StaleToken[]> => {
+    while (pending.length < STALE_SWEEP_BATCH && !exhausted) {
+      const read = await readStale(ctx, cutoff, cursor, mine);
+      pending = pending.concat(read.tokens);
+      cursor = read.next;
+      if (read.next === undefined) exhausted = true;
+    }
+    // A lease lost since these were read: that partition is another instance's now.
+    pending = pending.filter((t) => mine(t.pageId));
+    const n = Math.min(STALE_SWEEP_BATCH, pending.length, maxTokens - taken);
+    const batch = pending.slice(0, n);
+    pending = pending.slice(n);
+    taken += batch.length;
+    return batch;
+  };
+
+  for (;;) {
     options.signal?.throwIfAborted();
+    const batch = await nextBatch();
+    if (batch.length === 0) {
+      // Stopped by the bound with stale tokens left: the next round resumes with them.
+      if (taken >= maxTokens && (pending.length > 0 || !exhausted)) result.complete = false;
+      break;
+    }
     if (options.beforeCall && !(await options.beforeCall())) {
       result.complete = false;
       break;
     }
-    const slice = todo.slice(i, i + STALE_SWEEP_BATCH);
-    const withTokens: StoredPageTokenWithToken[] = [];
-    for (const t of slice) {
-      const full = await store.pageTokens.getWithToken(t.pageId, t.userId);
-      // Gone or already invalid since the list was read: nothing to inspect.
-      if (full && full.status === 'valid') withTokens.push(full);
-    }
-    if (withTokens.length === 0) continue;
-    const outcomes = await inspectTokens(ctx, withTokens.map((t) => t.token), { signal: options.signal });
+    const outcomes = await inspectTokens(ctx, batch.map((t) => t.token), { signal: options.signal });
     result.calls++;
-    const now = clock.now();
-    const touched = new Set<string>();
-    const lost = new Set<string>();
-    await store.transaction(async (tx) => {
-      for (const [j, t] of withTokens.entries()) {
-        const outcome = outcomes[j];
-        if (!outcome || !outcome.ok) {
-          result.failed++;
-          continue;
-        }
-        result.inspected++;
-        touched.add(t.pageId);
-        const inspection = outcome.inspection;
-        if (!inspection.isValid) {
-          const reason = inspection.error?.reason ?? 'invalid';
-          if (await tx.pageTokens.markInvalid(t.pageId, t.userId, { reason, subcode: inspection.error?.subcode ?? null })) {
-            result.invalidated++;
-            lost.add(t.pageId);
-            await tx.audit.append({
-              event: 'token_invalidated',
-              pageId: t.pageId,
-              userId: t.userId,
-              oldState: 'valid',
-              newState: 'invalid',
-              reason,
-              detail: { source: 'scheduled_check', graphCode: inspection.error?.code ?? null, graphSubcode: inspection.error?.subcode ?? null },
-            });
-          }
-          await tx.pageTokens.recordCheck(t.pageId, t.userId, { checkedAt: now });
-        } else {
-          await tx.pageTokens.recordCheck(t.pageId, t.userId, {
-            expiresAt: inspection.expiresAt,
-            dataAccessExpiresAt: inspection.dataAccessExpiresAt,
-            messagingGranted: messagingGrantedFor(inspection, t.pageId),
-            checkedAt: now,
-          });
-        }
+    const now = ctx.clock.now();
+    const applied = await applyInspections(
+      ctx,
+      batch.map((t, j) => ({ pageId: t.pageId, userId: t.userId, outcome: outcomes[j] })),
+      { source: 'scheduled_check', now },
+    );
+    result.inspected += applied.inspected;
+    result.invalidated += applied.invalidated;
+    result.failed += applied.failed;
+    // The batch's Pages re-judged in one transaction (not one per Page).
+    const changed = await ctx.store.transaction(async (tx) => {
+      const out: RejudgedPage[] = [];
+      for (const pageId of applied.touchedPageIds) {
+        const page = await rejudgePage(tx, ctx, pageId, { source: 'scheduled_check', checkedAt: now });
+        if (page && page.previousStatus !== page.status) out.push(page);
       }
+      return out;
     });
-    for (const pageId of lost) ctx.tokens.invalidate(pageId);
-    for (const pageId of touched) {
-      const page = await store.transaction((tx) => rejudgePage(tx, ctx, pageId, { source: 'scheduled_check', checkedAt: now }));
-      if (page && page.previousStatus !== page.status) result.changed.push(page);
-    }
+    result.changed.push(...changed);
   }
   return result;
 }

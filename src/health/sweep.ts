@@ -13,9 +13,9 @@
 import type { PageWithTokens, StoredPageToken } from '../store/types.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { inspectTokens } from '../tokens/inspect-tokens.js';
-import { messagingGrantedFor } from '../tokens/messaging-granted-for.js';
 import { factsFromStored } from '../tokens/page-health-from-store.js';
 import type { PageStatus, TokenInspection } from '../tokens/types.js';
+import { applyInspections } from './apply-inspections.js';
 import { classifyPageHealth } from './classify-page-health.js';
 
 /** Tokens inspected between progress reports and writes: 10 batch calls. */
@@ -95,48 +95,14 @@ export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}):
     // If writing this chunk fails, the inspection already running must not become an unhandled rejection.
     ahead?.catch(() => {});
     const now = clock.now();
-    await store.transaction(async (tx) => {
-      // Healthy tokens (nearly all) are recorded in one bulk write per chunk.
-      const checks: Parameters<typeof tx.pageTokens.recordChecks>[0][number][] = [];
-      for (const [j, t] of chunk.entries()) {
-        const outcome = outcomes[j];
-        if (!outcome || !outcome.ok) {
-          failed++;
-          continue;
-        }
-        const inspection = outcome.inspection;
-        fresh.set(key(t.pageId, t.userId), inspection);
-        if (!inspection.isValid) {
-          const reason = inspection.error?.reason ?? 'invalid';
-          if (await tx.pageTokens.markInvalid(t.pageId, t.userId, { reason, subcode: inspection.error?.subcode ?? null })) {
-            invalidated++;
-            ctx.tokens.invalidate(t.pageId);
-            await tx.audit.append({
-              event: 'token_invalidated',
-              pageId: t.pageId,
-              userId: t.userId,
-              oldState: 'valid',
-              newState: 'invalid',
-              reason,
-              detail: { source: 'check', graphCode: inspection.error?.code ?? null, graphSubcode: inspection.error?.subcode ?? null },
-            });
-          }
-          await tx.pageTokens.recordCheck(t.pageId, t.userId, { checkedAt: now });
-        } else {
-          checks.push({
-            pageId: t.pageId,
-            userId: t.userId,
-            check: {
-              expiresAt: inspection.expiresAt,
-              dataAccessExpiresAt: inspection.dataAccessExpiresAt,
-              messagingGranted: messagingGrantedFor(inspection, t.pageId),
-              checkedAt: now,
-            },
-          });
-        }
-      }
-      await tx.pageTokens.recordChecks(checks);
-    });
+    for (const [j, t] of chunk.entries()) {
+      const outcome = outcomes[j];
+      if (outcome?.ok) fresh.set(key(t.pageId, t.userId), outcome.inspection);
+    }
+    // The same writes as the scheduler's (apply-inspections.ts), cached tokens dropped included.
+    const applied = await applyInspections(ctx, chunk.map((t, j) => ({ pageId: t.pageId, userId: t.userId, outcome: outcomes[j] })), { source: 'check', now });
+    invalidated += applied.invalidated;
+    failed += applied.failed;
     inspected += chunk.length;
     options.onProgress?.({ inspected, total: candidates.length });
   }
