@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import type { AddressInfo } from 'node:net';
 import { expect, it, onTestFinished } from 'vitest';
 import { buildEmulatorServer, parseSeed } from '../../src/emulator/index.js';
+import { createStore } from '../../src/store/create-store.js';
 import { spawnCli, runCliProcess } from '../helpers/cli-process.js';
 import { newKey } from '../tokens/setup.js';
 
@@ -117,6 +118,16 @@ it('a connect killed at any point leaves the old state or the new one, and the n
     outcomes.push(`${JSON.stringify(point)}: ${r.signal ?? `exit ${r.code}`}, ${isOld ? 'old' : 'new'} state`);
     if (isOld) expect(now, `kill at ${JSON.stringify(point)}`).toMatchObject({ tokens: PAGES, connects: 1 });
     else expect(now, `kill at ${JSON.stringify(point)}`).toMatchObject({ tokens: PAGES - REMOVED });
+    // Whichever state it is, every token in it decrypts (the user's and each page's).
+    const store = await createStore({ database: env.PAGEKEEPER_DATABASE, keys: env.PAGEKEEPER_KEYS });
+    try {
+      expect((await store.users.getWithToken(userId))?.token).toMatch(/^EAA/);
+      const tokens = (await store.pageTokens.listAllWithTokens()).filter((t) => t.userId === userId);
+      expect(tokens).toHaveLength(now.tokens);
+      for (const t of tokens) expect(t.token).toMatch(/^EAA/);
+    } finally {
+      await store.close();
+    }
     // Connects recorded = connects whose writes are there: the audit line is part of the same transaction.
     expect(now.connects).toBeGreaterThanOrEqual(completed);
   }
