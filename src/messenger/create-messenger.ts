@@ -2,7 +2,6 @@
  * One Messenger per PageKeeper: the send throttle (shared by direct sends and every worker of
  * this PageKeeper, never global), the window cache, the outbox and its workers.
  */
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { GraphError } from '../graph/graph-error.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { toSendBody } from './build-message.js';
@@ -87,19 +86,21 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     liveWorkers = n;
     for (const pageId of capsSetFor) throttle.setPageCap(pageId, capOf(pageId) / n);
   }
+  function shareCap(pageId: string): void {
+    if (liveWorkers > 1 && !capsSetFor.has(pageId)) {
+      capsSetFor.add(pageId);
+      throttle.setPageCap(pageId, capOf(pageId) / liveWorkers);
+    }
+  }
   const sharedThrottle: SendThrottle = {
     ...throttle,
     acquire(pageId, opts) {
-      if (liveWorkers > 1 && !capsSetFor.has(pageId)) {
-        capsSetFor.add(pageId);
-        throttle.setPageCap(pageId, capOf(pageId) / liveWorkers);
-      }
+      shareCap(pageId);
       return throttle.acquire(pageId, opts);
     },
-    async wait(pageId, signal, opts) {
-      signal?.throwIfAborted();
-      const ms = sharedThrottle.acquire(pageId, opts);
-      if (ms > 0) await sleepFor(ms, undefined, signal === undefined ? undefined : { signal });
+    wait(pageId, signal, opts) {
+      shareCap(pageId);
+      return throttle.wait(pageId, signal, opts);
     },
   };
   const workerDeps = { ...deps, throttle: sharedThrottle, repo, setLiveWorkers };

@@ -24,6 +24,8 @@ import type { MediaType } from './types.js';
 export const SEND_API_MAX_PER_SECOND = 300;
 /** Audio and video sends per second per Page. */
 export const SEND_API_MEDIA_MAX_PER_SECOND = 10;
+/** Re-checks of the sliding second in one `wait` (bounded so an injected clock that never moves cannot spin). */
+const MAX_WINDOW_WAITS = 100;
 /** How long all Pages pause when X-App-Usage reaches 100% (it carries no regain time; the window rolls over an hour). */
 export const DEFAULT_APP_PAUSE_MS = 60_000;
 /** Business-use-case types that count against sending; ads types do not. */
@@ -93,6 +95,8 @@ export interface SendThrottle {
 
 interface PageState {
   nextFreeUs: number;
+  /** When `wait` let the last sends go (ms, oldest first, at most one second's worth). */
+  released: number[];
   nextMediaFreeUs: number;
   usagePercent: number;
   pausedUntil: number;
@@ -134,7 +138,7 @@ export function createSendThrottle(options: SendThrottleOptions): SendThrottle {
   function page(pageId: string): PageState {
     let s = pages.get(pageId);
     if (s === undefined) {
-      s = { nextFreeUs: 0, nextMediaFreeUs: 0, usagePercent: 0, pausedUntil: 0 };
+      s = { nextFreeUs: 0, released: [], nextMediaFreeUs: 0, usagePercent: 0, pausedUntil: 0 };
       pages.set(pageId, s);
     }
     return s;
@@ -175,6 +179,19 @@ export function createSendThrottle(options: SendThrottleOptions): SendThrottle {
       signal?.throwIfAborted();
       const ms = acquire(pageId, opts);
       if (ms > 0) await sleep(ms, signal);
+      // Slots are spaced evenly, but a timer that fires late (a busy event loop, a long
+      // database write) releases several senders at once. Facebook counts sends when they
+      // arrive, so the sends actually released are also kept under the rate in every sliding
+      // second: a late burst waits for the oldest of them to leave the window.
+      const s = page(pageId);
+      for (let i = 0; i < MAX_WINDOW_WAITS; i++) {
+        const t = now();
+        while (s.released.length > 0 && s.released[0]! <= t - 1000) s.released.shift();
+        const limit = Math.max(1, Math.floor(capOf(pageId) * factorOf(s)));
+        if (s.released.length < limit) break;
+        await sleep(Math.max(1, s.released[s.released.length - limit]! + 1000 - t), signal);
+      }
+      s.released.push(now());
     },
 
     observeUsage(pageId, usage) {
