@@ -110,6 +110,24 @@ export interface ClaimedMessage {
   attempts: number;
 }
 
+export interface ClaimFilter {
+  recipients?: ReadonlyArray<{ pageId: string; psid: string }>;
+  excludePages?: readonly string[];
+}
+
+/**
+ * What happened to a message claimed by claimHeads:
+ * - `sent`: Facebook answered with the message id (it was marked `sending` first);
+ * - `release`: never marked `sending` (stopping, the Page paused): the claim is given back, due at `at`;
+ * - `requeue`: retry at `at` (the attempt counts);
+ * - `finish`: final or held; `holdPage` also holds the Page's other queued messages.
+ */
+export type SendOutcome =
+  | { kind: 'sent'; id: string; messageId: string | null }
+  | { kind: 'release'; id: string; at: number }
+  | { kind: 'requeue'; id: string; at: number; error: OutboxError | null }
+  | { kind: 'finish'; id: string; pageId: string; status: 'failed' | 'held' | 'unknown'; error: OutboxError; holdPage?: boolean };
+
 export interface ListFilter {
   status?: OutboxStatus;
   pageId?: string;
@@ -135,6 +153,24 @@ export interface OutboxRepository {
    * scan, so a worker that just finished a person's message keeps their queue flowing cheaply.
    */
   claimNext(workerId: string, pageId: string, psid: string, now: number, leaseMs: number): Promise<ClaimedMessage | undefined>;
+  /**
+   * The batched claim (one statement): up to `limit` recipient heads that are due, claimed for
+   * `workerId` until `now + leaseMs`. They stay `queued` (a worker that dies before sending them
+   * leaves them to be taken over when the claim expires, issue 7); markSendingMany commits
+   * `sending` right before their POSTs. `recipients` narrows the claim to those people (the
+   * follow-on claim after their previous message finished); `excludePages` skips Pages that
+   * have enough in flight. `attempts` are the attempts made so far.
+   */
+  claimHeads(workerId: string, now: number, leaseMs: number, limit: number, filter?: ClaimFilter): Promise<ClaimedMessage[]>;
+  /**
+   * Marks claimed messages `sending` and counts the attempt, in one statement, before their
+   * POSTs. @returns the ids marked (a message whose claim was lost is left out).
+   */
+  markSendingMany(workerId: string, ids: readonly string[], now: number): Promise<Set<string>>;
+  /** Applies many outcomes of `workerId`'s sends at once; see SendOutcome. */
+  applyOutcomes(workerId: string, outcomes: readonly SendOutcome[], now: number): Promise<void>;
+  /** Runs `fn` in one transaction with a repository bound to it. */
+  transaction<T>(fn: (repo: OutboxRepository) => Promise<T>): Promise<T>;
   /** Extends the claims `workerId` still holds. */
   renew(workerId: string, ids: readonly string[], until: number): Promise<void>;
   /** Marks the message `sending` (and counts the attempt) before the POST. false: the claim was lost. */
@@ -151,10 +187,36 @@ export interface OutboxRepository {
   resumeHeld(pageId: string, now: number): Promise<number>;
 }
 
+/** Outcomes written per statement: bounded so the statement's parameters stay well under SQLite's limit. */
+const OUTCOME_CHUNK = 400;
+
 export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): OutboxRepository {
   const byId = (id: string) => db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
 
-  return {
+  async function markSentMany(workerId: string, sent: ReadonlyArray<{ id: string; messageId: string | null }>, now: number): Promise<void> {
+    for (let i = 0; i < sent.length; i += OUTCOME_CHUNK) {
+      const chunk = sent.slice(i, i + OUTCOME_CHUNK);
+      const ids = chunk.map((s) => s.id);
+      // One statement for the chunk: the message id comes from a CASE over the row's id.
+      const withIds = chunk.filter((s) => s.messageId !== null);
+      const messageIdExpr =
+        withIds.length === 0
+          ? sql<string | null>`null`
+          : sql<string | null>`case id ${sql.join(
+              withIds.map((s) => sql`when ${s.id} then ${s.messageId}`),
+              sql` `,
+            )} else null end`;
+      const set = { status: 'sent' as const, message_id: messageIdExpr, claimed_by: null, claim_expires_at: null, error_code: null, error_subcode: null, error_message: null, sent_at: now, updated_at: now };
+      const done = await db.updateTable('outbox').set(set).where('id', 'in', ids).where('claimed_by', '=', workerId).where('status', '=', 'sending').returning('id').execute();
+      if (done.length === chunk.length) continue;
+      // Claims that expired while Facebook was answering were marked unknown by recovery: we now know better.
+      const updated = new Set(done.map((r) => r.id));
+      const late = ids.filter((id) => !updated.has(id));
+      await db.updateTable('outbox').set(set).where('id', 'in', late).where('status', '=', 'unknown').execute();
+    }
+  }
+
+  const repo: OutboxRepository = {
     async insert(m) {
       const payload = payloadOf(m.body);
       const psid = m.body.recipient.id;
@@ -362,5 +424,118 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
         .executeTakeFirst();
       return Number(r.numUpdatedRows);
     },
+
+    async claimHeads(workerId, now, leaseMs, limit, filter = {}) {
+      if (limit <= 0 || filter.recipients?.length === 0) return [];
+      const claimSet = { claimed_by: workerId, claim_expires_at: now + leaseMs };
+      const toClaimed = (rows: ReadonlyArray<{ id: string; seq: unknown; page_id: string; psid: string; payload: string; at_least_once: unknown; attempts: unknown }>) =>
+        rows
+          .map((r) => ({ id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) }))
+          .sort((a, b) => a.seq - b.seq);
+      const returned = ['id', 'seq', 'page_id', 'psid', 'payload', 'at_least_once', 'attempts'] as const;
+
+      if (filter.recipients !== undefined) {
+        // Each person's head is their oldest blocking message, found by one probe of the
+        // (page_id, psid, seq) index per person, driven by a VALUES list (an OR of pairs, or a
+        // head test on every queued row, scans the whole queue). It is claimed only if it is
+        // queued and due. No FOR UPDATE SKIP LOCKED on PostgreSQL (it would skip a locked head and
+        // pick the next message): the UPDATE waits for the head's lock and re-checks its status.
+        // One head per person at most, so `limit` people bound the claim.
+        const people = sql.join(filter.recipients.slice(0, limit).map((r) => sql`(${r.pageId}, ${r.psid})`));
+        const head = sql<number>`(select p.seq from outbox p where p.page_id = v.column1 and p.psid = v.column2 and p.status in ('queued', 'sending', 'held') order by p.seq limit 1)`;
+        const rows = await db
+          .updateTable('outbox')
+          .set(claimSet)
+          .where('seq', 'in', sql<number>`(select ${head} from (values ${people}) v)`)
+          // `status || ''` keeps the planners on the primary key: a plain `status = 'queued'`
+          // makes SQLite walk every queued row through (status, next_attempt_at) instead.
+          .where(sql<string>`status || ''`, '=', 'queued')
+          .where('next_attempt_at', '<=', now)
+          .where((eb) => eb.or([eb('claim_expires_at', 'is', null), eb('claim_expires_at', '<=', now)]))
+          .returning(returned)
+          .execute();
+        return toClaimed(rows);
+      }
+
+      let heads = db
+        .selectFrom('outbox as o')
+        .select('o.seq')
+        .where('o.status', '=', 'queued')
+        .where('o.next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('o.claim_expires_at', 'is', null), eb('o.claim_expires_at', '<=', now)]));
+      if (filter.excludePages !== undefined && filter.excludePages.length > 0) heads = heads.where('o.page_id', 'not in', filter.excludePages);
+      // The same head rule as claim(): no older message of the person may still be blocking. On
+      // PostgreSQL the snapshot can only see MORE blocking rows than the truth (statuses move
+      // from blocking to final), so SKIP LOCKED here never lets a later message jump ahead.
+      heads = heads
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('outbox as p')
+                .select(sql`1`.as('one'))
+                .whereRef('p.page_id', '=', 'o.page_id')
+                .whereRef('p.psid', '=', 'o.psid')
+                .whereRef('p.seq', '<', 'o.seq')
+                .where('p.status', 'in', BLOCKING_STATUSES),
+            ),
+          ),
+        )
+        .orderBy('o.seq')
+        .limit(limit);
+      if (dialect === 'postgres') heads = heads.forUpdate().skipLocked();
+      const rows = await db.updateTable('outbox').set(claimSet).where('seq', 'in', heads).returning(returned).execute();
+      return toClaimed(rows);
+    },
+
+    async markSendingMany(workerId, ids, now) {
+      const marked = new Set<string>();
+      for (let i = 0; i < ids.length; i += OUTCOME_CHUNK) {
+        const rows = await db
+          .updateTable('outbox')
+          .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), updated_at: now }))
+          .where('id', 'in', ids.slice(i, i + OUTCOME_CHUNK))
+          .where('claimed_by', '=', workerId)
+          .where('status', '=', 'queued')
+          .returning('id')
+          .execute();
+        for (const r of rows) marked.add(r.id);
+      }
+      return marked;
+    },
+
+    async applyOutcomes(workerId, outcomes, now) {
+      const sent: Array<{ id: string; messageId: string | null }> = [];
+      const released = new Map<number, string[]>();
+      for (const o of outcomes) {
+        if (o.kind === 'sent') sent.push(o);
+        else if (o.kind === 'release') released.set(o.at, [...(released.get(o.at) ?? []), o.id]);
+      }
+      if (sent.length > 0) await markSentMany(workerId, sent, now);
+      for (const [at, ids] of released) {
+        for (let i = 0; i < ids.length; i += OUTCOME_CHUNK) {
+          await db
+            .updateTable('outbox')
+            .set({ next_attempt_at: at, claimed_by: null, claim_expires_at: null, updated_at: now })
+            .where('id', 'in', ids.slice(i, i + OUTCOME_CHUNK))
+            .where('claimed_by', '=', workerId)
+            .where('status', '=', 'queued')
+            .execute();
+        }
+      }
+      // The rest are rare (errors): one statement each, in the order they happened.
+      for (const o of outcomes) {
+        if (o.kind === 'requeue') await repo.requeue(o.id, workerId, o.at, o.error, now);
+        else if (o.kind === 'finish') {
+          await repo.finish(o.id, workerId, o.status, o.error, now);
+          if (o.holdPage === true) await repo.holdPage(o.pageId, o.error, now);
+        }
+      }
+    },
+
+    async transaction(fn) {
+      if (db.isTransaction) return fn(repo);
+      return db.transaction().execute((trx) => fn(createOutboxRepository(trx, dialect)));
+    },
   };
+  return repo;
 }

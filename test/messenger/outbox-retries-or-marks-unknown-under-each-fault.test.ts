@@ -71,12 +71,13 @@ describe('outbox delivery under injected faults', () => {
   it('retries a throttled message after the Page may send again, without losing it', async () => {
     const w = await startMessengerWorld({ messenger: { maxPerSecond: 300 } });
     await w.emu.control.setLimits({ pageId: w.pageId, sendPerSecond: 1 });
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await w.pk.messenger.enqueue(w.pageId, textBody(w.psid, `t${i}`))).id);
     w.pk.messenger.startWorker(FAST_RETRIES);
     // The second send hits 613 and the Page pauses (the emulator says: regain access in 1 minute).
     await waitFor(() => Promise.resolve(w.pk.messenger.throttle.state(w.pageId).pausedUntil), (p) => p !== null);
-    const m = await w.pk.messenger.getMessage(ids[1]!);
+    // Outcomes are written in batches, a few ms after the answer.
+    const m = await waitFor(() => w.pk.messenger.getMessage(ids[1]!), (v) => v?.status !== 'sending');
     expect(m?.status).toBe('queued');
     expect(m?.error?.code).toBe(613);
     expect((await w.pk.messenger.getMessage(ids[2]!))?.status).toBe('queued');
