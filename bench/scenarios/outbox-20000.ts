@@ -97,7 +97,10 @@ async function run(ctx: BenchContext): Promise<Row[]> {
 
     const counts = await messenger.counts();
     const final = FINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
-    if (final !== size.messages) throw new Error(`the worker went idle with ${size.messages - final} messages not final: ${JSON.stringify(counts)}`);
+    if (final !== size.messages) {
+      const waiting = (await messenger.list({ limit: size.messages + 1 })).filter((m) => m.status === 'queued' && m.error !== null);
+      throw new Error(`the worker went idle with ${size.messages - final} messages not final: ${JSON.stringify(counts)}; waiting after an error: ${waiting.length} (${JSON.stringify(waiting[0]?.error ?? null)})`);
+    }
     const rows = await messenger.list({ limit: size.messages + 1 });
     const retried = rows.filter((m) => m.attempts > 1).length;
     const throttledSurfaced = rows.filter((m) => m.status !== 'sent' && m.error !== null && m.error.code !== null && THROTTLE_CODES.has(m.error.code)).length;

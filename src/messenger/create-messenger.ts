@@ -102,6 +102,10 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       shareCap(pageId);
       return throttle.wait(pageId, signal, opts);
     },
+    reserve(pageId, signal, opts) {
+      shareCap(pageId);
+      return throttle.reserve(pageId, signal, opts);
+    },
   };
   const workerDeps = { ...deps, throttle: sharedThrottle, repo, setLiveWorkers };
 

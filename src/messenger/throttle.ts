@@ -80,8 +80,12 @@ export interface AcquireOptions {
 export interface SendThrottle {
   /** Reserves the next send slot for the Page; returns ms to wait before sending (0 = go now). */
   acquire(pageId: string, opts?: AcquireOptions): number;
-  /** `acquire`, then waits; rejects with the signal's reason when aborted. */
+  /** `reserve` then `admit`: the one call a sender makes; rejects with the signal's reason when aborted. */
   wait(pageId: string, signal?: AbortSignal, opts?: AcquireOptions): Promise<void>;
+  /** `acquire`, then waits for the slot. A sender that must do work between its slot and its request calls `admit` right before the request. */
+  reserve(pageId: string, signal?: AbortSignal, opts?: AcquireOptions): Promise<void>;
+  /** Waits, if needed, until fewer than the cap were let go in the last second, and counts this send. */
+  admit(pageId: string, signal?: AbortSignal): Promise<void>;
   /** Feeds the usage headers of a response to a call made for this Page. */
   observeUsage(pageId: string, usage: UsageObservation): void;
   /** A throttle error for this Page (613, 80006, ...): pause it for retryAfterMs. */
@@ -172,27 +176,40 @@ export function createSendThrottle(options: SendThrottleOptions): SendThrottle {
     return Math.ceil((slot - tUs) / 1000);
   }
 
+  async function reserve(pageId: string, signal?: AbortSignal, opts?: AcquireOptions): Promise<void> {
+    signal?.throwIfAborted();
+    const ms = acquire(pageId, opts);
+    if (ms > 0) await sleep(ms, signal);
+  }
+
+  // Slots are spaced evenly, but a timer that fires late (a busy event loop, a long database
+  // write) releases several senders at once. Facebook counts sends when they arrive, so the
+  // sends actually let go are also kept under the cap in every sliding second: a late burst
+  // waits for the oldest of them to leave the window.
+  async function admit(pageId: string, signal?: AbortSignal): Promise<void> {
+    const s = page(pageId);
+    for (let i = 0; i < MAX_WINDOW_WAITS; i++) {
+      const t = now();
+      while (s.released.length > 0 && s.released[0]! <= t - 1000) s.released.shift();
+      // The hard cap, not the slowed rate: the slowdown already spaces new slots, and applying
+      // it to sends already let go would stall the Page for most of a second.
+      const limit = Math.max(1, Math.floor(capOf(pageId)));
+      if (s.released.length < limit) break;
+      await sleep(Math.max(1, s.released[s.released.length - limit]! + 1000 - t), signal);
+    }
+    s.released.push(now());
+  }
+
   return {
     acquire,
 
     async wait(pageId, signal, opts) {
-      signal?.throwIfAborted();
-      const ms = acquire(pageId, opts);
-      if (ms > 0) await sleep(ms, signal);
-      // Slots are spaced evenly, but a timer that fires late (a busy event loop, a long
-      // database write) releases several senders at once. Facebook counts sends when they
-      // arrive, so the sends actually released are also kept under the rate in every sliding
-      // second: a late burst waits for the oldest of them to leave the window.
-      const s = page(pageId);
-      for (let i = 0; i < MAX_WINDOW_WAITS; i++) {
-        const t = now();
-        while (s.released.length > 0 && s.released[0]! <= t - 1000) s.released.shift();
-        const limit = Math.max(1, Math.floor(capOf(pageId) * factorOf(s)));
-        if (s.released.length < limit) break;
-        await sleep(Math.max(1, s.released[s.released.length - limit]! + 1000 - t), signal);
-      }
-      s.released.push(now());
+      await reserve(pageId, signal, opts);
+      await admit(pageId, signal);
     },
+
+    reserve,
+    admit,
 
     observeUsage(pageId, usage) {
       const s = page(pageId);

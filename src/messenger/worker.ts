@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { isPageKeeperError } from '../errors.js';
+import { DEFAULT_CONNECTIONS } from '../graph/create-graph-client.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
 import { bodyOf, type ClaimedMessage, type OutboxError, type OutboxRepository, type SendOutcome } from './outbox-repository.js';
 import { decideSendRetry } from './retry-policy.js';
@@ -67,6 +68,8 @@ export interface WorkerOptions {
   /** Outcomes are written together after this many ms (or at once when `flushBatch` are waiting). */
   flushMs?: number;
   flushBatch?: number;
+  /** POSTs on the wire at once; default the Graph client's connections per origin, so none waits inside the HTTP pool. */
+  maxPostsInFlight?: number;
   /** How often an idle worker looks for due messages (enqueue in the same process wakes it at once). */
   pollMs?: number;
   /** How often pages with held messages are re-checked for a valid token. */
@@ -110,6 +113,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const flushMs = options.flushMs ?? DEFAULT_FLUSH_MS;
   const flushBatch = options.flushBatch ?? DEFAULT_FLUSH_BATCH;
+  const maxPosts = options.maxPostsInFlight ?? DEFAULT_CONNECTIONS;
   const heldRecheckMs = options.heldRecheckMs ?? DEFAULT_HELD_RECHECK_MS;
   const recoverEveryMs = options.recoverEveryMs ?? DEFAULT_RECOVER_EVERY_MS;
   const random = options.random ?? Math.random;
@@ -134,6 +138,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   let idleWaiters: Array<() => void> = [];
   let toMark: Array<{ id: string; resolve: (marked: boolean) => void; reject: (e: unknown) => void }> = [];
   let marking = false;
+  let posting = 0;
+  const postWaiters: Array<() => void> = [];
   let timers: NodeJS.Timeout[] = [];
 
   /** Wakes the loop; `claim` asks for a full claim (otherwise it only writes outcomes). */
@@ -244,7 +250,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     const paused = throttle.state(m.pageId).pausedUntil;
     if (paused !== null) return record(m, { kind: 'release', id: m.id, at: paused });
     try {
-      await throttle.wait(m.pageId, stopping.signal, { attachmentType: attachmentTypeOf(body) });
+      await throttle.reserve(m.pageId, stopping.signal, { attachmentType: attachmentTypeOf(body) });
     } catch {
       return record(m, { kind: 'release', id: m.id, at: now() });
     }
@@ -262,8 +268,12 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     }
     // The claim was lost (this worker stalled past its lease and another took the message over).
     if (!marked) return record(m, { kind: 'release', id: m.id, at: now() });
+    // A connection first, then the Page's second: a request queued inside the HTTP pool would
+    // leave later than the throttle thinks and arrive in a burst with others (a 613).
+    await postSlot();
     let res;
     try {
+      await throttle.admit(m.pageId).catch(() => {});
       res = await ctx.graph.request({
         method: 'POST',
         path: `${m.pageId}/messages`,
@@ -273,13 +283,29 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
     } catch (e) {
+      freePostSlot();
       if (isGraphError(e) && e.kind === 'token_invalid') await deps.onTokenInvalid(m.pageId, token.userId, e).catch(() => {});
       return decide(m, e);
     }
+    freePostSlot();
     throttle.observeUsage(m.pageId, { app: res.usage.app, pages: res.usage.pages });
     const data = res.data as { message_id?: unknown } | null;
     const messageId = typeof data === 'object' && data !== null && typeof data.message_id === 'string' ? data.message_id : null;
     record(m, { kind: 'sent', id: m.id, messageId });
+  }
+
+  function postSlot(): Promise<void> {
+    if (posting < maxPosts) {
+      posting++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => postWaiters.push(resolve));
+  }
+
+  function freePostSlot(): void {
+    const next = postWaiters.shift();
+    if (next) next();
+    else posting--;
   }
 
   /**
