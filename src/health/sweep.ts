@@ -73,10 +73,18 @@ export interface SweepResult {
  */
 export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}): Promise<SweepResult> {
   const { store, clock, logger } = ctx;
-  const wanted = options.pageIds ? new Set(options.pageIds) : null;
-  const pages = (await store.pages.list()).filter((p) => wanted === null || wanted.has(p.id));
+  // Checking a few Pages (the service's POST /v1/pages/{id}/check) reads only their rows; a full
+  // sweep reads every table once instead of one query per Page.
+  const only = options.pageIds ? [...new Set(options.pageIds)] : null;
+  const pages =
+    only === null
+      ? await store.pages.list()
+      : (await Promise.all(only.map((id) => store.pages.getWithTokens(id)))).filter((p): p is PageWithTokens => p !== undefined && p.removedAt === null);
   const pageIds = new Set(pages.map((p) => p.id));
-  const candidates = (await store.pageTokens.listAllWithTokens({ status: 'valid' })).filter((t) => pageIds.has(t.pageId));
+  const candidates =
+    only === null
+      ? (await store.pageTokens.listAllWithTokens({ status: 'valid' })).filter((t) => pageIds.has(t.pageId))
+      : (await Promise.all([...pageIds].map((id) => store.pageTokens.getValidTokens(id)))).flat();
 
   const fresh = new Map<string, TokenInspection>();
   const key = (pageId: string, userId: string) => `${pageId}\u0000${userId}`;
@@ -114,7 +122,8 @@ export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}):
   // The pages as they are now: this sweep only changed their tokens, so their token states are
   // read again (one query) and put back on the pages listed at the start, in withTokens' order.
   const tokensNow = new Map<string, StoredPageToken[]>();
-  for (const t of await store.pageTokens.listAll()) {
+  const current = only === null ? await store.pageTokens.listAll() : (await Promise.all([...pageIds].map((id) => store.pageTokens.listForPage(id)))).flat();
+  for (const t of current) {
     if (!pageIds.has(t.pageId)) continue;
     let list = tokensNow.get(t.pageId);
     if (list === undefined) tokensNow.set(t.pageId, (list = []));

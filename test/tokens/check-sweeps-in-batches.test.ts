@@ -47,6 +47,27 @@ describe('check() inspects every stored token in batches of 50 and records each 
     expect((await pk.context.store.audit.list({ limit: 1000 })).length).toBe(before);
   });
 
+  it('checking one page inspects only its tokens and leaves the other pages as they were', async () => {
+    const emu = await startTestEmulator();
+    const user = emu.users[0]!;
+    const { pk } = await openKeeper(emu);
+    await pk.connect(user.shortLivedToken);
+    await emu.control.event(user.id, 'password_changed');
+    await emu.control.resetStats();
+    const [one, other] = user.pages;
+
+    const result = await pk.check({ pageIds: [one!.id] });
+
+    expect(result.checked).toBe(1);
+    expect(result.tokens.inspected).toBe(1);
+    expect(result.pages.map((p) => p.id)).toEqual([one!.id]);
+    expect((await emu.control.stats()).calls['GET /debug_token']).toBe(1);
+    const pages = await pk.pages();
+    expect(pages.find((p) => p.id === one!.id)).toMatchObject({ status: 'needs_reauth', reason: expect.stringMatching(/password/i) });
+    // The other pages were not inspected: still healthy as far as pagekeeper knows.
+    expect(pages.find((p) => p.id === other!.id)).toMatchObject({ status: 'healthy' });
+  });
+
   it('a page role removed on one page flags only that page', async () => {
     const emu = await startTestEmulator();
     const user = emu.users[0]!;
