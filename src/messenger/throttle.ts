@@ -192,8 +192,9 @@ export function createSendThrottle(options: SendThrottleOptions): SendThrottle {
       const t = now();
       while (s.released.length > 0 && s.released[0]! <= t - 1000) s.released.shift();
       // The hard cap, not the slowed rate: the slowdown already spaces new slots, and applying
-      // it to sends already let go would stall the Page for most of a second.
-      const limit = Math.max(1, Math.floor(capOf(pageId)));
+      // it to sends already let go would stall the Page for most of a second. Rounded up, so a
+      // shared cap like 1.5/s (3/s over 2 instances) is not cut to 1 while slots come at 1.5.
+      const limit = Math.max(1, Math.ceil(capOf(pageId) - 1e-9));
       if (s.released.length < limit) break;
       await sleep(Math.max(1, s.released[s.released.length - limit]! + 1000 - t), signal);
     }

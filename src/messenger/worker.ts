@@ -273,7 +273,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     await postSlot();
     let res;
     try {
-      await throttle.admit(m.pageId).catch(() => {});
+      await throttle.admit(m.pageId);
       res = await ctx.graph.request({
         method: 'POST',
         path: `${m.pageId}/messages`,
