@@ -45,6 +45,8 @@ export const MIN_PAGE_IN_FLIGHT = 8;
 /** Outcomes are written together: after this long, or at once when this many are waiting. */
 export const DEFAULT_FLUSH_MS = 15;
 export const DEFAULT_FLUSH_BATCH = 200;
+/** How long `sending` marks are gathered before their one statement. */
+export const MARK_GATHER_MS = 4;
 /**
  * The full claim (a scan for every person's head) runs at most this often, and never more than
  * ~10% of the time (its interval grows with its cost); between scans the people whose message
@@ -317,7 +319,9 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       toMark.push({ id: m.id, resolve, reject });
       if (!marking) {
         marking = true;
-        setImmediate(() => void flushMarks());
+        // A few ms gathers the sends the throttle lets go across Pages into one statement; the
+        // sliding-second check comes after, so the delay cannot bunch requests.
+        setTimeout(() => void flushMarks(), MARK_GATHER_MS);
       }
     });
   }
