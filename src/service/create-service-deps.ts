@@ -83,7 +83,8 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         const p = await store.pages.getWithTokens(id);
         return p ? toView(p) : undefined;
       },
-      token: (id) => pk.page(id).token(),
+      // Straight to the token cache: pk.page(id) would build a handle per request for one call.
+      token: (id) => tokens.token(id),
       check: async (id) => {
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);

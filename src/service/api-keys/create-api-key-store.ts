@@ -47,6 +47,8 @@ export interface ApiKeyStoreOptions {
 export const DEFAULT_AUTH_CACHE_TTL_MS = 2_000;
 export const DEFAULT_TOUCH_EVERY_MS = 60_000;
 export const MAX_KEY_NAME_LENGTH = 100;
+/** Keys remembered at once by the lookup cache; the oldest is dropped beyond this. */
+export const MAX_CACHED_KEYS = 1_000;
 
 const ScopesColumn = z.array(z.string());
 
@@ -72,6 +74,8 @@ export function createApiKeyStore(db: Kysely<Database>, options: ApiKeyStoreOpti
   const cacheTtlMs = options.cacheTtlMs ?? DEFAULT_AUTH_CACHE_TTL_MS;
   const touchEveryMs = options.touchEveryMs ?? DEFAULT_TOUCH_EVERY_MS;
   const now = options.now ?? Date.now;
+  // Keyed by the presented key itself, so a hit costs no SHA-256; only keys that matched a live
+  // row are kept, for at most cacheTtlMs, and never more than MAX_CACHED_KEYS of them.
   const cache = new Map<string, { record: ApiKeyRecord; until: number }>();
   const touched = new Map<string, number>();
 
@@ -98,24 +102,28 @@ export function createApiKeyStore(db: Kysely<Database>, options: ApiKeyStoreOpti
       await db.updateTable('api_keys').set({ revoked_at: now() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
       const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw pkError('PK_NOT_FOUND', { what: `API key ${id}` });
-      for (const [hash, entry] of cache) if (entry.record.id === id) cache.delete(hash);
+      for (const [k, entry] of cache) if (entry.record.id === id) cache.delete(k);
       return toRecord(row);
     },
 
     async authenticate(key) {
       // Anything not shaped like a key is refused without touching the database.
       if (!API_KEY_PATTERN.test(key)) return null;
-      const hash = hashApiKey(key);
       const t = now();
-      const hit = cache.get(hash);
+      const hit = cache.get(key);
       if (hit && hit.until > t) return hit.record;
-      const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', hash).executeTakeFirst();
+      const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', hashApiKey(key)).executeTakeFirst();
       if (!row || row.revoked_at !== null) {
-        cache.delete(hash);
+        cache.delete(key);
         return null;
       }
       const record = toRecord(row);
-      if (cacheTtlMs > 0) cache.set(hash, { record, until: t + cacheTtlMs });
+      if (cacheTtlMs > 0) {
+        cache.delete(key);
+        const oldest = cache.size >= MAX_CACHED_KEYS ? cache.keys().next().value : undefined;
+        if (oldest !== undefined) cache.delete(oldest);
+        cache.set(key, { record, until: t + cacheTtlMs });
+      }
       if ((touched.get(row.id) ?? 0) + touchEveryMs <= t) {
         touched.set(row.id, t);
         // Best effort: a failed bookkeeping write must not fail the request.

@@ -70,7 +70,6 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const https = deps.config.publicUrl?.startsWith('https:') === true;
   const headers = securityHeaders({ https });
-  const headerEntries = Object.entries(headers);
   const metrics: MetricsRegistry = createMetricsRegistry();
   const limiter: AuthFailureLimiter = createAuthFailureLimiter(options.maxAuthFailures);
   const hub = createEventHub();
@@ -107,18 +106,29 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
       : undefined;
   if (deps.config.forwardUrl && !deps.config.forwardSecret) app.log.warn('PAGEKEEPER_FORWARD_URL is set without PAGEKEEPER_NOTIFY_WEBHOOK_SECRET; events are not forwarded unsigned');
 
-  await app.register(cookie);
   await app.register(formbody, { bodyLimit });
 
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [k, v] of headerEntries) void reply.header(k, v);
+  // Sync hooks (callback style): an async hook costs a promise and a microtask hop per request.
+  // Set after the route's own headers, so a route cannot weaken them; cache-control only by default.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    void reply.headers(headers);
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // One counter cell per method, route pattern and status, found by one string key: label
+  // objects and their text are built once per combination, not once per request.
+  const requestCounters = new Map<string, () => void>();
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL: bounded label values and no ids or tokens.
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.inc('pagekeeper_http_requests_total', 'HTTP requests by route and status', { method: request.method, route, status: String(reply.statusCode) });
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let inc = requestCounters.get(key);
+    if (!inc) {
+      inc = metrics.counter('pagekeeper_http_requests_total', 'HTTP requests by route and status', { method: request.method, route, status: String(reply.statusCode) });
+      requestCounters.set(key, inc);
+    }
+    inc();
+    done();
   });
 
   app.setErrorHandler(async (err, request, reply) => {
@@ -182,8 +192,13 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   });
   const secureCookies = https;
   const connectSecret = deps.config.appSecret ?? deps.config.cookieSecret;
-  await app.register(connectRoutes, { deps, guard: createConnectStateGuard(connectSecret), secureCookies, logError });
-  await app.register(dashboardRoutes, { deps, limiter, secureCookies });
+  // Cookies only where they are used (connect state, dashboard session): the cookie plugin's
+  // onRequest and onSend hooks would otherwise run on every API request too.
+  await app.register(async (withCookies) => {
+    await withCookies.register(cookie);
+    await withCookies.register(connectRoutes, { deps, guard: createConnectStateGuard(connectSecret), secureCookies, logError });
+    await withCookies.register(dashboardRoutes, { deps, limiter, secureCookies });
+  });
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (timeoutMs = 8_000) =>

@@ -35,7 +35,9 @@ export function registerApiRoutes(app: FastifyInstance, routes: readonly AnyApiR
       method: r.method,
       url: r.url.replace(/\{(\w+)\}/g, ':$1'),
       ...(r.scope ? { preHandler: preHandler(r.scope) } : {}),
-      handler: async (request, reply) => {
+      // Not async: Fastify catches a synchronous throw (a failed parse) as it does a rejection,
+      // and the route's own promise is returned as is, without a second one around it.
+      handler: (request, reply) => {
         const params = r.params ? r.params.parse(request.params) : undefined;
         const query = r.query ? r.query.parse(request.query) : undefined;
         const body = r.body ? r.body.parse(request.body) : undefined;
