@@ -30,6 +30,12 @@ export interface ApiKeyStore {
   revoke(id: string): Promise<ApiKeyRecord>;
   /** The key's record when it exists and is not revoked, else null. */
   authenticate(key: string): Promise<ApiKeyRecord | null>;
+  /**
+   * The record `authenticate` would answer from its cache right now, without waiting; undefined
+   * when it would have to ask the database (then call `authenticate`). Lets the request hook stay
+   * synchronous on the hot path.
+   */
+  cached(key: string): ApiKeyRecord | undefined;
 }
 
 export interface ApiKeyStoreOptions {
@@ -104,6 +110,11 @@ export function createApiKeyStore(db: Kysely<Database>, options: ApiKeyStoreOpti
       if (!row) throw pkError('PK_NOT_FOUND', { what: `API key ${id}` });
       for (const [k, entry] of cache) if (entry.record.id === id) cache.delete(k);
       return toRecord(row);
+    },
+
+    cached(key) {
+      const hit = cache.get(key);
+      return hit && hit.until > now() ? hit.record : undefined;
     },
 
     async authenticate(key) {

@@ -138,18 +138,40 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   });
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: { code: 'PK_NOT_FOUND', message: 'Route not found' } }));
 
+  const bearer = (request: FastifyRequest): string | undefined => {
+    const header = request.headers.authorization;
+    return typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header)?.[1] : undefined;
+  };
+  /** The refusal for this key and scope (recording a failure), or undefined after admitting the request. */
+  const admit = (request: FastifyRequest, key: ApiKeyRecord | null, scope: Scope): Error | undefined => {
+    if (!key) {
+      limiter.recordFailure(request.ip);
+      return pkError('PK_UNAUTHORIZED');
+    }
+    if (!hasScope(key.scopes, scope)) return pkError('PK_FORBIDDEN', { scope });
+    request.apiKey = key;
+    return undefined;
+  };
   const authenticate = (scope: Scope) => async (request: FastifyRequest, _reply: FastifyReply) => {
     const wait = limiter.blockedFor(request.ip);
     if (wait > 0) throw pkError('PK_RATE_LIMITED', { retryAfter: wait }, { details: { retryAfter: wait } });
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header) : null;
-    const key = match?.[1] ? await deps.apiKeys.authenticate(match[1]) : null;
-    if (!key) {
-      limiter.recordFailure(request.ip);
-      throw pkError('PK_UNAUTHORIZED');
-    }
-    if (!hasScope(key.scopes, scope)) throw pkError('PK_FORBIDDEN', { scope });
-    request.apiKey = key;
+    const presented = bearer(request);
+    const refused = admit(request, presented ? await deps.apiKeys.authenticate(presented) : null, scope);
+    if (refused) throw refused;
+  };
+  // The same check as a callback hook: a key found in the lookup cache is decided synchronously
+  // (no promise, no microtask per request); anything else goes through `authenticate`.
+  const authenticateHook = (scope: Scope) => {
+    const slow = authenticate(scope);
+    return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+      const presented = limiter.blockedFor(request.ip) > 0 ? undefined : bearer(request);
+      const hit = presented === undefined ? undefined : deps.apiKeys.cached(presented);
+      if (hit) {
+        done(admit(request, hit, scope));
+        return;
+      }
+      slow(request, reply).then(() => done(), done);
+    };
   };
 
   // Public, unauthenticated surface.
@@ -181,7 +203,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   const routes = apiRoutes(deps);
   const openApi = buildOpenApi(routes, { version: SERVICE_VERSION, ...(deps.config.publicUrl ? { serverUrl: deps.config.publicUrl } : {}) });
   app.get('/openapi.json', async () => openApi);
-  registerApiRoutes(app, routes, authenticate);
+  registerApiRoutes(app, routes, authenticateHook);
   eventsRoute(app, { hub, preHandler: authenticate('events:read'), headers });
 
   const inbound = createInboundBatcher({ write: (contacts) => deps.recordInbound(contacts), onError: (e) => logError('recording inbound messages failed', e) });

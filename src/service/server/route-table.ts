@@ -28,8 +28,12 @@ export function apiRoute<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType
   return r;
 }
 
-/** Registers routes; `preHandler(scope)` is the authentication hook for scoped routes. */
-export function registerApiRoutes(app: FastifyInstance, routes: readonly AnyApiRoute[], preHandler: (scope: Scope) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>): void {
+/** Registers routes; `preHandler(scope)` is the authentication hook (callback style) for scoped routes. */
+export function registerApiRoutes(
+  app: FastifyInstance,
+  routes: readonly AnyApiRoute[],
+  preHandler: (scope: Scope) => (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void,
+): void {
   for (const r of routes) {
     app.route({
       method: r.method,
