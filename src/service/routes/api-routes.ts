@@ -141,12 +141,13 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         404: { description: 'Not connected' },
         409: { description: 'No valid token left (PK_NO_VALID_TOKEN): reconnect' },
       },
-      handler: async ({ params, reply }) => {
-        const token = await deps.pages.token(params.id);
-        // A token must not be kept by a proxy or the browser cache.
-        void reply.header('cache-control', 'no-store');
-        return { pageId: params.id, accessToken: token };
-      },
+      // The hot route (issue 6 Performance): the cached token's promise, mapped once, no async wrapper.
+      handler: ({ params, reply }) =>
+        deps.pages.token(params.id).then((token) => {
+          // A token must not be kept by a proxy or the browser cache.
+          void reply.header('cache-control', 'no-store');
+          return { pageId: params.id, accessToken: token };
+        }),
     }),
     apiRoute({
       method: 'POST',
