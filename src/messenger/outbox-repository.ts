@@ -146,13 +146,6 @@ export interface OutboxRepository {
    * @returns how many rows changed.
    */
   recoverExpired(now: number): Promise<number>;
-  /** Claims up to `limit` recipient heads that are due, for `workerId` until `now + leaseMs`. */
-  claim(workerId: string, now: number, leaseMs: number, limit: number): Promise<ClaimedMessage[]>;
-  /**
-   * Claims the next message of one person if it is their head and due: an index probe, not a
-   * scan, so a worker that just finished a person's message keeps their queue flowing cheaply.
-   */
-  claimNext(workerId: string, pageId: string, psid: string, now: number, leaseMs: number): Promise<ClaimedMessage | undefined>;
   /**
    * The batched claim (one statement): up to `limit` recipient heads that are due, claimed for
    * `workerId` until `now + leaseMs`. They stay `queued` (a worker that dies before sending them
@@ -173,9 +166,6 @@ export interface OutboxRepository {
   transaction<T>(fn: (repo: OutboxRepository) => Promise<T>): Promise<T>;
   /** Extends the claims `workerId` still holds. */
   renew(workerId: string, ids: readonly string[], until: number): Promise<void>;
-  /** Marks the message `sending` (and counts the attempt) before the POST. false: the claim was lost. */
-  markSending(id: string, workerId: string, now: number): Promise<boolean>;
-  markSent(id: string, workerId: string, messageId: string | null, now: number): Promise<boolean>;
   /** Back to `queued`, due at `at`; `countAttempt` false when nothing was sent (a pause). */
   requeue(id: string, workerId: string, at: number, error: OutboxError | null, now: number): Promise<boolean>;
   finish(id: string, workerId: string, status: 'failed' | 'held' | 'unknown', error: OutboxError, now: number): Promise<boolean>;
@@ -288,86 +278,9 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
       return Number(result.numUpdatedRows);
     },
 
-    async claim(workerId, now, leaseMs, limit) {
-      let heads = db
-        .selectFrom('outbox as o')
-        .select('o.seq')
-        .where('o.status', '=', 'queued')
-        .where('o.next_attempt_at', '<=', now)
-        .where((eb) => eb.or([eb('o.claim_expires_at', 'is', null), eb('o.claim_expires_at', '<=', now)]))
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('outbox as p')
-                .select(sql`1`.as('one'))
-                .whereRef('p.page_id', '=', 'o.page_id')
-                .whereRef('p.psid', '=', 'o.psid')
-                .whereRef('p.seq', '<', 'o.seq')
-                .where('p.status', 'in', BLOCKING_STATUSES),
-            ),
-          ),
-        )
-        .orderBy('o.seq')
-        .limit(limit);
-      if (dialect === 'postgres') heads = heads.forUpdate().skipLocked();
-      const rows = await db
-        .updateTable('outbox')
-        .set({ claimed_by: workerId, claim_expires_at: now + leaseMs })
-        .where('seq', 'in', heads)
-        .returning(['id', 'seq', 'page_id', 'psid', 'payload', 'at_least_once', 'attempts'])
-        .execute();
-      return rows
-        .map((r) => ({ id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) }))
-        .sort((a, b) => a.seq - b.seq);
-    },
-
-    async claimNext(workerId, pageId, psid, now, leaseMs) {
-      const head = db
-        .selectFrom('outbox')
-        .select('seq')
-        .where('page_id', '=', pageId)
-        .where('psid', '=', psid)
-        .where('status', 'in', BLOCKING_STATUSES)
-        .orderBy('seq')
-        .limit(1);
-      // No SKIP LOCKED here: it would skip a head another statement has locked (a batch claim,
-      // a markSending) and return the person's NEXT message, sending it first. Unlocked, the
-      // UPDATE waits for the head's row lock and re-checks status and claim on its new version.
-      const r = await db
-        .updateTable('outbox')
-        .set({ claimed_by: workerId, claim_expires_at: now + leaseMs })
-        .where('seq', '=', head)
-        .where('status', '=', 'queued')
-        .where('next_attempt_at', '<=', now)
-        .where((eb) => eb.or([eb('claim_expires_at', 'is', null), eb('claim_expires_at', '<=', now)]))
-        .returning(['id', 'seq', 'page_id', 'psid', 'payload', 'at_least_once', 'attempts'])
-        .executeTakeFirst();
-      return r && { id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) };
-    },
-
     async renew(workerId, ids, until) {
       if (ids.length === 0) return;
       await db.updateTable('outbox').set({ claim_expires_at: until }).where('id', 'in', ids).where('claimed_by', '=', workerId).execute();
-    },
-
-    async markSending(id, workerId, now) {
-      const r = await db
-        .updateTable('outbox')
-        .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), updated_at: now }))
-        .where('id', '=', id)
-        .where('claimed_by', '=', workerId)
-        .where('status', '=', 'queued')
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
-    },
-
-    async markSent(id, workerId, messageId, now) {
-      const set = { status: 'sent' as const, message_id: messageId, claimed_by: null, claim_expires_at: null, error_code: null, error_subcode: null, error_message: null, sent_at: now, updated_at: now };
-      const r = await db.updateTable('outbox').set(set).where('id', '=', id).where('claimed_by', '=', workerId).where('status', '=', 'sending').executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 1) return true;
-      // Our claim expired while Facebook was answering and recovery marked it unknown: we now know better.
-      const late = await db.updateTable('outbox').set(set).where('id', '=', id).where('status', '=', 'unknown').executeTakeFirst();
-      return Number(late.numUpdatedRows) === 1;
     },
 
     async requeue(id, workerId, at, error, now) {
@@ -464,7 +377,7 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
         .where('o.next_attempt_at', '<=', now)
         .where((eb) => eb.or([eb('o.claim_expires_at', 'is', null), eb('o.claim_expires_at', '<=', now)]));
       if (filter.excludePages !== undefined && filter.excludePages.length > 0) heads = heads.where('o.page_id', 'not in', filter.excludePages);
-      // The same head rule as claim(): no older message of the person may still be blocking. On
+      // A head: no older message of the person may still be blocking. On
       // PostgreSQL the snapshot can only see MORE blocking rows than the truth (statuses move
       // from blocking to final), so SKIP LOCKED here never lets a later message jump ahead.
       heads = heads
