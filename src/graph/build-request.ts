@@ -122,6 +122,26 @@ class Built implements BuiltRequest {
  * appsecret_proof: in the query (Facebook's documented way) or, for form posts such as batch,
  * in the form body.
  */
+/**
+ * Headers and body of a request. With a form body (batch) the token and its proof travel inside
+ * the form, as Facebook requires for batch; otherwise the caller puts them in the query.
+ */
+function payload(target: RequestTarget, req: GraphRequest<unknown>, token: string | undefined): { headers: Record<string, string>; body: string | undefined } {
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
+  if (req.form !== undefined) {
+    const form = new URLSearchParams(req.form);
+    if (token !== undefined) {
+      form.set('access_token', token);
+      form.set('appsecret_proof', target.proof(token));
+    }
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    return { headers, body: form.toString() };
+  }
+  if (req.json === undefined) return { headers, body: undefined };
+  headers['content-type'] = 'application/json';
+  return { headers, body: JSON.stringify(req.json) };
+}
+
 export function buildRequest(target: RequestTarget, req: GraphRequest<unknown>): BuiltRequest {
   const parsed = parseTarget(target);
   const { origin, prefix } = parsed;
@@ -138,23 +158,8 @@ export function buildRequest(target: RequestTarget, req: GraphRequest<unknown>):
       }
     }
     const token = req.token;
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
-    let body: string | undefined;
-    if (req.form !== undefined) {
-      const form = new URLSearchParams(req.form);
-      if (token !== undefined) {
-        form.set('access_token', token);
-        form.set('appsecret_proof', target.proof(token));
-      }
-      body = form.toString();
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-    } else {
-      if (token !== undefined) query += `${query === '' ? '' : '&'}access_token=${formEncode(token)}&appsecret_proof=${formEncode(target.proof(token))}`;
-      if (req.json !== undefined) {
-        body = JSON.stringify(req.json);
-        headers['content-type'] = 'application/json';
-      }
-    }
+    const { headers, body } = payload(target, req, token);
+    if (token !== undefined && req.form === undefined) query += `${query === '' ? '' : '&'}access_token=${formEncode(token)}&appsecret_proof=${formEncode(target.proof(token))}`;
     return new Built(parsed, `${prefix}/${versioned}${query === '' ? '' : `?${query}`}`, req, headers, body, token);
   }
 
@@ -178,25 +183,10 @@ export function buildRequest(target: RequestTarget, req: GraphRequest<unknown>):
   query.delete('access_token');
   query.delete('appsecret_proof');
 
-  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
-  let body: string | undefined;
-  if (req.form !== undefined) {
-    const form = new URLSearchParams(req.form);
-    if (token !== undefined) {
-      form.set('access_token', token);
-      form.set('appsecret_proof', target.proof(token));
-    }
-    body = form.toString();
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-  } else {
-    if (token !== undefined) {
-      query.set('access_token', token);
-      query.set('appsecret_proof', target.proof(token));
-    }
-    if (req.json !== undefined) {
-      body = JSON.stringify(req.json);
-      headers['content-type'] = 'application/json';
-    }
+  const { headers, body } = payload(target, req, token);
+  if (token !== undefined && req.form === undefined) {
+    query.set('access_token', token);
+    query.set('appsecret_proof', target.proof(token));
   }
 
   return new Built(parsed, `${url.pathname}${url.search}`, req, headers, body, token);

@@ -99,3 +99,31 @@ describe('building a Graph request', () => {
     expect(buildRequest(target(), { method: 'POST', path: 'x', idempotent: true }).idempotent).toBe(true);
   });
 });
+
+describe('the quick path for plain relative paths', () => {
+  // Relative paths of plain characters skip URL parsing; an absolute URL on the same origin takes
+  // the general path. Both must put the same bytes on the wire.
+  it('builds exactly what the general path builds for the same request', async () => {
+    const fc = await import('fast-check');
+    const segment = fc.stringMatching(/^[A-Za-z0-9_~-]{1,12}$/);
+    const value = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean(), fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }));
+    fc.assert(
+      fc.property(
+        fc.array(segment, { minLength: 1, maxLength: 3 }),
+        fc.dictionary(fc.stringMatching(/^[a-z_]{1,10}$/).filter((k) => k !== 'access_token' && k !== 'appsecret_proof'), value, { maxKeys: 4 }),
+        fc.option(fc.string({ minLength: 1, maxLength: 40 }), { nil: undefined }),
+        fc.constantFrom('json', 'form', 'none'),
+        (segments, params, token, kind) => {
+          const rel = segments.join('/');
+          const extra = kind === 'json' ? { json: { a: 1, text: 'é' } } : kind === 'form' ? { form: { batch: '[]' } } : {};
+          const quick = buildRequest(target(), { method: 'POST', path: rel, params, token, ...extra });
+          const general = buildRequest(target(), { method: 'POST', path: `https://graph.example.test/v25.0/${rel}`, params, token, ...extra });
+          expect(quick.path).toBe(general.path);
+          expect(quick.body).toBe(general.body);
+          expect(quick.headers).toEqual(general.headers);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
