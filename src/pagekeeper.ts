@@ -18,11 +18,11 @@ import { rotateKeys, type RotateKeysOptions } from './store/rotate-keys.js';
 import type { PageWithTokens } from './store/types.js';
 import { buildLoginUrl, DEFAULT_LOGIN_SCOPES } from './tokens/build-login-url.js';
 import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
-import { silentLogger, systemClock, type Clock, type Logger, type PageKeeperContext } from './tokens/context.js';
+import { silentLogger, systemClock, type Clock, type Logger, type PageKeeperContext } from './context.js';
 import { exchangeCode } from './tokens/exchange-code.js';
 import { inspectToken } from './tokens/inspect-token.js';
 import { createPageTokenCache, DEFAULT_TOKEN_CACHE_SIZE } from './tokens/page-token-cache.js';
-import type { PageStatus, TokenInspection } from './tokens/types.js';
+import type { PageStatus, TokenInspection } from './core/types.js';
 
 /** Data access ending within this window makes a Page `expiring` (issue 4). */
 export const DEFAULT_EXPIRING_WINDOW_MS = 14 * 24 * 3600 * 1000;

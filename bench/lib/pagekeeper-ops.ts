@@ -18,7 +18,7 @@ interface GraphClientLike {
   close: () => Promise<void>;
 }
 
-/** What the token operations take as their first argument (src/tokens/context.ts). */
+/** What the token operations take as their first argument (src/context.ts). */
 export interface TokenOpsContext {
   graph: GraphClientLike;
   config: { appId: string; graphUrl: string; graphVersion: string };

@@ -3,7 +3,7 @@
  * events/s.
  *
  * The service runs in a child process (bench/lib/service-child.ts over
- * src/service/bench-support.ts, request logging off). autocannon posts 16 bodies in turn, each a
+ * bench/lib/bench-service.ts, request logging off). autocannon posts 16 bodies in turn, each a
  * one-event messaging body from a different sender with its own mid and text, each signed with
  * the app secret over its exact bytes (`sha256=<hex>`). Every answer must be 200: a 401/403
  * (signature refused) or 400 fails the run. One body is one event, so requests/s = events/s.

@@ -4,7 +4,7 @@
  * https://developers.facebook.com/docs/graph-api/guides/error-handling/).
  */
 import { pkError, type PageKeeperError } from '../errors.js';
-import type { TokenInvalidReason } from '../tokens/types.js';
+import type { TokenInvalidReason } from '../core/types.js';
 import { redactText } from './redact.js';
 import { parseUsageHeaders, regainAccessMs, type UsageSnapshot } from './usage.js';
 

@@ -1,4 +1,4 @@
-import type { TokenInspection, TokenType } from '../tokens/types.js';
+import type { TokenInspection, TokenType } from '../core/types.js';
 import { tokenReasonFromSubcode } from './graph-error.js';
 import type { DebugTokenData } from './schemas.js';
 

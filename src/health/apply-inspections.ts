@@ -13,7 +13,7 @@
  * All in one transaction. https://developers.facebook.com/docs/graph-api/reference/debug_token/
  */
 import type { PageTokenCheck } from '../store/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import type { InspectOutcome } from '../tokens/inspect-tokens.js';
 import { messagingGrantedFor } from '../tokens/messaging-granted-for.js';
 

@@ -8,7 +8,7 @@
  * sends (graph-api-notes.md "Messenger Send API"), and the outbox decides about its own retries.
  */
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import type { TokenFailureHandler } from './handle-token-failure.js';
 
 export interface FailoverOptions {

@@ -9,8 +9,8 @@
  * 3. the best token's access ends within the window         -> expiring
  * 4. otherwise                                               -> healthy, with a warning when some tokens are lost
  */
-import type { PageStatus, TokenInspection, TokenInvalidReason } from '../tokens/types.js';
-import { describeTokenLoss, type TokenLossReason } from './reasons.js';
+import type { PageStatus, TokenInspection, TokenInvalidReason } from '../core/types.js';
+import { describeTokenLoss, type TokenLossReason } from '../core/reasons.js';
 
 export const DEFAULT_EXPIRING_WINDOW_DAYS = 14;
 const DAY_MS = 24 * 60 * 60 * 1000;

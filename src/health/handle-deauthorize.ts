@@ -5,7 +5,7 @@
  * Pages another admin also connected keep working on that admin's token (failover).
  * https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/#deauth-callback
  */
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { rejudgePage, type RejudgedPage } from './rejudge-pages.js';
 
 export interface DeauthorizeResult {

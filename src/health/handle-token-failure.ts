@@ -8,8 +8,8 @@
  * Concurrent failures of the same token share one in-flight promise per (page, user), so 100
  * sends failing together make one write, one audit row and one alert.
  */
-import type { PageKeeperContext } from '../tokens/context.js';
-import type { TokenInvalidReason } from '../tokens/types.js';
+import type { PageKeeperContext } from '../context.js';
+import type { TokenInvalidReason } from '../core/types.js';
 import { rejudgePage, type RejudgedPage } from './rejudge-pages.js';
 
 export interface TokenFailure {

@@ -7,9 +7,9 @@
  * PostgreSQL; SQLite runs one write transaction at a time), so a change is recorded once.
  */
 import type { StoreRepositories } from '../store/create-store.js';
-import type { PageKeeperContext } from '../tokens/context.js';
-import { pageHealthFromStore } from '../tokens/page-health-from-store.js';
-import type { PageStatus } from '../tokens/types.js';
+import type { PageKeeperContext } from '../context.js';
+import { pageHealthFromStore } from './page-health-from-store.js';
+import type { PageStatus } from '../core/types.js';
 
 export interface RejudgedPage {
   pageId: string;

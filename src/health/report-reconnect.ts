@@ -7,7 +7,7 @@
  * one audit row, hence one alert.
  */
 import type { ConnectResult } from '../tokens/connect.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 
 export interface ReconnectSnapshot {
   invalid: Map<string, string | null>;

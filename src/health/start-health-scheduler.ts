@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { UsageSnapshot } from '../graph/usage.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { DEFAULT_BUDGET_PAUSE_MS, DEFAULT_BUDGET_SHARE, DEFAULT_MIN_CALL_INTERVAL_MS, decideSweepPace } from './decide-sweep-pace.js';
 import type { RejudgedPage } from './rejudge-pages.js';
 import { sweepStaleTokens } from './sweep-stale-tokens.js';

@@ -19,7 +19,7 @@
 import { sql } from 'kysely';
 import { pageTokenAad } from '../store/crypto/aad.js';
 import { pageTokenFromRow } from '../store/page-token-repository.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { inspectTokens } from '../tokens/inspect-tokens.js';
 import { applyInspections } from './apply-inspections.js';
 import { partitionOf } from './partition-of.js';

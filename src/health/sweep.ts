@@ -11,10 +11,10 @@
  * stored state and is judged from what was recorded last time.
  */
 import type { PageWithTokens, StoredPageToken } from '../store/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { inspectTokens } from '../tokens/inspect-tokens.js';
-import { factsFromStored } from '../tokens/page-health-from-store.js';
-import type { PageStatus, TokenInspection } from '../tokens/types.js';
+import { factsFromStored } from './page-health-from-store.js';
+import type { PageStatus, TokenInspection } from '../core/types.js';
 import { applyInspections } from './apply-inspections.js';
 import { classifyPageHealth } from './classify-page-health.js';
 

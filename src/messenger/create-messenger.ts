@@ -3,11 +3,11 @@
  * this PageKeeper, never global), the window cache, the outbox and its workers.
  */
 import type { GraphError } from '../graph/graph-error.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { toSendBody } from './build-message.js';
-import { createConversationsRepository, conversationKey } from './conversations-repository.js';
+import { createConversationsRepository, conversationKey } from '../store/conversations-repository.js';
 import { createOutbox, type EnqueueOptions, type EnqueueResult, type MessageView } from './outbox.js';
-import { createOutboxRepository, type ListFilter, type OutboxStatus } from './outbox-repository.js';
+import { createOutboxRepository, type ListFilter, type OutboxStatus } from '../store/outbox-repository.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
 import { createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';

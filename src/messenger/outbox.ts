@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pkError } from '../errors.js';
-import type { PageKeeperContext } from '../tokens/context.js';
-import { payloadOf, type ListFilter, type OutboxMessage, type OutboxRepository, type OutboxStatus } from './outbox-repository.js';
+import type { PageKeeperContext } from '../context.js';
+import { payloadOf, type ListFilter, type OutboxMessage, type OutboxRepository, type OutboxStatus } from '../store/outbox-repository.js';
 import { checkWindow, type SendDeps } from './send.js';
 import type { SendBody } from './types.js';
 import { validateMessage } from './validate-message.js';

@@ -10,8 +10,8 @@
  */
 import { pkError } from '../errors.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
-import type { PageKeeperContext } from '../tokens/context.js';
-import { conversationKey, type ConversationsRepository } from './conversations-repository.js';
+import type { PageKeeperContext } from '../context.js';
+import { conversationKey, type ConversationsRepository } from '../store/conversations-repository.js';
 import type { AcquireOptions, SendThrottle } from './throttle.js';
 import type { SendBody } from './types.js';
 import { validateMessage } from './validate-message.js';

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { StoredPage } from '../store/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { isAlertEvent, toHealthEvent } from './to-health-event.js';
 import type { HealthEvent, Notifier } from './types.js';
 

@@ -4,7 +4,7 @@
  * stand-in and the real wiring lives in one adapter (create-service-deps.ts).
  */
 import type { AuditEntry } from '../store/types.js';
-import type { PageStatus } from '../tokens/types.js';
+import type { PageStatus } from '../core/types.js';
 import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
 import type { InboundContact } from './webhooks/webhook-event.js';
 

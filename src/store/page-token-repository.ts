@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
-import type { TokenInvalidReason } from '../tokens/types.js';
+import type { TokenInvalidReason } from '../core/types.js';
 import { pageTokenAad } from './crypto/aad.js';
 import type { Keyring } from './crypto/keyring.js';
 import { parseStringArray, toDate, toMillis } from './row-mapping.js';

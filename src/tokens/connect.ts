@@ -12,15 +12,15 @@
  */
 import { pkError } from '../errors.js';
 import { meSchema } from '../graph/schemas.js';
-import type { PageStatus } from './types.js';
+import type { PageStatus } from '../core/types.js';
 import { checkConnectToken } from './check-connect-token.js';
-import type { PageKeeperContext } from './context.js';
+import type { PageKeeperContext } from '../context.js';
 import { discoverPages } from './discover-pages.js';
 import { exchangeForLongLived } from './exchange-for-long-lived.js';
 import { inspectToken } from './inspect-token.js';
 import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
-import { pageHealthFromStore } from './page-health-from-store.js';
+import { pageHealthFromStore } from '../health/page-health-from-store.js';
 import { verifyPageToken } from './verify-page-token.js';
 
 /** One Page as connect reports it. */

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { businessPageSchema, businessSchema, pageAccountSchema, pageTokenSchema } from '../graph/schemas.js';
-import type { PageKeeperContext } from './context.js';
+import type { PageKeeperContext } from '../context.js';
 
 /** Page size for every list call: 500 Pages in 5 calls instead of 20 at Graph's default 25. */
 export const DISCOVERY_PAGE_LIMIT = 100;

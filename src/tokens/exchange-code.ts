@@ -6,7 +6,7 @@
 import { pkError } from '../errors.js';
 import { isGraphError } from '../graph/graph-error.js';
 import { accessTokenResponseSchema } from '../graph/schemas.js';
-import type { PageKeeperContext } from './context.js';
+import type { PageKeeperContext } from '../context.js';
 
 /** A token from `/oauth/access_token`, processed. */
 export interface ExchangedToken {

@@ -7,7 +7,7 @@
 import { pkError } from '../errors.js';
 import { isGraphError } from '../graph/graph-error.js';
 import { accessTokenResponseSchema } from '../graph/schemas.js';
-import type { PageKeeperContext } from './context.js';
+import type { PageKeeperContext } from '../context.js';
 import type { ExchangedToken } from './exchange-code.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { TokenInspection } from './types.js';
+import type { TokenInspection } from '../core/types.js';
 
 /**
  * Whether `pages_messaging` covers this Page: a granular scope without `target_ids` covers every

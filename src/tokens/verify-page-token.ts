@@ -1,6 +1,6 @@
 import { pkError } from '../errors.js';
 import type { DiscoveredPage } from './discover-pages.js';
-import type { TokenInspection } from './types.js';
+import type { TokenInspection } from '../core/types.js';
 
 /**
  * A Page token worth storing is valid, is a PAGE token for this Page, and never expires

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createOutboxRepository, type OutboxRepository } from '../../src/messenger/outbox-repository.js';
+import { createOutboxRepository, type OutboxRepository } from '../../src/store/outbox-repository.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { startMessengerWorld, textBody, waitFor } from '../helpers/messenger.js';

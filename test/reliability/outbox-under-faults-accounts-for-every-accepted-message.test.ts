@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultKind } from '../../src/emulator/index.js';
-import { FINAL_STATUSES } from '../../src/messenger/outbox-repository.js';
+import { FINAL_STATUSES } from '../../src/store/outbox-repository.js';
 import { startMessengerWorld, textBody, waitFor } from '../helpers/messenger.js';
 
 const SOAK = process.env.PAGEKEEPER_SOAK === '1';

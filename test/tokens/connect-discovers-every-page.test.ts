@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { verifyPageToken } from '../../src/tokens/verify-page-token.js';
-import type { TokenInspection } from '../../src/tokens/types.js';
+import type { TokenInspection } from '../../src/core/types.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { openKeeper } from './setup.js';
 

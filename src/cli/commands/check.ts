@@ -14,8 +14,8 @@ export interface CheckJson {
 }
 
 export async function run(ctx: CommandContext, _args: string[] = [], options: { watch?: boolean; every?: string } = {}): Promise<CommandResult<CheckJson>> {
-  // --watch: periodic, budget-paced sweeps in the foreground until Ctrl-C (src/health/watch-health.ts).
-  if (options.watch) return (await import('../../health/run-check-watch.js')).runCheckWatch(ctx, options) as unknown as Promise<CommandResult<CheckJson>>;
+  // --watch: periodic, budget-paced sweeps in the foreground until Ctrl-C (src/cli/watch-health.ts).
+  if (options.watch) return (await import('../run-check-watch.js')).runCheckWatch(ctx, options) as unknown as Promise<CommandResult<CheckJson>>;
   const showProgress = ctx.stderr.isTTY === true;
   const result = await withPageKeeper(ctx, (pk) =>
     pk.check({

@@ -5,9 +5,9 @@
  * service take it as their first argument (no singletons: two PageKeepers in one process never
  * share state).
  */
-import type { GraphClient } from '../graph/create-graph-client.js';
-import type { Store } from '../store/create-store.js';
-import type { PageTokenCache } from './page-token-cache.js';
+import type { GraphClient } from './graph/create-graph-client.js';
+import type { Store } from './store/create-store.js';
+import type { PageTokenCache } from './tokens/page-token-cache.js';
 
 /** A pino-compatible logger. Never pass a token, secret or key in any field. */
 export interface Logger {

@@ -11,9 +11,9 @@
  * inner SELECT uses `FOR UPDATE SKIP LOCKED`, so concurrent instances skip each other's rows.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Dialect } from '../store/open-database.js';
-import type { Database, OutboxStatusColumn, OutboxTable } from '../store/schema.js';
-import type { SendBody } from './types.js';
+import type { Dialect } from './open-database.js';
+import type { Database, OutboxStatusColumn, OutboxTable } from './schema.js';
+import type { SendBody } from '../messenger/types.js';
 
 export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed', 'held', 'unknown'] as const;
 export type OutboxStatus = OutboxStatusColumn;

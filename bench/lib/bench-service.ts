@@ -11,8 +11,8 @@
  *   await svc.close();
  *
  * As a child process (one JSON ready line on stdout, stops on SIGTERM/SIGINT):
- *   node --import tsx src/service/bench-support.ts [--pages N] [--events-per-webhook K] [--log-level info]
- *   node --import tsx src/service/bench-support.ts --bare
+ *   node --import tsx bench/lib/bench-service.ts [--pages N] [--events-per-webhook K] [--log-level info]
+ *   node --import tsx bench/lib/bench-service.ts --bare
  *
  * Request logging is off unless a log level is given (it would dominate the numbers); `serve`
  * itself takes PAGEKEEPER_LOG_LEVEL (`warn` or `silent` for the same effect).
@@ -22,13 +22,13 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import pino from 'pino';
-import { startEmulator } from '../emulator/index.js';
-import { createPageKeeper } from '../pagekeeper.js';
-import { generateKeyEntry } from '../store/crypto/generate-key-entry.js';
-import { SCOPES } from './api-keys/scopes.js';
-import { createServiceDeps } from './create-service-deps.js';
-import { buildServer } from './server/build-server.js';
-import { createServiceLogger } from './server/create-service-logger.js';
+import { startEmulator } from '../../src/emulator/index.js';
+import { createPageKeeper } from '../../src/pagekeeper.js';
+import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
+import { SCOPES } from '../../src/service/api-keys/scopes.js';
+import { createServiceDeps } from '../../src/service/create-service-deps.js';
+import { buildServer } from '../../src/service/server/build-server.js';
+import { createServiceLogger } from '../../src/service/server/create-service-logger.js';
 
 export const DEFAULT_BENCH_PAGES = 100;
 

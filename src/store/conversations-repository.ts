@@ -4,7 +4,7 @@
  * `recordInbound`; read before every send so a send Facebook would refuse costs no Graph call.
  */
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Database } from './schema.js';
 
 export interface ConversationsRepository {
   /** Records an inbound message; keeps the latest time (webhooks can arrive out of order). */

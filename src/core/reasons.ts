@@ -4,7 +4,7 @@
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/debugging).
  * Used by `check`, alerts, the CLI and the dashboard, so a person reads the same words everywhere.
  */
-import type { TokenInvalidReason } from '../tokens/types.js';
+import type { TokenInvalidReason } from './types.js';
 
 /** A token loss: Facebook's reasons, plus data access lapsing while the token itself is still valid. */
 export type TokenLossReason = TokenInvalidReason | 'data_access_expired';
