@@ -5,25 +5,11 @@
  * service take it as their first argument (no singletons: two PageKeepers in one process never
  * share state).
  */
+import type { Clock } from './core/clock.js';
+import type { Logger } from './core/logger.js';
 import type { GraphClient } from './graph/create-graph-client.js';
 import type { Store } from './store/create-store.js';
 import type { PageTokenCache } from './tokens/page-token-cache.js';
-
-/** A pino-compatible logger. Never pass a token, secret or key in any field. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
 
 /** The configuration a PageKeeper runs with, normalised once (defaults applied). */
 export interface ResolvedConfig {

@@ -10,7 +10,7 @@
  * (A 2xx answer whose body cannot be read counts as `ok` and as `bad_response`: rare, and
  * visible rather than hidden.)
  */
-import type { Logger } from '../context.js';
+import type { Logger } from '../core/logger.js';
 import type { MetricSample } from './deps.js';
 
 export interface GraphCallCounter {

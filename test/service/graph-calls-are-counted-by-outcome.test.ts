@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createGraphCallCounter } from '../../src/service/graph-call-counter.js';
-import type { Logger } from '../../src/context.js';
+import type { Logger } from '../../src/core/logger.js';
 
 /** The Graph client's log lines for one call each (src/graph/create-graph-client.ts). */
 const calls: Record<string, Array<['debug' | 'warn', object, string]>> = {

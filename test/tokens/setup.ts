@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { createPageKeeper, type PageKeeper, type PageKeeperOptions } from '../../src/pagekeeper.js';
-import type { Logger } from '../../src/context.js';
+import type { Logger } from '../../src/core/logger.js';
 
 export const newKey = (id = 'k1') => `${id}:${randomBytes(32).toString('base64')}`;
 
