@@ -9,6 +9,7 @@ import { createGraphClient, type GraphClientOptions } from './graph/create-graph
 import type { CallOptions, Params } from './graph/types.js';
 import { createHealthRuntime, type HealthRuntime, type HealthRuntimeOptions } from './health/create-health-runtime.js';
 import type { DeauthorizeResult } from './health/handle-deauthorize.js';
+import { pageHealthFromStore } from './health/page-health-from-store.js';
 import type { HealthScheduler, HealthSchedulerOptions } from './health/start-health-scheduler.js';
 import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
 import type { HealthEvent, Notifier } from './notify/types.js';
@@ -238,10 +239,10 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
       return messengerOf();
     },
     context,
-    connect: (token, opts) => health.connect(() => connect(context, token, opts)),
+    connect: (token, opts) => health.connect(() => connect(context, token, pageHealthFromStore, opts)),
     async connectWithCode(input, opts) {
       const short = await exchangeCode(context, input);
-      return health.connect(() => connect(context, short.accessToken, opts));
+      return health.connect(() => connect(context, short.accessToken, pageHealthFromStore, opts));
     },
     loginUrl: (input) =>
       buildLoginUrl({

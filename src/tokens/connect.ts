@@ -10,9 +10,10 @@
  * Graph calls for a user with N Pages: 1 debug_token + 1 exchange + 1 /me + ceil(N/100)
  * /me/accounts + ceil(N/50) debug_token batches (500 Pages: 18).
  */
+import type { PageStatus } from '../core/types.js';
 import { pkError } from '../errors.js';
 import { meSchema } from '../graph/schemas.js';
-import type { PageStatus } from '../core/types.js';
+import type { StoredPageToken } from '../store/types.js';
 import { checkConnectToken } from './check-connect-token.js';
 import type { PageKeeperContext } from '../context.js';
 import { discoverPages } from './discover-pages.js';
@@ -20,7 +21,6 @@ import { exchangeForLongLived } from './exchange-for-long-lived.js';
 import { inspectToken } from './inspect-token.js';
 import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
-import { pageHealthFromStore } from '../health/page-health-from-store.js';
 import { verifyPageToken } from './verify-page-token.js';
 
 /** One Page as connect reports it. */
@@ -55,6 +55,17 @@ export type ConnectProgress =
   | { step: 'verified'; pages: number; neverExpiring: number }
   | { step: 'stored'; pages: number };
 
+/**
+ * Decides a Page's health from its stored tokens, without a Graph call: the health layer's
+ * pageHealthFromStore (src/health/page-health-from-store.ts). Passed in, so the token flow does
+ * not depend on the layer above it.
+ */
+export type JudgeStoredPage = (
+  pageId: string,
+  tokens: readonly StoredPageToken[],
+  options: { now: Date; expiringWindowMs: number; userTokenExpiresAt?: Record<string, Date | null> },
+) => { status: PageStatus; reason: string | null; fix: string | null; warning: string | null };
+
 /** Abort and progress hooks for connect. */
 export interface ConnectOptions {
   signal?: AbortSignal;
@@ -65,7 +76,7 @@ export interface ConnectOptions {
  * Connects one person: see the file comment for the steps and the Graph call budget.
  * https://developers.facebook.com/docs/pages-api/overview#get-page-access-tokens
  */
-export async function connect(ctx: PageKeeperContext, shortLivedUserToken: string, options: ConnectOptions = {}): Promise<ConnectResult> {
+export async function connect(ctx: PageKeeperContext, shortLivedUserToken: string, pageHealthFromStore: JudgeStoredPage, options: ConnectOptions = {}): Promise<ConnectResult> {
   const token = shortLivedUserToken.trim();
   if (token === '') throw pkError('PK_USAGE', { detail: 'No token given: paste a short-lived user token (Graph API Explorer) or use `pagekeeper connect --browser`' });
   const now = ctx.clock.now();

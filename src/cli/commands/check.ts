@@ -6,6 +6,7 @@ import type { SweepResult } from '../../health/sweep.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';
 import { paint, statusWord, table } from '../output.js';
+import type { WatchSummary } from '../watch-health.js';
 
 export interface CheckJson {
   checked: number;
@@ -13,9 +14,9 @@ export interface CheckJson {
   pages: { id: string; status: string; reason: string | null; fix: string | null }[];
 }
 
-export async function run(ctx: CommandContext, _args: string[] = [], options: { watch?: boolean; every?: string } = {}): Promise<CommandResult<CheckJson>> {
+export async function run(ctx: CommandContext, _args: string[] = [], options: { watch?: boolean; every?: string } = {}): Promise<CommandResult<CheckJson | WatchSummary>> {
   // --watch: periodic, budget-paced sweeps in the foreground until Ctrl-C (src/cli/watch-health.ts).
-  if (options.watch) return (await import('../run-check-watch.js')).runCheckWatch(ctx, options) as unknown as Promise<CommandResult<CheckJson>>;
+  if (options.watch) return (await import('../run-check-watch.js')).runCheckWatch(ctx, options);
   const showProgress = ctx.stderr.isTTY === true;
   const result = await withPageKeeper(ctx, (pk) =>
     pk.check({
