@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { pkError } from '../errors.js';
 import type { PageKeeperContext } from '../context.js';
-import { payloadOf, type ListFilter, type OutboxMessage, type OutboxRepository, type OutboxStatus } from '../store/outbox-repository.js';
+import type { ListFilter, OutboxMessage, OutboxRepository, OutboxStatus } from '../store/outbox-repository.js';
+import { payloadOf } from './outbox-body.js';
 import { checkWindow, type SendDeps } from './send.js';
 import type { SendBody } from './types.js';
 import { validateMessage } from './validate-message.js';
@@ -97,8 +98,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       await assertPage(ctx, knownPages, pageId);
       await checkWindow(deps, pageId, body);
       const idempotencyKey = options.idempotencyKey ?? null;
-      const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, body, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
-      if (duplicate && (message.pageId !== pageId || message.psid !== body.recipient.id || payloadOf(message.body) !== payloadOf(body as SendBody))) {
+      const payload = payloadOf(body as SendBody);
+      const psid = body.recipient.id;
+      const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, psid, payload, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
+      if (duplicate && (message.pageId !== pageId || message.psid !== psid || message.payload !== payload)) {
         throw pkError(
           'PK_DUPLICATE',
           { detail: `The idempotency key was already used for a different message (${message.id}); use a new key for a new message` },

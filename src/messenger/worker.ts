@@ -26,7 +26,8 @@ import { setMaxListeners } from 'node:events';
 import { isPageKeeperError } from '../errors.js';
 import { DEFAULT_CONNECTIONS } from '../graph/create-graph-client.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
-import { bodyOf, type ClaimedMessage, type OutboxError, type OutboxRepository, type SendOutcome } from '../store/outbox-repository.js';
+import type { ClaimedMessage, OutboxError, OutboxRepository, SendOutcome } from '../store/outbox-repository.js';
+import { bodyOf } from './outbox-body.js';
 import { decideSendRetry } from './retry-policy.js';
 import { attachmentTypeOf, checkWindow, observeSendError, type SendDeps } from './send.js';
 

@@ -13,7 +13,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from './open-database.js';
 import type { Database, OutboxStatusColumn, OutboxTable } from './schema.js';
-import type { SendBody } from '../messenger/types.js';
 
 export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed', 'held', 'unknown'] as const;
 export type OutboxStatus = OutboxStatusColumn;
@@ -29,15 +28,18 @@ export interface OutboxError {
   message: string | null;
 }
 
-/** One outbox message as the rest of pagekeeper sees it. */
+/**
+ * One stored outbox message. The payload is the Send API body without `recipient` (the person
+ * lives in `psid`), kept as the JSON text it was stored as; turning it back into a body is the
+ * messenger's job (src/messenger/outbox-body.ts).
+ */
 export interface OutboxMessage {
   id: string;
   seq: number;
   pageId: string;
   psid: string;
   idempotencyKey: string | null;
-  /** The Send API body, recipient included. */
-  body: SendBody;
+  payload: string;
   status: OutboxStatus;
   atLeastOnce: boolean;
   attempts: number;
@@ -55,7 +57,9 @@ export interface OutboxMessage {
 export interface NewOutboxMessage {
   id: string;
   pageId: string;
-  body: SendBody;
+  psid: string;
+  /** The Send API body without `recipient`, as JSON text. */
+  payload: string;
   idempotencyKey: string | null;
   atLeastOnce: boolean;
   at: Date;
@@ -66,16 +70,6 @@ type Row = Selectable<OutboxTable>;
 const num = (v: unknown): number => Number(v);
 const dateOrNull = (v: number | null): Date | null => (v === null ? null : new Date(Number(v)));
 
-/** The stored payload is the body without `recipient`: the person lives in its own column. */
-export function payloadOf(body: SendBody): string {
-  const { recipient: _recipient, ...rest } = body;
-  return JSON.stringify(rest);
-}
-
-export function bodyOf(psid: string, payload: string): SendBody {
-  return { recipient: { id: psid }, ...(JSON.parse(payload) as object) } as SendBody;
-}
-
 export function messageFromRow(r: Row): OutboxMessage {
   const hasError = r.error_code !== null || r.error_subcode !== null || r.error_message !== null;
   return {
@@ -84,7 +78,7 @@ export function messageFromRow(r: Row): OutboxMessage {
     pageId: r.page_id,
     psid: r.psid,
     idempotencyKey: r.idempotency_key,
-    body: bodyOf(r.psid, r.payload),
+    payload: r.payload,
     status: r.status,
     atLeastOnce: num(r.at_least_once) === 1,
     attempts: num(r.attempts),
@@ -208,15 +202,13 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
 
   const repo: OutboxRepository = {
     async insert(m) {
-      const payload = payloadOf(m.body);
-      const psid = m.body.recipient.id;
       const at = m.at.getTime();
       const values = {
         id: m.id,
         page_id: m.pageId,
-        psid,
+        psid: m.psid,
         idempotency_key: m.idempotencyKey,
-        payload,
+        payload: m.payload,
         status: 'queued' as const,
         at_least_once: m.atLeastOnce ? 1 : 0,
         attempts: 0,

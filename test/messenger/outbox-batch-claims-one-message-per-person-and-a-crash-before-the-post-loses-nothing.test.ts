@@ -27,7 +27,7 @@ async function memoryRepo(): Promise<OutboxRepository> {
 
 async function enqueue(repo: OutboxRepository, pageId: string, psid: string, text: string): Promise<string> {
   const id = `${pageId}-${psid}-${text}`;
-  await repo.insert({ id, pageId, body: { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { text } }, idempotencyKey: null, atLeastOnce: false, at: new Date(1_000) });
+  await repo.insert({ id, pageId, psid, payload: JSON.stringify({ messaging_type: 'RESPONSE', message: { text } }), idempotencyKey: null, atLeastOnce: false, at: new Date(1_000) });
   return id;
 }
 
