@@ -32,7 +32,7 @@ export interface RejudgeCause {
 }
 
 export async function rejudgePage(tx: StoreRepositories, ctx: Pick<PageKeeperContext, 'clock' | 'config'>, pageId: string, cause: RejudgeCause): Promise<RejudgedPage | undefined> {
-  if (tx.dialect === 'postgres') await tx.db.selectFrom('pages').select('id').where('id', '=', pageId).forUpdate().execute();
+  await tx.pages.lockForUpdate(pageId);
   const page = await tx.pages.getWithTokens(pageId);
   if (!page || page.removedAt !== null) return undefined;
   const userTokenExpiresAt: Record<string, Date | null> = {};

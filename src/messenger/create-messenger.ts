@@ -5,9 +5,9 @@
 import type { GraphError } from '../graph/graph-error.js';
 import type { PageKeeperContext } from '../context.js';
 import { toSendBody } from './build-message.js';
-import { createConversationsRepository, conversationKey } from '../store/conversations-repository.js';
+import { conversationKey } from '../store/conversations-repository.js';
 import { createOutbox, type EnqueueOptions, type EnqueueResult, type MessageView } from './outbox.js';
-import { createOutboxRepository, type ListFilter, type OutboxStatus } from '../store/outbox-repository.js';
+import type { ListFilter, OutboxStatus } from '../store/outbox-repository.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
 import { createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
@@ -63,8 +63,8 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     // Rate limits are about real time, whatever clock the stored timestamps use.
     now: () => Date.now(),
   });
-  const conversations = createConversationsRepository(ctx.store.db);
-  const repo = createOutboxRepository(ctx.store.db, ctx.store.dialect);
+  const conversations = ctx.store.conversations;
+  const repo = ctx.store.outbox;
   const windowCache = new Map<string, number>();
   const onTokenInvalid =
     options.onTokenInvalid ??

@@ -1,12 +1,8 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import type { PageKeeper } from '../pagekeeper.js';
 import type { PageWithTokens } from '../store/types.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
 import type { MetricSample, OutboxPort, PageView, ServiceConfig, ServiceDeps } from './deps.js';
-
-/** 3 bound values a row: far under SQLite's and PostgreSQL's limits on parameters. */
-const INBOUND_ROWS_PER_STATEMENT = 500;
 
 /** Settings read from PageKeeperConfig (loadConfig) and the serve flags. */
 export interface ServiceSettings {
@@ -59,7 +55,6 @@ function toView(p: PageWithTokens): PageView {
  */
 export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, options: CreateServiceDepsOptions = {}): ServiceDeps {
   const { store, tokens, clock } = pk.context;
-  const db = store.db;
   const appSecret = pk.context.appSecret;
   const config: ServiceConfig = {
     appId: pk.context.config.appId,
@@ -76,7 +71,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
 
   return {
     config,
-    apiKeys: createApiKeyStore(db, options.apiKeys),
+    apiKeys: createApiKeyStore(store.apiKeys, options.apiKeys),
     pages: {
       list: async () => (await store.pages.list()).map(toView),
       get: async (id) => {
@@ -109,67 +104,36 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     },
     ...(options.outbox ? { outbox: options.outbox } : {}),
 
-    async recordInbound(contacts) {
-      // One multi-row upsert per chunk (the webhook route batches per event-loop turn): one
-      // statement per event was most of a webhook's cost. A window never moves backwards
-      // (webhooks can arrive out of order). The messenger's in-memory window cache is not told:
-      // it only remembers open windows and falls back to this table on a miss.
-      const latest = new Map<string, { page_id: string; psid: string; last_inbound_at: number }>();
-      for (const c of contacts) {
-        const k = `${c.pageId}\u0000${c.psid}`;
-        const ms = c.at.getTime();
-        const prev = latest.get(k);
-        // One row per key: PostgreSQL refuses to update a row twice in one statement.
-        if (!prev || prev.last_inbound_at < ms) latest.set(k, { page_id: c.pageId, psid: c.psid, last_inbound_at: ms });
-      }
-      const rows = [...latest.values()];
-      for (let i = 0; i < rows.length; i += INBOUND_ROWS_PER_STATEMENT) {
-        await db
-          .insertInto('conversations')
-          .values(rows.slice(i, i + INBOUND_ROWS_PER_STATEMENT))
-          .onConflict((oc) =>
-            oc
-              .columns(['page_id', 'psid'])
-              .doUpdateSet({ last_inbound_at: sql<number>`excluded.last_inbound_at` })
-              .where('conversations.last_inbound_at', '<', sql<number>`excluded.last_inbound_at`),
-          )
-          .execute();
-      }
-    },
+    // One multi-row upsert per chunk (the webhook route batches per event-loop turn): one
+    // statement per event was most of a webhook's cost. The messenger's in-memory window cache
+    // is not told: it only remembers open windows and falls back to the table on a miss.
+    recordInbound: (contacts) => store.conversations.recordInboundMany(contacts),
 
     // Facebook: the person removed the app (190/458 from now on). Every token they granted is
     // marked invalid, Pages fail over to other admins' tokens, alerts go out (src/health).
     handleDeauthorize: async (userId) => void (await pk.handleDeauthorize(userId)),
 
     async deleteUserData(userId, confirmationCode) {
-      const requestedAt = clock.now().getTime();
-      await db.insertInto('data_deletions').values({ confirmation_code: confirmationCode, user_id: userId, requested_at: requestedAt, completed_at: null, status: 'pending' }).execute();
+      await store.dataDeletions.request(confirmationCode, userId, clock.now());
       await store.transaction(async (tx) => {
         const r = await tx.users.deleteWithData(userId);
         // The audit trail names the user; it goes too. The deletion itself is logged without the id.
-        await tx.db.deleteFrom('audit_log').where('user_id', '=', userId).execute();
+        await tx.audit.deleteForUser(userId);
         await tx.audit.append({ event: 'user_data_deleted', detail: { pages: r.deletedPageIds.length, existed: r.existed } });
-        await tx.db.updateTable('data_deletions').set({ status: 'completed', completed_at: clock.now().getTime() }).where('confirmation_code', '=', confirmationCode).execute();
+        await tx.dataDeletions.complete(confirmationCode, clock.now());
       });
       // Cached page tokens of the deleted user must not be handed out again.
       tokens.clear();
     },
 
-    async dataDeletionStatus(code) {
-      const row = await db.selectFrom('data_deletions').select(['status', 'requested_at', 'completed_at']).where('confirmation_code', '=', code).executeTakeFirst();
-      return row ? { status: row.status, requestedAt: new Date(row.requested_at), completedAt: row.completed_at === null ? null : new Date(row.completed_at) } : undefined;
-    },
+    dataDeletionStatus: (code) => store.dataDeletions.get(code),
 
     recentEvents: (limit) => store.audit.list({ limit }),
 
-    async outboxCounts() {
-      const rows = await db.selectFrom('outbox').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')]).groupBy('status').execute();
-      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-    },
+    // Only the statuses some message has, as before the counts came from the repository.
+    outboxCounts: async () => Object.fromEntries(Object.entries(await store.outbox.counts()).filter(([, n]) => n > 0)),
 
-    async ping() {
-      await sql`select 1`.execute(db);
-    },
+    ping: () => store.ping(),
 
     extraMetrics() {
       const usage = pk.context.graph.usage();

@@ -1,20 +1,30 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { createApiKeyRepository, type ApiKeyRepository } from './api-key-repository.js';
 import { createAuditRepository, type AuditRepository } from './audit-repository.js';
+import { createConversationsRepository, type ConversationsRepository } from './conversations-repository.js';
 import type { Keyring } from './crypto/keyring.js';
 import { parseKeys } from './crypto/parse-keys.js';
+import { createDataDeletionRepository, type DataDeletionRepository } from './data-deletion-repository.js';
 import { checkMigrations, migrateToLatest } from './migrate.js';
 import { openDatabase, type Dialect, type OpenDatabaseOptions, type OpenedDatabase } from './open-database.js';
 import { createLeaseRepository, type LeaseRepository } from './lease-repository.js';
+import { createNotificationRepository, type NotificationRepository } from './notification-repository.js';
+import { createOutboxRepository, type OutboxRepository } from './outbox-repository.js';
 import { createPageRepository, type PageRepository } from './page-repository.js';
 import { createPageTokenRepository, type PageTokenRepository } from './page-token-repository.js';
 import type { Database } from './schema.js';
+import { createStaleTokenReader, type StaleTokenReader } from './stale-token-reader.js';
 import { createUserRepository, type UserRepository } from './user-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 
 /** The repositories, bound either to the database or to one transaction. */
 export interface StoreRepositories {
-  /** The Kysely instance (or transaction) these repositories use, for tables without a repository yet. */
+  /**
+   * The Kysely instance (or transaction) these repositories use. Every table has a repository;
+   * only the outbox worker still counts live worker leases through this, until that count moves
+   * into the lease repository with the worker's split.
+   */
   readonly db: Kysely<Database>;
   readonly keyring: Keyring;
   readonly dialect: Dialect;
@@ -24,6 +34,20 @@ export interface StoreRepositories {
   readonly audit: AuditRepository;
   /** Named leases with expiry, for leader election and partitioned work across instances. */
   readonly leases: LeaseRepository;
+  /** Durable Messenger sends (payloads as stored text). */
+  readonly outbox: OutboxRepository;
+  /** When each person last wrote to each Page (the Messenger window). */
+  readonly conversations: ConversationsRepository;
+  /** The service's API keys (hashes only). */
+  readonly apiKeys: ApiKeyRepository;
+  /** Alert deliveries and each notifier's cursor in the audit log. */
+  readonly notifications: NotificationRepository;
+  /** Facebook data deletion requests and their confirmation codes. */
+  readonly dataDeletions: DataDeletionRepository;
+  /** The health sweep's keyset read of stale valid tokens. */
+  readonly staleTokens: StaleTokenReader;
+  /** One round trip to the database (readiness checks). */
+  ping(): Promise<void>;
   /**
    * Runs `fn` in one transaction with every repository bound to it; commits when `fn`
    * resolves, rolls back when it throws. Nested calls join the outer transaction.
@@ -87,10 +111,17 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     keyring,
     dialect,
     users: createUserRepository(db, keyring, now),
-    pages: createPageRepository(db, now, sqlite),
+    pages: createPageRepository(db, now, sqlite, dialect),
     pageTokens: createPageTokenRepository(db, keyring, now, sqlite),
     audit: createAuditRepository(db, now),
     leases: createLeaseRepository(db, now),
+    outbox: createOutboxRepository(db, dialect),
+    conversations: createConversationsRepository(db),
+    apiKeys: createApiKeyRepository(db),
+    notifications: createNotificationRepository(db),
+    dataDeletions: createDataDeletionRepository(db),
+    staleTokens: createStaleTokenReader(db, keyring),
+    ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };
   return self;

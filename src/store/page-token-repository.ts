@@ -20,6 +20,8 @@ export interface PageTokenRepository {
   getWithToken(pageId: string, userId: string): Promise<StoredPageTokenWithToken | undefined>;
   /** A page's tokens' states, without tokens. */
   listForPage(pageId: string): Promise<StoredPageToken[]>;
+  /** The pages the user grants a token for (valid or not). */
+  pageIdsOfUser(userId: string): Promise<string[]>;
   /**
    * A page's valid tokens, decrypted, in failover order: messaging granted first, then the
    * oldest grant. Empty when the page has none (or does not exist).
@@ -170,6 +172,11 @@ export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring
     async listForPage(pageId) {
       const rows = await db.selectFrom('page_tokens').selectAll().where('page_id', '=', pageId).orderBy('created_at').orderBy('user_id').execute();
       return rows.map(pageTokenFromRow);
+    },
+
+    async pageIdsOfUser(userId) {
+      const rows = await db.selectFrom('page_tokens').select('page_id').where('user_id', '=', userId).execute();
+      return rows.map((r) => r.page_id);
     },
 
     async getValidTokens(pageId) {

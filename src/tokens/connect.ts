@@ -107,8 +107,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   const userName = me.name ?? input.userId ?? me.id;
   const judge = { now, expiringWindowMs: ctx.config.expiringWindowMs, userTokenExpiresAt: { [userId]: longLived.expiresAt } };
   const result = await ctx.store.transaction(async (tx) => {
-    const before = await tx.db.selectFrom('page_tokens').select('page_id').where('user_id', '=', userId).execute();
-    const had = new Set(before.map((r) => r.page_id));
+    const had = new Set(await tx.pageTokens.pageIdsOfUser(userId));
     await tx.users.upsert({
       id: userId,
       name: userName,
