@@ -10,6 +10,7 @@ import { createProofCache } from './appsecret-proof.js';
 import { buildRequest, type BuiltRequest } from './build-request.js';
 import { decideRetry, type RetryPolicy } from './decide-retry.js';
 import { GraphError, badResponseFacts, classifyGraphError, classifyNetworkError } from './graph-error.js';
+import { combineObservers, logObserver, type GraphCallObserver } from './observe-calls.js';
 import { processResponse, type RawAnswer } from './process-response.js';
 import { redactText } from './redact.js';
 import { batchResponseSchema, listSchema } from './schemas.js';
@@ -46,6 +47,8 @@ export interface GraphClientOptions {
   /** A rate-limit wait longer than this is not slept through: the error goes to the caller. */
   maxRetryAfterMs?: number;
   logger?: GraphLogger;
+  /** Told about every attempt and every finished call, with timing and outcome (metrics use it). */
+  observer?: GraphCallObserver;
   /** Sockets per origin. */
   connections?: number;
   /** Jitter source; inject for tests. */
@@ -217,6 +220,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
   };
   const logger = options.logger ?? noopLogger;
+  const observer = combineObservers(logObserver(logger), options.observer);
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? defaultSleep;
   const appToken = `${options.appId}|${options.appSecret}`;
@@ -258,17 +262,21 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   async function request<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
     const built = buildRequest(target, req);
     const timeoutMs = req.timeoutMs ?? defaultTimeoutMs;
+    const { method, redactedUrl: url } = built;
+    const callStarted = performance.now();
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted) throw abortReason(req.signal);
       const started = performance.now();
       let error: GraphError;
+      let status: number | null = null;
       try {
         const answer = await send(built, timeoutMs, req.signal);
-        const ms = Math.round(performance.now() - started);
-        logger.debug({ method: built.method, url: built.redactedUrl, status: answer.status, ms, attempt }, 'graph call');
+        status = answer.status;
         try {
           const res = processResponse(answer, { schema: req.schema, secrets: secretsOf(built), parseUsage });
           usage = mergeUsage(usage, res.usage);
+          observer.onAttempt?.({ method, url, attempt, ms: Math.round(performance.now() - started), status, error: null, next: 'done' });
+          observer.onResult?.({ method, url, attempts: attempt, ms: Math.round(performance.now() - callStarted), outcome: 'ok', error: null });
           return res;
         } catch (e) {
           // Error answers carry usage too: throttling is reported on the failing call.
@@ -279,13 +287,14 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
         if (!(e instanceof GraphError)) throw e;
         error = e;
       }
+      const ms = Math.round(performance.now() - started);
       const decision = req.retry === false ? ({ retry: false, reason: 'retries off' } as const) : decideRetry(error, attempt, built.idempotent, policy, random);
-      const facts = { method: built.method, url: built.redactedUrl, attempt, pkCode: error.pkCode, kind: error.kind, code: error.code, subcode: error.subcode, delivery: error.delivery, fbtraceId: error.fbtraceId };
       if (!decision.retry) {
-        logger.debug({ ...facts, reason: decision.reason }, 'graph call failed');
+        observer.onAttempt?.({ method, url, attempt, ms, status, error, next: 'give_up', reason: decision.reason });
+        observer.onResult?.({ method, url, attempts: attempt, ms: Math.round(performance.now() - callStarted), outcome: error.kind, error });
         throw error;
       }
-      logger.warn({ ...facts, delayMs: decision.delayMs }, 'graph call failed, retrying');
+      observer.onAttempt?.({ method, url, attempt, ms, status, error, next: 'retry', delayMs: decision.delayMs });
       await sleep(decision.delayMs, req.signal);
     }
   }

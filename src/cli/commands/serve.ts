@@ -63,8 +63,8 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
     keys = generateKeyEntry('dev');
   }
 
-  // Graph calls by outcome for /metrics, counted from the Graph client's log lines.
-  const graphCalls = createGraphCallCounter(logger);
+  // Graph calls by outcome for /metrics, counted by the Graph client's call observer.
+  const graphCalls = createGraphCallCounter();
   let pk;
   try {
     pk = await createPageKeeper({
@@ -78,7 +78,8 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       dialogUrl: emulator ? emulator.dialogUrl : config.dialogUrl,
       graphVersion: config.graphVersion,
       cwd: ctx.cwd,
-      logger: graphCalls.logger,
+      logger,
+      graph: { observer: graphCalls.observer },
       // Health alerts: a log line always, a signed webhook when PAGEKEEPER_NOTIFY_WEBHOOK_URL is set.
       notifiers: notifiersFromConfig(config, logger),
     });
