@@ -23,12 +23,11 @@ import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { startEmulator } from '../../src/emulator/index.js';
-import { createPageKeeper } from '../../src/pagekeeper.js';
-import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { SCOPES } from '../../src/service/api-keys/scopes.js';
-import { createServiceDeps } from '../../src/service/create-service-deps.js';
-import { buildServer } from '../../src/service/server/build-server.js';
+import { createService } from '../../src/service/create-service.js';
 import { createServiceLogger } from '../../src/service/server/create-service-logger.js';
+import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
 
 export const DEFAULT_BENCH_PAGES = 100;
 
@@ -74,30 +73,32 @@ export async function startBenchService(options: BenchServiceOptions = {}): Prom
   const emu = await startEmulator({
     seed: { users: [{ name: 'Bench Admin', pages: Array.from({ length: n }, (_, i) => ({ name: `Bench Page ${i + 1}` })) }] },
   });
-  const pk = await createPageKeeper({
-    appId: emu.appId,
-    appSecret: emu.appSecret,
-    database: options.database ?? 'sqlite::memory:',
-    keys: generateKeyEntry('bench'),
-    graphUrl: emu.url,
-    dialogUrl: emu.dialogUrl,
+  const verifyToken = 'bench-verify-token';
+  const logger = options.logLevel ? createServiceLogger({ level: options.logLevel, destination: pino.destination({ dest: '/dev/null', sync: false }) }) : undefined;
+  const service = await createService({
+    config: {
+      ...loadConfig({ cwd: process.cwd(), env: {} }),
+      appId: emu.appId,
+      appSecret: emu.appSecret,
+      database: options.database ?? 'sqlite::memory:',
+      keys: generateKeyEntry('bench'),
+      graphUrl: emu.url,
+      dialogUrl: emu.dialogUrl,
+      verifyToken,
+      publicUrl: undefined,
+      adminKey: undefined,
+      forwardUrl: undefined,
+      notifyWebhookSecret: undefined,
+    },
+    ...(logger ? { logger } : {}),
+    listen: { host: '127.0.0.1', port: 0 },
+    outboxWorker: false,
+    healthScheduler: false,
   });
+  const { pk, deps } = service;
+  const url = service.url!;
   const connected = await pk.connect(emu.users[0]!.shortLivedToken);
   const pageIds = connected.pages.map((p) => p.id);
-  const verifyToken = 'bench-verify-token';
-  const deps = createServiceDeps(pk, {
-    publicUrl: undefined,
-    verifyToken,
-    adminKey: undefined,
-    forwardUrl: undefined,
-    notifyWebhookSecret: undefined,
-    keys: undefined,
-    devOpenDashboard: false,
-  });
-  const logger = options.logLevel ? createServiceLogger({ level: options.logLevel, destination: pino.destination({ dest: '/dev/null', sync: false }) }) : undefined;
-  const server = await buildServer(deps, logger ? { logger } : {});
-  const url = await listen(server.app);
-  deps.config.publicUrl = url;
   const apiKey = (await deps.apiKeys.create({ name: 'bench', scopes: SCOPES })).key;
   const pageId = pageIds[0]!;
   // Warm the token cache once: the benchmark measures the steady state.
@@ -130,8 +131,7 @@ export async function startBenchService(options: BenchServiceOptions = {}): Prom
     webhook: { path: '/webhooks/messenger', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(body) }, events: eventsPerWebhook },
     sign,
     async close() {
-      await server.shutdown(2_000);
-      await pk.close();
+      await service.close(2_000);
       await emu.close();
     },
   };
