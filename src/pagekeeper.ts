@@ -24,6 +24,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { silentLogger, type Logger } from './core/logger.js';
 import { exchangeCode } from './tokens/exchange-code.js';
 import { inspectToken } from './tokens/inspect-token.js';
+import { toPageView } from './tokens/page-view.js';
 import { createPageTokenCache, DEFAULT_TOKEN_CACHE_SIZE } from './tokens/page-token-cache.js';
 import type { PageStatus, TokenInspection } from './core/types.js';
 
@@ -82,7 +83,7 @@ export interface PageSummary {
   reason: string | null;
   fix: string | null;
   warning: string | null;
-  /** null: the token in use never expires. */
+  /** null: a valid token never expires (or none is valid: see `status` and `tokens.valid`). */
   tokenExpiresAt: Date | null;
   /** When data access lapses unless someone is active (90 days after last activity). */
   dataAccessExpiresAt: Date | null;
@@ -277,23 +278,21 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
 }
 
 /** The token in use is the first valid one in failover order (messaging granted, then oldest). */
+/** The library's summary of the one page view (src/tokens/page-view.ts). */
 function toSummary(p: PageWithTokens): PageSummary {
-  const valid = p.tokens.filter((t) => t.status === 'valid');
-  const inUse = [...valid].sort((a, b) => Number(b.messagingGranted) - Number(a.messagingGranted) || a.createdAt.getTime() - b.createdAt.getTime())[0];
-  const shown = inUse ?? p.tokens[0];
-  const dataAccess = valid.map((t) => t.dataAccessExpiresAt?.getTime() ?? 0).filter((n) => n > 0);
+  const view = toPageView(p);
   return {
-    id: p.id,
-    name: p.name,
-    category: p.category,
-    tasks: shown?.tasks ?? [],
-    status: p.status,
-    reason: p.reason,
-    fix: p.fix,
-    warning: p.warning,
-    tokenExpiresAt: shown?.expiresAt ?? null,
-    dataAccessExpiresAt: dataAccess.length > 0 ? new Date(Math.max(...dataAccess)) : (shown?.dataAccessExpiresAt ?? null),
-    lastCheckedAt: p.lastCheckedAt,
-    tokens: { total: p.tokens.length, valid: valid.length },
+    id: view.id,
+    name: view.name,
+    category: view.category,
+    tasks: view.tasks,
+    status: view.status,
+    reason: view.reason,
+    fix: view.fix,
+    warning: view.warning,
+    tokenExpiresAt: view.tokenExpiresAt === 'never' ? null : view.tokenExpiresAt,
+    dataAccessExpiresAt: view.dataAccessExpiresAt,
+    lastCheckedAt: view.lastCheckedAt,
+    tokens: { total: p.tokens.length, valid: p.tokens.filter((t) => t.status === 'valid').length },
   };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { PageKeeper } from '../pagekeeper.js';
-import type { PageWithTokens } from '../store/types.js';
+import { toPageView } from '../tokens/page-view.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
-import type { MetricSample, OutboxPort, PageView, ServiceConfig, ServiceDeps } from './deps.js';
+import type { MetricSample, OutboxPort, ServiceConfig, ServiceDeps } from './deps.js';
 
 /** Settings read from PageKeeperConfig (loadConfig) and the serve flags. */
 export interface ServiceSettings {
@@ -22,31 +22,6 @@ export interface CreateServiceDepsOptions {
   apiKeys?: ApiKeyStoreOptions;
   /** More Prometheus samples, e.g. Graph calls by outcome (createGraphCallCounter). */
   metrics?: () => MetricSample[];
-}
-
-function toView(p: PageWithTokens): PageView {
-  return {
-    id: p.id,
-    name: p.name,
-    category: p.category,
-    status: p.status,
-    reason: p.reason,
-    fix: p.fix,
-    warning: p.warning,
-    lastCheckedAt: p.lastCheckedAt,
-    connectedAt: p.connectedAt,
-    removedAt: p.removedAt,
-    tokens: p.tokens.map((t) => ({
-      userId: t.userId,
-      status: t.status,
-      invalidReason: t.invalidReason,
-      expiresAt: t.expiresAt,
-      dataAccessExpiresAt: t.dataAccessExpiresAt,
-      messagingGranted: t.messagingGranted,
-      tasks: t.tasks,
-      lastCheckedAt: t.lastCheckedAt,
-    })),
-  };
 }
 
 /**
@@ -73,10 +48,10 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     config,
     apiKeys: createApiKeyStore(store.apiKeys, options.apiKeys),
     pages: {
-      list: async () => (await store.pages.list()).map(toView),
+      list: async () => (await store.pages.list()).map(toPageView),
       get: async (id) => {
         const p = await store.pages.getWithTokens(id);
-        return p ? toView(p) : undefined;
+        return p ? toPageView(p) : undefined;
       },
       // Straight to the token cache: pk.page(id) would build a handle per request for one call.
       token: (id) => tokens.token(id),
@@ -84,7 +59,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);
         if (!p) throw new Error('page vanished during the check');
-        return toView(p);
+        return toPageView(p);
       },
     },
     connect: {

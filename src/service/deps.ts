@@ -5,6 +5,8 @@
  */
 import type { AuditEntry } from '../store/types.js';
 import type { PageStatus } from '../core/types.js';
+import type { MessageView } from '../messenger/outbox.js';
+import type { PageTokenView, PageView } from '../tokens/page-view.js';
 import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
 import type { InboundContact } from './webhooks/webhook-event.js';
 
@@ -25,33 +27,8 @@ export interface ServiceConfig {
   devOpenDashboard: boolean;
 }
 
-/** One granting user's token for a page, without the token. */
-export interface PageTokenView {
-  userId: string;
-  status: 'valid' | 'invalid';
-  invalidReason: string | null;
-  /** null: never expires. */
-  expiresAt: Date | null;
-  dataAccessExpiresAt: Date | null;
-  messagingGranted: boolean;
-  tasks: string[];
-  lastCheckedAt: Date | null;
-}
-
-/** A connected page as the API and dashboard show it. Never holds a token. */
-export interface PageView {
-  id: string;
-  name: string;
-  category: string | null;
-  status: PageStatus;
-  reason: string | null;
-  fix: string | null;
-  warning: string | null;
-  lastCheckedAt: Date | null;
-  connectedAt: Date;
-  removedAt: Date | null;
-  tokens: PageTokenView[];
-}
+/** The page view every surface shares (src/tokens/page-view.ts). */
+export type { PageTokenView, PageView };
 
 /** What the OAuth callback reports to the person. */
 export interface ConnectOutcome {
@@ -62,19 +39,8 @@ export interface ConnectOutcome {
   problems: string[];
 }
 
-/** A queued message's state, as `GET /v1/messages/:id` shows it. */
-export interface MessageView {
-  id: string;
-  pageId: string;
-  psid: string;
-  status: string;
-  attempts: number;
-  messageId: string | null;
-  error: { code: number | null; subcode: number | null; message: string | null } | null;
-  createdAt: Date;
-  updatedAt: Date;
-  sentAt: Date | null;
-}
+/** A queued message's state, as `GET /v1/messages/:id` and `pagekeeper outbox` show it. */
+export type { MessageView };
 
 /**
  * The outbox (issue 5), written by its own module; the service only calls these.

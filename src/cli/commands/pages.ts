@@ -41,7 +41,7 @@ function human(pages: PageSummary[], color: boolean): string {
     x.id,
     x.name,
     statusWord(x.status, p),
-    expiry(x.tokenExpiresAt),
+    x.tokens.valid === 0 ? 'no valid token' : expiry(x.tokenExpiresAt),
     x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown',
     x.lastCheckedAt ? relativeTime(x.lastCheckedAt) : 'never',
   ]);

@@ -64,12 +64,8 @@ export const SendMessageBodySchema = z
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
-/** The JSON form of a page; the best valid token decides the page's expiry fields. */
+/** The JSON form of a page view (its expiry fields follow the one rule of src/tokens/page-view.ts). */
 export function pageJson(p: PageView): z.output<typeof PageResponseSchema> {
-  const valid = p.tokens.filter((t) => t.status === 'valid');
-  const never = valid.some((t) => t.expiresAt === null);
-  const latest = valid.reduce<Date | null>((acc, t) => (t.expiresAt && (!acc || t.expiresAt > acc) ? t.expiresAt : acc), null);
-  const dataAccess = valid.reduce<Date | null>((acc, t) => (t.dataAccessExpiresAt && (!acc || t.dataAccessExpiresAt > acc) ? t.dataAccessExpiresAt : acc), null);
   return {
     id: p.id,
     name: p.name,
@@ -80,8 +76,8 @@ export function pageJson(p: PageView): z.output<typeof PageResponseSchema> {
     warning: p.warning,
     lastCheckedAt: iso(p.lastCheckedAt),
     connectedAt: p.connectedAt.toISOString(),
-    tokenExpiresAt: valid.length === 0 ? null : never ? 'never' : iso(latest),
-    dataAccessExpiresAt: iso(dataAccess),
+    tokenExpiresAt: p.tokenExpiresAt === 'never' ? 'never' : iso(p.tokenExpiresAt),
+    dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
     tokens: p.tokens.map((t) => ({
       userId: t.userId,
       status: t.status,
