@@ -8,8 +8,7 @@
  * else the latest expiry among its valid tokens, and null when none is valid. Data access ends
  * at the latest among valid tokens too: the Page keeps working until the last admin's lapses.
  */
-import type { PageStatus } from '../core/types.js';
-import type { PageWithTokens, StoredPageToken } from '../store/types.js';
+import type { PageWithTokens, StoredPage, StoredPageToken } from '../store/types.js';
 
 /** One granting user's token for a page, without the token. */
 export interface PageTokenView {
@@ -24,17 +23,8 @@ export interface PageTokenView {
   lastCheckedAt: Date | null;
 }
 
-export interface PageView {
-  id: string;
-  name: string;
-  category: string | null;
-  status: PageStatus;
-  reason: string | null;
-  fix: string | null;
-  warning: string | null;
-  lastCheckedAt: Date | null;
-  connectedAt: Date;
-  removedAt: Date | null;
+/** The stored Page (health included) with what its tokens say, and the tokens' states. */
+export interface PageView extends Omit<StoredPage, 'updatedAt'> {
   /** Tasks of the token in use (MANAGE, MESSAGING, ...); of the first token when none is valid. */
   tasks: string[];
   /** See the file comment: `never`, the latest valid expiry, or null when no token is valid. */
@@ -55,17 +45,9 @@ const latest = (dates: ReadonlyArray<Date | null>): Date | null => dates.reduce<
 export function toPageView(p: PageWithTokens): PageView {
   const valid = p.tokens.filter((t) => t.status === 'valid');
   const never = valid.some((t) => t.expiresAt === null);
+  const { updatedAt: _updatedAt, tokens: _tokens, ...page } = p;
   return {
-    id: p.id,
-    name: p.name,
-    category: p.category,
-    status: p.status,
-    reason: p.reason,
-    fix: p.fix,
-    warning: p.warning,
-    lastCheckedAt: p.lastCheckedAt,
-    connectedAt: p.connectedAt,
-    removedAt: p.removedAt,
+    ...page,
     tasks: (tokenInUse(p.tokens) ?? p.tokens[0])?.tasks ?? [],
     tokenExpiresAt: valid.length === 0 ? null : never ? 'never' : latest(valid.map((t) => t.expiresAt)),
     dataAccessExpiresAt: latest(valid.map((t) => t.dataAccessExpiresAt)),
