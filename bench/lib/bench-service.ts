@@ -52,7 +52,7 @@ export interface BenchService {
   emulatorUrl: string;
   /** A ready, validly signed POST /webhooks/messenger request. */
   webhook: { path: '/webhooks/messenger'; body: string; headers: Record<string, string>; events: number };
-  /** `sha256=<hex>` over the exact bytes, as Facebook signs (graph-api-notes.md "Webhooks"). */
+  /** `sha256=<hex>` over the exact bytes, as Facebook signs (docs/graph-api.md "Webhooks"). */
   sign(body: string | Buffer): string;
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { pkError } from '../errors.js';
 export const DEFAULT_DATABASE = 'sqlite:pagekeeper.db';
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
 export const DEFAULT_DIALOG_URL = 'https://www.facebook.com';
-/** Pinned Graph version; see ../shared/graph-api-notes.md "Versions". */
+/** Pinned Graph version; see docs/graph-api.md "Versions". */
 export const DEFAULT_GRAPH_VERSION = 'v25.0';
 
 /** The configuration every entry point (CLI, service, library) is built from. */

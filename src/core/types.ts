@@ -6,7 +6,7 @@
 
 export type TokenType = 'USER' | 'PAGE' | 'APP';
 
-/** Why Facebook says a token is no longer usable, from the 190 subcode (graph-api-notes.md "Error object"). */
+/** Why Facebook says a token is no longer usable, from the 190 subcode (docs/graph-api.md "Error object"). */
 export type TokenInvalidReason =
   | 'expired' // 463
   | 'password_changed' // 460

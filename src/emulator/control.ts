@@ -213,7 +213,7 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     return { delivered: result.delivered, ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error ? { error: result.error } : {}) };
   });
 
-  // The data-deletion callback (graph-api-notes.md "Webhooks"): signed_request with `expires` as well; the app must
+  // The data-deletion callback (docs/graph-api.md "Webhooks"): signed_request with `expires` as well; the app must
   // answer {"url":"<status page>","confirmation_code":"<code>"}.
   app.post<{ Params: { id: string } }>('/_emulator/users/:id/data-deletion', async (req, reply) => {
     const user = userOr404(req.params.id, reply);

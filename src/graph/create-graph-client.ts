@@ -25,7 +25,7 @@ export const DEFAULT_RETRY_BASE_MS = 200;
 export const DEFAULT_MAX_BACKOFF_MS = 10_000;
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 export const DEFAULT_CONNECTIONS = 16;
-/** Graph's batch limit (graph-api-notes.md "Batch requests"). */
+/** Graph's batch limit (docs/graph-api.md "Batch requests"). */
 export const BATCH_LIMIT = 50;
 /** Batch requests in flight at once for one batch() call. */
 export const DEFAULT_BATCH_CONCURRENCY = 4;

@@ -1,5 +1,5 @@
 /**
- * Wire shapes of the Graph responses pagekeeper reads, checked at the edge (graph-api-notes.md).
+ * Wire shapes of the Graph responses pagekeeper reads, checked at the edge (docs/graph-api.md).
  * Names keep Graph's spelling; processing into camelCase domain types happens in the callers
  * (see to-token-inspection.ts). Objects accept unknown extra fields: Graph adds fields over time.
  * Fields the notes call optional are optional here: the client accepts every variant listed.

@@ -10,7 +10,7 @@ function fromSeconds(s: number | undefined): Date | null {
 
 /**
  * Processes debug_token's `data` into the domain form. `expires_at: 0` means the token never
- * expires and becomes `null` (graph-api-notes.md "Inspecting a token";
+ * expires and becomes `null` (docs/graph-api.md "Inspecting a token: debug_token";
  * https://developers.facebook.com/docs/graph-api/reference/debug_token/).
  */
 export function toTokenInspection(data: DebugTokenData): TokenInspection {

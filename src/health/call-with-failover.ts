@@ -5,7 +5,7 @@
  *
  * Safe means: the call is idempotent (GET, or the caller says so), or it never reached Facebook
  * (`delivery: 'not_sent'`). A refused POST is not repeated here: Facebook does not de-duplicate
- * sends (graph-api-notes.md "Messenger Send API"), and the outbox decides about its own retries.
+ * sends (docs/graph-api.md "Messenger Send API"), and the outbox decides about its own retries.
  */
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
 import type { PageKeeperContext } from '../context.js';

@@ -72,7 +72,7 @@ function hasMessagingScope(inspection: TokenInspection | null, pageId: string): 
   // Not yet inspected: the grant was checked when the token was stored; the next sweep will tell.
   if (inspection === null) return true;
   const granular = inspection.granularScopes.filter((g) => g.scope === MESSAGING_SCOPE);
-  // target_ids is omitted (null) when a grant is not limited to some Pages (graph-api-notes.md "debug_token").
+  // target_ids is omitted (null) when a grant is not limited to some Pages (docs/graph-api.md "Inspecting a token: debug_token").
   if (granular.length > 0) return granular.some((g) => g.targetIds === null || g.targetIds.includes(pageId));
   // No per-Page detail for pages_messaging: the plain grant is all there is to go by.
   return inspection.scopes.includes(MESSAGING_SCOPE);
@@ -100,7 +100,7 @@ function accessEnd(t: PageTokenFacts, userTokenExpiresAt: Record<string, Date | 
   if (t.inspection?.dataAccessExpiresAt) candidates.push({ at: t.inspection.dataAccessExpiresAt, what: 'data_access' });
   if (t.inspection?.expiresAt) candidates.push({ at: t.inspection.expiresAt, what: 'token' });
   // A Page token taken from a long-lived user token does not expire with it (debug_token
-  // expires_at 0; graph-api-notes.md "Step 3"), so the user token's end only matters for a Page
+  // expires_at 0; docs/graph-api.md "Page tokens"), so the user token's end only matters for a Page
   // token that has an end of its own.
   const user = userTokenExpiresAt?.[t.userId];
   if (user && t.inspection?.expiresAt) candidates.push({ at: user, what: 'user_token' });

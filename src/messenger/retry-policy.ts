@@ -2,7 +2,7 @@
  * What the outbox does with a send that failed: retry it later, fail it for good, hold it
  * until the Page is reconnected, or mark it `unknown` because it may already have gone out.
  *
- * The rules follow graph-api-notes.md ("Error object", "Messenger Send API") and issue 5 item 3:
+ * The rules follow docs/graph-api.md ("Error object", "Messenger Send API") and issue 5 item 3:
  * - Facebook does not de-duplicate sends, so a request that may have reached Facebook without
  *   an answer is never retried blindly: it becomes `unknown` unless the caller chose at-least-once.
  * - Token errors (190, 102) hold the Page's messages until a reconnect; they are not the message's fault.
@@ -59,7 +59,7 @@ export function backoffDelayMs(attempt: number, random: () => number, baseDelayM
   return Math.floor(random() * ceiling);
 }
 
-/** Send errors that no retry can fix, in plain words (graph-api-notes.md "Messenger Send API"). */
+/** Send errors that no retry can fix, in plain words (docs/graph-api.md "Messenger Send API"). */
 function permanentReason(code: number | null, subcode: number | null): string | null {
   if (code === 10 && subcode === 2018278) {
     return 'Facebook refused the message because it was sent outside the allowed window (more than 24 hours after the person last wrote; the HUMAN_AGENT tag allows 7 days)';

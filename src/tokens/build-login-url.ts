@@ -1,7 +1,7 @@
 /**
  * The Facebook Login dialog URL for the server-side code flow
  * (https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/;
- * graph-api-notes.md "Step 1").
+ * docs/graph-api.md "Login: a short-lived user token").
  */
 
 /** What connect needs: list the Pages and message as them. `pages_manage_metadata` subscribes webhooks. */

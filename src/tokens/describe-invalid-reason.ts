@@ -2,7 +2,7 @@ import type { TokenInvalidReason } from '../core/types.js';
 
 /**
  * Plain words for why Facebook refuses the token someone is connecting with right now (the 190
- * subcodes in graph-api-notes.md "Error object"), addressed to that person. Stored Page tokens
+ * subcodes in docs/graph-api.md "Error object"), addressed to that person. Stored Page tokens
  * that stop working are described by core/reasons.ts, addressed to whoever runs pagekeeper.
  */
 const REASONS: Readonly<Record<TokenInvalidReason, { reason: string; fix: string }>> = {

@@ -5,7 +5,7 @@ import type { TokenInspection } from '../core/types.js';
 /**
  * A Page token worth storing is valid, is a PAGE token for this Page, and never expires
  * (debug_token `expires_at: 0`). One that expires came from a short-lived user token: storing it
- * would defeat the point (graph-api-notes.md "Step 3").
+ * would defeat the point (docs/graph-api.md "Page tokens").
  */
 export function verifyPageToken(page: Pick<DiscoveredPage, 'id'>, inspection: TokenInspection): TokenInspection {
   if (!inspection.isValid) {

@@ -7,7 +7,7 @@ import { startService } from './service-harness.js';
 
 function eventBody(pageId: string, text: string, escapeNonAscii: boolean, psid = '7000000000000001'): Buffer {
   const json = JSON.stringify({ object: 'page', entry: [{ id: pageId, time: Date.now(), messaging: [{ sender: { id: psid }, recipient: { id: pageId }, timestamp: Date.now() - 1000, message: { mid: 'm_1', text } }] }] });
-  // Facebook's form: non-ASCII as \uXXXX escapes (graph-api-notes.md "Webhooks").
+  // Facebook's form: non-ASCII as \uXXXX escapes (docs/graph-api.md "Webhooks").
   const text2 = escapeNonAscii ? json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
   return Buffer.from(text2, 'utf8');
 }

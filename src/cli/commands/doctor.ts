@@ -26,7 +26,7 @@ export interface DoctorJson {
   checks: DoctorCheck[];
 }
 
-/** Graph API versions and the day Facebook stops serving them (graph-api-notes.md "Versions"). */
+/** Graph API versions and the day Facebook stops serving them (docs/graph-api.md "Versions"). */
 const VERSION_ENDS: Readonly<Record<string, string>> = { 'v21.0': '2027-01-21', 'v22.0': '2027-05-20' };
 
 function failure(e: unknown): { detail: string; fix?: string } {

@@ -5,7 +5,7 @@ import { MESSAGING_TYPES, SENDER_ACTIONS } from '../../messenger/types.js';
 import type { MessageView, PageView, ServiceDeps } from '../deps.js';
 import { apiRoute, type AnyApiRoute } from '../server/route-table.js';
 
-/** Page and user ids are numeric strings (graph-api-notes.md); anything else is refused before any lookup. */
+/** Page and user ids are numeric strings (docs/graph-api.md); anything else is refused before any lookup. */
 export const PageIdSchema = z.string().regex(/^\d{1,32}$/, 'must be a numeric Page id');
 const MessageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a message id as returned by POST /v1/pages/{id}/messages');
 /** Printable ASCII, as for HTTP header values generally; long enough for a UUID or a hash. */
@@ -50,7 +50,7 @@ const MessageResponseSchema = z.object({
   sentAt: Iso.nullable(),
 });
 
-/** The Send API body (graph-api-notes.md "Messenger Send API"); rules beyond the shape are checked by validateMessage. */
+/** The Send API body (docs/graph-api.md "Messenger Send API"); rules beyond the shape are checked by validateMessage. */
 export const SendMessageBodySchema = z
   .looseObject({
     recipient: z.looseObject({ id: z.string().min(1).max(64) }),

@@ -10,7 +10,7 @@ const SignedRequestForm = z.object({ signed_request: z.string() });
 const ConfirmationCode = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 
 /**
- * Facebook's app callbacks (graph-api-notes.md "Webhooks"):
+ * Facebook's app callbacks (docs/graph-api.md "Webhooks"):
  * - Deauthorize: https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow#deauth-callback
  * - Data deletion: https://developers.facebook.com/docs/development/create-an-app/app-dashboard/data-deletion-callback
  * Both post a form with `signed_request`, verified with the app secret before anything happens.

@@ -20,7 +20,7 @@ function refuse(reply: FastifyReply, status: 401 | 403, message: string) {
 }
 
 /**
- * Messenger webhooks (graph-api-notes.md "Webhooks";
+ * Messenger webhooks (docs/graph-api.md "Webhooks";
  * https://developers.facebook.com/docs/graph-api/webhooks/getting-started).
  * Registered in their own encapsulated scope: here, and only here, bodies stay raw Buffers so
  * the signature is checked over exactly the bytes Facebook signed.

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { pkError } from '../../errors.js';
 
 /**
- * The payload of a deauthorize or data-deletion callback (graph-api-notes.md "Webhooks";
+ * The payload of a deauthorize or data-deletion callback (docs/graph-api.md "Webhooks";
  * https://developers.facebook.com/docs/development/create-an-app/app-dashboard/data-deletion-callback).
  * Unknown fields are kept out: only what pagekeeper acts on is read.
  */
