@@ -19,7 +19,7 @@ export interface ResolvedConfig {
   dialogUrl: string;
   /** Where the data lives, without credentials. */
   databaseLocation: string;
-  /** Data access ending within this many ms makes a page `expiring` (issue 4: default 14 days). */
+  /** Data access ending within this many ms makes a page `expiring` (default 14 days). */
   expiringWindowMs: number;
 }
 

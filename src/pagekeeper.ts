@@ -28,7 +28,7 @@ import { toPageView } from './tokens/page-view.js';
 import { createPageTokenCache, DEFAULT_TOKEN_CACHE_SIZE } from './tokens/page-token-cache.js';
 import type { PageStatus, TokenInspection } from './core/types.js';
 
-/** Data access ending within this window makes a Page `expiring` (issue 4). */
+/** Data access ending within this window makes a Page `expiring`. */
 export const DEFAULT_EXPIRING_WINDOW_MS = 14 * 24 * 3600 * 1000;
 
 export interface PageKeeperOptions {
@@ -57,14 +57,14 @@ export interface PageKeeperOptions {
   /** Relative SQLite paths resolve against this directory. */
   cwd?: string;
   /**
-   * Database tuning (issue 7): PostgreSQL pool size and statement timeout; `migrate: false`
+   * Database tuning: PostgreSQL pool size and statement timeout; `migrate: false`
    * refuses a schema that is behind (PK_DB_MIGRATIONS_BEHIND) instead of migrating it, for
    * instances rolled after `pagekeeper migrate`.
    */
   db?: { poolSize?: number; statementTimeoutMs?: number; migrate?: boolean };
   /** Tuning passed to the Graph client (timeouts, retries). */
   graph?: Omit<GraphClientOptions, 'graphUrl' | 'graphVersion' | 'appId' | 'appSecret' | 'logger'>;
-  /** Send caps per Page (default 300/s, Facebook's figure) and throttle tuning (issue 5). */
+  /** Send caps per Page (default 300/s, Facebook's figure) and throttle tuning. */
   messenger?: Omit<MessengerOptions, 'onTokenInvalid'>;
   /** Who hears about health changes (log line, signed webhook, your own); see notifiersFromConfig. */
   notifiers?: Notifier[];
@@ -149,7 +149,7 @@ export interface PageKeeper {
   /** The health machinery (token failures, alerts). Not a stable API. */
   readonly health: HealthRuntime;
   /**
-   * Messenger sending (issue 5): direct `send`, the durable outbox (`enqueue`, `getMessage`,
+   * Messenger sending: direct `send`, the durable outbox (`enqueue`, `getMessage`,
    * `list`), `recordInbound` for the 24 h window, and `startWorker`. Built on first use.
    */
   readonly messenger: Messenger;

@@ -1,5 +1,5 @@
 /**
- * What the benchmarks (issue 6 "Performance") call to measure the service: the real service
+ * What the benchmarks call to measure the service: the real service
  * (createPageKeeper over SQLite, pointed at an in-process emulator, N connected Pages, an API
  * key with every scope) and the yardstick, a bare Fastify route returning a constant. Both
  * listen on 127.0.0.1 with keep-alive, like `pagekeeper serve`.

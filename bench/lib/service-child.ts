@@ -1,5 +1,5 @@
 /**
- * The two servers of the service benchmarks (issue 6), each run as its own child process by
+ * The two servers of the service benchmarks, each run as its own child process by
  * bench/lib/child-process.ts, started the same way:
  *
  *   service: bench/lib/bench-service.ts `startBenchService` (the real service: buildServer over

@@ -1,5 +1,5 @@
 /**
- * Issue 6: `GET /v1/pages/{id}/token` on the service sustains >= 0.6x the requests/s of a bare
+ * `GET /v1/pages/{id}/token` on the service sustains >= 0.6x the requests/s of a bare
  * Fastify route returning a constant, same machine, same run, keep-alive.
  *
  * Both servers run in their own child process started the same way (bench/lib/service-child.ts):

@@ -1,5 +1,5 @@
 /**
- * Issue 6: `POST /webhooks/messenger` with X-Hub-Signature-256 verification sustains >= 5,000
+ * `POST /webhooks/messenger` with X-Hub-Signature-256 verification sustains >= 5,000
  * events/s.
  *
  * The service runs in a child process (bench/lib/service-child.ts over

@@ -1,5 +1,5 @@
 /**
- * A Graph call with a Page's token that survives the token dying (issue 4 item 2): when
+ * A Graph call with a Page's token that survives the token dying: when
  * Facebook answers 190/102, the token is handled (marked, audited, Page re-judged) and, where
  * another admin's valid token exists and repeating is safe, the call is made once more with it.
  *

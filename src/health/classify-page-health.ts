@@ -1,7 +1,7 @@
 /**
  * The health of one connected Page from what is known about each of its tokens (one per
  * person who connected it), decided as a pure function so `check`, the reactive invalidation
- * path and the dashboard agree (issue 4 items 1 and 2):
+ * path and the dashboard agree:
  *
  * 1. no usable token left                                    -> needs_reauth (the most telling loss, in plain words)
  * 2. usable tokens, none may send Messenger messages here   -> missing_permission

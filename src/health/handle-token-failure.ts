@@ -1,6 +1,6 @@
 /**
- * What happens the moment Facebook refuses a Page token (190 or 102) on any call (issue 4
- * item 2): that token is marked invalid (one conditional write: only a valid row changes), the
+ * What happens the moment Facebook refuses a Page token (190 or 102) on any call: that token
+ * is marked invalid (one conditional write: only a valid row changes), the
  * loss goes to the audit log, the token cache forgets the Page so the next call gets the next
  * valid token, and the Page is re-judged from stored facts (no Graph call). A Page that still
  * has another admin's valid token stays usable, `healthy` with a warning.

@@ -1,6 +1,6 @@
 /**
  * Re-decides Pages' health from what is stored about their tokens, without a Graph call
- * (issue 4 item 2: after a call fails with 190/102, after a deauthorize). Writes the new status,
+ * (after a call fails with 190/102, after a deauthorize). Writes the new status,
  * reason, fix and warning; a change of status appends one `page_status_changed` audit row.
  *
  * Concurrent re-judgements of one Page are serialised by the Page row (FOR UPDATE on

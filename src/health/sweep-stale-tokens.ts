@@ -1,6 +1,5 @@
 /**
- * One bounded, resumable scheduled sweep (issue 4 item 6; issue 7 "health sweeps are
- * partitioned, not repeated"). It inspects the valid tokens whose last check is older than
+ * One bounded, resumable scheduled sweep. It inspects the valid tokens whose last check is older than
  * `checkedBefore`, of every partition this instance holds, least recently checked first, and
  * records each result as it goes: progress lives in `last_checked_at`, so a sweep stopped
  * halfway (a restart, a lost lease, the bound) resumes where it stopped, and an instance that

@@ -1,4 +1,4 @@
-/** Messenger sending (issue 5): send helpers, local checks, throttle, direct send, durable outbox and its worker. */
+/** Messenger sending: send helpers, local checks, throttle, direct send, durable outbox and its worker. */
 export * from './types.js';
 export * from './build-message.js';
 export * from './validate-message.js';

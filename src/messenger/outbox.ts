@@ -1,7 +1,6 @@
 /**
  * The durable outbox's front half: `enqueue` persists a message before it returns its id, and
  * the same idempotency key never enqueues twice. Delivery is the worker's job (worker.ts).
- * Issue 5 item 3.
  */
 import { randomBytes } from 'node:crypto';
 import { pkError } from '../errors.js';

@@ -2,7 +2,7 @@
  * What the outbox does with a send that failed: retry it later, fail it for good, hold it
  * until the Page is reconnected, or mark it `unknown` because it may already have gone out.
  *
- * The rules follow docs/graph-api.md ("Error object", "Messenger Send API") and issue 5 item 3:
+ * The rules follow docs/graph-api.md ("Error object", "Messenger Send API") and the outbox's promise to lose nothing and send nothing twice:
  * - Facebook does not de-duplicate sends, so a request that may have reached Facebook without
  *   an answer is never retried blindly: it becomes `unknown` unless the caller chose at-least-once.
  * - Token errors (190, 102) hold the Page's messages until a reconnect; they are not the message's fault.

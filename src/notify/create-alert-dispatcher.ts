@@ -1,5 +1,5 @@
 /**
- * Turns state changes into alerts, exactly once each (issue 4 item 3). The audit log is the
+ * Turns state changes into alerts, exactly once each. The audit log is the
  * source: every module that changes a Page's or a token's state already appends one audit row
  * per change (conditional writes make concurrent failures one change), so reading the log
  * after a cursor yields one alert per change, never one per failing call.

@@ -17,7 +17,7 @@ export interface ServiceSettings {
 }
 
 export interface CreateServiceDepsOptions {
-  /** The outbox (issue 5), when one runs in this process. */
+  /** The outbox, when one runs in this process. */
   outbox?: OutboxPort;
   apiKeys?: ApiKeyStoreOptions;
   /** More Prometheus samples, e.g. Graph calls by outcome (createGraphCallCounter). */

@@ -43,7 +43,7 @@ export interface ConnectOutcome {
 export type { MessageView };
 
 /**
- * The outbox (issue 5), written by its own module; the service only calls these.
+ * The outbox, written by its own module; the service only calls these.
  * enqueue validates the body (PK_MESSAGE_INVALID), refuses unknown pages (PK_PAGE_NOT_FOUND)
  * and, for a repeated idempotency key, returns the first message with `duplicate: true`
  * (or throws PK_DUPLICATE when the key was used for a different body).

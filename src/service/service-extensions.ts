@@ -1,6 +1,6 @@
 /**
- * The work that runs inside `pagekeeper serve` beside the HTTP server (issue 6 item 4): the
- * outbox worker (issue 5) and the health scheduler (issue 4). Each worker is started after the
+ * The work that runs inside `pagekeeper serve` beside the HTTP server: the
+ * outbox worker and the health scheduler. Each worker is started after the
  * server listens and stopped (in parallel) on SIGTERM before the database closes.
  */
 import type { WorkerOptions } from '../messenger/worker.js';

@@ -3,7 +3,7 @@
  * its claim (`claimed_by`), so an instance that lost its claim (it stalled past the lease and
  * another instance recovered the row) cannot overwrite what happened since.
  *
- * Claiming (issue 5 item 3, issue 7 item 2): only the head of a recipient's queue is claimable:
+ * Claiming: only the head of a recipient's queue is claimable:
  * the oldest (lowest `seq`) message of a (page_id, psid) that is not final. A held or retrying
  * head therefore blocks the person's later messages, which keeps their order. The claim is one
  * `UPDATE ... WHERE seq IN (SELECT ...) RETURNING` statement: on SQLite a write statement takes
@@ -143,7 +143,7 @@ export interface OutboxRepository {
   /**
    * The batched claim (one statement): up to `limit` recipient heads that are due, claimed for
    * `workerId` until `now + leaseMs`. They stay `queued` (a worker that dies before sending them
-   * leaves them to be taken over when the claim expires, issue 7); markSendingMany commits
+   * leaves them to be taken over when the claim expires); markSendingMany commits
    * `sending` right before their POSTs. `recipients` narrows the claim to those people (the
    * follow-on claim after their previous message finished); `excludePages` skips Pages that
    * have enough in flight. `attempts` are the attempts made so far.

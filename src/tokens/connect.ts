@@ -43,7 +43,7 @@ export interface ConnectResult {
   added: string[];
   /** Pages this user granted at their last connect but not now; their token from this user is dropped. */
   removed: string[];
-  /** Pages whose token from this user had stopped working and works again (set by PageKeeper.connect; issue 4 item 5). */
+  /** Pages whose token from this user had stopped working and works again (set by PageKeeper.connect). */
   restored?: string[];
 }
 

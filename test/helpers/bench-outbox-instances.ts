@@ -1,5 +1,5 @@
 /**
- * Issue 7's bench: outbox messages/s for one, two and three instances (separate processes,
+ * The several-instances bench: outbox messages/s for one, two and three instances (separate processes,
  * test/helpers/instance-process.ts) on one PostgreSQL, the emulator's page limits out of the
  * way. Each run gets a fresh database in a throwaway cluster (test/helpers/postgres.ts), queues
  * `messages` texts across `pages` Pages (test/helpers/outbox-world.ts), starts the instances,

@@ -1,5 +1,5 @@
 /**
- * A queued outbox for the several-instances test and bench (issue 7): an in-process emulator
+ * A queued outbox for the several-instances test and bench: an in-process emulator
  * (page limits off), one admin with `pages` Pages connected into `database`, `recipients`
  * people per Page who wrote first (the 24 h window is open), and `messages` texts queued
  * round-robin over the people. Each text is `r<recipient>#<n>`, n counting up per person, so

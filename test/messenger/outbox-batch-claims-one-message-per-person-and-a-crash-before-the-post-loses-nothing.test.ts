@@ -4,7 +4,7 @@
  * person's order (never two of one person's messages out at once). A worker that dies after
  * marking `sending` (its POSTs may have left) leaves those messages `unknown` after a restart,
  * not re-sent blindly, or queued again for callers who chose at-least-once; what it had only
- * claimed (never marked `sending`) is taken over and sent once (issue 7: nothing lost).
+ * claimed (never marked `sending`) is taken over and sent once (nothing lost).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * `pagekeeper migrate --from sqlite:FILE --to postgres://...` (issue 7 item 6): every table
+ * `pagekeeper migrate --from sqlite:FILE --to postgres://...`: every table
  * arrives, tokens stay encrypted and still open with the same keys, counts are verified,
  * sequences continue past the copied ids, and a non-empty target is refused without --force.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 7 items 2 and 5: three instances (separate processes) on one PostgreSQL deliver 5,000
+ * Three instances (separate processes) on one PostgreSQL deliver 5,000
  * queued messages across 10 Pages exactly once, counted on the emulator, each person's
  * messages in order, while one instance is SIGKILLed midway; the claims it held are taken over
  * once they expire (the claim expiry is shortened here from the 30 s default).

@@ -1,5 +1,5 @@
 /**
- * Issue 7 items 2 and 5: three instances (separate processes) on one PostgreSQL sweeping 1,000
+ * Three instances (separate processes) on one PostgreSQL sweeping 1,000
  * stale tokens split the work through partition leases: each token is inspected once, counted
  * as debug_token batch items on the emulator.
  */

@@ -1,5 +1,5 @@
 /**
- * One contract for the library, run on SQLite and PostgreSQL alike (issue 7 item 1): the token
+ * One contract for the library, run on SQLite and PostgreSQL alike: the token
  * flow through createPageKeeper against the emulator behaves the same on both databases.
  * connect, pages, token, reconnect, check.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 1: with the emulator failing a share of Graph calls in each way it can (500, 503,
+ * With the emulator failing a share of Graph calls in each way it can (500, 503,
  * reset sockets, calls that never answer, HTML 502 pages, truncated JSON, transient errors),
  * every connect, sweep, token read and send ends in success or in one coded error
  * (PageKeeperError.code or GraphError.pkCode) within a bound; nothing crashes, no promise is

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 1, outbox delivery: with each fault kind hitting a share of Send API calls,
+ * Outbox delivery: with each fault kind hitting a share of Send API calls,
  * every message the outbox accepted ends sent, failed or unknown within a bound (none lost,
  * none stuck), and what the people really received matches: a `sent` message arrived exactly
  * once (at-least-once ones at least once) under the message id recorded, a `failed` one never

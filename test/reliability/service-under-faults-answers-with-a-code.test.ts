@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 1, through the service: while Graph fails a share of calls in each way, the REST
+ * Through the service: while Graph fails a share of calls in each way, the REST
  * routes that call Facebook (check, token reads, sends through the outbox) answer 2xx or a
  * coded error, never a bare 500, and never hang.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 2: `pagekeeper connect` killed with SIGKILL at any point (during the Graph calls,
+ * `pagekeeper connect` killed with SIGKILL at any point (during the Graph calls,
  * just after the last one, while it writes) leaves the store holding either the state before
  * it or the state after it, never a mix; the next connect works without any manual step.
  *

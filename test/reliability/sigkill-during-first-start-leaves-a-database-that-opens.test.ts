@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 2, "restart recovers without manual steps": a command killed while it creates
+ * "restart recovers without manual steps": a command killed while it creates
  * and migrates a fresh database (the first thing every command does) leaves a file the next
  * command opens and finishes migrating by itself.
  */

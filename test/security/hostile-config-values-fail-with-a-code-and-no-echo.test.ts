@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 4: configuration is untrusted text. Any environment, any .env file and any
+ * Configuration is untrusted text. Any environment, any .env file and any
  * PAGEKEEPER_KEYS value ends in a configuration or in one coded PageKeeperError whose message
  * names the setting but never repeats its value (values may be secrets).
  */

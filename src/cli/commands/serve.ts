@@ -1,6 +1,6 @@
 /**
  * `pagekeeper serve [--host 127.0.0.1] [--port 3000] [--emulator] [--dev] [--json]`: the
- * service (issue 6). Prints `pagekeeper listening on http://HOST:PORT` (or one JSON line
+ * service. Prints `pagekeeper listening on http://HOST:PORT` (or one JSON line
  * `{"url","emulatorUrl"?}`) once it listens; logs go to stderr as JSON lines. On SIGINT/SIGTERM
  * it stops taking work, lets in-flight requests and workers finish, and returns within 10 s.
  */
@@ -18,7 +18,7 @@ import { generateKeyEntry } from '../../store/crypto/generate-key-entry.js';
 import type { CommandContext, CommandResult } from '../context.js';
 
 export const DEFAULT_PORT = 3000;
-/** Everything must be stopped within this after SIGTERM (issue 6 item 4: 10 s, with margin). */
+/** Everything must be stopped within this after SIGTERM (10 s, with margin). */
 export const SHUTDOWN_DEADLINE_MS = 9_000;
 /** Where `--emulator` keeps its throwaway database (git-ignored). */
 export const DEV_DIR = '.pagekeeper-dev';

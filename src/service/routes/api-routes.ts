@@ -97,7 +97,7 @@ function messageJson(m: MessageView): z.output<typeof MessageResponseSchema> {
 
 const pageParams = z.object({ id: PageIdSchema });
 
-/** The REST API under /v1 (issue 6 item 2). */
+/** The REST API under /v1. */
 export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
   const requirePage = async (id: string) => {
     const page = await deps.pages.get(id);
@@ -137,7 +137,7 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         404: { description: 'Not connected' },
         409: { description: 'No valid token left (PK_NO_VALID_TOKEN): reconnect' },
       },
-      // The hot route (issue 6 Performance): the cached token's promise, mapped once, no async wrapper.
+      // The hot route: the cached token's promise, mapped once, no async wrapper.
       handler: ({ params, reply }) =>
         deps.pages.token(params.id).then((token) => {
           // A token must not be kept by a proxy or the browser cache.

@@ -14,7 +14,7 @@ export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const RECENT_EVENTS = 20;
 
 /**
- * The dashboard (issue 6 item 5), behind an admin login: a form posting PAGEKEEPER_ADMIN_KEY
+ * The dashboard, behind an admin login: a form posting PAGEKEEPER_ADMIN_KEY
  * sets a signed session cookie (key derived from the admin key, so changing the admin key
  * signs everyone out). Open without login only with `--dev` on a loopback address.
  * Forms carry a CSRF token bound to the session, on top of the SameSite=Strict cookie.

@@ -63,7 +63,7 @@ export interface PageKeeperServer {
 }
 
 /**
- * Builds the service (issue 6) without listening: tests drive it with `app.inject` or listen
+ * Builds the service without listening: tests drive it with `app.inject` or listen
  * on port 0. Routes only talk to `deps`.
  */
 export async function buildServer(deps: ServiceDeps, options: BuildServerOptions = {}): Promise<PageKeeperServer> {
