@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createPageKeeper, type PageKeeper } from '../../src/pagekeeper.js';
+import { keeperOptions } from './emulator.js';
 
 export interface OutboxWorld {
   emu: RunningEmulator;
@@ -38,7 +39,7 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
   // The emulator's Page and app limits out of the way: the instances' own throttle paces them.
   await emu.control.setLimits({ enabled: false });
   const keys = `k1:${randomBytes(32).toString('base64')}`;
-  const pk = await createPageKeeper({ appId: emu.appId, appSecret: emu.appSecret, graphUrl: emu.url, database: options.database, keys });
+  const pk = await createPageKeeper(keeperOptions(emu, { database: options.database, keys }));
   try {
     const admin = await emu.control.createUser({ name: 'Outbox Admin', pages: Array.from({ length: pageCount }, (_, i) => ({ name: `Shop ${i}` })) });
     await pk.connect(admin.shortLivedToken);
