@@ -73,6 +73,7 @@ export function pageTokenFromRow(row: Selectable<PageTokensTable>): StoredPageTo
     expiresAt: toDate(row.expires_at),
     dataAccessExpiresAt: toDate(row.data_access_expires_at),
     messagingGranted: Number(row.messaging_granted) === 1,
+    tokenKind: row.token_kind === 'system_user' ? 'system_user' : 'user',
     lastCheckedAt: toDate(row.last_checked_at),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
@@ -148,6 +149,7 @@ export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring
         expires_at: toMillis(token.expiresAt),
         data_access_expires_at: toMillis(token.dataAccessExpiresAt),
         messaging_granted: token.messagingGranted ? 1 : 0,
+        token_kind: token.tokenKind ?? 'user',
         updated_at: at,
       };
       await db
