@@ -93,7 +93,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
 
   // A system user's token has no short life: it is stored as given (system-user.ts).
   const longLived = system ? { accessToken: token, expiresAt: input.expiresAt } : await exchangeForLongLived(ctx, token);
-  report({ step: 'exchanged', expiresAt: longLived.expiresAt });
+  if (!system) report({ step: 'exchanged', expiresAt: longLived.expiresAt });
   const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
   const listed = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: !system && input.scopes.includes('business_management'), signal });
   const discovered = system ? await withAssignedPages(ctx, longLived.accessToken, { userId: me.id, discovered: listed, pageIds: options.pageIds ?? [], signal }) : listed;

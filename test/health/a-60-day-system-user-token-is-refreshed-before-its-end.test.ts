@@ -26,7 +26,7 @@ async function canSend(emu: Awaited<ReturnType<typeof sixtyDaySystemUser>>['emu'
 
 describe('a system user token that lasts 60 days', () => {
   it('is refreshed by the scheduled health check before its end, with its Page tokens, and keeps sending', async () => {
-    const { emu, clock, pk, su, pageId, scheduler, firstEnd } = await sixtyDaySystemUser();
+    const { emu, clock, pk, su, pageId, scheduler, firstEnd, logger } = await sixtyDaySystemUser();
     expect(firstEnd.getTime() - clock.now().getTime()).toBeGreaterThan(59 * DAY);
 
     // 30 days in: 30 days left, nothing to do yet.
@@ -50,6 +50,10 @@ describe('a system user token that lasts 60 days', () => {
     // The Page token was replaced too and ends with the new system user token.
     expect(Math.abs(summary!.tokenExpiresAt!.getTime() - newEnd)).toBeLessThan(2_000);
     expect(await auditOf(pk, 'system_user_token_refreshed')).toMatchObject([{ userId: su.id, oldState: firstEnd.toISOString() }]);
+    const fresh = (await pk.context.store.users.getWithToken(su.id))!.token;
+    expect(fresh).not.toBe(su.accessToken);
+    expect(logger.text()).toContain('system user token refreshed');
+    for (const secret of [su.accessToken, fresh, await pk.page(pageId).token()]) expect(logger.text()).not.toContain(secret);
 
     // Past the first token's end: the Page still sends, and a check finds it healthy.
     await clock.advanceDays(15);

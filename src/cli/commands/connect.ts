@@ -224,6 +224,10 @@ async function connectInBrowser(ctx: CommandContext, pk: PageKeeper, options: { 
   redirectUri = `http://localhost:${port}/callback`;
   const url = pk.loginUrl({ redirectUri, state });
   ctx.stderr.write(`Open this URL to log in with Facebook (waiting for ${redirectUri}):\n\n  ${url}\n\n`);
+  if (!new URL(url).searchParams.has('config_id')) {
+    // The one symptom of a Business app opened with scope is in the browser, never here.
+    ctx.stderr.write(`If Facebook answers "It looks like this app isn't available", the app is a Business app: set PAGEKEEPER_LOGIN_CONFIG_ID to its Facebook Login for Business configuration id (see \`pagekeeper doctor\`).\n\n`);
+  }
   if (options.open) tryOpen(url);
 
   const timer = setTimeout(() => settle.reject(pkError('PK_USAGE', { detail: 'no Facebook Login redirect arrived within 10 minutes; run the command again' })), LOGIN_TIMEOUT_MS);
