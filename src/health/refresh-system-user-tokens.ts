@@ -47,7 +47,7 @@ export async function refreshSystemUserTokens(ctx: PageKeeperContext, options: {
       );
       // The Pages it holds now, including any that /me/accounts does not list.
       const pageIds = (await ctx.store.db.selectFrom('page_tokens').select('page_id').where('user_id', '=', user.id).execute()).map((r) => r.page_id);
-      const result = await connect(ctx, body.access_token, { expect: 'system_user', pageIds, ...(options.signal ? { signal: options.signal } : {}) });
+      const result = await connect(ctx, body.access_token, { expect: 'system_user', knownPageIds: pageIds, ...(options.signal ? { signal: options.signal } : {}) });
       await ctx.store.audit.append({
         event: 'system_user_token_refreshed',
         userId: user.id,

@@ -65,6 +65,8 @@ export interface ConnectOptions {
   expect?: TokenKind;
   /** A system user's Pages that /me/accounts may leave out: read from the Page itself. */
   pageIds?: readonly string[];
+  /** Like pageIds, but a Page whose token it can no longer get is dropped instead of refused (the refresh). */
+  knownPageIds?: readonly string[];
 }
 
 /**
@@ -96,7 +98,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   if (!system) report({ step: 'exchanged', expiresAt: longLived.expiresAt });
   const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
   const listed = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: !system && input.scopes.includes('business_management'), signal });
-  const discovered = system ? await withAssignedPages(ctx, longLived.accessToken, { userId: me.id, discovered: listed, pageIds: options.pageIds ?? [], signal }) : listed;
+  const discovered = system ? await withAssignedPages(ctx, longLived.accessToken, { userId: me.id, discovered: listed, pageIds: options.pageIds ?? [], knownPageIds: options.knownPageIds ?? [], signal }) : listed;
 
   report({ step: 'discovered', pages: discovered.length, businessPages: discovered.filter((p) => p.source === 'business').length });
 

@@ -50,21 +50,27 @@ const assignedPageSchema = z.object({ id: z.string(), name: z.string().optional(
 export async function withAssignedPages(
   ctx: Pick<PageKeeperContext, 'graph'>,
   token: string,
-  input: { userId: string; discovered: DiscoveredPage[]; pageIds: readonly string[]; signal?: AbortSignal | undefined },
+  input: { userId: string; discovered: DiscoveredPage[]; pageIds: readonly string[]; knownPageIds?: readonly string[]; signal?: AbortSignal | undefined },
 ): Promise<DiscoveredPage[]> {
   const found = new Map(input.discovered.map((p) => [p.id, p]));
-  for (const pageId of new Set(input.pageIds)) {
+  const named = new Set(input.pageIds);
+  for (const pageId of new Set([...input.pageIds, ...(input.knownPageIds ?? [])])) {
     if (found.has(pageId)) continue;
+    // A Page it held before but can no longer get (unassigned since) is dropped, not an error:
+    // it must not block the refresh of the others.
+    const lenient = !named.has(pageId);
     let p: z.infer<typeof assignedPageSchema>;
     try {
       p = await ctx.graph.get(pageId, { fields: 'id,name,category,access_token' }, { token, schema: assignedPageSchema, signal: input.signal });
     } catch (e) {
       // Not assigned (Graph 100/33 or a permission error): say which Page and what to do.
       if (isGraphError(e) && (e.kind === 'invalid_request' || e.kind === 'permission')) {
+        if (lenient) continue;
         throw pkError('PK_SYSTEM_USER_PAGE_UNAVAILABLE', { userId: input.userId, pageId, detail: e.detail }, { cause: e });
       }
       throw e;
     }
+    if (p.access_token === undefined && lenient) continue;
     if (p.access_token === undefined) throw pkError('PK_SYSTEM_USER_PAGE_UNAVAILABLE', { userId: input.userId, pageId, detail: 'Facebook answered without an access_token for it' });
     found.set(pageId, { id: pageId, name: p.name ?? pageId, category: p.category ?? null, tasks: [], accessToken: p.access_token, source: 'assigned' });
   }

@@ -79,6 +79,28 @@ describe('a system user token that lasts 60 days', () => {
     expect(late.pages[0]!.fix).toMatch(/Business Settings > Users > System users > Generate new token/);
   });
 
+  it('a Page unassigned since the connect is dropped and does not block the refresh of the others', async () => {
+    const emu = await startTestEmulator();
+    await emu.control.setLimits({ enabled: false });
+    const [kept, gone] = emu.users[0]!.pages.map((p) => p.id);
+    const su = await emu.control.createSystemUser({ name: 'Quiet Bot', pages: [{ id: kept! }, { id: gone! }], expiresInDays: 60, inAccounts: false });
+    const clock = movableClock(emu);
+    const { pk } = await openKeeper(emu, { clock });
+    await pk.connect(su.accessToken, { pageIds: [kept!, gone!] });
+    const scheduler = pk.schedule({ every: 6 * HOUR, initialDelayMs: 24 * HOUR, partitions: 1, sleep: async () => {} });
+    // Business Settings: the Page is no longer assigned to the system user.
+    await emu.control.event(su.id, 'page_role_removed', gone!);
+    await clock.advanceDays(50);
+    expect(await scheduler.runRound()).toMatchObject({ refreshed: 1 });
+    const newEnd = (await pk.context.store.users.get(su.id))!.tokenExpiresAt!.getTime();
+    expect(newEnd - clock.now().getTime()).toBeGreaterThan(59 * DAY);
+    const keptTokens = await pk.context.store.pageTokens.listForPage(kept!);
+    expect(keptTokens).toHaveLength(1);
+    expect(Math.abs(keptTokens[0]!.expiresAt!.getTime() - newEnd)).toBeLessThan(2_000);
+    expect(await pk.context.store.pageTokens.get(gone!, su.id)).toBeUndefined();
+    await scheduler.stop();
+  });
+
   it('a failed refresh keeps the old tokens working and is tried again next round', async () => {
     const { emu, clock, pk, pageId, scheduler, firstEnd } = await sixtyDaySystemUser();
     await clock.advanceDays(50);
