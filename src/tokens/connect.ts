@@ -4,7 +4,8 @@
  * then exchanges it for a long-lived token, discovers every Page, verifies each Page token with
  * debug_token (`expires_at: 0`), and writes user, Pages and tokens in one transaction.
  * Connecting the same person again updates in place, heals Pages that needed re-authentication
- * and reports what changed.
+ * and reports what changed. A system user's token (debug_token type SYSTEM_USER) takes the same
+ * path without the exchange; system-user.ts holds what differs.
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
  *
  * Graph calls for a user with N Pages: 1 debug_token + 1 exchange + 1 /me + ceil(N/100)
