@@ -46,7 +46,7 @@ export async function refreshSystemUserTokens(ctx: PageKeeperContext, options: {
         { schema: accessTokenResponseSchema, signal: options.signal },
       );
       // The Pages it holds now, including any that /me/accounts does not list.
-      const pageIds = (await ctx.store.db.selectFrom('page_tokens').select('page_id').where('user_id', '=', user.id).execute()).map((r) => r.page_id);
+      const pageIds = await ctx.store.pageTokens.pageIdsOfUser(user.id);
       const result = await connect(ctx, body.access_token, { expect: 'system_user', knownPageIds: pageIds, ...(options.signal ? { signal: options.signal } : {}) });
       await ctx.store.audit.append({
         event: 'system_user_token_refreshed',

@@ -20,6 +20,8 @@ export interface PageTokenRepository {
   getWithToken(pageId: string, userId: string): Promise<StoredPageTokenWithToken | undefined>;
   /** A page's tokens' states, without tokens. */
   listForPage(pageId: string): Promise<StoredPageToken[]>;
+  /** The Pages one user granted a token for, by id (whatever its status). */
+  pageIdsOfUser(userId: string): Promise<string[]>;
   /**
    * A page's valid tokens, decrypted, in failover order: messaging granted first, then the
    * oldest grant. Empty when the page has none (or does not exist).
@@ -157,6 +159,11 @@ export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring
         .values({ page_id: token.pageId, user_id: token.userId, created_at: at, last_checked_at: null, ...update })
         .onConflict((oc) => oc.columns(['page_id', 'user_id']).doUpdateSet(update))
         .execute();
+    },
+
+    async pageIdsOfUser(userId) {
+      const rows = await db.selectFrom('page_tokens').select('page_id').where('user_id', '=', userId).orderBy('page_id').execute();
+      return rows.map((r) => r.page_id);
     },
 
     async get(pageId, userId) {
