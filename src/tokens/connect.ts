@@ -9,7 +9,8 @@
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
  *
  * Graph calls for a user with N Pages: 1 debug_token + 1 exchange + 1 /me + ceil(N/100)
- * /me/accounts + ceil(N/50) debug_token batches (500 Pages: 18).
+ * /me/accounts + ceil(N/50) debug_token batches (500 Pages: 18); a system user's token skips the
+ * exchange (500 Pages: 17), and its 60-day refresh is one exchange plus that (18).
  */
 import { pkError } from '../errors.js';
 import { meSchema } from '../graph/schemas.js';

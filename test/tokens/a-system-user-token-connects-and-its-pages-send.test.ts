@@ -32,7 +32,10 @@ describe('a system user token', () => {
     expect(result.pages.map((p) => p.id).sort()).toEqual([first!.id, second!.id].sort());
     expect(result.pages.every((p) => p.tokenExpiresAt === null && p.status === 'healthy')).toBe(true);
     const { calls } = await emu.control.stats();
+    // One call fewer than a person's connect: debug_token, /me, /me/accounts, one debug_token batch; no exchange.
     expect(calls['GET /oauth/access_token'] ?? 0).toBe(0);
+    expect([calls['GET /me'], calls['GET /me/accounts'], calls['POST /']]).toEqual([1, 1, 1]);
+    expect(calls['GET /debug_token']).toBe(1 + 2);
 
     expect(await k.pk.context.store.users.get(su.id)).toMatchObject({ tokenKind: 'system_user', tokenExpiresAt: null });
     expect((await k.pk.context.store.pageTokens.listForPage(first!.id)).map((t) => t.tokenKind)).toEqual(['system_user']);
