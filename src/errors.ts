@@ -72,7 +72,7 @@ export const ERRORS = {
   // tokens
   PK_TOKEN_EXPIRED: {
     message: 'The {what} has expired{detail}',
-    fix: 'Get a fresh short-lived user token (Graph API Explorer or `pagekeeper connect --browser`) and connect again within the hour.',
+    fix: 'Get a fresh short-lived user token (Graph API Explorer or `pagekeeper connect --browser`) and connect again within the hour; for a system user, generate a new token (Business Settings > Users > System users) and run `pagekeeper connect --system-user`.',
     status: 400,
     exitCode: 1,
   },
@@ -91,7 +91,7 @@ export const ERRORS = {
   },
   PK_TOKEN_MISSING_SCOPES: {
     message: 'The token lacks the permissions {scopes}',
-    fix: 'Generate the token again with {scopes} ticked (Graph API Explorer: "Add a permission"; Facebook Login: scope={scopes}, with auth_type=rerequest if they were declined).',
+    fix: 'Generate the token again with {scopes} ticked (Graph API Explorer: "Add a permission"; Facebook Login: scope={scopes}, with auth_type=rerequest if they were declined; a system user: Business Settings > System users > Generate new token; Login for Business: add them to the configuration).',
     status: 400,
     exitCode: 1,
   },
