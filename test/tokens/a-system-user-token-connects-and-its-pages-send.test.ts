@@ -102,6 +102,20 @@ describe('a system user token', () => {
     expect((await k.pk.pages()).map((p) => p.id)).toEqual([pageId]);
   });
 
+  it('without pages_messaging it is refused, with or without --pages, and nothing is stored', async () => {
+    const emu = await startTestEmulator();
+    const pageId = emu.users[0]!.pages[0]!.id;
+    const k = await openKeeper(emu);
+    const mute = await emu.control.createSystemUser({ name: 'Mute Bot', pages: [{ id: pageId }], scopes: ['pages_show_list'] });
+    const e = await k.pk.connect(mute.accessToken).catch((x: unknown) => x);
+    expect(isPageKeeperError(e, 'PK_TOKEN_MISSING_SCOPES')).toBe(true);
+    expect((e as Error & { fix?: string }).fix).toMatch(/Business Settings > System users/);
+    // --pages needs no pages_show_list, but messaging is still the point.
+    expect(isPageKeeperError(await k.pk.connect(mute.accessToken, { pageIds: [pageId] }).catch((x: unknown) => x), 'PK_TOKEN_MISSING_SCOPES')).toBe(true);
+    expect(await k.pk.pages()).toEqual([]);
+    expect(await k.pk.context.store.users.list()).toEqual([]);
+  });
+
   it('expect: system_user refuses a person\'s token with what to do instead', async () => {
     const emu = await startTestEmulator();
     const k = await openKeeper(emu);
