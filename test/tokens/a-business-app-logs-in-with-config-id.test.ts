@@ -92,6 +92,16 @@ describe('a Business app', () => {
     expect(done.status).toBe(200);
     expect(await done.text()).toContain('data-testid="connect-success"');
     expect((await deps.pages.list()).map((p) => p.id).sort()).toEqual(emu.users[0]!.pages.map((p) => p.id).sort());
+
+    // The API's page view says whose token each one is.
+    const pageId = emu.users[0]!.pages[0]!.id;
+    const su = await emu.control.createSystemUser({ name: 'Shop Bot', pages: [{ id: pageId }] });
+    await pk.connect(su.accessToken);
+    const view = (await deps.pages.list()).find((p) => p.id === pageId)!;
+    expect(view.tokens.map((t) => [t.userId, t.kind])).toEqual([
+      [emu.users[0]!.id, 'user'],
+      [su.id, 'system_user'],
+    ]);
   });
 });
 
