@@ -92,6 +92,24 @@ describe('pagekeeper connect --browser for a Business app', { timeout: 120_000 }
     expect(parseJsonOutput<ConnectJson>(r).pages).toHaveLength(emu.users[0]!.pages.length);
   });
 
+  it('without PAGEKEEPER_LOGIN_CONFIG_ID the dialog is not available, and the command says what that means', async () => {
+    const emu = await startTestEmulator();
+    await emu.control.setApp({ type: 'business' });
+    const { dir, env } = envFor(emu);
+    let stderr = '';
+    const running = runCli(['connect', '--browser', '--port', '0', '--no-open'], { cwd: dir, env, onStderr: (c) => (stderr += c) });
+    const started = Date.now();
+    while (!/isn't available/.test(stderr) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).toMatch(/"It looks like this app isn't available", the app is a Business app: set PAGEKEEPER_LOGIN_CONFIG_ID/);
+    const url = new URL(/(http:\/\/\S+\/dialog\/oauth\?\S+)/.exec(stderr)![1]!);
+    const dialog = (await (await fetch(url)).text()).replace(/&#39;/g, "'");
+    expect(dialog).toContain("It looks like this app isn't available");
+    // The person gives up: Facebook never redirects, so end the wait the way a cancelled login does.
+    await fetch(`${url.searchParams.get('redirect_uri')}?error=access_denied&state=${url.searchParams.get('state')}`);
+    const r = await running;
+    expect(r.code).toBe(1);
+  });
+
   it('doctor says which dialog is used and what "isn\'t available" means', async () => {
     const emu = await startTestEmulator();
     const { dir, env } = envFor(emu);
