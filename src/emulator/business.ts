@@ -47,8 +47,12 @@ const systemUserInput = z
     pages: z.array(z.object({ id: z.string().regex(/^\d+$/, 'must be a numeric page id'), tasks: z.array(z.enum(ALL_TASKS)).optional() }).strict()),
     expiresInDays: z.number().int().positive().max(3650).optional(),
     scopes: z.array(z.string().min(1)).optional(),
-    /** Emulator extension: false makes /me/accounts list nothing, for clients that must fall back to GET /{page-id}?fields=access_token. */
-    inAccounts: z.boolean().optional(),
+    /**
+     * Emulator extension, for the readings Facebook does not document: what /me/accounts does for
+     * this system user. `listed` (default) lists its Pages, `empty` lists none, `refused` answers
+     * a 100 error; clients then fall back to GET /{page-id}?fields=access_token.
+     */
+    accounts: z.enum(['listed', 'empty', 'refused']).optional(),
   })
   .strict();
 const systemUserEventInput = z.object({ type: z.enum(['app_removed']) }).strict();
@@ -95,7 +99,7 @@ export function createBusiness(state: EmulatorState, now: () => number) {
       grantedPageIds: null,
       lastActivityMs: now(),
       tokens: new Set(),
-      systemUser: { expiresInDays: input.expiresInDays ?? null, inAccounts: input.inAccounts ?? true },
+      systemUser: { expiresInDays: input.expiresInDays ?? null, accounts: input.accounts ?? 'listed' },
     };
     state.users.set(id, user);
     // Assigned in Business Settings > System Users > Assign assets (/{page-id}/assigned_users).
@@ -114,7 +118,7 @@ export function createBusiness(state: EmulatorState, now: () => number) {
       return fail({ code: 100, message: '(#100) A system user access token is refreshed with set_token_expires_in_60_days=true' });
     }
     const user = state.users.get(record.userId)!;
-    user.systemUser = { ...(user.systemUser ?? { inAccounts: true }), expiresInDays: SYSTEM_USER_TOKEN_DAYS };
+    user.systemUser = { ...(user.systemUser ?? { accounts: 'listed' }), expiresInDays: SYSTEM_USER_TOKEN_DAYS };
     // The old token keeps working until its own end.
     const fresh = mintSystemUserToken(user, SYSTEM_USER_TOKEN_DAYS, record.scopes);
     return { access_token: fresh.value, token_type: 'bearer', expires_in: SYSTEM_USER_TOKEN_DAYS * 86400 };

@@ -294,7 +294,8 @@ export function createGraph(deps: {
     requireUser(auth, 'accounts');
     const user = auth.user;
     if (!auth.record.scopes.includes('pages_show_list')) return { data: [] };
-    if (user.systemUser?.inAccounts === false) return { data: [] };
+    if (user.systemUser?.accounts === 'empty') return { data: [] };
+    if (user.systemUser?.accounts === 'refused') return fail({ code: 100, message: MSG.nonexistingField('accounts', 'SystemUser') });
     const granted = user.grantedPageIds;
     const fields = fieldsOf(call.params) ?? DEFAULT_ACCOUNT_FIELDS;
     const ids = [...user.roles.keys()].filter((id) => !granted || granted.includes(id));

@@ -134,7 +134,7 @@ export interface EmulatorControl {
   /** A Facebook Login for Business configuration; its id goes in the dialog's `config_id`. */
   createLoginConfig(input: { permissions: string[]; tokenType: 'user' | 'system_user' }): Promise<{ id: string }>;
   /** A business's system user with Pages assigned; its token never expires unless `expiresInDays` is given (60 in Business Settings). */
-  createSystemUser(input: { name: string; pages: { id: string; tasks?: string[] }[]; expiresInDays?: number; scopes?: string[]; inAccounts?: boolean }): Promise<{ id: string; accessToken: string }>;
+  createSystemUser(input: { name: string; pages: { id: string; tasks?: string[] }[]; expiresInDays?: number; scopes?: string[]; accounts?: 'listed' | 'empty' | 'refused' }): Promise<{ id: string; accessToken: string }>;
   /** `app_removed`: the business removed the app; every token of the system user stops working (190/458). */
   systemUserEvent(systemUserId: string, type: 'app_removed'): Promise<void>;
 }

@@ -69,7 +69,7 @@ export interface User {
   lastActivityMs: number;
   tokens: Set<string>;
   /** Set for a business's system user (src/emulator/business.ts): no login, no data-access end. */
-  systemUser?: { expiresInDays: number | null; inAccounts: boolean };
+  systemUser?: { expiresInDays: number | null; accounts: 'listed' | 'empty' | 'refused' };
 }
 
 export interface Business {

@@ -23,7 +23,7 @@ import { inspectToken } from './inspect-token.js';
 import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
 import { pageHealthFromStore } from './page-health-from-store.js';
-import { CONNECT_TOKEN_TYPES, checkExpectedKind, systemUserRequiredScopes, tokenKindOf, withAssignedPages } from './system-user.js';
+import { CONNECT_TOKEN_TYPES, checkExpectedKind, discoverSystemUserPages, systemUserRequiredScopes, tokenKindOf } from './system-user.js';
 import { verifyPageToken } from './verify-page-token.js';
 
 /** One Page as connect reports it. */
@@ -99,8 +99,9 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   const longLived = system ? { accessToken: token, expiresAt: input.expiresAt } : await exchangeForLongLived(ctx, token);
   if (!system) report({ step: 'exchanged', expiresAt: longLived.expiresAt });
   const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
-  const listed = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: !system && input.scopes.includes('business_management'), signal });
-  const discovered = system ? await withAssignedPages(ctx, longLived.accessToken, { userId: me.id, discovered: listed, pageIds: options.pageIds ?? [], knownPageIds: options.knownPageIds ?? [], signal }) : listed;
+  const discovered = system
+    ? await discoverSystemUserPages(ctx, longLived.accessToken, { userId: me.id, pageIds: options.pageIds ?? [], knownPageIds: options.knownPageIds ?? [], signal })
+    : await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
 
   report({ step: 'discovered', pages: discovered.length, businessPages: discovered.filter((p) => p.source === 'business').length });
 

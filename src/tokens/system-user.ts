@@ -8,7 +8,8 @@
  *   (health/refresh-system-user-tokens.ts);
  * - its Pages are the ones assigned to it. Third-party guides read them from `GET /me/accounts`;
  *   whether Facebook lists them there is not documented, so Page ids the caller names are read
- *   from the Page itself (`GET /{page-id}?fields=access_token`) when /me/accounts leaves them out;
+ *   from the Page itself (`GET /{page-id}?fields=access_token`) when /me/accounts leaves them out,
+ *   or refuses the call;
  * - its Page tokens end when it does.
  *
  * https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens
@@ -18,7 +19,7 @@ import { z } from 'zod';
 import { pkError } from '../errors.js';
 import { isGraphError } from '../graph/graph-error.js';
 import type { PageKeeperContext } from './context.js';
-import type { DiscoveredPage } from './discover-pages.js';
+import { discoverPages, type DiscoveredPage } from './discover-pages.js';
 import type { TokenInspection, TokenKind } from './types.js';
 
 /** Token types connect takes: a person's user token or a system user's token. */
@@ -41,6 +42,27 @@ export function checkExpectedKind(inspection: TokenInspection, expected: TokenKi
 }
 
 const assignedPageSchema = z.object({ id: z.string(), name: z.string().optional(), category: z.string().optional(), access_token: z.string().min(1).optional() });
+
+/**
+ * The system user's Pages: /me/accounts, plus the named ones it leaves out. When /me/accounts is
+ * refused (a 100 or permission error) the named Pages are all there is; with none named that is
+ * PK_SYSTEM_USER_NO_PAGES, which says to name them.
+ */
+export async function discoverSystemUserPages(
+  ctx: Pick<PageKeeperContext, 'graph'>,
+  token: string,
+  input: { userId: string; pageIds: readonly string[]; knownPageIds: readonly string[]; signal?: AbortSignal | undefined },
+): Promise<DiscoveredPage[]> {
+  let listed: DiscoveredPage[];
+  try {
+    listed = await discoverPages(ctx, token, { includeBusinessPages: false, ...(input.signal ? { signal: input.signal } : {}) });
+  } catch (e) {
+    if (!isGraphError(e) || (e.kind !== 'invalid_request' && e.kind !== 'permission')) throw e;
+    if (input.pageIds.length + input.knownPageIds.length === 0) throw pkError('PK_SYSTEM_USER_NO_PAGES', { userId: input.userId }, { cause: e });
+    listed = [];
+  }
+  return withAssignedPages(ctx, token, { ...input, discovered: listed });
+}
 
 /**
  * The Pages /me/accounts gave, plus each named Page it left out, read from the Page itself.

@@ -54,7 +54,7 @@ describe('pagekeeper connect --system-user', { timeout: 120_000 }, () => {
   it('--pages names Pages that /me/accounts leaves out; bad ids, --pages alone and --browser are usage errors', async () => {
     const emu = await startTestEmulator();
     const pageId = emu.users[0]!.pages[1]!.id;
-    const su = await emu.control.createSystemUser({ name: 'Quiet Bot', pages: [{ id: pageId }], inAccounts: false });
+    const su = await emu.control.createSystemUser({ name: 'Quiet Bot', pages: [{ id: pageId }], accounts: 'empty' });
     const { dir, env } = envFor(emu);
     const ok = await runCli(['connect', '--system-user', '--pages', pageId, '--json'], { cwd: dir, env, input: su.accessToken });
     expect(ok.code, ok.stderr).toBe(0);

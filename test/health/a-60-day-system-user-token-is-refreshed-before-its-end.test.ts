@@ -83,7 +83,7 @@ describe('a system user token that lasts 60 days', () => {
     const emu = await startTestEmulator();
     await emu.control.setLimits({ enabled: false });
     const [kept, gone] = emu.users[0]!.pages.map((p) => p.id);
-    const su = await emu.control.createSystemUser({ name: 'Quiet Bot', pages: [{ id: kept! }, { id: gone! }], expiresInDays: 60, inAccounts: false });
+    const su = await emu.control.createSystemUser({ name: 'Quiet Bot', pages: [{ id: kept! }, { id: gone! }], expiresInDays: 60, accounts: 'empty' });
     const clock = movableClock(emu);
     const { pk } = await openKeeper(emu, { clock });
     await pk.connect(su.accessToken, { pageIds: [kept!, gone!] });

@@ -79,7 +79,7 @@ describe('a system user token', () => {
   it('Pages left out of /me/accounts are read from the Page itself when named (--pages)', async () => {
     const emu = await startTestEmulator();
     const pageId = emu.users[0]!.pages[0]!.id;
-    const su = await emu.control.createSystemUser({ name: 'Quiet Bot', pages: [{ id: pageId }], inAccounts: false });
+    const su = await emu.control.createSystemUser({ name: 'Quiet Bot', pages: [{ id: pageId }], accounts: 'empty' });
     const k = await openKeeper(emu);
 
     const none = await k.pk.connect(su.accessToken).catch((e: unknown) => e);
@@ -100,6 +100,18 @@ describe('a system user token', () => {
     expect((refused as Error).message).toContain(other.pages[0]!.id);
     expect((refused as Error).message).not.toContain(su.accessToken);
     expect((await k.pk.pages()).map((p) => p.id)).toEqual([pageId]);
+  });
+
+  it('when /me/accounts is refused for a system user, the named Pages are read from the Page itself', async () => {
+    const emu = await startTestEmulator();
+    const pageId = emu.users[0]!.pages[0]!.id;
+    const su = await emu.control.createSystemUser({ name: 'Strict Bot', pages: [{ id: pageId }], accounts: 'refused' });
+    const k = await openKeeper(emu);
+    const none = await k.pk.connect(su.accessToken).catch((e: unknown) => e);
+    expect(isPageKeeperError(none, 'PK_SYSTEM_USER_NO_PAGES')).toBe(true);
+    expect((none as Error & { fix?: string }).fix).toContain('--pages');
+    const result = await k.pk.connect(su.accessToken, { pageIds: [pageId] });
+    expect(result.pages).toMatchObject([{ id: pageId, status: 'healthy' }]);
   });
 
   it('without pages_messaging it is refused, with or without --pages, and nothing is stored', async () => {
