@@ -21,6 +21,8 @@ export interface PageTokenView {
   messagingGranted: boolean;
   tasks: string[];
   lastCheckedAt: Date | null;
+  /** A person's token or a system user's (Business Settings). */
+  kind: 'user' | 'system_user';
 }
 
 /** The stored Page (health included) with what its tokens say, and the tokens' states. */
@@ -60,6 +62,7 @@ export function toPageView(p: PageWithTokens): PageView {
       messagingGranted: t.messagingGranted,
       tasks: t.tasks,
       lastCheckedAt: t.lastCheckedAt,
+      kind: t.tokenKind,
     })),
   };
 }

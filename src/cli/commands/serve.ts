@@ -78,6 +78,8 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
             dbStatementTimeoutMs: undefined,
             dbAutoMigrate: true,
             verifyToken: config.verifyToken ?? 'pagekeeper-dev-verify-token',
+            // The emulator's dialog is the classic one: no Login for Business configuration.
+            loginConfigId: undefined,
           }
         : config,
       cwd: ctx.cwd,
