@@ -42,4 +42,13 @@ describe('Pages show their webhook subscription', () => {
     expect(row(sideId)).toMatch(/data-subscribed="false"/);
     expect(row(sideId)).toMatch(/data-testid="subscription-reason">[^<]*pages_manage_metadata/);
   });
+
+  it('a data deletion unsubscribes the Pages that go with the person, while their token still works', async () => {
+    const h = await startService();
+    const pageIds = await h.connectFirstUser();
+    for (const id of pageIds) expect((await h.emu.control.pageSubscription(id)).subscribedFields).toContain('messages');
+    await h.deps.deleteUserData(h.emu.users[0]!.id, 'code-123');
+    for (const id of pageIds) expect((await h.emu.control.pageSubscription(id)).subscribedFields).toBeNull();
+    expect((await h.deps.pages.list()).filter((p) => p.removedAt === null)).toEqual([]);
+  });
 });
