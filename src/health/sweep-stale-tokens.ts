@@ -163,8 +163,9 @@ export async function sweepStaleTokens(ctx: PageKeeperContext, options: StaleSwe
     const targets = new Map<string, RefreshTarget>();
     batch.forEach((t, j) => {
       const o = outcomes[j];
-      if (!o?.ok || !o.inspection.isValid || targets.has(t.pageId)) return;
-      targets.set(t.pageId, { pageId: t.pageId, token: t.token, canManage: canManageSubscription(o.inspection, t.pageId, t.tasks) });
+      if (!o?.ok || !o.inspection.isValid || targets.get(t.pageId)?.canManage === true) return;
+      const canManage = canManageSubscription(o.inspection, t.pageId, t.tasks);
+      if (!targets.has(t.pageId) || canManage) targets.set(t.pageId, { pageId: t.pageId, token: t.token, canManage });
     });
     const refreshed = await refreshSubscriptions(ctx, [...targets.values()], { source: 'scheduled_check', signal: options.signal });
     result.subscriptionCalls += refreshed.calls;

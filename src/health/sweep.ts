@@ -126,8 +126,10 @@ export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}):
   const subscriptionTargets = new Map<string, RefreshTarget>();
   for (const t of candidates) {
     const inspection = fresh.get(key(t.pageId, t.userId));
-    if (!inspection?.isValid || subscriptionTargets.has(t.pageId)) continue;
-    subscriptionTargets.set(t.pageId, { pageId: t.pageId, token: t.token, canManage: canManageSubscription(inspection, t.pageId, t.tasks) });
+    if (!inspection?.isValid || subscriptionTargets.get(t.pageId)?.canManage === true) continue;
+    // Another admin's token that can manage the subscription is preferred over one that cannot.
+    const canManage = canManageSubscription(inspection, t.pageId, t.tasks);
+    if (!subscriptionTargets.has(t.pageId) || canManage) subscriptionTargets.set(t.pageId, { pageId: t.pageId, token: t.token, canManage });
   }
   const { calls: _calls, ...subscriptions } = await refreshSubscriptions(ctx, [...subscriptionTargets.values()], { source: 'check', signal: options.signal });
 

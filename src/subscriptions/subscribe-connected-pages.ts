@@ -34,7 +34,17 @@ export async function subscribeConnectedPages(
   const able = targets.filter((t) => t.canManage);
   const written = await subscribePages(ctx, able, fields, options);
   const out = new Map<string, PageSubscription>();
-  for (const t of targets) if (!t.canManage) out.set(t.pageId, { subscribed: false, fields: [], reason: NO_METADATA_PERMISSION.reason, fix: NO_METADATA_PERMISSION.fix });
+  const unable = targets.filter((t) => !t.canManage);
+  // A Page another admin's token already subscribed stays subscribed: this token just cannot tell.
+  const known = await createSubscriptionRepository(ctx.store.db).list(unable.map((t) => t.pageId));
+  const keep = new Set<string>();
+  for (const t of unable) {
+    const k = known.get(t.pageId);
+    if (k?.subscribed === true) {
+      keep.add(t.pageId);
+      out.set(t.pageId, { subscribed: true, fields: k.fields, reason: null, fix: null });
+    } else out.set(t.pageId, { subscribed: false, fields: [], reason: NO_METADATA_PERMISSION.reason, fix: NO_METADATA_PERMISSION.fix });
+  }
   able.forEach((t, i) => {
     const w = written[i]!;
     if (w.ok) out.set(t.pageId, { subscribed: true, fields, reason: null, fix: null });
@@ -43,7 +53,7 @@ export async function subscribeConnectedPages(
   const now = ctx.clock.now();
   await ctx.store.transaction(async (tx) => {
     const r = createSubscriptionRepository(tx.db);
-    for (const [pageId, s] of out) await r.record(pageId, { subscribed: s.subscribed, fields: s.fields, checkedAt: now, problem: s.reason, fix: s.fix });
+    for (const [pageId, s] of out) if (!keep.has(pageId)) await r.record(pageId, { subscribed: s.subscribed, fields: s.fields, checkedAt: now, problem: s.reason, fix: s.fix });
   });
   const failed = [...out.values()].filter((s) => !s.subscribed).length;
   if (failed > 0) ctx.logger.warn({ pages: targets.length, notSubscribed: failed }, 'some pages could not be subscribed to webhooks');

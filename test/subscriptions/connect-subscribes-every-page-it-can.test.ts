@@ -84,4 +84,16 @@ describe('connect subscribes Pages to webhooks', () => {
     expect((await emu.control.pageSubscription(a)).subscribedFields).toBeNull();
     expect((await emu.control.pageSubscription(b)).subscribedFields).toEqual(DEFAULT_FIELDS);
   });
+
+  it('a second admin without pages_manage_metadata does not undo what the first one subscribed', async () => {
+    const emu = await startTestEmulator();
+    const first = await emu.control.createUser({ name: 'Can Subscribe', pages: [{ name: 'Shared Shop', subscribed: false }] });
+    const pageId = first.pages[0]!.id;
+    const second = await emu.control.createUser({ name: 'Cannot', pages: [{ id: pageId }], scopes: ['pages_show_list', 'pages_messaging'] });
+    const { pk } = await openKeeper(emu);
+    await pk.connect(first.shortLivedToken);
+    const r = await pk.connect(second.shortLivedToken);
+    expect(r.pages[0]!.subscription).toMatchObject({ subscribed: true, reason: null });
+    expect((await pk.pages())[0]!.subscription.subscribed).toBe(true);
+  });
 });
