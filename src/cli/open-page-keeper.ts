@@ -25,6 +25,7 @@ export async function openPageKeeper(ctx: Pick<CommandContext, 'cwd' | 'env'>): 
     graphVersion: config.graphVersion,
     dialogUrl: config.dialogUrl,
     webhookFields: config.webhookFields,
+    ...(config.loginConfigId ? { loginConfigId: config.loginConfigId } : {}),
     cwd: ctx.cwd,
   });
 }

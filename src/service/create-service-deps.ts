@@ -53,6 +53,7 @@ function toView(p: PageWithTokens, sub: StoredSubscription | undefined): PageVie
       messagingGranted: t.messagingGranted,
       tasks: t.tasks,
       lastCheckedAt: t.lastCheckedAt,
+      kind: t.tokenKind,
     })),
     subscription: subscriptionSummary(sub),
   };
