@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PageKeeper } from '../pagekeeper.js';
+import type { SubscriptionTarget } from '../subscriptions/page-subscription-calls.js';
+import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
 import { toPageView } from '../tokens/page-view.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
 import type { MetricSample, OutboxPort, ServiceConfig, ServiceDeps } from './deps.js';
@@ -48,10 +50,14 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     config,
     apiKeys: createApiKeyStore(store.apiKeys, options.apiKeys),
     pages: {
-      list: async () => (await store.pages.list()).map(toPageView),
+      list: async () => {
+        const pages = await store.pages.list();
+        const subs = await store.subscriptions.list();
+        return pages.map((p) => toPageView(p, subs.get(p.id)));
+      },
       get: async (id) => {
         const p = await store.pages.getWithTokens(id);
-        return p ? toPageView(p) : undefined;
+        return p ? toPageView(p, (await store.subscriptions.list([id])).get(id)) : undefined;
       },
       // Straight to the token cache: pk.page(id) would build a handle per request for one call.
       token: (id) => tokens.token(id),
@@ -59,7 +65,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);
         if (!p) throw new Error('page vanished during the check');
-        return toPageView(p);
+        return toPageView(p, (await store.subscriptions.list([id])).get(id));
       },
     },
     connect: {
@@ -68,6 +74,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         const r = await pk.connectWithCode({ code, redirectUri });
         const problems: string[] = [];
         for (const p of r.pages) if (p.status !== 'healthy') problems.push(`${p.name}: ${p.status.replace('_', ' ')}`);
+        for (const p of r.pages) if (!p.subscription.subscribed) problems.push(`${p.name} receives no Messenger webhooks: ${p.subscription.reason ?? 'not subscribed'}. ${p.subscription.fix ?? ''}`.trim());
         if (r.removed.length > 0) problems.push(`${r.removed.length} Page(s) are no longer shared by this account and were removed.`);
         return {
           userId: r.user.id,
@@ -90,8 +97,16 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
 
     async deleteUserData(userId, confirmationCode) {
       await store.dataDeletions.request(confirmationCode, userId, clock.now());
+      // Tokens still marked valid may unsubscribe the Pages that go with this user (best effort, after the deletion).
+      const held: SubscriptionTarget[] = [];
+      for (const r of (await store.pageTokens.listForUser(userId)).filter((t) => t.status === 'valid')) {
+        const t = await store.pageTokens.getWithToken(r.pageId, userId).catch(() => undefined);
+        if (t) held.push({ pageId: r.pageId, token: t.token });
+      }
+      let deletedPageIds: string[] = [];
       await store.transaction(async (tx) => {
         const r = await tx.users.deleteWithData(userId);
+        deletedPageIds = r.deletedPageIds;
         // The audit trail names the user; it goes too. The deletion itself is logged without the id.
         await tx.audit.deleteForUser(userId);
         await tx.audit.append({ event: 'user_data_deleted', detail: { pages: r.deletedPageIds.length, existed: r.existed } });
@@ -99,6 +114,10 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
       });
       // Cached page tokens of the deleted user must not be handed out again.
       tokens.clear();
+      await unsubscribeRemovedPages(
+        pk.context,
+        held.filter((t) => deletedPageIds.includes(t.pageId)),
+      ).catch(() => []);
     },
 
     dataDeletionStatus: (code) => store.dataDeletions.get(code),

@@ -73,6 +73,7 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     graphUrl: config.graphUrl,
     dialogUrl: config.dialogUrl,
     graphVersion: config.graphVersion,
+    webhookFields: config.webhookFields,
     ...(config.loginConfigId ? { loginConfigId: config.loginConfigId } : {}),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     ...(options.logger && !options.pageKeeper?.logger ? { logger: options.logger } : {}),

@@ -14,6 +14,7 @@ import { createPageRepository, type PageRepository } from './page-repository.js'
 import { createPageTokenRepository, type PageTokenRepository } from './page-token-repository.js';
 import type { Database } from './schema.js';
 import { createStaleTokenReader, type StaleTokenReader } from './stale-token-reader.js';
+import { createSubscriptionRepository, type SubscriptionRepository } from './subscription-repository.js';
 import { createUserRepository, type UserRepository } from './user-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
@@ -46,6 +47,8 @@ export interface StoreRepositories {
   readonly dataDeletions: DataDeletionRepository;
   /** The health sweep's keyset read of stale valid tokens. */
   readonly staleTokens: StaleTokenReader;
+  /** The app's webhook subscription to each Page, as last read or written. */
+  readonly subscriptions: SubscriptionRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -121,6 +124,7 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     notifications: createNotificationRepository(db),
     dataDeletions: createDataDeletionRepository(db),
     staleTokens: createStaleTokenReader(db, keyring),
+    subscriptions: createSubscriptionRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };

@@ -8,7 +8,9 @@
  * else the latest expiry among its valid tokens, and null when none is valid. Data access ends
  * at the latest among valid tokens too: the Page keeps working until the last admin's lapses.
  */
+import type { StoredSubscription } from '../store/subscription-repository.js';
 import type { PageWithTokens, StoredPage, StoredPageToken } from '../store/types.js';
+import { subscriptionSummary, type SubscriptionSummary } from '../subscriptions/subscription-summary.js';
 
 /** One granting user's token for a page, without the token. */
 export interface PageTokenView {
@@ -33,6 +35,8 @@ export interface PageView extends Omit<StoredPage, 'updatedAt'> {
   tokenExpiresAt: Date | 'never' | null;
   dataAccessExpiresAt: Date | null;
   tokens: PageTokenView[];
+  /** The app's webhook subscription to the Page, as last read or written by connect or a check. */
+  subscription: SubscriptionSummary;
 }
 
 /** The token calls use: messaging granted first, then the oldest grant (as the token cache picks). */
@@ -44,7 +48,7 @@ export function tokenInUse<T extends Pick<StoredPageToken, 'status' | 'messaging
 
 const latest = (dates: ReadonlyArray<Date | null>): Date | null => dates.reduce<Date | null>((acc, d) => (d && (!acc || d > acc) ? d : acc), null);
 
-export function toPageView(p: PageWithTokens): PageView {
+export function toPageView(p: PageWithTokens, sub: StoredSubscription | undefined): PageView {
   const valid = p.tokens.filter((t) => t.status === 'valid');
   const never = valid.some((t) => t.expiresAt === null);
   const { updatedAt: _updatedAt, tokens: _tokens, ...page } = p;
@@ -64,5 +68,6 @@ export function toPageView(p: PageWithTokens): PageView {
       lastCheckedAt: t.lastCheckedAt,
       kind: t.tokenKind,
     })),
+    subscription: subscriptionSummary(sub),
   };
 }

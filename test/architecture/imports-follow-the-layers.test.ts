@@ -1,7 +1,8 @@
 /**
  * The layers of docs/architecture.md, checked on every import in src/: cli at the top, then the
  * service, then the library's front door (pagekeeper.ts, index.ts), then health, messenger and
- * notify, then tokens (with context.ts), then graph, store and config, then core (with errors.ts).
+ * notify, then tokens (with context.ts and subscriptions), then graph, store and config, then core
+ * (with errors.ts).
  * A module may import its own layer or any layer below; the emulator stands alone (it imports
  * nothing of pagekeeper, and only the CLI starts it). Kysely is the store's alone.
  */
@@ -20,6 +21,7 @@ const RANKS: Record<string, number> = {
   config: 1,
   tokens: 2,
   context: 2,
+  subscriptions: 2,
   health: 3,
   messenger: 3,
   notify: 3,
