@@ -15,7 +15,7 @@ import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
 import type { HealthEvent, Notifier } from './notify/types.js';
 import { createMessenger, type Messenger, type MessengerOptions } from './messenger/create-messenger.js';
 import { createStore } from './store/create-store.js';
-import { DEFAULT_WEBHOOK_FIELDS } from './subscriptions/webhook-fields.js';
+import { DEFAULT_WEBHOOK_FIELDS } from './core/webhook-fields.js';
 import type { StoredSubscription } from './store/subscription-repository.js';
 import type { SubscriptionSummary } from './subscriptions/subscription-summary.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { pkError } from '../errors.js';
-import { DEFAULT_WEBHOOK_FIELDS, parseWebhookFields } from '../subscriptions/webhook-fields.js';
+import { DEFAULT_WEBHOOK_FIELDS, parseWebhookFields } from '../core/webhook-fields.js';
 
 export const DEFAULT_DATABASE = 'sqlite:pagekeeper.db';
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';

@@ -12,7 +12,7 @@ import type { StoredSubscription } from '../store/subscription-repository.js';
 import type { PageKeeperContext } from '../context.js';
 import { describeSubscriptionProblem, NO_METADATA_PERMISSION } from './describe-subscription-problem.js';
 import { readSubscriptions, subscribePages, type SubscriptionTarget } from './page-subscription-calls.js';
-import { DEFAULT_WEBHOOK_FIELDS } from './webhook-fields.js';
+import { DEFAULT_WEBHOOK_FIELDS } from '../core/webhook-fields.js';
 
 export interface RefreshTarget extends SubscriptionTarget {
   /** Whether the token can read and write the subscription (canManageSubscription). */

@@ -8,7 +8,7 @@
 import type { PageKeeperContext } from '../context.js';
 import { describeSubscriptionProblem, NO_METADATA_PERMISSION } from './describe-subscription-problem.js';
 import { subscribePages, type SubscriptionTarget } from './page-subscription-calls.js';
-import { DEFAULT_WEBHOOK_FIELDS } from './webhook-fields.js';
+import { DEFAULT_WEBHOOK_FIELDS } from '../core/webhook-fields.js';
 
 /** A Page's subscription as connect, `pages` and the API report it. */
 export interface PageSubscription {
