@@ -492,7 +492,7 @@ export function createGraph(deps: {
     if (node.kind === 'page') {
       if (edge === 'messages' && m === 'POST' && segs.length === 2) return ok(sendMessage(auth, node.page, p));
       if (edge === 'subscribed_apps' && segs.length === 2) {
-        // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/ (graph-api-notes-2 section 1).
+        // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/ (docs/graph-api.md "Page webhook subscriptions").
         if (auth.kind !== 'PAGE' || auth.page.id !== node.page.id) return fail({ code: 210, message: MSG.pageTokenRequired });
         const needMetadata = () => fail({ code: 200, message: '(#200) Requires pages_manage_metadata permission to manage the object' });
         if (m === 'GET') {
