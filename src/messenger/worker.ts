@@ -116,6 +116,8 @@ export interface OutboxWorker {
   idle(): Promise<void>;
   /** Claimed messages not yet written back. */
   readonly inFlight: number;
+  /** Messages this worker has recorded `sent` since it started. */
+  readonly sent: number;
   /** POSTs on the wire now, the most so far, and the current limit (between 16 and maxPostsInFlight). */
   readonly posts: { readonly inFlight: number; readonly peak: number; readonly limit: number; readonly latencyMs: number };
 }
@@ -145,6 +147,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   let fullClaimIntervalMs = MIN_CLAIM_INTERVAL_MS;
   let lastRecoverAt = 0;
   let liveWorkers = 1;
+  let sent = 0;
   let idleWaiters: Array<() => void> = [];
   let timers: NodeJS.Timeout[] = [];
 
@@ -257,6 +260,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       outcomes.putBack(batch);
       throw e;
     }
+    for (const b of batch) if (b.outcome.kind === 'sent') sent++;
     if (fullClaim) {
       lastFullClaimAt = Date.now();
       // A scan that costs more than ~10% of the time runs less often.
@@ -349,6 +353,9 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     id,
     get inFlight() {
       return inFlight.size;
+    },
+    get sent() {
+      return sent;
     },
     posts: {
       get inFlight() {
