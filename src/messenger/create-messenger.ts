@@ -82,7 +82,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     });
   const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid };
   const workers = new Set<OutboxWorker>();
-  const outbox = createOutbox({ ...deps, repo, notify: () => workers.forEach((w) => w.wake()) });
+  const outbox = createOutbox({ ...deps, repo, notify: (person) => workers.forEach((w) => w.wake(person)) });
 
   // Across instances a Page's budget is shared: each of n live workers gets 1/n of the cap.
   let liveWorkers = 1;

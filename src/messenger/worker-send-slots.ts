@@ -14,6 +14,8 @@ export const MIN_SEND_SLOTS = 16;
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
 /** The limit is this many times rate x latency: room for jitter and for slots freed late. */
 export const SLOT_HEADROOM = 2;
+/** The round trip assumed before the first answer (ms): a slow Facebook answer, so the first sends are not held to 16. */
+export const UNKNOWN_LATENCY_MS = 1_000;
 /** Weight of the newest round trip in the running estimate. */
 const LATENCY_WEIGHT = 0.2;
 /** How often (ms) the limit is recomputed from the rate and the latency. */
@@ -57,7 +59,7 @@ export function createSendSlots(options: SendSlotsOptions): SendSlots {
     const t = now();
     if (t - computedAt >= RECOMPUTE_MS) {
       computedAt = t;
-      const wanted = Math.ceil(options.demandPerSecond() * (latencyMs / 1000) * SLOT_HEADROOM);
+      const wanted = Math.ceil(options.demandPerSecond() * ((latencyMs === 0 ? UNKNOWN_LATENCY_MS : latencyMs) / 1000) * SLOT_HEADROOM);
       limit = Math.min(max, Math.max(min, wanted));
     }
     return limit;

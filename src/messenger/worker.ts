@@ -110,8 +110,11 @@ export interface OutboxWorker {
   start(): void;
   /** Stops claiming, waits for messages in flight, releases the heartbeat. */
   stop(): Promise<void>;
-  /** Looks for work now (called by enqueue in the same process). */
-  wake(): void;
+  /**
+   * Looks for work now: with a person (enqueue in the same process), claims that person's head
+   * at the next tick by an index probe; without, runs the full claim as soon as its cost allows.
+   */
+  wake(person?: { pageId: string; psid: string }): void;
   /** Resolves once nothing is in flight and a claim found nothing due (tests, CLI). */
   idle(): Promise<void>;
   /** Claimed messages not yet written back. */
@@ -148,6 +151,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   let lastRecoverAt = 0;
   let liveWorkers = 1;
   let sent = 0;
+  /** People whose message was just enqueued here: their heads are claimed at the next tick. */
+  let wanted = new Map<string, { pageId: string; psid: string }>();
   let idleWaiters: Array<() => void> = [];
   let timers: NodeJS.Timeout[] = [];
 
@@ -172,8 +177,10 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     w?.();
   }
 
-  function wake(): void {
-    wakeLoop(true);
+  function wake(person?: { pageId: string; psid: string }): void {
+    if (person === undefined) return wakeLoop(true);
+    wanted.set(`${person.pageId}\u0000${person.psid}`, person);
+    wakeLoop(false);
   }
 
   /** Sleeps until woken or `ms`; an outcome arriving wakes it through the flush timer. */
@@ -221,6 +228,11 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     // Sharing the database with other workers: finished people go back to the shared scan.
     const followOn = liveWorkers <= 1;
     if (!followOn && batch.length > 0 && claiming) claimWanted = true;
+    // People just enqueued here are claimed by an index probe, whoever else is live.
+    const asked = wanted;
+    wanted = new Map();
+    if (followOn) for (const [k, p] of asked) people.set(k, p);
+    if (!claiming && asked.size > 0) claimWanted = true;
     let claimed: ClaimedMessage[];
     let fullClaimMs = 0;
     try {
@@ -228,7 +240,10 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         if (batch.length > 0) await tx.applyOutcomes(id, batch.map((b) => b.outcome), t);
         if (!claiming) return [];
         const full = new Set(budgets.fullPages());
-        const followers = followOn ? [...people.values()].filter((p) => !full.has(p.pageId)) : [];
+        const candidates = followOn ? [...people.values()] : [...asked.values()];
+        const followers = candidates.filter((p) => !full.has(p.pageId));
+        // A full Page's people wait for the full claim.
+        if (followers.length < candidates.length) claimWanted = true;
         const got = followers.length > 0 ? await tx.claimHeads(id, t, leaseMs, Math.min(concurrency - inFlight.size, batchSize), { recipients: followers }) : [];
         if (!fullClaim) return got;
         const startedAt = performance.now();
@@ -297,9 +312,10 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         // A full claim when asked (enqueue, idle()) or on the poll, never more often than its cost allows.
         const fullDue = room > 0 && (claimWanted || sinceFull >= pollMs) && sinceFull >= fullClaimIntervalMs;
         if (fullDue) claimWanted = false;
-        const claimed = outcomes.size > 0 || fullDue ? await tick(fullDue, room > 0) : 0;
+        const claimed = outcomes.size > 0 || wanted.size > 0 || fullDue ? await tick(fullDue, room > 0) : 0;
         if (fullDue && claimed === 0 && inFlight.size === 0 && outcomes.size === 0) settleIdle();
         if (outcomes.full) continue;
+        if (wanted.size > 0 && room > 0) continue;
         const wait =
           outcomes.size > 0
             ? (options.flushMs ?? DEFAULT_FLUSH_MS)

@@ -1,0 +1,24 @@
+import { startEmulator } from '../src/emulator/index.js';
+import { createPageKeeper } from '../src/pagekeeper.js';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const emu = await startEmulator({});
+await emu.control.setLimits({ enabled: false });
+const dir = mkdtempSync(join(tmpdir(), 'diag-'));
+const pk = await createPageKeeper({ appId: emu.appId, appSecret: emu.appSecret, graphUrl: emu.url, database: `sqlite:${join(dir, 'd.db')}`, keys: `k1:${randomBytes(32).toString('base64')}`, messenger: { maxPerSecond: 95 } });
+const user = await emu.control.createUser({ name: 'D', pages: Array.from({ length: 10 }, (_, i) => ({ name: `p${i}` })) });
+await pk.connect(user.shortLivedToken);
+const people = new Map<string, string[]>();
+for (const p of user.pages) { const l: string[] = []; for (let i = 0; i < 50; i++) { const { psid } = await emu.control.inbound(p.id, { text: 'hi' }); await pk.messenger.recordInbound(p.id, psid, Date.now()); l.push(psid); } people.set(p.id, l); }
+const per = Number(process.env.PER ?? 200);
+for (let i = 0; i < per; i++) for (const p of user.pages) await pk.messenger.enqueue(p.id, { recipient: { id: people.get(p.id)![i % 50]! }, messaging_type: 'RESPONSE', message: { text: `m${p.id}${i}` } });
+await emu.control.setLatency({ ms: Number(process.env.LAT ?? 200) });
+const t0 = performance.now();
+const w = pk.messenger.startWorker();
+const iv = setInterval(async () => { const c = await pk.messenger.counts(); console.log(((performance.now()-t0)/1000).toFixed(1), 'claimed', w.inFlight, 'posts', w.posts.inFlight, 'limit', w.posts.limit, 'lat', w.posts.latencyMs.toFixed(0), 'sent', c.sent, 'sending', c.sending); }, 500);
+await w.idle();
+clearInterval(iv);
+console.log('done', ((performance.now()-t0)/1000).toFixed(2), 'peak', w.posts.peak);
+await w.stop(); await pk.close(); await emu.close();
