@@ -78,8 +78,11 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
 
   const longLived = await exchangeForLongLived(ctx, token);
   report({ step: 'exchanged', expiresAt: longLived.expiresAt });
-  const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
-  const discovered = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
+  // Who the person is and which Pages they have do not depend on each other: one round trip, not two.
+  const [me, discovered] = await Promise.all([
+    ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal }),
+    discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal }),
+  ]);
 
   report({ step: 'discovered', pages: discovered.length, businessPages: discovered.filter((p) => p.source === 'business').length });
 
