@@ -60,6 +60,13 @@ export const DEFAULT_POLL_MS = 250;
 export const MIN_CLAIM_INTERVAL_MS = 50;
 export const DEFAULT_HELD_RECHECK_MS = 3_000;
 export const DEFAULT_RECOVER_EVERY_MS = 1_000;
+/**
+ * How often a worker re-counts the live workers (at most; a third of the lease when shorter), so
+ * a Page's budget is re-divided within a quarter second when an instance joins or its heartbeat
+ * lapses. A worker that finds others live waits this long (x1.2) before its first claim, so they
+ * have taken their smaller share before it sends: together they never exceed the Page's cap.
+ */
+export const LIVE_COUNT_EVERY_MS = 250;
 /** Worker heartbeats live under this lease-name prefix. */
 export const WORKER_LEASE_PREFIX = 'outbox-worker:';
 
@@ -135,7 +142,9 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const heldRecheckMs = options.heldRecheckMs ?? DEFAULT_HELD_RECHECK_MS;
   const recoverEveryMs = options.recoverEveryMs ?? DEFAULT_RECOVER_EVERY_MS;
+  const countEveryMs = Math.max(100, Math.min(LIVE_COUNT_EVERY_MS, Math.floor(leaseMs / 3)));
   const now = () => ctx.clock.now().getTime();
+  const random = options.random ?? Math.random;
 
   /** Claimed messages until their outcome is written. */
   const inFlight = new Map<string, ClaimedMessage>();
@@ -166,7 +175,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   const slots = createSendSlots({ max: maxPosts, demandPerSecond: () => budgets.demandPerSecond() });
   const { deliver, decide } = createDeliver(
     { send: deps, marks, slots, record: (m, o) => outcomes.record(m, o), stopping: () => stopping.signal, now },
-    { timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs, random: options.random ?? Math.random },
+    { timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs, random },
   );
 
   /** Wakes the loop; `claim` asks for a full claim (otherwise it only writes outcomes). */
@@ -225,14 +234,17 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       budgets.remove(m.pageId);
       people.set(`${m.pageId}\u0000${m.psid}`, { pageId: m.pageId, psid: m.psid });
     }
-    // Sharing the database with other workers: finished people go back to the shared scan.
-    const followOn = liveWorkers <= 1;
-    if (!followOn && batch.length > 0 && claiming) claimWanted = true;
+    // Alone, each finished person's next message is claimed at once. Sharing the database with
+    // other live workers, finished people go back to the shared scan, so people (and the work)
+    // spread over the instances instead of staying with whichever claimed them first.
+    if (liveWorkers > 1) {
+      people.clear();
+      if (batch.length > 0 && claiming) claimWanted = true;
+    }
     // People just enqueued here are claimed by an index probe, whoever else is live.
-    const asked = wanted;
+    for (const [k, p] of wanted) people.set(k, p);
     wanted = new Map();
-    if (followOn) for (const [k, p] of asked) people.set(k, p);
-    if (!claiming && asked.size > 0) claimWanted = true;
+    if (!claiming && people.size > 0) claimWanted = true;
     let claimed: ClaimedMessage[];
     let fullClaimMs = 0;
     try {
@@ -240,7 +252,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         if (batch.length > 0) await tx.applyOutcomes(id, batch.map((b) => b.outcome), t);
         if (!claiming) return [];
         const full = new Set(budgets.fullPages());
-        const candidates = followOn ? [...people.values()] : [...asked.values()];
+        const candidates = [...people.values()];
         const followers = candidates.filter((p) => !full.has(p.pageId));
         // A full Page's people wait for the full claim.
         if (followers.length < candidates.length) claimWanted = true;
@@ -299,7 +311,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     for (const w of waiters) w();
   }
 
-  async function loop(): Promise<void> {
+  async function loop(joined: Promise<void>): Promise<void> {
+    await joinGrace(joined);
     while (running) {
       try {
         const t = now();
@@ -333,9 +346,21 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   async function heartbeat(): Promise<void> {
     const t = now();
     await ctx.store.leases.acquire(`${WORKER_LEASE_PREFIX}${id}`, id, leaseMs);
-    liveWorkers = Math.max(1, await deps.countLiveLeases(WORKER_LEASE_PREFIX, t));
-    deps.setLiveWorkers(liveWorkers);
+    await countLive();
     if (inFlight.size > 0) await repo.renew(id, [...inFlight.keys()], t + leaseMs);
+  }
+
+  async function countLive(): Promise<void> {
+    liveWorkers = Math.max(1, await deps.countLiveLeases(WORKER_LEASE_PREFIX, now()));
+    deps.setLiveWorkers(liveWorkers);
+  }
+
+  /** Joining workers already sending: give them one count interval to take their smaller share. */
+  async function joinGrace(joined: Promise<void>): Promise<void> {
+    await joined.catch(() => {});
+    if (liveWorkers <= 1) return;
+    const until = Date.now() + countEveryMs * 1.2;
+    while (running && Date.now() < until) await waitForWake(until - Date.now());
   }
 
   async function recheckHeld(): Promise<void> {
@@ -393,10 +418,12 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       stopping = new AbortController();
       // Every message waiting for a throttle slot listens to it.
       setMaxListeners(0, stopping.signal);
-      void heartbeat().catch(() => {});
+      const joined = heartbeat();
+      joined.catch(() => {});
       every(Math.max(100, Math.floor(leaseMs / 3)), heartbeat);
+      every(countEveryMs, countLive);
       every(heldRecheckMs, recheckHeld);
-      loopDone = loop();
+      loopDone = loop(joined);
     },
     async stop() {
       if (!running) return;
