@@ -36,6 +36,8 @@ export interface PageTokenView {
   messagingGranted: boolean;
   tasks: string[];
   lastCheckedAt: Date | null;
+  /** A person's token or a system user's (Business Settings). */
+  kind: 'user' | 'system_user';
 }
 
 /** A connected page as the API and dashboard show it. Never holds a token. */
@@ -51,6 +53,8 @@ export interface PageView {
   connectedAt: Date;
   removedAt: Date | null;
   tokens: PageTokenView[];
+  /** The app's webhook subscription to the Page, as last read or written by connect or a check. */
+  subscription: { subscribed: boolean; fields: string[]; checkedAt: Date | null; reason: string | null; fix: string | null };
 }
 
 /** What the OAuth callback reports to the person. */
