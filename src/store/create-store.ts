@@ -22,9 +22,8 @@ type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 /** The repositories, bound either to the database or to one transaction. */
 export interface StoreRepositories {
   /**
-   * The Kysely instance (or transaction) these repositories use. Every table has a repository;
-   * only the outbox worker still counts live worker leases through this, until that count moves
-   * into the lease repository with the worker's split.
+   * The Kysely instance (or transaction) these repositories use, for the store's own code and
+   * tests. Every table has a repository: code outside src/store/ goes through those.
    */
   readonly db: Kysely<Database>;
   readonly keyring: Keyring;

@@ -12,7 +12,6 @@ import { debugTokenResponseSchema } from '../../graph/schemas.js';
 import { toTokenInspection } from '../../graph/to-token-inspection.js';
 import { createStore } from '../../store/create-store.js';
 import { parseKeys } from '../../store/crypto/parse-keys.js';
-import { createSubscriptionRepository } from '../../store/subscription-repository.js';
 import { judgeAppSubscription, messengerCallbackUrl, readAppSubscriptions } from '../../subscriptions/app-subscription.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { paint } from '../output.js';
@@ -91,7 +90,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
       try {
         const pages = await store.pages.list();
         add('database', true, `${store.dialect} at ${store.location}, ${pages.length} page${pages.length === 1 ? '' : 's'}`);
-        const subs = await createSubscriptionRepository(store.db).list(pages.map((x) => x.id));
+        const subs = await store.subscriptions.list(pages.map((x) => x.id));
         pageSubscriptions = { total: pages.length, subscribed: 0, notSubscribed: [], unknown: 0 };
         for (const page of pages) {
           const sub = subs.get(page.id);
