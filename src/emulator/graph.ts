@@ -4,6 +4,8 @@
  * same request sent alone (and is counted the same way).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
+import { conversationsEdge } from './conversations.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
 import { messageId } from './ids.js';
@@ -335,6 +337,8 @@ export function createGraph(deps: {
     if (!person) return fail({ code: 100, subcode: 2018001, message: MSG.noMatchingUser });
     // The person blocked the Page or cannot be reached (POST /_emulator/pages/{id}/conversations/{psid}).
     if (person.available === false) return fail({ code: 551, subcode: 1545041, message: MSG.personUnavailable });
+    // An app in development mode reaches only people with a role on it (app-mode.ts).
+    if (!state.appMode.mayMessage(recipientId)) return fail({ code: 10, message: NOT_A_TESTER_MESSAGE });
     const t = now();
     if (t - person.lastInboundMs > windowMs) return fail({ code: 10, subcode: 2018278, message: MSG.outsideWindow });
     if (senderAction !== undefined) {
@@ -343,6 +347,7 @@ export function createGraph(deps: {
     }
     const mid = messageId();
     state.recordSent(page, { messageId: mid, recipientId, messagingType, tag: tag ?? null, message, at: new Date(t).toISOString() });
+    state.conversations.recordSent(page.id, recipientId, mid, isObj(message) && typeof message.text === 'string' ? message.text : null, t);
     return { recipient_id: recipientId, message_id: mid };
   }
 
@@ -478,6 +483,10 @@ export function createGraph(deps: {
     }
     if (node.kind === 'page') {
       if (edge === 'messages' && m === 'POST' && segs.length === 2) return ok(sendMessage(auth, node.page, p));
+      if (edge === 'conversations' && m === 'GET' && segs.length === 2) {
+        const pageToken = auth.kind === 'PAGE' && auth.page.id === node.page.id;
+        return ok(conversationsEdge(state.conversations, { page: node.page, pageToken, scopes: auth.kind === 'APP' ? [] : auth.record.scopes, params: p, base }));
+      }
       if (edge === 'subscribed_apps' && segs.length === 2) {
         if (auth.kind !== 'PAGE' || auth.page.id !== node.page.id) return fail({ code: 210, message: MSG.pageTokenRequired });
         if (m === 'GET') return ok({ data: node.page.subscribedFields ? [{ category: 'Business', link: '', name: state.app.name, id: state.app.id, subscribed_fields: node.page.subscribedFields }] : [] });

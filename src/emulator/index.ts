@@ -118,7 +118,13 @@ export interface EmulatorControl {
   setLimits(limits: { enabled?: boolean; pageId?: string; sendPerSecond?: number; pageCallsPerWindow?: number; windowSeconds?: number; appCallsPerWindow?: number }): Promise<void>;
   /** `maxAttempts` (default 3) and `retryDelayMs` (default 100, doubling) shape retries of failed messaging deliveries. */
   setWebhook(config: { url: string; verifyToken: string; deauthorizeUrl?: string; dataDeletionUrl?: string; maxAttempts?: number; retryDelayMs?: number }): Promise<void>;
-  inbound(pageId: string, input: { text: string; psid?: string }): Promise<InboundResult>;
+  /** A person writes to the Page; `role` also gives them a role on the app (development mode reaches only them). */
+  inbound(pageId: string, input: { text: string; psid?: string; role?: 'admin' | 'developer' | 'tester' | null }): Promise<InboundResult>;
+  /** Development mode: sends reach only people with a role on the app (code 10 for the rest). */
+  setAppMode(mode: 'development' | 'live'): Promise<void>;
+  setRole(personId: string, role: 'admin' | 'developer' | 'tester' | null): Promise<void>;
+  /** The person's Messenger delivered or read what the Page sent up to `watermark` (ms; default now): sends the receipt webhook. */
+  receipt(pageId: string, input: { psid: string; type: 'delivery' | 'read'; watermark?: number }): Promise<{ delivered: boolean; watermark: number }>;
   deauthorize(userId: string): Promise<{ delivered: boolean; status?: number }>;
   /** POSTs the data-deletion signed_request; `valid` says whether the app answered {"url","confirmation_code"}. */
   dataDeletion(userId: string): Promise<DataDeletionResult>;
@@ -171,6 +177,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     setLimits: async (limits) => void (await request('PUT', 'limits', limits)),
     setWebhook: async (config) => void (await request('PUT', 'webhook', config)),
     inbound: (pageId, input) => request('POST', `pages/${pageId}/inbound`, input),
+    setAppMode: async (mode) => void (await request('PUT', 'app', { mode })),
+    setRole: async (personId, role) => void (await request('POST', `users/${personId}/role`, { role })),
+    receipt: (pageId, input) => request('POST', `pages/${pageId}/receipts`, input),
     deauthorize: (userId) => request('POST', `users/${userId}/deauthorize`, {}),
     dataDeletion: (userId) => request('POST', `users/${userId}/data-deletion`, {}),
     webhook: () => request('GET', 'webhook'),
