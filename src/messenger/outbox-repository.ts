@@ -128,6 +128,13 @@ export type SendOutcome =
   | { kind: 'requeue'; id: string; at: number; error: OutboxError | null }
   | { kind: 'finish'; id: string; pageId: string; status: 'failed' | 'held' | 'unknown'; error: OutboxError; holdPage?: boolean };
 
+export interface HeldPage {
+  pageId: string;
+  /** ms: the latest hold of one of its messages. */
+  heldAt: number;
+  codes: Array<number | null>;
+}
+
 export interface ListFilter {
   status?: OutboxStatus;
   pageId?: string;
@@ -173,6 +180,8 @@ export interface OutboxRepository {
   holdPage(pageId: string, error: OutboxError, now: number): Promise<number>;
   /** Pages with held messages. */
   heldPages(): Promise<string[]>;
+  /** Per Page with held messages: when the latest was held, and the Graph codes they were held for (null: no valid token). */
+  heldSummary(): Promise<HeldPage[]>;
   /** Held messages of the page go back to `queued`, due now. */
   resumeHeld(pageId: string, now: number): Promise<number>;
 }
@@ -326,6 +335,23 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
     async heldPages() {
       const rows = await db.selectFrom('outbox').select('page_id').distinct().where('status', '=', 'held').execute();
       return rows.map((r) => r.page_id);
+    },
+
+    async heldSummary() {
+      const rows = await db
+        .selectFrom('outbox')
+        .select(['page_id', 'error_code', (eb) => eb.fn.max('updated_at').as('held_at')])
+        .where('status', '=', 'held')
+        .groupBy(['page_id', 'error_code'])
+        .execute();
+      const out = new Map<string, HeldPage>();
+      for (const r of rows) {
+        const held = out.get(r.page_id) ?? { pageId: r.page_id, heldAt: 0, codes: [] };
+        held.heldAt = Math.max(held.heldAt, Number(r.held_at));
+        held.codes.push(r.error_code === null ? null : Number(r.error_code));
+        out.set(r.page_id, held);
+      }
+      return [...out.values()];
     },
 
     async resumeHeld(pageId, now) {

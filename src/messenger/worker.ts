@@ -27,6 +27,7 @@ import { isPageKeeperError } from '../errors.js';
 import { DEFAULT_CONNECTIONS } from '../graph/create-graph-client.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
 import { bodyOf, type ClaimedMessage, type OutboxError, type OutboxRepository, type SendOutcome } from './outbox-repository.js';
+import { resumeChangedPages } from './resume-held.js';
 import { decideSendRetry } from './retry-policy.js';
 import { attachmentTypeOf, checkWindow, observeSendError, type SendDeps } from './send.js';
 
@@ -204,7 +205,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     // likely went out; the same rule as a lost answer applies.
     const delivery = e.httpStatus !== null && e.httpStatus >= 200 && e.httpStatus < 300 ? 'unknown' : e.delivery;
     const decision = decideSendRetry({
-      error: { kind: e.kind, code: e.code, subcode: e.subcode, delivery, retryAfterMs: e.retryAfterMs },
+      error: { kind: e.kind, code: e.code, subcode: e.subcode, delivery, retryAfterMs: e.retryAfterMs, message: e.detail },
       attempt: m.attempts + 1,
       atLeastOnce: m.atLeastOnce,
       now: t,
@@ -492,15 +493,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   }
 
   async function recheckHeld(): Promise<void> {
-    for (const pageId of await repo.heldPages()) {
-      ctx.tokens.invalidate(pageId);
-      try {
-        await ctx.tokens.get(pageId);
-      } catch {
-        continue;
-      }
-      if ((await repo.resumeHeld(pageId, now())) > 0) wake();
-    }
+    // Only a change of the Page's tokens resumes it (resume-held.ts): no hold/resume loop.
+    if ((await resumeChangedPages(ctx, repo, now())).length > 0) wake();
   }
 
   function every(ms: number, fn: () => Promise<void>): void {
