@@ -12,6 +12,7 @@ import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, ty
 import { createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
 import { createOutboxWorker, type OutboxWorker, type WorkerOptions } from './worker.js';
+import { createWindowLookup } from './window-lookup.js';
 
 export interface MessengerOptions {
   /** Sends per second per Page, at most 300 (Facebook's Send API figure); default 300. */
@@ -25,6 +26,11 @@ export interface MessengerOptions {
    * in the store (the next valid token of the Page, if any, takes over) and drop it from the cache.
    */
   onTokenInvalid?: (pageId: string, userId: string, error: GraphError) => Promise<void>;
+  /**
+   * Ask Facebook's Conversations API when pagekeeper has no record of the person writing in the
+   * window (window-lookup.ts). Default true; false refuses on pagekeeper's own records alone.
+   */
+  lookupWindow?: boolean;
 }
 
 export interface Messenger {
@@ -73,7 +79,8 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       await ctx.store.pageTokens.markInvalid(pageId, userId, { reason: error.tokenReason ?? 'invalid', subcode: error.subcode });
       ctx.tokens.invalidate(pageId);
     });
-  const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid };
+  const windowLookup = options.lookupWindow === false ? undefined : createWindowLookup(ctx);
+  const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid, ...(windowLookup === undefined ? {} : { windowLookup }) };
   const workers = new Set<OutboxWorker>();
   const outbox = createOutbox({ ...deps, repo, notify: () => workers.forEach((w) => w.wake()) });
 
