@@ -7,7 +7,8 @@ import type { PageKeeperContext } from '../tokens/context.js';
 import { toSendBody } from './build-message.js';
 import { createConversationsRepository, conversationKey } from './conversations-repository.js';
 import { createOutbox, type EnqueueOptions, type EnqueueResult, type MessageView } from './outbox.js';
-import { createOutboxRepository, type ListFilter, type OutboxStatus } from './outbox-repository.js';
+import { createOutboxRepository, type ListFilter, type OutboxStatus, type Receipt, type StatusChange } from './outbox-repository.js';
+import { createStatusEvents, type StatusListener } from './outcome-events.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
 import { createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
@@ -54,6 +55,13 @@ export interface Messenger {
   startWorker(options?: WorkerOptions): OutboxWorker;
   /** Held messages of the page are queued again (call after a reconnect; workers also re-check on their own). */
   resumeHeld(pageId: string): Promise<number>;
+  /**
+   * Delivery and read webhooks (watermarks): sent messages they cover become `delivered` / `read`.
+   * @returns how many messages changed.
+   */
+  recordReceipts(receipts: readonly Receipt[]): Promise<number>;
+  /** Every outbox state change after enqueue (`sending` excluded) as a `message.status` event. @returns the unsubscribe function. */
+  onStatus(listener: StatusListener): () => void;
   readonly throttle: SendThrottle;
   /** Stops every worker started here, waiting for their sends in flight. */
   stop(): Promise<void>;
@@ -70,7 +78,9 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     now: () => Date.now(),
   });
   const conversations = createConversationsRepository(ctx.store.db);
-  const repo = createOutboxRepository(ctx.store.db, ctx.store.dialect);
+  const statusEvents = createStatusEvents();
+  const emitChanges = (changes: readonly StatusChange[], at: number) => statusEvents.emit(changes, at);
+  const repo = createOutboxRepository(ctx.store.db, ctx.store.dialect, { onChanges: (changes) => emitChanges(changes, ctx.clock.now().getTime()) });
   const windowCache = new Map<string, number>();
   const onTokenInvalid =
     options.onTokenInvalid ??
@@ -114,7 +124,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       return throttle.reserve(pageId, signal, opts);
     },
   };
-  const workerDeps = { ...deps, throttle: sharedThrottle, repo, setLiveWorkers };
+  const workerDeps = { ...deps, throttle: sharedThrottle, repo, setLiveWorkers, onStatusChanges: emitChanges };
 
   return {
     throttle: sharedThrottle,
@@ -137,6 +147,13 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       return w;
     },
     resumeHeld: (pageId) => outbox.resumeHeld(pageId),
+    async recordReceipts(receipts) {
+      const at = ctx.clock.now().getTime();
+      const changes = await repo.applyReceipts(receipts, at);
+      emitChanges(changes, at);
+      return changes.length;
+    },
+    onStatus: (listener) => statusEvents.on(listener),
     async stop() {
       await Promise.allSettled([...workers].map((w) => w.stop()));
       workers.clear();

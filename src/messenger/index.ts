@@ -6,6 +6,7 @@ export * from './window.js';
 export * from './window-lookup.js';
 export * from './recipient-refusal.js';
 export * from './resume-held.js';
+export * from './outcome-events.js';
 export * from './retry-policy.js';
 export * from './throttle.js';
 export * from './send.js';

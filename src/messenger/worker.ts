@@ -26,7 +26,8 @@ import { setMaxListeners } from 'node:events';
 import { isPageKeeperError } from '../errors.js';
 import { DEFAULT_CONNECTIONS } from '../graph/create-graph-client.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
-import { bodyOf, type ClaimedMessage, type OutboxError, type OutboxRepository, type SendOutcome } from './outbox-repository.js';
+import { changesOfOutcomes } from './outcome-events.js';
+import { bodyOf, type ClaimedMessage, type OutboxError, type OutboxRepository, type SendOutcome, type StatusChange } from './outbox-repository.js';
 import { resumeChangedPages } from './resume-held.js';
 import { decideSendRetry } from './retry-policy.js';
 import { attachmentTypeOf, checkWindow, observeSendError, type SendDeps } from './send.js';
@@ -90,6 +91,8 @@ export interface WorkerDeps extends SendDeps {
   repo: OutboxRepository;
   /** Re-divides the per-page caps when the number of live workers changes. */
   setLiveWorkers(n: number): void;
+  /** Told every status change once it is committed (outcome-events.ts). */
+  onStatusChanges?(changes: readonly StatusChange[], at: number): void;
 }
 
 export interface OutboxWorker {
@@ -389,9 +392,10 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     }
     let claimed: ClaimedMessage[];
     let fullClaimMs = 0;
+    let heldAlong: StatusChange[] = [];
     try {
       claimed = await repo.transaction(async (tx) => {
-        if (batch.length > 0) await tx.applyOutcomes(id, batch.map((b) => b.outcome), t);
+        if (batch.length > 0) heldAlong = await tx.applyOutcomes(id, batch.map((b) => b.outcome), t);
         if (!claiming) return [];
         const full = new Set(fullPages());
         const followers = [...people.values()].filter((p) => !full.has(p.pageId));
@@ -426,6 +430,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       pending = batch.concat(pending);
       throw e;
     }
+    if (batch.length > 0) deps.onStatusChanges?.([...changesOfOutcomes(batch), ...heldAlong], t);
     if (fullClaim) {
       lastFullClaimAt = Date.now();
       // A scan that costs more than ~10% of the time runs less often.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { OUTBOX_STATUSES } from '../messenger/outbox-repository.js';
 import type { PageKeeper } from '../pagekeeper.js';
 import type { PageWithTokens } from '../store/types.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
@@ -137,6 +138,11 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
       }
     },
 
+    async recordReceipts(receipts) {
+      await pk.messenger.recordReceipts(receipts);
+    },
+    onMessageStatus: (listener) => pk.messenger.onStatus(listener),
+
     // Facebook: the person removed the app (190/458 from now on). Every token they granted is
     // marked invalid, Pages fail over to other admins' tokens, alerts go out (src/health).
     handleDeauthorize: async (userId) => void (await pk.handleDeauthorize(userId)),
@@ -164,7 +170,8 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
 
     async outboxCounts() {
       const rows = await db.selectFrom('outbox').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')]).groupBy('status').execute();
-      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+      // Every status, zeros included, so /metrics always shows delivered and read too.
+      return { ...Object.fromEntries(OUTBOX_STATUSES.map((st) => [st, 0])), ...Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])) };
     },
 
     async ping() {

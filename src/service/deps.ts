@@ -6,7 +6,8 @@
 import type { AuditEntry } from '../store/types.js';
 import type { PageStatus } from '../tokens/types.js';
 import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
-import type { InboundContact } from './webhooks/webhook-event.js';
+import type { MessageStatusEvent } from '../messenger/outcome-events.js';
+import type { InboundContact, ReceiptEvent } from './webhooks/webhook-event.js';
 
 /** Settings the service reads (a subset of PageKeeperConfig, normalised). */
 export interface ServiceConfig {
@@ -107,6 +108,10 @@ export interface ServiceDeps {
   outbox?: OutboxPort;
   /** Opens the 24-hour window for these people (conversations table). */
   recordInbound(contacts: readonly InboundContact[]): Promise<void>;
+  /** Delivery and read receipts move sent messages to `delivered` / `read`. */
+  recordReceipts?(receipts: readonly ReceiptEvent[]): Promise<void>;
+  /** Outbox state changes (`message.status` events); @returns the unsubscribe function. */
+  onMessageStatus?(listener: (event: MessageStatusEvent) => void): () => void;
   /** The person removed the app: mark their tokens unusable. */
   handleDeauthorize?(userId: string): Promise<void>;
   /** Deletes the user's tokens and data; records the request under `confirmationCode`. */

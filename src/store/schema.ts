@@ -22,7 +22,7 @@ export interface Database {
 
 export type TokenStatusColumn = 'valid' | 'invalid';
 export type PageStatusColumn = 'healthy' | 'expiring' | 'needs_reauth' | 'missing_permission';
-export type OutboxStatusColumn = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'unknown';
+export type OutboxStatusColumn = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'unknown' | 'delivered' | 'read';
 
 export interface UsersTable {
   /** Facebook (app-scoped) user id. */
