@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { graph, longLivedToken, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+
+async function pageToken(emu: TestEmulator, pageId: string): Promise<string> {
+  const user = await longLivedToken(emu);
+  const r = await graph(emu, `v25.0/${pageId}?fields=access_token&access_token=${encodeURIComponent(user)}`);
+  return r.json.access_token as string;
+}
+
+const FIELDS = encodeURIComponent('messages.limit(20){created_time,from}');
+
+describe('the emulated Conversations API', () => {
+  it('answers a thread per person with the newest messages first, from either side, times as Graph writes them', async () => {
+    const emu = await startTestEmulator();
+    const pageId = emu.users[0]!.pages[0]!.id;
+    const token = await pageToken(emu, pageId);
+    const { psid } = await emu.control.inbound(pageId, { text: 'hello' });
+    const sent = await graph(emu, `v25.0/${pageId}/messages?access_token=${encodeURIComponent(token)}`, { body: { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { text: 'hi!' } } });
+    expect(sent.status).toBe(200);
+
+    const bare = await graph(emu, `v25.0/${pageId}/conversations?platform=messenger&user_id=${psid}&access_token=${encodeURIComponent(token)}`);
+    expect(bare.json).toEqual({ data: [{ id: expect.stringMatching(/^t_/) }] });
+
+    const r = await graph(emu, `v25.0/${pageId}/conversations?platform=messenger&user_id=${psid}&fields=${FIELDS}&access_token=${encodeURIComponent(token)}`);
+    expect(r.status).toBe(200);
+    const messages = r.json.data[0].messages.data as Array<{ id: string; created_time: string; from: { id: string; email: string } }>;
+    expect(messages.map((m) => m.from.id)).toEqual([pageId, psid]);
+    expect(messages[1]!.from.email).toBe(`${psid}@facebook.com`);
+    expect(messages[0]!.created_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/);
+
+    await new Promise((r) => setTimeout(r, 1000)); // 2 calls per second per Page
+    const nobody = await graph(emu, `v25.0/${pageId}/conversations?platform=messenger&user_id=1234567&access_token=${encodeURIComponent(token)}`);
+    expect(nobody.json).toEqual({ data: [] });
+  });
+
+  it('lets only the 20 most recent messages be read, and allows 2 calls per second per Page (613 beyond)', async () => {
+    const emu = await startTestEmulator();
+    const pageId = emu.users[0]!.pages[0]!.id;
+    const token = await pageToken(emu, pageId);
+    const { psid } = await emu.control.inbound(pageId, { text: 'message 0' });
+    for (let i = 1; i < 25; i++) await emu.control.inbound(pageId, { psid, text: `message ${i}` });
+    const url = `v25.0/${pageId}/conversations?platform=messenger&user_id=${psid}&fields=${encodeURIComponent('messages.limit(50){message}')}&access_token=${encodeURIComponent(token)}`;
+    const r = await graph(emu, url);
+    expect(r.json.data[0].messages.data.map((m: { message: string }) => m.message)).toEqual(Array.from({ length: 20 }, (_, i) => `message ${24 - i}`));
+    await graph(emu, url);
+    const third = await graph(emu, url);
+    expect([third.status, third.json.error.code]).toEqual([400, 613]);
+  });
+
+  it('refuses a user token and a Page token without pages_manage_metadata', async () => {
+    const emu = await startTestEmulator();
+    const pageId = emu.users[0]!.pages[0]!.id;
+    const user = await longLivedToken(emu);
+    const r = await graph(emu, `v25.0/${pageId}/conversations?platform=messenger&access_token=${encodeURIComponent(user)}`);
+    expect(r.json.error).toMatchObject({ code: 210 });
+    const { accessToken } = await emu.control.shortLivedToken(emu.users[0]!.id, ['pages_show_list', 'pages_messaging']);
+    const pt = await graph(emu, `v25.0/${pageId}?fields=access_token&access_token=${encodeURIComponent(accessToken)}`);
+    const denied = await graph(emu, `v25.0/${pageId}/conversations?platform=messenger&access_token=${encodeURIComponent(pt.json.access_token as string)}`);
+    expect(denied.json.error).toMatchObject({ code: 200, message: '(#200) Requires pages_manage_metadata permission to manage the object' });
+  });
+});
+
+describe('the emulated app mode', () => {
+  it("in development mode answers Facebook's code-10 refusal for a person without a role, and sends to a tester", async () => {
+    const emu = await startTestEmulator();
+    const pageId = emu.users[0]!.pages[0]!.id;
+    const token = await pageToken(emu, pageId);
+    const { psid: stranger } = await emu.control.inbound(pageId, { text: 'hi' });
+    const { psid: tester } = await emu.control.inbound(pageId, { text: 'hi', role: 'tester' });
+    expect(await emu.control.request('PUT', 'app', { mode: 'development' })).toMatchObject({ mode: 'development' });
+    const send = (to: string) => graph(emu, `v25.0/${pageId}/messages?access_token=${encodeURIComponent(token)}`, { body: { recipient: { id: to }, messaging_type: 'RESPONSE', message: { text: 'x' } } });
+    const refused = await send(stranger);
+    expect([refused.status, refused.json.error.code, refused.json.error.error_subcode]).toEqual([400, 10, undefined]);
+    expect(refused.json.error.message).toMatch(/^\(#10\) Cannot message users who are not admins, developers or testers of the app/);
+    expect((await send(tester)).status).toBe(200);
+    await emu.control.setRole(stranger, 'developer');
+    expect((await send(stranger)).status).toBe(200);
+    await expect(emu.control.request('PUT', 'app', { mode: 'sandbox' })).rejects.toThrow(/400/);
+    await expect(emu.control.setRole('999', 'tester')).rejects.toThrow(/404/);
+  });
+});
