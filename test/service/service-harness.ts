@@ -7,6 +7,7 @@ import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
 import { createPageKeeper, type PageKeeper } from '../../src/pagekeeper.js';
 import { createServiceDeps, type ServiceSettings } from '../../src/service/create-service-deps.js';
 import type { OutboxPort, ServiceDeps } from '../../src/service/deps.js';
+import { outboxPortOf } from '../../src/service/service-extensions.js';
 import { buildServer, type BuildServerOptions, type PageKeeperServer } from '../../src/service/server/build-server.js';
 import type { Scope } from '../../src/service/api-keys/scopes.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
@@ -24,7 +25,7 @@ export interface Harness {
 
 export async function startService(
   settings: Partial<ServiceSettings> = {},
-  options: BuildServerOptions & { outbox?: OutboxPort; connect?: boolean } = {},
+  options: BuildServerOptions & { outbox?: OutboxPort | 'library'; connect?: boolean } = {},
 ): Promise<Harness> {
   const emu = await startTestEmulator();
   const pk = await createPageKeeper({
@@ -47,7 +48,7 @@ export async function startService(
       devOpenDashboard: false,
       ...settings,
     },
-    { apiKeys: { cacheTtlMs: 0 }, ...(options.outbox ? { outbox: options.outbox } : {}) },
+    { apiKeys: { cacheTtlMs: 0 }, ...(options.outbox ? { outbox: options.outbox === 'library' ? outboxPortOf(pk) : options.outbox } : {}) },
   );
   const server = await buildServer(deps, options);
   onTestFinished(async () => {
