@@ -25,6 +25,11 @@ import type { PageKeeperContext } from '../tokens/context.js';
 import { conversationKey } from './conversations-repository.js';
 
 export const CONVERSATIONS_PER_SECOND = 2;
+/**
+ * A lookup counts against its Page's second for this long: Facebook counts when requests
+ * arrive, and two batches a second apart can arrive closer together when the first was slower.
+ */
+export const PACING_WINDOW_MS = 1_200;
 export const LOOKUP_GATHER_MS = 5;
 export const MAX_LOOKUP_WAIT_MS = 10_000;
 /** How long an answer ("no message in the window", "could not ask") stands for the next decision. */
@@ -123,14 +128,14 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
         wakeIn = Math.min(wakeIn, paused - t);
         continue;
       }
-      const recent = (sentAt.get(pageId) ?? []).filter((at) => t - at < 1000);
+      const recent = (sentAt.get(pageId) ?? []).filter((at) => t - at < PACING_WINDOW_MS);
       while (recent.length < CONVERSATIONS_PER_SECOND && queue.length > 0 && items.length < BATCH_LIMIT) {
         items.push(queue.shift()!);
         recent.push(t);
       }
       sentAt.set(pageId, recent);
       if (queue.length === 0) queues.delete(pageId);
-      else wakeIn = Math.min(wakeIn, Math.max(1, recent.length >= CONVERSATIONS_PER_SECOND ? recent[0]! + 1000 - t : 1));
+      else wakeIn = Math.min(wakeIn, Math.max(1, recent.length >= CONVERSATIONS_PER_SECOND ? recent[0]! + PACING_WINDOW_MS - t : 1));
     }
     if (wakeIn !== Infinity) schedule(wakeIn);
     if (items.length > 0) await run(items);
