@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideResume } from '../../src/messenger/resume-held.js';
+import { decideResume, type TokenFacts } from '../../src/messenger/resume-held.js';
 import { decideSendRetry, type SendFailure } from '../../src/messenger/retry-policy.js';
 import { newestFromPerson, parseGraphTime } from '../../src/messenger/window-lookup.js';
 
@@ -40,8 +40,8 @@ describe('a refusal about one recipient fails that message only, with the code, 
 });
 
 describe('a held Page resumes only when its tokens changed', () => {
-  const capable = { status: 'valid' as const, messagingGranted: true, tasks: ['MESSAGING', 'MANAGE'] };
-  it.each<[string, Array<number | null>, Array<typeof capable & { updatedAt: number }>, boolean]>([
+  const capable: Omit<TokenFacts, 'updatedAt'> = { status: 'valid', messagingGranted: true, tasks: ['MESSAGING', 'MANAGE'] };
+  it.each<[string, Array<number | null>, TokenFacts[], boolean]>([
     ['permission hold, token untouched since', [230], [{ ...capable, updatedAt: 900 }], false],
     ['permission hold, a sweep re-checked the capable token after', [230], [{ ...capable, updatedAt: 1100 }], true],
     ['permission hold, re-checked but still without messaging', [230], [{ ...capable, messagingGranted: false, updatedAt: 1100 }], false],
