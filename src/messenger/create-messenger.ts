@@ -8,11 +8,11 @@ import { toSendBody } from './build-message.js';
 import { createConversationsRepository, conversationKey } from './conversations-repository.js';
 import { createOutbox, type EnqueueOptions, type EnqueueResult, type MessageView } from './outbox.js';
 import { createOutboxRepository, type ListFilter, type OutboxStatus, type Receipt, type StatusChange } from './outbox-repository.js';
-import { createStatusEvents, type StatusListener } from './outcome-events.js';
+import { changesOfOutcomes, createStatusEvents, type StatusListener } from './outcome-events.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
 import { createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
-import { createOutboxWorker, type OutboxWorker, type WorkerOptions } from './worker.js';
+import { createOutboxWorker, type OutboxWorker, type WorkerDeps, type WorkerOptions } from './worker.js';
 import { createWindowLookup } from './window-lookup.js';
 
 export interface MessengerOptions {
@@ -124,7 +124,16 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       return throttle.reserve(pageId, signal, opts);
     },
   };
-  const workerDeps = { ...deps, throttle: sharedThrottle, repo, setLiveWorkers, onStatusChanges: emitChanges };
+  const workerDeps: WorkerDeps = {
+    ...deps,
+    throttle: sharedThrottle,
+    repo,
+    setLiveWorkers,
+    // Nothing is built on the worker's hot path unless someone listens.
+    onStatusChanges: (batch, heldAlong, at) => {
+      if (statusEvents.listeners > 0) emitChanges([...changesOfOutcomes(batch), ...heldAlong], at);
+    },
+  };
 
   return {
     throttle: sharedThrottle,

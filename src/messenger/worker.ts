@@ -26,7 +26,6 @@ import { setMaxListeners } from 'node:events';
 import { isPageKeeperError } from '../errors.js';
 import { DEFAULT_CONNECTIONS } from '../graph/create-graph-client.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
-import { changesOfOutcomes } from './outcome-events.js';
 import { bodyOf, type ClaimedMessage, type OutboxError, type OutboxRepository, type SendOutcome, type StatusChange } from './outbox-repository.js';
 import { resumeChangedPages } from './resume-held.js';
 import { decideSendRetry } from './retry-policy.js';
@@ -91,8 +90,8 @@ export interface WorkerDeps extends SendDeps {
   repo: OutboxRepository;
   /** Re-divides the per-page caps when the number of live workers changes. */
   setLiveWorkers(n: number): void;
-  /** Told every status change once it is committed (outcome-events.ts). */
-  onStatusChanges?(changes: readonly StatusChange[], at: number): void;
+  /** Told the outcomes of every tick once they are committed, with the messages held along (outcome-events.ts). */
+  onStatusChanges?(batch: ReadonlyArray<{ m: ClaimedMessage; outcome: SendOutcome }>, heldAlong: readonly StatusChange[], at: number): void;
 }
 
 export interface OutboxWorker {
@@ -430,7 +429,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       pending = batch.concat(pending);
       throw e;
     }
-    if (batch.length > 0) deps.onStatusChanges?.([...changesOfOutcomes(batch), ...heldAlong], t);
+    if (batch.length > 0) deps.onStatusChanges?.(batch, heldAlong, t);
     if (fullClaim) {
       lastFullClaimAt = Date.now();
       // A scan that costs more than ~10% of the time runs less often.
