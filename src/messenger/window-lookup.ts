@@ -71,19 +71,29 @@ export function parseGraphTime(v: string | number): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-/** The newest message from `psid` in a Conversations answer; null when there is none. Pure. */
-export function newestFromPerson(body: unknown, psid: string): number | null | 'bad' {
+/** Facebook lets the 20 most recent messages of a conversation be read. */
+export const READABLE_MESSAGES = 20;
+
+/**
+ * The newest message from `psid` in a Conversations answer; null when there is none; `full`
+ * when there is none among a full page of 20 (all the Page's: the person may have written just
+ * before them, which cannot be read, so nothing can be concluded); `bad` for an unreadable answer. Pure.
+ */
+export function newestFromPerson(body: unknown, psid: string): number | null | 'full' | 'bad' {
   const parsed = ConversationsAnswer.safeParse(body);
   if (!parsed.success) return 'bad';
   let newest: number | null = null;
+  let full = false;
   for (const thread of parsed.data.data) {
-    for (const m of thread.messages?.data ?? []) {
+    const messages = thread.messages?.data ?? [];
+    if (messages.length >= READABLE_MESSAGES) full = true;
+    for (const m of messages) {
       if (m.from?.id !== psid || m.created_time === undefined) continue;
       const at = parseGraphTime(m.created_time);
       if (at !== null && (newest === null || at > newest)) newest = at;
     }
   }
-  return newest;
+  return newest === null && full ? 'full' : newest;
 }
 
 interface Pending {
@@ -178,6 +188,7 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
       if (r.error === undefined) {
         const newest = newestFromPerson(r.body, p.psid);
         if (newest === 'bad') p.resolve({ kind: 'unknown', reason: 'the Conversations answer has no data array' });
+        else if (newest === 'full') p.resolve({ kind: 'unknown', reason: "the Page's 20 most recent messages in the conversation are its own" });
         else p.resolve(newest === null ? { kind: 'none' } : { kind: 'found', at: newest });
         return;
       }

@@ -57,13 +57,14 @@ describe('a held Page resumes only when its tokens changed', () => {
 
 describe("Facebook's answer about the window", () => {
   const answer = (messages: unknown[]) => ({ data: [{ id: 't_1', messages: { data: messages } }] });
-  it.each<[string, unknown, number | null | 'bad']>([
+  it.each<[string, unknown, number | null | 'full' | 'bad']>([
     ['the newest message from the person, not the Page', answer([{ created_time: '2026-06-10T12:00:00+0000', from: { id: 'PAGE' } }, { created_time: '2026-06-10T11:00:00+0000', from: { id: 'P1' } }]), Date.parse('2026-06-10T11:00:00Z')],
     ['only the Page wrote', answer([{ created_time: '2026-06-10T12:00:00+0000', from: { id: 'PAGE' } }]), null],
     ['no thread', { data: [] }, null],
     ['numeric ids and unix seconds', answer([{ created_time: 1781092800, from: { id: 1 } }]), null],
     ['unix seconds from the person', { data: [{ messages: { data: [{ created_time: '1781092800', from: { id: 'P1' } }] } }] }, 1781092800_000],
     ['not a Graph list', { error: 'x' }, 'bad'],
+    ['20 readable messages, all the Page’s: cannot tell', answer(Array.from({ length: 20 }, () => ({ created_time: '2026-06-10T12:00:00+0000', from: { id: 'PAGE' } }))), 'full'],
   ])('%s', (_name, body, expected) => {
     expect(newestFromPerson(body, 'P1')).toBe(expected);
   });

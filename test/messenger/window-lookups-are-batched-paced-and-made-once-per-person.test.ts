@@ -27,4 +27,12 @@ describe('window lookups for an outbox full of people pagekeeper has no record o
     const recorded = await w.pk.context.store.db.selectFrom('conversations').select(['page_id', 'psid']).execute();
     for (const p of people) expect(recorded).toContainEqual({ page_id: p.pageId, psid: p.psid });
   });
+
+  it('let Facebook decide when the 20 messages it lets pagekeeper read are all the Page’s own', async () => {
+    const w = await startMessengerWorld();
+    const { psid } = await w.emu.control.inbound(w.pageId, { text: 'tell me everything' });
+    // The Page answered 20 times (outside pagekeeper's messenger): the person's message is no longer readable.
+    for (let i = 0; i < 20; i++) await w.pk.page(w.pageId).post(`${w.pageId}/messages`, { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { text: `part ${i}` } });
+    await expect(w.pk.messenger.send(w.pageId, psid, { text: 'part 20' })).resolves.toMatchObject({ recipientId: psid });
+  });
 });
