@@ -12,6 +12,7 @@
  *   than MAX_LOOKUP_WAIT_MS is not made (the send goes to Facebook, which decides);
  * - lookups of many people (an outbox full of them, several Pages) gathered for a few ms go out
  *   together as one batch request (each item with its Page's token);
+ * - a Page whose token may not read conversations is not asked again for NOT_ALLOWED_PAUSE_MS;
  * - one lookup per person per decision: concurrent asks share one call, and the answer is kept
  *   for ANSWER_TTL_MS (a webhook or POST /v1/pages/{id}/inbound still opens the window at once,
  *   because the conversations table is read before this is asked).
@@ -39,6 +40,8 @@ export const ANSWER_CACHE_SIZE = 100_000;
 /** A lookup answered `null` (not finished) or with a transient error is asked again this many times. */
 export const LOOKUP_RETRIES = 2;
 export const LOOKUP_FIELDS = 'messages.limit(20){created_time,from}';
+/** A Page whose token may not read conversations (no pages_manage_metadata, ...) is not asked again for this long. */
+export const NOT_ALLOWED_PAUSE_MS = 10 * 60_000;
 
 /** `found`: Facebook shows a message from the person at `at` (ms); `none`: no message from them
  * among the 20 most recent; `unknown`: Facebook could not be asked (then Facebook decides on send). */
@@ -194,6 +197,8 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
       }
       const e = r.error;
       if (e.kind === 'rate_limited') pausedUntil.set(p.pageId, Date.now() + (e.retryAfterMs ?? 60_000));
+      // Asking again for the Page's next person would be refused the same way.
+      else if (e.kind === 'permission' || e.kind === 'token_invalid') pausedUntil.set(p.pageId, Date.now() + NOT_ALLOWED_PAUSE_MS);
       else if ((r.code === 0 || e.kind === 'transient') && p.tries < LOOKUP_RETRIES) {
         p.tries++;
         return requeue(p);

@@ -35,4 +35,17 @@ describe('window lookups for an outbox full of people pagekeeper has no record o
     for (let i = 0; i < 20; i++) await w.pk.page(w.pageId).post(`${w.pageId}/messages`, { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { text: `part ${i}` } });
     await expect(w.pk.messenger.send(w.pageId, psid, { text: 'part 20' })).resolves.toMatchObject({ recipientId: psid });
   });
+
+  it('stop asking for a Page whose token may not read conversations, and let Facebook decide its sends', async () => {
+    const w = await startMessengerWorld();
+    const user = w.emu.users[0]!;
+    const { accessToken } = await w.emu.control.shortLivedToken(user.id, ['pages_show_list', 'pages_messaging', 'pages_read_engagement']);
+    await w.pk.connect(accessToken);
+    const a = (await w.emu.control.inbound(w.pageId, { text: 'a' })).psid;
+    const b = (await w.emu.control.inbound(w.pageId, { text: 'b' })).psid;
+    await w.emu.control.resetStats();
+    await expect(w.pk.messenger.send(w.pageId, a, { text: 'to a' })).resolves.toMatchObject({ recipientId: a });
+    await expect(w.pk.messenger.send(w.pageId, b, { text: 'to b' })).resolves.toMatchObject({ recipientId: b });
+    expect((await w.emu.control.stats()).calls['GET /{page-id}/conversations']).toBe(1);
+  });
 });
