@@ -72,6 +72,11 @@ export function createConversationStore(now: () => number) {
       add(pageId, psid, { id: mid, createdMs: at, fromPerson: false, text });
     },
     thread: (pageId: string, psid: string): Thread | undefined => byPage.get(pageId)?.get(psid),
+    /** A thread by its id, with its Page. */
+    byId(threadId: string): { pageId: string; thread: Thread } | undefined {
+      for (const [pageId, threads] of byPage) for (const t of threads.values()) if (t.id === threadId) return { pageId, thread: t };
+      return undefined;
+    },
     threads: (pageId: string): Thread[] => [...(byPage.get(pageId)?.values() ?? [])].sort((a, b) => b.updatedMs - a.updatedMs),
     /** Counts a call against the Page's 2/s; the error when over. */
     admit(pageId: string): GraphErrorSpec | undefined {
@@ -190,4 +195,21 @@ function threadNode(t: Thread, page: { id: string; name: string }, fields: Field
   }
   out.id = t.id;
   return out;
+}
+
+export interface ConversationNodeCall {
+  threadId: string;
+  /** The Page the caller's Page token belongs to; undefined for other tokens. */
+  tokenPage: { id: string; name: string } | undefined;
+  params: Record<string, unknown>;
+}
+
+/** `GET /{conversation-id}?fields=messages` -> `{"messages":{"data":[{"id","created_time"}]},"id"}`, newest first. */
+export function conversationNode(store: ConversationStore, call: ConversationNodeCall): unknown {
+  const found = store.byId(call.threadId);
+  if (!found || call.tokenPage?.id !== found.pageId) return fail({ type: 'GraphMethodException', code: 100, subcode: 33, message: MSG.unsupported('get', call.threadId) });
+  const rawFields = typeof call.params.fields === 'string' && call.params.fields.trim() !== '' ? call.params.fields : 'id';
+  const fields = parseFields(rawFields);
+  for (const f of fields) if (!THREAD_FIELDS.has(f.name)) return fail({ code: 100, message: MSG.nonexistingField(f.name, 'UnifiedThread') });
+  return threadNode(found.thread, call.tokenPage, fields);
 }

@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
-import { conversationsEdge } from './conversations.js';
+import { conversationNode, conversationsEdge } from './conversations.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
 import { messageId } from './ids.js';
@@ -401,7 +401,8 @@ export function createGraph(deps: {
 
     const isMe = first === 'me';
     const isNumeric = /^\d+$/.test(first);
-    if (!isMe && !isNumeric) return fail({ code: 2500, message: MSG.unknownPath((segs.length > 1 ? segs.slice(1) : segs).join('/')) });
+    const isThread = /^t_\w+$/.test(first) && segs.length === 1 && m === 'GET';
+    if (!isMe && !isNumeric && !isThread) return fail({ code: 2500, message: MSG.unknownPath((segs.length > 1 ? segs.slice(1) : segs).join('/')) });
     if (segs.length > 3) return fail({ code: 2500, message: MSG.unknownPath(segs.slice(2).join('/')) });
 
     const isSend = segs[1] === 'messages' && m === 'POST';
@@ -420,6 +421,7 @@ export function createGraph(deps: {
       usage = d.headers;
     }
     void key;
+    if (isThread) return { body: conversationNode(state.conversations, { threadId: first, tokenPage: auth.kind === 'PAGE' ? auth.page : undefined, params: p }), headers: usage };
     const base = `${call.origin}/${call.version}/${segs.join('/')}`;
     const edge = segs[1];
     const ok = (body: unknown) => ({ body, headers: usage });

@@ -29,6 +29,11 @@ describe('the emulated Conversations API', () => {
     expect(messages[0]!.created_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/);
 
     await new Promise((r) => setTimeout(r, 1000)); // 2 calls per second per Page
+    const thread = await graph(emu, `v25.0/${bare.json.data[0].id}?fields=messages&access_token=${encodeURIComponent(token)}`);
+    expect(thread.json).toEqual({ messages: { data: [{ created_time: messages[0]!.created_time, id: messages[0]!.id }, { created_time: messages[1]!.created_time, id: messages[1]!.id }] }, id: bare.json.data[0].id });
+    const otherPage = await pageToken(emu, emu.users[0]!.pages[1]!.id);
+    const foreign = await graph(emu, `v25.0/${bare.json.data[0].id}?fields=messages&access_token=${encodeURIComponent(otherPage)}`);
+    expect(foreign.json.error).toMatchObject({ code: 100, error_subcode: 33 });
     const nobody = await graph(emu, `v25.0/${pageId}/conversations?platform=messenger&user_id=1234567&access_token=${encodeURIComponent(token)}`);
     expect(nobody.json).toEqual({ data: [] });
   });
