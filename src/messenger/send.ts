@@ -84,10 +84,12 @@ export async function checkWindow(deps: Pick<SendDeps, 'ctx' | 'conversations' |
   const outcome = await deps.windowLookup.ask(pageId, psid);
   if (outcome.kind === 'unknown') return;
   let best = last;
-  if (outcome.kind === 'found' && (last === null || outcome.at > last.getTime())) {
-    best = new Date(outcome.at);
+  // A time slightly ahead of this machine's clock (skew) is recorded as now.
+  const at = outcome.kind === 'found' ? Math.min(outcome.at, now.getTime()) : null;
+  if (at !== null && (last === null || at > last.getTime())) {
+    best = new Date(at);
     await deps.conversations.recordInbound(pageId, psid, best);
-    rememberInbound(deps.windowCache, key, outcome.at);
+    rememberInbound(deps.windowCache, key, at);
   }
   const again = decideWindow({ messagingType, tag, lastInboundAt: best, now, checkedWithFacebook: true });
   if (!again.ok) throw again.error;
