@@ -1,6 +1,7 @@
 /**
  * Control endpoints for the Messenger world beyond inbound messages (docs/emulator.md):
- * - `PUT /_emulator/app {"mode":"development"|"live"}` (default live) and `GET /_emulator/app`;
+ * - (`PUT /_emulator/app {"mode":"development"|"live"}`, default live, is served with the app's
+ *   other settings in business.ts);
  * - `POST /_emulator/users/{id}/role {"role":"admin"|"developer"|"tester"|null}`: a role on the
  *   app for a person (an emulator user or a PSID that wrote to a Page);
  * - `POST /_emulator/pages/{id}/receipts {"psid","type":"delivery"|"read","watermark"?}`: the
@@ -11,12 +12,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { APP_MODES, APP_ROLES } from './app-mode.js';
+import { APP_ROLES } from './app-mode.js';
 import type { EmulatorState } from './state.js';
 import type { DeliveryResult, RetryPolicy } from './webhooks.js';
 import { deliverEvent } from './webhooks.js';
 
-const appInput = z.object({ mode: z.enum(APP_MODES) }).strict();
 const roleInput = z.object({ role: z.enum(APP_ROLES).nullable() }).strict();
 const receiptInput = z
   .object({ psid: z.string().regex(/^\d+$/, 'must be the numeric PSID of a person who wrote to the Page'), type: z.enum(['delivery', 'read']), watermark: z.number().int().positive().optional() })
@@ -32,13 +32,6 @@ export interface MessagingControlDeps {
 
 export function registerMessagingControl(app: FastifyInstance, deps: MessagingControlDeps): void {
   const { state, parse } = deps;
-
-  app.get('/_emulator/app', async () => ({ id: state.app.id, mode: state.appMode.mode }));
-  app.put('/_emulator/app', async (req) => {
-    const input = parse(appInput, req.body);
-    state.appMode.setMode(input.mode);
-    return { id: state.app.id, mode: state.appMode.mode };
-  });
 
   app.post<{ Params: { id: string } }>('/_emulator/users/:id/role', async (req, reply) => {
     const id = req.params.id;

@@ -136,7 +136,7 @@ export interface EmulatorControl {
   stats(): Promise<{ calls: Record<string, number>; total: number }>;
   resetStats(): Promise<void>;
   /** App settings, a partial update: `type` business makes the Login dialog require `config_id`. */
-  setApp(settings: { type?: 'business' | 'consumer' }): Promise<{ id: string; name: string; type: 'business' | 'consumer' }>;
+  setApp(settings: { type?: 'business' | 'consumer'; mode?: 'development' | 'live' }): Promise<{ id: string; name: string; type: 'business' | 'consumer'; mode: 'development' | 'live' }>;
   /** A Facebook Login for Business configuration; its id goes in the dialog's `config_id`. */
   createLoginConfig(input: { permissions: string[]; tokenType: 'user' | 'system_user' }): Promise<{ id: string }>;
   /** A business's system user with Pages assigned; its token never expires unless `expiresInDays` is given (60 in Business Settings). */
