@@ -16,6 +16,8 @@ import type { EmulatorState, Page, User } from './state.js';
 import { ALL_TASKS } from './state.js';
 import { PAGE_WEBHOOK_FIELDS, type Subscriptions } from './subscriptions.js';
 import type { DeliveryResult, RetryPolicy } from './webhooks.js';
+import { APP_ROLES } from './app-mode.js';
+import { registerMessagingControl } from './control-messaging.js';
 import { DEFAULT_RETRY, deliverEvent, deliverSignedRequest, verifyEndpoint } from './webhooks.js';
 
 const taskList = z.array(z.enum(ALL_TASKS)).optional();
@@ -83,7 +85,7 @@ const conversationInput = z.object({ available: z.boolean() }).strict();
 const DELIVERIES_KEPT = 100;
 /** A data-deletion signed_request says how long it stays valid (Facebook's example: issued_at + 3600). */
 const DELETION_REQUEST_LIFETIME_S = 3600;
-const inboundInput = z.object({ psid: z.string().regex(/^\d+$/).optional(), text: z.string().min(1) }).strict();
+const inboundInput = z.object({ psid: z.string().regex(/^\d+$/).optional(), text: z.string().min(1), role: z.enum(APP_ROLES).nullable().optional() }).strict();
 
 export interface ControlDeps {
   state: EmulatorState;
@@ -108,9 +110,9 @@ interface DeliveryRecord extends DeliveryResult {
   url: string;
 }
 
-class BadInput extends Error {}
+export class BadInput extends Error {}
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});
   if (!r.success) throw new BadInput(z.prettifyError(r.error).replace(/\n/g, '; '));
   return r.data;
@@ -326,7 +328,9 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     const person = page.psids.get(psid);
     if (person) person.lastInboundMs = t;
     else page.psids.set(psid, { lastInboundMs: t });
+    if (input.role !== undefined) state.appMode.setRole(psid, input.role);
     const mid = messageId();
+    state.conversations.recordInbound(page.id, psid, mid, input.text, t);
     let delivery: DeliveryResult | undefined;
     // Delivered only when the app subscription and the Page's subscription both carry `messages`.
     const target = subscriptions.target(page, 'messages');
@@ -365,6 +369,18 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     const page = pageOr404(req.params.id, reply);
     if (!page) return reply;
     return { data: state.sentInOrder(page) };
+  });
+
+  registerMessagingControl(app, {
+    state,
+    now: deps.now,
+    retry: () => webhook?.retry ?? DEFAULT_RETRY,
+    target: (page, field) => subscriptions.target(page, field),
+    delivered: (target, result) => {
+      record('messages', target.url, result);
+      subscriptions.recordDelivery(target.subscription, result.delivered);
+    },
+    parse,
   });
 
   app.get('/_emulator/stats', async () => graph.stats());

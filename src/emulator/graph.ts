@@ -4,7 +4,9 @@
  * same request sent alone (and is counted the same way).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
 import type { Business } from './business.js';
+import { conversationNode, conversationsEdge } from './conversations.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
 import { messageId } from './ids.js';
@@ -348,6 +350,8 @@ export function createGraph(deps: {
     if (!person) return fail({ code: 100, subcode: 2018001, message: MSG.noMatchingUser });
     // The person blocked the Page or cannot be reached (POST /_emulator/pages/{id}/conversations/{psid}).
     if (person.available === false) return fail({ code: 551, subcode: 1545041, message: MSG.personUnavailable });
+    // An app in development mode reaches only people with a role on it (app-mode.ts).
+    if (!state.appMode.mayMessage(recipientId)) return fail({ code: 10, message: NOT_A_TESTER_MESSAGE });
     const t = now();
     if (t - person.lastInboundMs > windowMs) return fail({ code: 10, subcode: 2018278, message: MSG.outsideWindow });
     if (senderAction !== undefined) {
@@ -356,6 +360,7 @@ export function createGraph(deps: {
     }
     const mid = messageId();
     state.recordSent(page, { messageId: mid, recipientId, messagingType, tag: tag ?? null, message, at: new Date(t).toISOString() });
+    state.conversations.recordSent(page.id, recipientId, mid, isObj(message) && typeof message.text === 'string' ? message.text : null, t);
     return { recipient_id: recipientId, message_id: mid };
   }
 
@@ -409,7 +414,8 @@ export function createGraph(deps: {
 
     const isMe = first === 'me';
     const isNumeric = /^\d+$/.test(first);
-    if (!isMe && !isNumeric) return fail({ code: 2500, message: MSG.unknownPath((segs.length > 1 ? segs.slice(1) : segs).join('/')) });
+    const isThread = /^t_\w+$/.test(first) && segs.length === 1 && m === 'GET';
+    if (!isMe && !isNumeric && !isThread) return fail({ code: 2500, message: MSG.unknownPath((segs.length > 1 ? segs.slice(1) : segs).join('/')) });
     if (segs.length > 3) return fail({ code: 2500, message: MSG.unknownPath(segs.slice(2).join('/')) });
 
     const isSend = segs[1] === 'messages' && m === 'POST';
@@ -428,6 +434,7 @@ export function createGraph(deps: {
       usage = d.headers;
     }
     void key;
+    if (isThread) return { body: conversationNode(state.conversations, { threadId: first, tokenPage: auth.kind === 'PAGE' ? auth.page : undefined, params: p }), headers: usage };
     const base = `${call.origin}/${call.version}/${segs.join('/')}`;
     const edge = segs[1];
     const ok = (body: unknown) => ({ body, headers: usage });
@@ -491,6 +498,10 @@ export function createGraph(deps: {
     }
     if (node.kind === 'page') {
       if (edge === 'messages' && m === 'POST' && segs.length === 2) return ok(sendMessage(auth, node.page, p));
+      if (edge === 'conversations' && m === 'GET' && segs.length === 2) {
+        const pageToken = auth.kind === 'PAGE' && auth.page.id === node.page.id;
+        return ok(conversationsEdge(state.conversations, { page: node.page, pageToken, scopes: auth.kind === 'APP' ? [] : auth.record.scopes, params: p, base }));
+      }
       if (edge === 'subscribed_apps' && segs.length === 2) {
         // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/ (docs/graph-api.md "Page webhook subscriptions").
         if (auth.kind !== 'PAGE' || auth.page.id !== node.page.id) return fail({ code: 210, message: MSG.pageTokenRequired });

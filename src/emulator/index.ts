@@ -125,7 +125,13 @@ export interface EmulatorControl {
   setLimits(limits: { enabled?: boolean; pageId?: string; sendPerSecond?: number; pageCallsPerWindow?: number; windowSeconds?: number; appCallsPerWindow?: number }): Promise<void>;
   /** `maxAttempts` (default 3) and `retryDelayMs` (default 100, doubling) shape retries of failed messaging deliveries. */
   setWebhook(config: { url: string; verifyToken: string; deauthorizeUrl?: string; dataDeletionUrl?: string; maxAttempts?: number; retryDelayMs?: number }): Promise<void>;
-  inbound(pageId: string, input: { text: string; psid?: string }): Promise<InboundResult>;
+  /** A person writes to the Page; `role` also gives them a role on the app (development mode reaches only them). */
+  inbound(pageId: string, input: { text: string; psid?: string; role?: 'admin' | 'developer' | 'tester' | null }): Promise<InboundResult>;
+  /** Development mode: sends reach only people with a role on the app (code 10 for the rest). */
+  setAppMode(mode: 'development' | 'live'): Promise<void>;
+  setRole(personId: string, role: 'admin' | 'developer' | 'tester' | null): Promise<void>;
+  /** The person's Messenger delivered or read what the Page sent up to `watermark` (ms; default now): sends the receipt webhook. */
+  receipt(pageId: string, input: { psid: string; type: 'delivery' | 'read'; watermark?: number }): Promise<{ delivered: boolean; watermark: number }>;
   deauthorize(userId: string): Promise<{ delivered: boolean; status?: number }>;
   /** POSTs the data-deletion signed_request; `valid` says whether the app answered {"url","confirmation_code"}. */
   dataDeletion(userId: string): Promise<DataDeletionResult>;
@@ -143,7 +149,7 @@ export interface EmulatorControl {
   /** Holds every Graph answer back by `ms` (+/- `jitterMs`), only for paths containing `match` when given; `{ ms: 0 }` turns it off. */
   setLatency(latency: { ms: number; jitterMs?: number; match?: string }): Promise<{ ms: number; jitterMs: number; match: string | null }>;
   /** App settings, a partial update: `type` business makes the Login dialog require `config_id`. */
-  setApp(settings: { type?: 'business' | 'consumer' }): Promise<{ id: string; name: string; type: 'business' | 'consumer' }>;
+  setApp(settings: { type?: 'business' | 'consumer'; mode?: 'development' | 'live' }): Promise<{ id: string; name: string; type: 'business' | 'consumer'; mode: 'development' | 'live' }>;
   /** A Facebook Login for Business configuration; its id goes in the dialog's `config_id`. */
   createLoginConfig(input: { permissions: string[]; tokenType: 'user' | 'system_user' }): Promise<{ id: string }>;
   /** A business's system user with Pages assigned; its token never expires unless `expiresInDays` is given (60 in Business Settings). */
@@ -192,6 +198,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     setLimits: async (limits) => void (await request('PUT', 'limits', limits)),
     setWebhook: async (config) => void (await request('PUT', 'webhook', config)),
     inbound: (pageId, input) => request('POST', `pages/${pageId}/inbound`, input),
+    setAppMode: async (mode) => void (await request('PUT', 'app', { mode })),
+    setRole: async (personId, role) => void (await request('POST', `users/${personId}/role`, { role })),
+    receipt: (pageId, input) => request('POST', `pages/${pageId}/receipts`, input),
     deauthorize: (userId) => request('POST', `users/${userId}/deauthorize`, {}),
     dataDeletion: (userId) => request('POST', `users/${userId}/data-deletion`, {}),
     webhook: () => request('GET', 'webhook'),

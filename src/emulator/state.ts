@@ -4,6 +4,8 @@
  * nothing lives at module level, so several emulators can run in one process.
  */
 import { accessToken, appSecret as newSecret, numericId } from './ids.js';
+import { createAppModeState } from './app-mode.js';
+import { createConversationStore } from './conversations.js';
 import type { GraphErrorSpec } from './graph-error.js';
 import { MSG, expiredMessage } from './graph-error.js';
 import { DEFAULT_PAGE_SUBSCRIBED_FIELDS } from './subscriptions.js';
@@ -141,6 +143,10 @@ export function createState(now: () => number) {
   const businesses = new Map<string, Business>();
   const tokens = new Map<string, TokenRecord>();
   const userOrder: string[] = [];
+  /** Development or live, and who has a role on the app (app-mode.ts). */
+  const appMode = createAppModeState();
+  /** Every Page's Messenger threads, for the Conversations API (conversations.ts). */
+  const conversations = createConversationStore(now);
 
   function ensurePage(spec: PageSpec): Page {
     if (spec.id && pages.has(spec.id)) return pages.get(spec.id)!;
@@ -325,6 +331,8 @@ export function createState(now: () => number) {
     businesses,
     tokens,
     userOrder,
+    appMode,
+    conversations,
     newId,
     seed,
     addUser,

@@ -8,11 +8,13 @@ import type { PageKeeperContext } from '../context.js';
 import { toSendBody } from './build-message.js';
 import { conversationKey } from '../store/conversations-repository.js';
 import { createOutbox, type EnqueueOptions, type EnqueueResult, type MessageView } from './outbox.js';
-import type { ListFilter, OutboxStatus } from '../store/outbox-repository.js';
+import { createOutboxRepository, type ListFilter, type OutboxStatus, type Receipt, type StatusChange } from '../store/outbox-repository.js';
+import { changesOfOutcomes, createStatusEvents, type StatusListener } from './outcome-events.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
 import { createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
-import { createOutboxWorker, type OutboxWorker, type WorkerOptions } from './worker.js';
+import { createOutboxWorker, type OutboxWorker, type WorkerDeps, type WorkerOptions } from './worker.js';
+import { createWindowLookup } from './window-lookup.js';
 
 export interface MessengerOptions {
   /** Sends per second per Page, at most 300 (Facebook's Send API figure); default 300. */
@@ -26,6 +28,11 @@ export interface MessengerOptions {
    * in the store (the next valid token of the Page, if any, takes over) and drop it from the cache.
    */
   onTokenInvalid?: (pageId: string, userId: string, error: GraphError) => Promise<void>;
+  /**
+   * Ask Facebook's Conversations API when pagekeeper has no record of the person writing in the
+   * window (window-lookup.ts). Default true; false refuses on pagekeeper's own records alone.
+   */
+  lookupWindow?: boolean;
   /**
    * Most outbox POSTs on the wire at once per worker, default 1,024. Below it the number follows
    * the Pages' send rate times the round trip the worker observes (Little's law: 10 Pages at
@@ -55,6 +62,13 @@ export interface Messenger {
   startWorker(options?: WorkerOptions): OutboxWorker;
   /** Held messages of the page are queued again (call after a reconnect; workers also re-check on their own). */
   resumeHeld(pageId: string): Promise<number>;
+  /**
+   * Delivery and read webhooks (watermarks): sent messages they cover become `delivered` / `read`.
+   * @returns how many messages changed.
+   */
+  recordReceipts(receipts: readonly Receipt[]): Promise<number>;
+  /** Every outbox state change after enqueue (`sending` excluded) as a `message.status` event. @returns the unsubscribe function. */
+  onStatus(listener: StatusListener): () => void;
   readonly throttle: SendThrottle;
   /** Stops every worker started here, waiting for their sends in flight. */
   stop(): Promise<void>;
@@ -71,7 +85,11 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     now: () => Date.now(),
   });
   const conversations = ctx.store.conversations;
-  const repo = ctx.store.outbox;
+  const statusEvents = createStatusEvents();
+  const emitChanges = (changes: readonly StatusChange[], at: number) => statusEvents.emit(changes, at);
+  // The messenger's own binding of the outbox table: the same rows as ctx.store.outbox, with a
+  // hook that turns every state change it writes into a message.status event.
+  const repo = createOutboxRepository(ctx.store.db, ctx.store.dialect, { onChanges: (changes) => emitChanges(changes, ctx.clock.now().getTime()) });
   const windowCache = new Map<string, number>();
   const onTokenInvalid =
     options.onTokenInvalid ??
@@ -80,7 +98,8 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       await ctx.store.pageTokens.markInvalid(pageId, userId, { reason: error.tokenReason ?? 'invalid', subcode: error.subcode });
       ctx.tokens.invalidate(pageId);
     });
-  const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid };
+  const windowLookup = options.lookupWindow === false ? undefined : createWindowLookup(ctx);
+  const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid, ...(windowLookup === undefined ? {} : { windowLookup }) };
   const workers = new Set<OutboxWorker>();
   const outbox = createOutbox({ ...deps, repo, notify: (person) => workers.forEach((w) => w.wake(person)) });
 
@@ -117,11 +136,15 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
   if (options.maxInFlight !== undefined && !(Number.isInteger(options.maxInFlight) && options.maxInFlight > 0)) {
     throw pkError('PK_USAGE', { detail: `messenger.maxInFlight must be a positive whole number of POSTs in flight (got ${options.maxInFlight}); leave it out for the default of 1,024` });
   }
-  const workerDeps = {
+  const workerDeps: WorkerDeps = {
     ...deps,
     throttle: sharedThrottle,
     repo,
     setLiveWorkers,
+    // Nothing is built on the worker's hot path unless someone listens.
+    onStatusChanges: (batch, heldAlong, at) => {
+      if (statusEvents.listeners > 0) emitChanges([...changesOfOutcomes(batch), ...heldAlong], at);
+    },
     countLiveLeases: (prefix: string, now: number) => ctx.store.leases.countLive(prefix, now),
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
   };
@@ -147,6 +170,13 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       return w;
     },
     resumeHeld: (pageId) => outbox.resumeHeld(pageId),
+    async recordReceipts(receipts) {
+      const at = ctx.clock.now().getTime();
+      const changes = await repo.applyReceipts(receipts, at);
+      emitChanges(changes, at);
+      return changes.length;
+    },
+    onStatus: (listener) => statusEvents.on(listener),
     async stop() {
       await Promise.allSettled([...workers].map((w) => w.stop()));
       workers.clear();

@@ -55,7 +55,7 @@ export interface Outbox {
   resumeHeld(pageId: string): Promise<number>;
 }
 
-export interface OutboxDeps extends Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache'> {
+export interface OutboxDeps extends Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache' | 'windowLookup'> {
   repo: OutboxRepository;
   /**
    * Wakes the local worker, if any, so a new message does not wait for the next poll; with the

@@ -5,13 +5,18 @@
  * The rules follow docs/graph-api.md ("Error object", "Messenger Send API") and the outbox's promise to lose nothing and send nothing twice:
  * - Facebook does not de-duplicate sends, so a request that may have reached Facebook without
  *   an answer is never retried blindly: it becomes `unknown` unless the caller chose at-least-once.
- * - Token errors (190, 102) hold the Page's messages until a reconnect; they are not the message's fault.
+ * - Token-wide losses hold the Page's messages: 190/102, and a token that lost pages_messaging or
+ *   the MESSAGING task (bare 10, 200-299, 230). A held Page resumes only when its tokens change
+ *   (resume-held.ts), never on a timer alone.
+ * - Refusals about one recipient (development mode "not a tester", 551, 1545041, 2018108, 2018001,
+ *   the window) fail that message only, with the code, a plain reason and the fix.
  * - Throttling is retried no matter how often: the throttle slows the Page, the message stays queued.
  * - Errors about this message or this person fail it with the Graph code and a plain-words reason.
  *
  * General idempotent Graph calls use the Graph client's own `decideRetry` (src/graph/decide-retry.ts).
  */
 import type { GraphDelivery, GraphErrorKind } from '../graph/graph-error.js';
+import { recipientRefusal } from './recipient-refusal.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 8;
 /** Code 2 ("temporary service error") can also mean the person blocked the Page: retry a little, then give up. */
@@ -27,6 +32,8 @@ export interface SendFailure {
   delivery: GraphDelivery;
   /** How long Facebook asked to wait (Retry-After, estimated_time_to_regain_access); null when it did not say. */
   retryAfterMs?: number | null;
+  /** Facebook's error message: tells the development-mode refusal (a bare code 10) from a lost permission. */
+  message?: string;
 }
 
 export interface SendRetryInput {
@@ -59,13 +66,16 @@ export function backoffDelayMs(attempt: number, random: () => number, baseDelayM
   return Math.floor(random() * ceiling);
 }
 
-/** Send errors that no retry can fix, in plain words (docs/graph-api.md "Messenger Send API"). */
-function permanentReason(code: number | null, subcode: number | null): string | null {
-  if (code === 10 && subcode === 2018278) {
-    return 'Facebook refused the message because it was sent outside the allowed window (more than 24 hours after the person last wrote; the HUMAN_AGENT tag allows 7 days)';
-  }
-  if (code === 100 && subcode === 2018001) return 'Facebook found no person with this id for this Page (the PSID is wrong or belongs to another Page)';
-  if (code === 551) return "This person isn't available right now: they cannot receive messages from the Page";
+/** "Temporarily restricted from sending messages": Page-wide, lifts on its own; retried slowly, then failed. */
+const TEMPORARILY_RESTRICTED = 1893063;
+
+/**
+ * Send errors that no retry can fix, in plain words: refusals about this recipient or message
+ * (recipient-refusal.ts, docs/graph-api.md "Messenger Send API") come with what to do; they never hold the Page.
+ */
+function permanentReason(code: number | null, subcode: number | null, message: string | undefined): string | null {
+  const refusal = recipientRefusal(code, subcode, message);
+  if (refusal !== null) return `${refusal.reason} (code ${code ?? 'none'}${subcode === null ? '' : `, subcode ${subcode}`}). Fix: ${refusal.fix}`;
   if (code === 100) return 'Facebook refused the message as invalid (bad parameter)';
   return null;
 }
@@ -88,8 +98,14 @@ export function decideSendRetry(input: SendRetryInput): SendRetryDecision {
     return { action: 'unknown', reason: 'The request may have reached Facebook but no answer came back; it is not retried so the person does not get it twice' };
   }
 
-  const permanent = permanentReason(code, subcode);
+  const permanent = permanentReason(code, subcode, error.message);
   if (permanent !== null) return { action: 'fail', code, subcode, reason: permanent };
+
+  if (code === 10 && subcode === TEMPORARILY_RESTRICTED) {
+    // Not a lost permission (holding would wait for a token change that never comes): retry late.
+    if (attempt < maxAttempts) return { action: 'retry', at: now + Math.max(error.retryAfterMs ?? 0, cap) };
+    return { action: 'fail', code, subcode, reason: `Facebook says the Page is temporarily restricted from sending messages (code 10, subcode ${subcode}); still so after ${attempt} attempts` };
+  }
 
   if (error.kind === 'rate_limited') {
     const wait = Math.max(error.retryAfterMs ?? 0, backoffDelayMs(attempt, random, base, cap));

@@ -17,6 +17,7 @@ import type { AcquireOptions, SendThrottle } from './throttle.js';
 import type { SendBody } from './types.js';
 import { validateMessage } from './validate-message.js';
 import { decideWindow } from './window.js';
+import type { WindowLookup } from './window-lookup.js';
 
 /** A direct send waits this long at most for a paused Page before giving up with PK_RATE_LIMITED. */
 export const DEFAULT_MAX_PAUSE_WAIT_MS = 5_000;
@@ -33,6 +34,8 @@ export interface SendDeps {
    * cached time that keeps the window open proves it is open; a closed one is re-read.
    */
   windowCache: Map<string, number>;
+  /** Asks Facebook when pagekeeper's own record cannot open the window; absent: refuse locally. */
+  windowLookup?: WindowLookup;
   /** Called when Facebook says the Page's token is no longer valid (marks it, fails over). */
   onTokenInvalid(pageId: string, userId: string, error: GraphError): Promise<void>;
 }
@@ -59,18 +62,38 @@ export function rememberInbound(cache: Map<string, number>, key: string, ms: num
   if (cache.size > WINDOW_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
 }
 
-/** The window check for one body; throws PK_OUTSIDE_WINDOW without a Graph call. */
-export async function checkWindow(deps: Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache'>, pageId: string, body: SendBody): Promise<void> {
+/**
+ * The window check for one body. pagekeeper's own record decides first (no Graph call); when it
+ * has none, or its record is outside the window, Facebook is asked once (window-lookup.ts) and
+ * a newer message it shows is recorded. Throws PK_OUTSIDE_WINDOW only when Facebook shows no
+ * message in the window either; when Facebook cannot be asked, the send goes on and Facebook decides.
+ */
+export async function checkWindow(deps: Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache' | 'windowLookup'>, pageId: string, body: SendBody): Promise<void> {
   const messagingType = 'messaging_type' in body ? body.messaging_type : 'RESPONSE';
   const tag = 'tag' in body ? body.tag : undefined;
-  const key = conversationKey(pageId, body.recipient.id);
+  const psid = body.recipient.id;
+  const key = conversationKey(pageId, psid);
   const now = deps.ctx.clock.now();
   const cached = deps.windowCache.get(key);
   if (cached !== undefined && decideWindow({ messagingType, tag, lastInboundAt: new Date(cached), now }).ok) return;
-  const last = await deps.conversations.lastInboundAt(pageId, body.recipient.id);
+  const last = await deps.conversations.lastInboundAt(pageId, psid);
   if (last !== null) rememberInbound(deps.windowCache, key, last.getTime());
   const decision = decideWindow({ messagingType, tag, lastInboundAt: last, now });
-  if (!decision.ok) throw decision.error;
+  if (decision.ok) return;
+  if (deps.windowLookup === undefined) throw decision.error;
+
+  const outcome = await deps.windowLookup.ask(pageId, psid);
+  if (outcome.kind === 'unknown') return;
+  let best = last;
+  // A time slightly ahead of this machine's clock (skew) is recorded as now.
+  const at = outcome.kind === 'found' ? Math.min(outcome.at, now.getTime()) : null;
+  if (at !== null && (last === null || at > last.getTime())) {
+    best = new Date(at);
+    await deps.conversations.recordInbound(pageId, psid, best);
+    rememberInbound(deps.windowCache, key, at);
+  }
+  const again = decideWindow({ messagingType, tag, lastInboundAt: best, now, checkedWithFacebook: true });
+  if (!again.ok) throw again.error;
 }
 
 /** The attachment type, for the throttle's 10/s audio and video budget. */

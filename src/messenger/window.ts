@@ -18,6 +18,8 @@ export interface WindowInput {
   /** When the person last wrote to the Page; null when they never did (as far as pagekeeper knows). */
   lastInboundAt: Date | null;
   now: Date;
+  /** Facebook's Conversations API was asked too (window-lookup.ts): the refusal says so. */
+  checkedWithFacebook?: boolean;
 }
 
 export type WindowDecision = { ok: true } | { ok: false; error: PageKeeperError };
@@ -53,11 +55,14 @@ export function decideWindow(input: WindowInput): WindowDecision {
   if (messagingType === 'MESSAGE_TAG' && !humanAgent) return { ok: true };
 
   const windowName = humanAgent ? 'the 7-day HUMAN_AGENT window' : "Messenger's 24-hour window";
+  const checked = input.checkedWithFacebook === true;
   if (lastInboundAt === null) {
     return outside(
-      'This person has not messaged the Page, so the Page cannot message them: Messenger only lets a Page answer a conversation the person started',
-      'Wait until they send the Page a message; pagekeeper records it from the webhook and the window opens.',
-      { lastInboundAt: null, messagingType, tag: input.tag ?? null },
+      checked
+        ? "This person has not messaged the Page (Facebook's Conversations API shows no message from them either), so the Page cannot message them: Messenger only lets a Page answer a conversation the person started"
+        : 'This person has not messaged the Page, so the Page cannot message them: Messenger only lets a Page answer a conversation the person started',
+      'Wait until they send the Page a message; pagekeeper records it from the webhook (or from POST /v1/pages/{id}/inbound, messenger.recordInbound) and the window opens.',
+      { lastInboundAt: null, messagingType, tag: input.tag ?? null, ...(checked ? { checkedWithFacebook: true } : {}) },
     );
   }
 
@@ -66,7 +71,7 @@ export function decideWindow(input: WindowInput): WindowDecision {
   const limit = humanAgent ? HUMAN_AGENT_WINDOW_MS : STANDARD_WINDOW_MS;
   if (elapsed <= limit) return { ok: true };
 
-  const facts = { lastInboundAt: lastInboundAt.toISOString(), elapsedMs: elapsed, messagingType, tag: input.tag ?? null };
+  const facts = { lastInboundAt: lastInboundAt.toISOString(), elapsedMs: elapsed, messagingType, tag: input.tag ?? null, ...(checked ? { checkedWithFacebook: true } : {}) };
   const detail = `This person last messaged the Page ${ago(elapsed)} ago (${lastInboundAt.toISOString()}), outside ${windowName}`;
   if (!humanAgent && elapsed <= HUMAN_AGENT_WINDOW_MS) {
     return outside(detail, HUMAN_AGENT_FIX, { ...facts, suggestedMessagingType: 'MESSAGE_TAG', suggestedTag: 'HUMAN_AGENT' });

@@ -56,7 +56,7 @@ export function createDeliver(deps: DeliverDeps, options: DeliverOptions): { del
     // likely went out; the same rule as a lost answer applies.
     const delivery = e.httpStatus !== null && e.httpStatus >= 200 && e.httpStatus < 300 ? 'unknown' : e.delivery;
     const decision = decideSendRetry({
-      error: { kind: e.kind, code: e.code, subcode: e.subcode, delivery, retryAfterMs: e.retryAfterMs },
+      error: { kind: e.kind, code: e.code, subcode: e.subcode, delivery, retryAfterMs: e.retryAfterMs, message: e.detail },
       attempt: m.attempts + 1,
       atLeastOnce: m.atLeastOnce,
       now: t,

@@ -34,7 +34,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { ClaimedMessage, OutboxRepository, SendOutcome } from '../store/outbox-repository.js';
+import type { ClaimedMessage, OutboxRepository, SendOutcome, StatusChange } from '../store/outbox-repository.js';
+import { resumeChangedPages } from './resume-held.js';
 import type { SendDeps } from './send.js';
 import { createDeliver } from './worker-deliver.js';
 import { createMarkBatcher } from './worker-mark-batcher.js';
@@ -109,6 +110,8 @@ export interface WorkerDeps extends SendDeps {
   countLiveLeases(prefix: string, now: number): Promise<number>;
   /** Default for `maxPostsInFlight` (`messenger.maxInFlight`). */
   maxInFlight?: number;
+  /** Told the outcomes of every tick once they are committed, with the messages held along (outcome-events.ts). */
+  onStatusChanges?(batch: ReadonlyArray<{ m: ClaimedMessage; outcome: SendOutcome }>, heldAlong: readonly StatusChange[], at: number): void;
 }
 
 export interface OutboxWorker {
@@ -247,9 +250,10 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     if (!claiming && people.size > 0) claimWanted = true;
     let claimed: ClaimedMessage[];
     let fullClaimMs = 0;
+    let heldAlong: StatusChange[] = [];
     try {
       claimed = await repo.transaction(async (tx) => {
-        if (batch.length > 0) await tx.applyOutcomes(id, batch.map((b) => b.outcome), t);
+        if (batch.length > 0) heldAlong = await tx.applyOutcomes(id, batch.map((b) => b.outcome), t);
         if (!claiming) return [];
         const full = new Set(budgets.fullPages());
         const candidates = [...people.values()];
@@ -287,6 +291,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       outcomes.putBack(batch);
       throw e;
     }
+    if (batch.length > 0) deps.onStatusChanges?.(batch, heldAlong, t);
     for (const b of batch) if (b.outcome.kind === 'sent') sent++;
     if (fullClaim) {
       lastFullClaimAt = Date.now();
@@ -364,15 +369,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   }
 
   async function recheckHeld(): Promise<void> {
-    for (const pageId of await repo.heldPages()) {
-      ctx.tokens.invalidate(pageId);
-      try {
-        await ctx.tokens.get(pageId);
-      } catch {
-        continue;
-      }
-      if ((await repo.resumeHeld(pageId, now())) > 0) wake();
-    }
+    // Only a change of the Page's tokens resumes it (resume-held.ts): no hold/resume loop.
+    if ((await resumeChangedPages(ctx, repo, now())).length > 0) wake();
   }
 
   function every(ms: number, fn: () => Promise<void>): void {

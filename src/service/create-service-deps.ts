@@ -91,6 +91,11 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     // is not told: it only remembers open windows and falls back to the table on a miss.
     recordInbound: (contacts) => store.conversations.recordInboundMany(contacts),
 
+    async recordReceipts(receipts) {
+      await pk.messenger.recordReceipts(receipts);
+    },
+    onMessageStatus: (listener) => pk.messenger.onStatus(listener),
+
     // Facebook: the person removed the app (190/458 from now on). Every token they granted is
     // marked invalid, Pages fail over to other admins' tokens, alerts go out (src/health).
     handleDeauthorize: async (userId) => void (await pk.handleDeauthorize(userId)),
@@ -124,8 +129,8 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
 
     recentEvents: (limit) => store.audit.list({ limit }),
 
-    // Only the statuses some message has, as before the counts came from the repository.
-    outboxCounts: async () => Object.fromEntries(Object.entries(await store.outbox.counts()).filter(([, n]) => n > 0)),
+    // Every status, zeros included, so /metrics always shows delivered and read too.
+    outboxCounts: () => store.outbox.counts(),
 
     ping: () => store.ping(),
 

@@ -8,7 +8,8 @@ import type { PageStatus } from '../core/types.js';
 import type { MessageView } from '../messenger/outbox.js';
 import type { PageTokenView, PageView } from '../tokens/page-view.js';
 import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
-import type { InboundContact } from './webhooks/webhook-event.js';
+import type { MessageStatusEvent } from '../messenger/outcome-events.js';
+import type { InboundContact, ReceiptEvent } from './webhooks/webhook-event.js';
 
 /** Settings the service reads (a subset of PageKeeperConfig, normalised). */
 export interface ServiceConfig {
@@ -73,6 +74,10 @@ export interface ServiceDeps {
   outbox?: OutboxPort;
   /** Opens the 24-hour window for these people (conversations table). */
   recordInbound(contacts: readonly InboundContact[]): Promise<void>;
+  /** Delivery and read receipts move sent messages to `delivered` / `read`. */
+  recordReceipts?(receipts: readonly ReceiptEvent[]): Promise<void>;
+  /** Outbox state changes (`message.status` events); @returns the unsubscribe function. */
+  onMessageStatus?(listener: (event: MessageStatusEvent) => void): () => void;
   /** The person removed the app: mark their tokens unusable. */
   handleDeauthorize?(userId: string): Promise<void>;
   /** Deletes the user's tokens and data; records the request under `confirmationCode`. */

@@ -14,10 +14,19 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from './open-database.js';
 import type { Database, OutboxStatusColumn, OutboxTable } from './schema.js';
 
-export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed', 'held', 'unknown'] as const;
+export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'held', 'unknown'] as const;
 export type OutboxStatus = OutboxStatusColumn;
-/** Statuses after which a message never changes again (unknown may still learn it was sent). */
-export const FINAL_STATUSES: readonly OutboxStatus[] = ['sent', 'failed', 'unknown'];
+/**
+ * Statuses after which a message is never sent again (unknown may still learn it was sent; a
+ * sent message moves on to delivered and read when the person's Messenger says so).
+ */
+export const FINAL_STATUSES: readonly OutboxStatus[] = ['sent', 'delivered', 'read', 'failed', 'unknown'];
+/**
+ * A read watermark is Facebook's time of the newest message read; pagekeeper's `sent_at` is when
+ * Facebook's answer came back, a round trip later. Messages sent up to this long after the
+ * watermark count as covered by it.
+ */
+export const RECEIPT_SLACK_MS = 2_000;
 /** Statuses that keep a recipient's later messages waiting. */
 const BLOCKING_STATUSES: OutboxStatus[] = ['queued', 'sending', 'held'];
 
@@ -122,6 +131,39 @@ export type SendOutcome =
   | { kind: 'requeue'; id: string; at: number; error: OutboxError | null }
   | { kind: 'finish'; id: string; pageId: string; status: 'failed' | 'held' | 'unknown'; error: OutboxError; holdPage?: boolean };
 
+export interface HeldPage {
+  pageId: string;
+  /** ms: the latest hold of one of its messages. */
+  heldAt: number;
+  codes: Array<number | null>;
+}
+
+/** A message whose status changed, for outcome events (outcome-events.ts). */
+export interface StatusChange {
+  id: string;
+  pageId: string;
+  psid: string;
+  status: OutboxStatus;
+  messageId: string | null;
+  error: OutboxError | null;
+}
+
+/** What a delivery or read webhook says about one person's messages from one Page. */
+export interface Receipt {
+  pageId: string;
+  psid: string;
+  kind: 'delivery' | 'read';
+  /** ms: every message sent before it was delivered (or read). */
+  watermark: number;
+  /** Delivered message ids, when Facebook lists them. */
+  mids?: readonly string[];
+}
+
+/** Told about changes the repository makes on its own (crash recovery). */
+export interface OutboxRepositoryHooks {
+  onChanges?(changes: readonly StatusChange[]): void;
+}
+
 export interface ListFilter {
   status?: OutboxStatus;
   pageId?: string;
@@ -154,8 +196,13 @@ export interface OutboxRepository {
    * POSTs. @returns the ids marked (a message whose claim was lost is left out).
    */
   markSendingMany(workerId: string, ids: readonly string[], now: number): Promise<Set<string>>;
-  /** Applies many outcomes of `workerId`'s sends at once; see SendOutcome. */
-  applyOutcomes(workerId: string, outcomes: readonly SendOutcome[], now: number): Promise<void>;
+  /**
+   * Applies many outcomes of `workerId`'s sends at once; see SendOutcome.
+   * @returns the other messages held along with a Page (`holdPage`), for outcome events.
+   */
+  applyOutcomes(workerId: string, outcomes: readonly SendOutcome[], now: number): Promise<StatusChange[]>;
+  /** Sent messages covered by a delivery or read receipt move to `delivered` / `read`. @returns those that changed. */
+  applyReceipts(receipts: readonly Receipt[], now: number): Promise<StatusChange[]>;
   /** Runs `fn` in one transaction with a repository bound to it. */
   transaction<T>(fn: (repo: OutboxRepository) => Promise<T>): Promise<T>;
   /** Extends the claims `workerId` still holds. */
@@ -167,6 +214,8 @@ export interface OutboxRepository {
   holdPage(pageId: string, error: OutboxError, now: number): Promise<number>;
   /** Pages with held messages. */
   heldPages(): Promise<string[]>;
+  /** Per Page with held messages: when the latest was held, and the Graph codes they were held for (null: no valid token). */
+  heldSummary(): Promise<HeldPage[]>;
   /** Held messages of the page go back to `queued`, due now. */
   resumeHeld(pageId: string, now: number): Promise<number>;
 }
@@ -174,8 +223,20 @@ export interface OutboxRepository {
 /** Outcomes written per statement: bounded so the statement's parameters stay well under SQLite's limit. */
 const OUTCOME_CHUNK = 400;
 
-export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): OutboxRepository {
+export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, hooks: OutboxRepositoryHooks = {}): OutboxRepository {
   const byId = (id: string) => db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+
+  async function holdPageRows(pageId: string, error: OutboxError, now: number): Promise<StatusChange[]> {
+    const rows = await db
+      .updateTable('outbox')
+      .set({ status: 'held', error_code: error.code, error_subcode: error.subcode, error_message: error.message, updated_at: now })
+      .where('page_id', '=', pageId)
+      .where('status', '=', 'queued')
+      .where((eb) => eb.or([eb('claim_expires_at', 'is', null), eb('claim_expires_at', '<=', now)]))
+      .returning(['id', 'psid'])
+      .execute();
+    return rows.map((r) => ({ id: r.id, pageId, psid: r.psid, status: 'held' as const, messageId: null, error }));
+  }
 
   async function markSentMany(workerId: string, sent: ReadonlyArray<{ id: string; messageId: string | null }>, now: number): Promise<void> {
     for (let i = 0; i < sent.length; i += OUTCOME_CHUNK) {
@@ -252,7 +313,7 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
     },
 
     async recoverExpired(now) {
-      const result = await db
+      const rows = await db
         .updateTable('outbox')
         .set({
           status: sql<OutboxStatus>`case when at_least_once = 1 then 'queued' else 'unknown' end`,
@@ -266,8 +327,12 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
         })
         .where('status', '=', 'sending')
         .where('claim_expires_at', '<=', now)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+        .returning(['id', 'page_id', 'psid', 'status', 'error_message'])
+        .execute();
+      if (rows.length > 0) {
+        hooks.onChanges?.(rows.map((r) => ({ id: r.id, pageId: r.page_id, psid: r.psid, status: r.status, messageId: null, error: { code: null, subcode: null, message: r.error_message } })));
+      }
+      return rows.length;
     },
 
     async renew(workerId, ids, until) {
@@ -305,14 +370,7 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
     },
 
     async holdPage(pageId, error, now) {
-      const r = await db
-        .updateTable('outbox')
-        .set({ status: 'held', error_code: error.code, error_subcode: error.subcode, error_message: error.message, updated_at: now })
-        .where('page_id', '=', pageId)
-        .where('status', '=', 'queued')
-        .where((eb) => eb.or([eb('claim_expires_at', 'is', null), eb('claim_expires_at', '<=', now)]))
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows);
+      return (await holdPageRows(pageId, error, now)).length;
     },
 
     async heldPages() {
@@ -320,14 +378,33 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
       return rows.map((r) => r.page_id);
     },
 
+    async heldSummary() {
+      const rows = await db
+        .selectFrom('outbox')
+        .select(['page_id', 'error_code', (eb) => eb.fn.max('updated_at').as('held_at')])
+        .where('status', '=', 'held')
+        .groupBy(['page_id', 'error_code'])
+        .execute();
+      const out = new Map<string, HeldPage>();
+      for (const r of rows) {
+        const held = out.get(r.page_id) ?? { pageId: r.page_id, heldAt: 0, codes: [] };
+        held.heldAt = Math.max(held.heldAt, Number(r.held_at));
+        held.codes.push(r.error_code === null ? null : Number(r.error_code));
+        out.set(r.page_id, held);
+      }
+      return [...out.values()];
+    },
+
     async resumeHeld(pageId, now) {
-      const r = await db
+      const rows = await db
         .updateTable('outbox')
         .set({ status: 'queued', next_attempt_at: now, claimed_by: null, claim_expires_at: null, updated_at: now })
         .where('page_id', '=', pageId)
         .where('status', '=', 'held')
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows);
+        .returning(['id', 'psid'])
+        .execute();
+      if (rows.length > 0) hooks.onChanges?.(rows.map((r) => ({ id: r.id, pageId, psid: r.psid, status: 'queued' as const, messageId: null, error: null })));
+      return rows.length;
     },
 
     async claimHeads(workerId, now, leaseMs, limit, filter = {}) {
@@ -428,18 +505,43 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect): 
         }
       }
       // The rest are rare (errors): one statement each, in the order they happened.
+      const heldAlong: StatusChange[] = [];
       for (const o of outcomes) {
         if (o.kind === 'requeue') await repo.requeue(o.id, workerId, o.at, o.error, now);
         else if (o.kind === 'finish') {
           await repo.finish(o.id, workerId, o.status, o.error, now);
-          if (o.holdPage === true) await repo.holdPage(o.pageId, o.error, now);
+          if (o.holdPage === true) heldAlong.push(...(await holdPageRows(o.pageId, o.error, now)));
         }
       }
+      return heldAlong;
+    },
+
+    async applyReceipts(receipts, now) {
+      const changes: StatusChange[] = [];
+      for (const r of receipts) {
+        const to = r.kind === 'delivery' ? 'delivered' : 'read';
+        const from: OutboxStatus[] = r.kind === 'delivery' ? ['sent'] : ['sent', 'delivered'];
+        const mids = r.mids ?? [];
+        const rows = await db
+          .updateTable('outbox')
+          .set({ status: to, updated_at: now })
+          .where('page_id', '=', r.pageId)
+          .where('psid', '=', r.psid)
+          .where('status', 'in', from)
+          .where((eb) => {
+            const covered = eb('sent_at', '<=', r.watermark + RECEIPT_SLACK_MS);
+            return mids.length === 0 ? covered : eb.or([covered, eb('message_id', 'in', mids)]);
+          })
+          .returning(['id', 'message_id'])
+          .execute();
+        for (const row of rows) changes.push({ id: row.id, pageId: r.pageId, psid: r.psid, status: to, messageId: row.message_id, error: null });
+      }
+      return changes;
     },
 
     async transaction(fn) {
       if (db.isTransaction) return fn(repo);
-      return db.transaction().execute((trx) => fn(createOutboxRepository(trx, dialect)));
+      return db.transaction().execute((trx) => fn(createOutboxRepository(trx, dialect, hooks)));
     },
   };
   return repo;

@@ -24,7 +24,7 @@ export type TokenStatusColumn = 'valid' | 'invalid';
 /** Whose token a connection holds: a person's or a system user's (Business Settings). */
 export type TokenKindColumn = 'user' | 'system_user';
 export type PageStatusColumn = 'healthy' | 'expiring' | 'needs_reauth' | 'missing_permission';
-export type OutboxStatusColumn = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'unknown';
+export type OutboxStatusColumn = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'unknown' | 'delivered' | 'read';
 
 export interface UsersTable {
   /** Facebook (app-scoped) user id. */

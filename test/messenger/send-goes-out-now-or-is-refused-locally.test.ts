@@ -47,7 +47,8 @@ describe('a direct send', () => {
   });
 
   it('goes out with HUMAN_AGENT within 7 days of the last message, where RESPONSE is refused', async () => {
-    const w = await startMessengerWorld();
+    // pagekeeper's own record decides here: the emulator's person wrote just now, so asking Facebook would open the window.
+    const w = await startMessengerWorld({ messenger: { lookupWindow: false } });
     const { psid } = await w.emu.control.inbound(w.pageId, { text: 'hello' });
     await w.pk.messenger.recordInbound(w.pageId, psid, Date.now() - 3 * 24 * HOUR);
     await expect(w.pk.messenger.send(w.pageId, psid, text('bot reply'))).rejects.toMatchObject({ code: 'PK_OUTSIDE_WINDOW' });
@@ -64,7 +65,8 @@ describe('a direct send', () => {
   });
 
   it('opens the window once an inbound message is recorded', async () => {
-    const w = await startMessengerWorld();
+    // Without the Conversations lookup (the people Facebook shows are covered in window-lookup tests).
+    const w = await startMessengerWorld({ messenger: { lookupWindow: false } });
     const { psid } = await w.emu.control.inbound(w.pageId, { text: 'new here' });
     await expect(w.pk.messenger.send(w.pageId, psid, text('hi'))).rejects.toMatchObject({ code: 'PK_OUTSIDE_WINDOW' });
     await w.pk.messenger.recordInbound(w.pageId, psid, new Date());

@@ -41,7 +41,7 @@ export function emulatorServiceConfig(emu: TestEmulator, overrides: Partial<Page
 
 export async function startService(
   settings: Partial<PageKeeperConfig> & { devOpenDashboard?: boolean } = {},
-  options: BuildServerOptions & { outbox?: OutboxPort; connect?: boolean } = {},
+  options: BuildServerOptions & { outbox?: OutboxPort | 'library'; connect?: boolean } = {},
 ): Promise<Harness> {
   const emu = await startTestEmulator();
   const { outbox: _outbox, connect: _connect, ...serverOptions } = options;
@@ -59,7 +59,8 @@ export async function startService(
     healthScheduler: false,
     devOpenDashboard: settings.devOpenDashboard === true,
     apiKeys: { cacheTtlMs: 0 },
-    outbox: options.outbox ?? false,
+    // 'library': the PageKeeper's own outbox, as serve has it; otherwise the port given, or none.
+    ...(options.outbox === 'library' ? {} : { outbox: options.outbox ?? false }),
     server: serverOptions,
   });
   const { pk, deps, server } = service;

@@ -151,16 +151,19 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DemoJson>>
       );
 
       const inbound = await emu.control.inbound(first.id, { text: 'Hi! Are you open today?' });
-      record('9. A customer wrote to the Page', `PSID ${inbound.psid} sent "Hi! Are you open today?" (the 24-hour window is open)`);
+      record('9. A customer wrote to the Page', `PSID ${inbound.psid} sent "Hi! Are you open today?" (the 24-hour window is open)`, [
+        'No webhook reached pagekeeper (no service runs): it has no record of this person yet.',
+      ]);
 
-      const sent = await pk.page(first.id).post<{ recipient_id: string; message_id: string }>(`${first.id}/messages`, {
-        recipient: { id: inbound.psid },
-        messaging_type: 'RESPONSE',
-        message: { text: 'Yes, until 6 pm. See you!' },
-      });
+      const lookupsBefore = (await emu.control.stats()).calls['GET /{page-id}/conversations'] ?? 0;
+      const sent = await pk.messenger.send(first.id, inbound.psid, { text: 'Yes, until 6 pm. See you!' });
+      const lookups = ((await emu.control.stats()).calls['GET /{page-id}/conversations'] ?? 0) - lookupsBefore;
       const seen = (await (await fetch(`${emu.url}/_emulator/pages/${first.id}/messages`)).json()) as { data: { messageId: string }[] };
-      if (!seen.data.some((m) => m.messageId === sent.message_id)) throw new Error('the emulator did not record the message');
-      record('10. Messenger reply sent with the stored token', `POST /${first.id}/messages -> message_id ${sent.message_id}`, [`The emulator's outbox for ${first.name} shows it.`]);
+      if (!seen.data.some((m) => m.messageId === sent.messageId)) throw new Error('the emulator did not record the message');
+      record('10. Asked Facebook about the window, then replied', `POST /${first.id}/messages -> message_id ${sent.messageId}`, [
+        `${lookups} Conversations API lookup (GET /${first.id}/conversations?user_id=${inbound.psid}): Facebook shows the customer's message, so the window is open; pagekeeper recorded it.`,
+        `The next send to this person needs no lookup. The emulator's outbox for ${first.name} shows the reply.`,
+      ]);
     } finally {
       await pk.close();
     }

@@ -90,7 +90,7 @@ function pageRow(p: PageView, m: DashboardModel): SafeHtml {
 
 export function dashboardPage(m: DashboardModel): string {
   const pages = m.pages.filter((p) => p.removedAt === null);
-  const counts = ['queued', 'sending', 'sent', 'failed', 'held', 'unknown'];
+  const counts = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'held', 'unknown'];
   return layout(
     'Dashboard',
     html`${m.notice ? html`<p class="notice" role="status" data-testid="notice">${m.notice}</p>` : ''}

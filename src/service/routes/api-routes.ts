@@ -4,6 +4,7 @@ import { validateMessage } from '../../messenger/validate-message.js';
 import { MESSAGING_TYPES, SENDER_ACTIONS } from '../../messenger/types.js';
 import type { MessageView, PageView, ServiceDeps } from '../deps.js';
 import { apiRoute, type AnyApiRoute } from '../server/route-table.js';
+import { inboundRoute } from './inbound-route.js';
 
 /** Page and user ids are numeric strings (docs/graph-api.md); anything else is refused before any lookup. */
 export const PageIdSchema = z.string().regex(/^\d{1,32}$/, 'must be a numeric Page id');
@@ -175,6 +176,7 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         return queued;
       },
     }),
+    inboundRoute(deps, pageParams, requirePage),
     apiRoute({
       method: 'GET',
       url: '/v1/messages/{id}',

@@ -7,7 +7,8 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
  * `GET /v1/events`: verified webhook bodies as server-sent events
- * (https://html.spec.whatwg.org/multipage/server-sent-events.html), `event: messenger`.
+ * (https://html.spec.whatwg.org/multipage/server-sent-events.html), `event: messenger`, and
+ * outbox state changes as `event: message.status` (src/messenger/outcome-events.ts).
  * A comment line every 15 s keeps proxies and the socket timeout from closing an idle stream.
  */
 export function eventsRoute(

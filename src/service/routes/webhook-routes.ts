@@ -5,7 +5,7 @@ import { verifyWebhookSignature } from '../security/verify-webhook-signature.js'
 import type { EventHub } from '../webhooks/event-hub.js';
 import type { Forwarder } from '../webhooks/create-forwarder.js';
 import type { InboundBatcher } from '../webhooks/create-inbound-batcher.js';
-import { inboundContacts, WebhookBodySchema } from '../webhooks/webhook-event.js';
+import { inboundContacts, receiptEvents, WebhookBodySchema } from '../webhooks/webhook-event.js';
 
 export interface WebhookRouteOptions {
   deps: ServiceDeps;
@@ -69,6 +69,10 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     // back within 5 s, and a per-event write awaited here capped throughput).
     const contacts = inboundContacts(body.data, new Date());
     if (contacts.length > 0) opts.inbound.add(contacts);
+    const receipts = receiptEvents(body.data);
+    if (receipts.length > 0 && deps.recordReceipts) {
+      deps.recordReceipts(receipts).catch((e: unknown) => request.log.error({ err: e instanceof Error ? e.message : String(e) }, 'recording delivery/read receipts failed'));
+    }
     forwarder?.forward(raw);
     hub.publish('messenger', parsed);
     return reply.code(200).type('text/plain; charset=utf-8').send('EVENT_RECEIVED');

@@ -105,6 +105,11 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
       ? createForwarder({ url: deps.config.forwardUrl, secret: deps.config.forwardSecret, onError: (d) => app.log.warn(d) })
       : undefined;
   if (deps.config.forwardUrl && !deps.config.forwardSecret) app.log.warn('PAGEKEEPER_FORWARD_URL is set without PAGEKEEPER_NOTIFY_WEBHOOK_SECRET; events are not forwarded unsigned');
+  // Outbox outcomes (message.status) go where webhook events go: the event stream and the forward URL.
+  const offStatus = deps.onMessageStatus?.((e) => {
+    hub.publish('message.status', e);
+    forwarder?.forward(Buffer.from(JSON.stringify(e)), 'message.status');
+  });
 
   await app.register(formbody, { bodyLimit });
 
@@ -225,6 +230,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (timeoutMs = 8_000) =>
     (shuttingDown ??= (async () => {
+      offStatus?.();
       hub.close();
       const deadline = Date.now() + timeoutMs;
       const closing = app.close();

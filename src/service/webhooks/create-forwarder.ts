@@ -10,7 +10,8 @@ import { signBody } from '../security/verify-webhook-signature.js';
  * messages is the conversations table.
  */
 export interface Forwarder {
-  forward(rawBody: Buffer): void;
+  /** `event` (e.g. `message.status`) goes in `X-Pagekeeper-Event`; absent for Facebook's webhook bodies. */
+  forward(rawBody: Buffer, event?: string): void;
   /** Waits for queued forwards (up to `timeoutMs`), for a graceful shutdown. */
   drain(timeoutMs: number): Promise<void>;
   readonly stats: { delivered: number; failed: number; dropped: number };
@@ -34,19 +35,19 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const maxQueue = options.maxQueue ?? 1_000;
   const timeoutMs = options.timeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS;
   const attempts = options.attempts ?? DEFAULT_FORWARD_ATTEMPTS;
-  const queue: Buffer[] = [];
+  const queue: Array<{ body: Buffer; event: string | undefined }> = [];
   const stats = { delivered: 0, failed: 0, dropped: 0 };
   let running = 0;
   let idle: (() => void)[] = [];
 
-  async function send(body: Buffer): Promise<void> {
+  async function send(body: Buffer, event: string | undefined): Promise<void> {
     const signature = signBody(body, options.secret);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const res = await request(options.url, {
           method: 'POST',
           body,
-          headers: { 'content-type': 'application/json', 'x-pagekeeper-signature': signature, 'user-agent': 'pagekeeper' },
+          headers: { 'content-type': 'application/json', 'x-pagekeeper-signature': signature, 'user-agent': 'pagekeeper', ...(event === undefined ? {} : { 'x-pagekeeper-event': event }) },
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
@@ -68,9 +69,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   function pump(): void {
     while (running < concurrency && queue.length > 0) {
-      const body = queue.shift()!;
+      const { body, event } = queue.shift()!;
       running++;
-      void send(body).finally(() => {
+      void send(body, event).finally(() => {
         running--;
         pump();
       });
@@ -82,12 +83,12 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   }
 
   return {
-    forward(rawBody) {
+    forward(rawBody, event) {
       if (queue.length >= maxQueue) {
         queue.shift();
         stats.dropped++;
       }
-      queue.push(rawBody);
+      queue.push({ body: rawBody, event });
       pump();
     },
     drain(ms) {

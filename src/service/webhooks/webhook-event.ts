@@ -15,6 +15,10 @@ export const MessagingEventSchema = z.looseObject({
   timestamp: z.number().optional(),
   message: z.looseObject({ mid: z.string().optional(), text: z.string().optional(), is_echo: z.boolean().optional() }).optional(),
   postback: z.looseObject({ payload: z.string().optional(), title: z.string().optional() }).optional(),
+  /** message_deliveries: every message sent before `watermark` was delivered; `mids` may be absent. */
+  delivery: z.looseObject({ mids: z.array(z.string()).optional(), watermark: z.number() }).optional(),
+  /** message_reads: every message sent at or before `watermark` was read. */
+  read: z.looseObject({ watermark: z.number() }).optional(),
 });
 
 export const WebhookEntrySchema = z.looseObject({
@@ -66,4 +70,34 @@ export function inboundContacts(body: WebhookBody, receivedAt: Date): InboundCon
     }
   }
   return [...latest.values()];
+}
+
+/** A delivery or read receipt from a verified webhook body (Messenger only). */
+export interface ReceiptEvent {
+  pageId: string;
+  psid: string;
+  kind: 'delivery' | 'read';
+  watermark: number;
+  mids?: string[];
+}
+
+/**
+ * Delivery and read receipts (https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-deliveries,
+ * .../message-reads), from `messaging[]` and `standby[]`. A watermark that is not a time is skipped.
+ */
+export function receiptEvents(body: WebhookBody): ReceiptEvent[] {
+  if (body.object !== 'page') return [];
+  const out: ReceiptEvent[] = [];
+  for (const entry of body.entry) {
+    for (const ev of [...(entry.messaging ?? []), ...(entry.standby ?? [])]) {
+      const psid = ev.sender?.id;
+      if (psid === undefined || psid === entry.id) continue;
+      const pageId = ev.recipient?.id ?? entry.id;
+      if (ev.delivery !== undefined && ev.delivery.watermark >= MIN_TS && ev.delivery.watermark < MAX_TS) {
+        out.push({ pageId, psid, kind: 'delivery', watermark: ev.delivery.watermark, ...(ev.delivery.mids ? { mids: ev.delivery.mids } : {}) });
+      }
+      if (ev.read !== undefined && ev.read.watermark >= MIN_TS && ev.read.watermark < MAX_TS) out.push({ pageId, psid, kind: 'read', watermark: ev.read.watermark });
+    }
+  }
+  return out;
 }
