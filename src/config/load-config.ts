@@ -3,12 +3,18 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { pkError } from '../errors.js';
+import { parseTrustProxy } from './parse-trust-proxy.js';
 
 export const DEFAULT_DATABASE = 'sqlite:pagekeeper.db';
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
 export const DEFAULT_DIALOG_URL = 'https://www.facebook.com';
 /** Pinned Graph version; see ../shared/graph-api-notes.md "Versions". */
 export const DEFAULT_GRAPH_VERSION = 'v25.0';
+/**
+ * Shortest PAGEKEEPER_ADMIN_KEY, PAGEKEEPER_METRICS_KEY and PAGEKEEPER_FORWARD_SECRET accepted:
+ * `openssl rand -base64 24` gives 32 characters; anything under 20 is guessable at leisure.
+ */
+export const MIN_SECRET_LENGTH = 20;
 
 /** The configuration every entry point (CLI, service, library) is built from. */
 export interface PageKeeperConfig {
@@ -32,6 +38,12 @@ export interface PageKeeperConfig {
   dbStatementTimeoutMs: number | undefined;
   /** PAGEKEEPER_DB_AUTO_MIGRATE=false: refuse a behind schema instead of migrating it at start. */
   dbAutoMigrate: boolean;
+  /** PAGEKEEPER_TRUST_PROXY: the reverse proxies whose X-Forwarded-For is believed (Fastify's trustProxy). */
+  trustProxy: string[] | number | undefined;
+  /** PAGEKEEPER_METRICS_KEY: when set, GET /metrics needs `Authorization: Bearer <key>`. */
+  metricsKey: string | undefined;
+  /** PAGEKEEPER_FORWARD_SECRET: signs what is forwarded to PAGEKEEPER_FORWARD_URL. */
+  forwardSecret: string | undefined;
 }
 
 const optionalText = z
@@ -71,13 +83,24 @@ const EnvSchema = z.object({
     .pipe(z.string().regex(/^v\d+\.\d+$/, 'PAGEKEEPER_GRAPH_VERSION looks like v25.0')),
   PAGEKEEPER_PUBLIC_URL: optionalText.pipe(url('PAGEKEEPER_PUBLIC_URL').optional()),
   PAGEKEEPER_VERIFY_TOKEN: optionalText,
-  PAGEKEEPER_ADMIN_KEY: optionalText,
+  PAGEKEEPER_ADMIN_KEY: optionalText.pipe(z.string().min(MIN_SECRET_LENGTH, `PAGEKEEPER_ADMIN_KEY must be at least ${MIN_SECRET_LENGTH} characters (openssl rand -base64 24)`).optional()),
   PAGEKEEPER_FORWARD_URL: optionalText.pipe(url('PAGEKEEPER_FORWARD_URL').optional()),
   PAGEKEEPER_NOTIFY_WEBHOOK_URL: optionalText.pipe(url('PAGEKEEPER_NOTIFY_WEBHOOK_URL').optional()),
   PAGEKEEPER_NOTIFY_WEBHOOK_SECRET: optionalText,
   PAGEKEEPER_DB_POOL_SIZE: positiveInt('PAGEKEEPER_DB_POOL_SIZE'),
   PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: positiveInt('PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS'),
   PAGEKEEPER_DB_AUTO_MIGRATE: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_DB_AUTO_MIGRATE must be true or false').optional()),
+  PAGEKEEPER_TRUST_PROXY: optionalText.transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    const r = parseTrustProxy(s);
+    if ('error' in r) {
+      ctx.addIssue({ code: 'custom', message: r.error });
+      return z.NEVER;
+    }
+    return r.value;
+  }),
+  PAGEKEEPER_METRICS_KEY: optionalText.pipe(z.string().min(MIN_SECRET_LENGTH, `PAGEKEEPER_METRICS_KEY must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
+  PAGEKEEPER_FORWARD_SECRET: optionalText.pipe(z.string().min(MIN_SECRET_LENGTH, `PAGEKEEPER_FORWARD_SECRET must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
 });
 
 /** Reads `.env` in `cwd` (if any) without letting it override the real environment. */
@@ -123,6 +146,9 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     dbPoolSize: e.PAGEKEEPER_DB_POOL_SIZE,
     dbStatementTimeoutMs: e.PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS,
     dbAutoMigrate: e.PAGEKEEPER_DB_AUTO_MIGRATE !== 'false',
+    trustProxy: e.PAGEKEEPER_TRUST_PROXY,
+    metricsKey: e.PAGEKEEPER_METRICS_KEY,
+    forwardSecret: e.PAGEKEEPER_FORWARD_SECRET,
   };
 }
 

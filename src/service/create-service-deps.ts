@@ -15,6 +15,10 @@ export interface ServiceSettings {
   adminKey: string | undefined;
   forwardUrl: string | undefined;
   notifyWebhookSecret: string | undefined;
+  /** PAGEKEEPER_FORWARD_SECRET: signs forwarded webhook bodies (never the alert secret). */
+  forwardSecret?: string | undefined;
+  /** PAGEKEEPER_METRICS_KEY: when set, /metrics needs it as a bearer token. */
+  metricsKey?: string | undefined;
   /** PAGEKEEPER_KEYS text; a fallback source for cookie keys. */
   keys: string | undefined;
   devOpenDashboard: boolean;
@@ -68,7 +72,8 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     verifyToken: settings.verifyToken,
     adminKey: settings.adminKey,
     forwardUrl: settings.forwardUrl,
-    forwardSecret: settings.notifyWebhookSecret,
+    forwardSecret: settings.forwardSecret,
+    metricsKey: settings.metricsKey,
     // Cookie keys are derived (per purpose) from a server-side secret; the app secret is always set here.
     cookieSecret: createHash('sha256').update(`pagekeeper-cookies:${appSecret}:${settings.keys ?? ''}`).digest('base64url'),
     devOpenDashboard: settings.devOpenDashboard,

@@ -17,8 +17,10 @@ export interface ServiceConfig {
   verifyToken: string | undefined;
   adminKey: string | undefined;
   forwardUrl: string | undefined;
-  /** Signs what is forwarded to forwardUrl (`X-Pagekeeper-Signature`). */
+  /** PAGEKEEPER_FORWARD_SECRET: signs what is forwarded to forwardUrl (`X-Pagekeeper-Signature`). */
   forwardSecret: string | undefined;
+  /** PAGEKEEPER_METRICS_KEY: when set, GET /metrics needs `Authorization: Bearer <key>`. */
+  metricsKey?: string | undefined;
   /** Derives the cookie keys (connect state, admin session) when no app secret is set. */
   cookieSecret: string;
   /** `--dev` on a loopback address: the dashboard is open without login. */

@@ -110,10 +110,12 @@ describe('the REST API', () => {
     expect(res.json().lastCheckedAt).not.toBeNull();
   });
 
-  it('slows down a client after many failed keys (429 with Retry-After)', async () => {
+  it('slows down failed keys after many failures (429 with Retry-After), never the valid ones', async () => {
     const h = await startService({}, { maxAuthFailures: 3 });
     for (let i = 0; i < 3; i++) expect((await h.server.app.inject({ url: '/v1/pages', headers: auth('nope') })).statusCode).toBe(401);
-    const res = await h.server.app.inject({ url: '/v1/pages', headers: auth(await h.key(['pages:read'])) });
+    // A valid key is still answered (other callers' failures never lock it out); failures get 429.
+    expect((await h.server.app.inject({ url: '/v1/pages', headers: auth(await h.key(['pages:read'])) })).statusCode).toBe(200);
+    const res = await h.server.app.inject({ url: '/v1/pages', headers: auth('nope') });
     expect(res.statusCode).toBe(429);
     expect(res.json().error.code).toBe('PK_RATE_LIMITED');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);

@@ -96,12 +96,14 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       adminKey: config.adminKey,
       forwardUrl: config.forwardUrl,
       notifyWebhookSecret: config.notifyWebhookSecret,
+      forwardSecret: config.forwardSecret,
+      metricsKey: config.metricsKey,
       keys,
       devOpenDashboard,
     },
     { ...(extensions.outbox ? { outbox: extensions.outbox } : {}), metrics: graphCalls.samples },
   );
-  const server = await buildServer(deps, { logger });
+  const server = await buildServer(deps, { logger, ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }) });
   try {
     await server.app.listen({ host, port });
   } catch (e) {

@@ -77,10 +77,11 @@ export async function dashboardRoutes(
 
   app.post('/login', async (request, reply) => {
     if (!signer || adminKey === undefined) return notConfigured(reply);
-    const wait = limiter.blockedFor(request.ip);
-    if (wait > 0) return reply.code(429).header('retry-after', String(wait)).type(html).send(loginPage(`Too many attempts; try again in ${wait} s.`));
+    // The key is checked first: a correct login is never refused for other callers' failures.
     const given = (request.body as Record<string, unknown> | undefined)?.adminKey;
     if (typeof given !== 'string' || !safeEqual(given, adminKey)) {
+      const wait = limiter.blockedFor(request.ip);
+      if (wait > 0) return reply.code(429).header('retry-after', String(wait)).type(html).send(loginPage(`Too many attempts; try again in ${wait} s.`));
       limiter.recordFailure(request.ip);
       return reply.code(401).type(html).send(loginPage('That admin key is not right.'));
     }
