@@ -53,6 +53,10 @@ export interface BuildServerOptions {
    * X-Forwarded-For is believed, or a hop count. Default: none, the socket address is the client.
    */
   trustProxy?: string[] | number;
+  /** How often an open /v1/events stream re-checks its key (default SSE_RECHECK_MS). */
+  eventStreamRecheckMs?: number;
+  /** Longest life of one /v1/events stream (default SSE_MAX_LIFE_MS). */
+  eventStreamMaxLifeMs?: number;
 }
 
 declare module 'fastify' {
@@ -230,7 +234,18 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   const openApi = buildOpenApi(routes, { version: SERVICE_VERSION, ...(deps.config.publicUrl ? { serverUrl: deps.config.publicUrl } : {}) });
   app.get('/openapi.json', async () => openApi);
   registerApiRoutes(app, routes, authenticateHook);
-  eventsRoute(app, { hub, preHandler: authenticate('events:read'), headers });
+  eventsRoute(app, {
+    hub,
+    preHandler: authenticate('events:read'),
+    headers,
+    stillAllowed: async (request) => {
+      const presented = bearer(request);
+      const key = presented === undefined ? null : await deps.apiKeys.authenticate(presented);
+      return key !== null && hasScope(key.scopes, 'events:read');
+    },
+    ...(options.eventStreamRecheckMs === undefined ? {} : { recheckMs: options.eventStreamRecheckMs }),
+    ...(options.eventStreamMaxLifeMs === undefined ? {} : { maxLifeMs: options.eventStreamMaxLifeMs }),
+  });
 
   const inbound = createInboundBatcher({ write: (contacts) => deps.recordInbound(contacts), onError: (e) => logError('recording inbound messages failed', e) });
   await app.register(webhookRoutes, { deps, hub, forwarder, inbound });
