@@ -85,7 +85,8 @@ export interface MessageView {
  * (or throws PK_DUPLICATE when the key was used for a different body).
  */
 export interface OutboxPort {
-  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string }): Promise<{ id: string; status: string; duplicate: boolean }>;
+  /** `idempotencyScope` is the calling API key's id: keys of different callers never meet. */
+  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string; idempotencyScope?: string }): Promise<{ id: string; status: string; duplicate: boolean }>;
   get(id: string): Promise<MessageView | undefined>;
 }
 
