@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { PageKeeper } from '../pagekeeper.js';
+import { createAdminSessionRepository } from '../store/admin-session-repository.js';
+import { createCallbackReplayRepository } from '../store/callback-replay-repository.js';
 import type { PageWithTokens } from '../store/types.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
 import type { MetricSample, OutboxPort, PageView, ServiceConfig, ServiceDeps } from './deps.js';
@@ -171,6 +173,10 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
       const rows = await db.selectFrom('outbox').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')]).groupBy('status').execute();
       return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
     },
+
+    callbackReplays: createCallbackReplayRepository(db),
+    adminSessions: createAdminSessionRepository(db),
+    now: () => clock.now().getTime(),
 
     async ping() {
       await sql`select 1`.execute(db);

@@ -3,6 +3,8 @@
  * not on createPageKeeper or the store directly, so each route can be tested with a small
  * stand-in and the real wiring lives in one adapter (create-service-deps.ts).
  */
+import type { AdminSessionRepository } from '../store/admin-session-repository.js';
+import type { CallbackReplayRepository } from '../store/callback-replay-repository.js';
 import type { AuditEntry } from '../store/types.js';
 import type { PageStatus } from '../tokens/types.js';
 import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
@@ -118,6 +120,12 @@ export interface ServiceDeps {
   recentEvents(limit: number): Promise<AuditEntry[]>;
   /** Outbox rows by status, for the dashboard and metrics. */
   outboxCounts(): Promise<Record<string, number>>;
+  /** signed_request values already acted on, shared by every instance on the database. */
+  callbackReplays: CallbackReplayRepository;
+  /** Dashboard sessions: logout ends one on every instance. */
+  adminSessions: AdminSessionRepository;
+  /** The current time in ms (the library's clock). */
+  now(): number;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   /** Extra Prometheus samples (Graph calls by outcome, rate budget) when the client exposes them. */

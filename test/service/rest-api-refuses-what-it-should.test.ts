@@ -94,7 +94,7 @@ describe('the REST API', () => {
     const res = await h.server.app.inject({ method: 'POST', url: `/v1/pages/${pageId}/messages`, headers: { ...auth(key), 'idempotency-key': 'order-7' }, payload: body });
     expect([res.statusCode, res.json()]).toEqual([202, { id: 'msg_1', status: 'queued', duplicate: false }]);
     // The key goes with the calling API key's id, which scopes it (keys of other callers never meet).
-    const [{ id: keyId }] = (await h.deps.apiKeys.list()).slice(-1) as [{ id: string }];
+    const keyId = (await h.deps.apiKeys.list()).at(-1)?.id;
     expect(calls).toEqual([{ pageId, body, o: { idempotencyKey: 'order-7', idempotencyScope: `api_key:${keyId}` } }]);
     expect((await h.server.app.inject({ url: '/v1/messages/msg_1', headers: auth(key) })).json().status).toBe('sent');
     expect((await h.server.app.inject({ url: '/v1/messages/msg_2', headers: auth(key) })).statusCode).toBe(404);
