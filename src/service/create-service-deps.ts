@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { pkError } from '../errors.js';
 import type { PageKeeper } from '../pagekeeper.js';
 import { createAdminSessionRepository } from '../store/admin-session-repository.js';
 import { createCallbackReplayRepository } from '../store/callback-replay-repository.js';
@@ -93,9 +94,12 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
       // Straight to the token cache: pk.page(id) would build a handle per request for one call.
       token: (id) => tokens.token(id),
       check: async (id) => {
+        // A Page that is not connected is a 404 for every caller (REST and the dashboard form).
+        const known = await store.pages.get(id);
+        if (!known || known.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId: id });
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);
-        if (!p) throw new Error('page vanished during the check');
+        if (!p) throw pkError('PK_PAGE_NOT_FOUND', { pageId: id });
         return toView(p);
       },
     },

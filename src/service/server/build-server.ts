@@ -12,6 +12,7 @@ import { dashboardRoutes } from '../routes/dashboard-routes.js';
 import { eventsRoute } from '../routes/events-route.js';
 import { facebookCallbackRoutes } from '../routes/facebook-callback-routes.js';
 import { webhookRoutes } from '../routes/webhook-routes.js';
+import { browserRequestGuard } from '../security/browser-request-guard.js';
 import { createConnectStateGuard } from '../security/connect-state.js';
 import { safeEqual } from '../security/signed-value.js';
 import { createEventHub, type EventHub } from '../webhooks/event-hub.js';
@@ -258,6 +259,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   // Cookies only where they are used (connect state, dashboard session): the cookie plugin's
   // onRequest and onSend hooks would otherwise run on every API request too.
   await app.register(async (withCookies) => {
+    withCookies.addHook('onRequest', browserRequestGuard({ dev: deps.config.devOpenDashboard, publicUrl: () => deps.config.publicUrl }));
     await withCookies.register(cookie);
     await withCookies.register(connectRoutes, { deps, guard: createConnectStateGuard(connectSecret), secureCookies, logError });
     await withCookies.register(dashboardRoutes, { deps, limiter, secureCookies });
