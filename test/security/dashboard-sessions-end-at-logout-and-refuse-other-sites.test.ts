@@ -66,7 +66,8 @@ describe('browser requests from other sites', () => {
     const cookie = cookieOf(login.headers['set-cookie']);
     const csrf = csrfOf((await h.server.app.inject({ url: '/', headers: { cookie } })).body)!;
     const post = (url: string, headers: Record<string, string>, payload: string) => h.server.app.inject({ method: 'POST', url, headers: { ...formHeaders, cookie, ...headers }, payload });
-    for (const hostile of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
+    const hostiles: Record<string, string>[] = [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }];
+    for (const hostile of hostiles) {
       expect((await post(`/pages/${pageId}/check`, hostile, `csrf=${encodeURIComponent(csrf)}`)).statusCode).toBe(403);
       expect((await post('/login', hostile, `adminKey=${ADMIN}`)).statusCode).toBe(403);
       expect((await post('/logout', hostile, `csrf=${encodeURIComponent(csrf)}`)).statusCode).toBe(403);
