@@ -129,6 +129,10 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     throw pkError('PK_CONFIG_INVALID', { name, detail: issue?.message ?? 'invalid' });
   }
   const e = parsed.data;
+  // Separate secrets: whoever receives health alerts must not be able to forge Messenger events.
+  if (e.PAGEKEEPER_FORWARD_SECRET !== undefined && e.PAGEKEEPER_FORWARD_SECRET === e.PAGEKEEPER_NOTIFY_WEBHOOK_SECRET) {
+    throw pkError('PK_CONFIG_INVALID', { name: 'PAGEKEEPER_FORWARD_SECRET', detail: 'it must differ from PAGEKEEPER_NOTIFY_WEBHOOK_SECRET' });
+  }
   return {
     appId: e.PAGEKEEPER_APP_ID,
     appSecret: e.PAGEKEEPER_APP_SECRET,
