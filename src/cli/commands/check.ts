@@ -6,6 +6,7 @@ import type { SweepResult } from '../../health/sweep.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';
 import { paint, statusWord, table } from '../output.js';
+import { showInvisible } from '../../visible-text.js';
 
 export interface CheckJson {
   checked: number;
@@ -38,12 +39,12 @@ function human(r: SweepResult, color: boolean): string {
   const out = [
     table(
       ['PAGE', 'NAME', 'STATUS'],
-      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p)]),
+      r.pages.map((x) => [x.id, showInvisible(x.name), statusWord(x.status, p)]),
       p,
     ),
   ];
   for (const x of r.pages.filter((y) => y.status !== 'healthy' || y.warning)) {
-    out.push('', `${p.bold(x.name)} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
+    out.push('', `${p.bold(showInvisible(x.name))} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
   }
   const bad = r.checked - r.healthy;
   out.push('', bad === 0 ? p.ok(`All ${r.checked} pages are healthy.`) : p.bad(`${bad} of ${r.checked} pages need attention.`));

@@ -19,6 +19,7 @@ import { verifyState } from '../../tokens/verify-state.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';
 import { expiry, iso, paint, statusWord, table } from '../output.js';
+import { showInvisible } from '../../visible-text.js';
 
 export const DEFAULT_CALLBACK_PORT = 8765;
 /** A login code lives 10 minutes; waiting longer than that is pointless. */
@@ -74,16 +75,16 @@ function toJson(r: ConnectResult): ConnectJson {
 function human(r: ConnectResult, color: boolean): string {
   const p = paint(color);
   const lines = [
-    `${p.ok('Connected')} ${p.bold(r.user.name)} (${r.user.id}): ${r.pages.length} page${r.pages.length === 1 ? '' : 's'}; the user token expires ${expiry(r.userToken.expiresAt)}.`,
+    `${p.ok('Connected')} ${p.bold(showInvisible(r.user.name))} (${r.user.id}): ${r.pages.length} page${r.pages.length === 1 ? '' : 's'}; the user token expires ${expiry(r.userToken.expiresAt)}.`,
     '',
     table(
       ['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS'],
-      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p), expiry(x.tokenExpiresAt), x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown']),
+      r.pages.map((x) => [x.id, showInvisible(x.name), statusWord(x.status, p), expiry(x.tokenExpiresAt), x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown']),
       p,
     ),
   ];
   if (r.added.length > 0) lines.push('', `Added: ${r.added.join(', ')}`);
-  if (r.removed.length > 0) lines.push('', `No longer granted by ${r.user.name}: ${r.removed.join(', ')}`);
+  if (r.removed.length > 0) lines.push('', `No longer granted by ${showInvisible(r.user.name)}: ${r.removed.join(', ')}`);
   return lines.join('\n');
 }
 
