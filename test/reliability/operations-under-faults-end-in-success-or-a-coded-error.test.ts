@@ -15,7 +15,11 @@ import { openKeeper } from '../tokens/setup.js';
 
 const SOAK = process.env.PAGEKEEPER_SOAK === '1';
 const KINDS: FaultKind[] = ['http500', 'http503', 'reset', 'timeout', 'html502', 'malformed_json', 'transient'];
-const PAGES = 65;
+/**
+ * More than one /me/accounts request holds (pagekeeper asks for 100 at a time): faults then land
+ * between pages too, and a paging bug that drops the last page shows as a missing Page.
+ */
+const PAGES = 230;
 /** Per-attempt Graph timeout: short, so `timeout` faults cost little; 4 attempts per call. */
 const CALL_TIMEOUT_MS = 250;
 /** No single operation may take longer than this; a slower one counts as hung. */
