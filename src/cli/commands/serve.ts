@@ -77,6 +77,7 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       graphUrl: emulator ? emulator.url : config.graphUrl,
       dialogUrl: emulator ? emulator.dialogUrl : config.dialogUrl,
       graphVersion: config.graphVersion,
+      ...(config.loginConfigId && !emulator ? { loginConfigId: config.loginConfigId } : {}),
       cwd: ctx.cwd,
       logger: graphCalls.logger,
       // Health alerts: a log line always, a signed webhook when PAGEKEEPER_NOTIFY_WEBHOOK_URL is set.
