@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { pkError } from '../errors.js';
 import { parseTrustProxy } from './parse-trust-proxy.js';
+import { DEFAULT_WEBHOOK_FIELDS, parseWebhookFields } from '../subscriptions/webhook-fields.js';
 
 export const DEFAULT_DATABASE = 'sqlite:pagekeeper.db';
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
@@ -46,6 +47,8 @@ export interface PageKeeperConfig {
   metricsKey: string | undefined;
   /** PAGEKEEPER_FORWARD_SECRET: signs what is forwarded to PAGEKEEPER_FORWARD_URL. */
   forwardSecret: string | undefined;
+  /** PAGEKEEPER_WEBHOOK_FIELDS: Page webhook fields connected Pages are subscribed with. */
+  webhookFields: string[];
 }
 
 const optionalText = z
@@ -104,6 +107,13 @@ const EnvSchema = z.object({
   }),
   PAGEKEEPER_METRICS_KEY: optionalText.pipe(z.string().min(MIN_SECRET_LENGTH, `PAGEKEEPER_METRICS_KEY must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
   PAGEKEEPER_FORWARD_SECRET: optionalText.pipe(z.string().min(MIN_SECRET_LENGTH, `PAGEKEEPER_FORWARD_SECRET must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
+  PAGEKEEPER_WEBHOOK_FIELDS: optionalText.transform((s, ctx) => {
+    if (s === undefined) return [...DEFAULT_WEBHOOK_FIELDS];
+    const r = parseWebhookFields(s);
+    if (r.ok) return r.fields;
+    ctx.addIssue({ code: 'custom', message: r.problem });
+    return z.NEVER;
+  }),
 });
 
 /** Reads `.env` in `cwd` (if any) without letting it override the real environment. */
@@ -157,6 +167,7 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     trustProxy: e.PAGEKEEPER_TRUST_PROXY,
     metricsKey: e.PAGEKEEPER_METRICS_KEY,
     forwardSecret: e.PAGEKEEPER_FORWARD_SECRET,
+    webhookFields: e.PAGEKEEPER_WEBHOOK_FIELDS,
   };
 }
 
