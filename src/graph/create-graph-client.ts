@@ -39,6 +39,11 @@ export const BATCH_LIMIT = 50;
 export const DEFAULT_BATCH_CONCURRENCY = 4;
 /** A cursor chain longer than this is treated as a loop. */
 export const DEFAULT_MAX_PAGES = 10_000;
+/**
+ * Largest answer read, in bytes. A page of 100 /me/accounts entries or a batch of 50 answers is
+ * well under 1 MB; a 300 MB answer once took `connect` to 1.3 GB of memory.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024;
 
 export interface GraphClientOptions {
   /** `https://graph.facebook.com` or an emulator URL. */
@@ -47,6 +52,8 @@ export interface GraphClientOptions {
   appId: string;
   appSecret: string;
   connectTimeoutMs?: number;
+  /** Answers larger than this fail with PK_GRAPH_BAD_RESPONSE (default DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /** Total time for one attempt. */
   timeoutMs?: number;
   /** Retries of any call; when given, also the bound for reads (see maxIdempotentRetries). */
@@ -147,6 +154,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   private status = 0;
   private rawHeaders: Buffer[] | null = null;
   private readonly chunks: Buffer[] = [];
+  private received = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort: (() => void) | undefined;
 
@@ -157,6 +165,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     private readonly signal: AbortSignal | undefined,
     private readonly resolve: (answer: RawAnswer) => void,
     private readonly reject: (error: unknown) => void,
+    private readonly maxBytes: number,
   ) {
     this.timer = setTimeout(() => {
       this.timedOut = true;
@@ -183,6 +192,17 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) {
+      // Stop reading at once: a huge answer (a hostile or broken endpoint) must not fill memory.
+      const tooBig = new GraphError(badResponseFacts(this.status, `the answer is larger than ${this.maxBytes} bytes`));
+      if (this.settle()) {
+        this.abortRequest?.(tooBig);
+        this.chunks.length = 0;
+        this.reject(tooBig);
+      }
+      return false;
+    }
     this.chunks.push(chunk);
     return true;
   }
@@ -228,6 +248,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   const graphUrl = new URL(options.graphUrl);
   const graphVersion = options.graphVersion ?? DEFAULT_GRAPH_VERSION;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const policy: RetryPolicy = {
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
@@ -267,7 +288,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   function send(built: BuiltRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<RawAnswer> {
     if (closed) return Promise.reject(closedError(built.origin));
     return new Promise<RawAnswer>((resolve, reject) => {
-      const attempt = new Attempt(built.origin, timeoutMs, connectTimeoutMs, signal, resolve, reject);
+      const attempt = new Attempt(built.origin, timeoutMs, connectTimeoutMs, signal, resolve, reject, maxResponseBytes);
       try {
         pool(built.origin).dispatch({ path: built.path, method: built.method, headers: built.headers, body: built.body }, attempt);
       } catch (error) {

@@ -15,6 +15,11 @@ export interface EnqueueOptions {
   /** The same key never enqueues twice: the first message comes back with `duplicate: true`. */
   idempotencyKey?: string;
   /**
+   * Who the key belongs to (the service passes the API key's id): the same key from two callers
+   * names two different messages. Keys are always scoped to the Page as well.
+   */
+  idempotencyScope?: string;
+  /**
    * Accept a possible duplicate rather than a possible loss: a send whose answer never came
    * back (timeout, reset, a crash mid-POST) is retried instead of being marked `unknown`.
    */
@@ -83,6 +88,15 @@ function newMessageId(): string {
   return `msg_${randomBytes(12).toString('base64url')}`;
 }
 
+/**
+ * The stored form of an idempotency key: owner, Page and key, so one caller's key never matches
+ * another caller's message (the column is unique on its own). The parts are separated by a
+ * control character that neither an API key id, a Page id nor an Idempotency-Key may contain.
+ */
+export function scopedIdempotencyKey(scope: string, pageId: string, key: string): string {
+  return `${scope}\u001f${pageId}\u001f${key}`;
+}
+
 /** A page that exists stays known: pages are removed rarely, and a send to one then fails with the token error. */
 async function assertPage(ctx: PageKeeperContext, known: Set<string>, pageId: string): Promise<void> {
   if (known.has(pageId)) return;
@@ -99,16 +113,13 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       validateMessage(body);
       await assertPage(ctx, knownPages, pageId);
       await checkWindow(deps, pageId, body);
-      const idempotencyKey = options.idempotencyKey ?? null;
+      const idempotencyKey = options.idempotencyKey === undefined ? null : scopedIdempotencyKey(options.idempotencyScope ?? '', pageId, options.idempotencyKey);
       const payload = payloadOf(body as SendBody);
       const psid = body.recipient.id;
       const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, psid, payload, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
       if (duplicate && (message.pageId !== pageId || message.psid !== psid || message.payload !== payload)) {
-        throw pkError(
-          'PK_DUPLICATE',
-          { detail: `The idempotency key was already used for a different message (${message.id}); use a new key for a new message` },
-          { details: { id: message.id } },
-        );
+        // The first message's id is not told: the answer says only that the key is taken.
+        throw pkError('PK_DUPLICATE', { detail: 'The idempotency key was already used for a different message; use a new key for a new message' });
       }
       if (!duplicate) deps.notify({ pageId, psid: message.psid });
       return { id: message.id, status: message.status, duplicate };

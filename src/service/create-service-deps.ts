@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { pkError } from '../errors.js';
 import type { PageKeeper } from '../pagekeeper.js';
 import type { SubscriptionTarget } from '../subscriptions/page-subscription-calls.js';
 import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
@@ -13,6 +14,10 @@ export interface ServiceSettings {
   adminKey: string | undefined;
   forwardUrl: string | undefined;
   notifyWebhookSecret: string | undefined;
+  /** PAGEKEEPER_FORWARD_SECRET: signs forwarded webhook bodies (never the alert secret). */
+  forwardSecret?: string | undefined;
+  /** PAGEKEEPER_METRICS_KEY: when set, /metrics needs it as a bearer token. */
+  metricsKey?: string | undefined;
   /** PAGEKEEPER_KEYS text; a fallback source for cookie keys. */
   keys: string | undefined;
   devOpenDashboard: boolean;
@@ -40,7 +45,8 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     verifyToken: settings.verifyToken,
     adminKey: settings.adminKey,
     forwardUrl: settings.forwardUrl,
-    forwardSecret: settings.notifyWebhookSecret,
+    forwardSecret: settings.forwardSecret,
+    metricsKey: settings.metricsKey,
     // Cookie keys are derived (per purpose) from a server-side secret; the app secret is always set here.
     cookieSecret: createHash('sha256').update(`pagekeeper-cookies:${appSecret}:${settings.keys ?? ''}`).digest('base64url'),
     devOpenDashboard: settings.devOpenDashboard,
@@ -62,9 +68,12 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
       // Straight to the token cache: pk.page(id) would build a handle per request for one call.
       token: (id) => tokens.token(id),
       check: async (id) => {
+        // A Page that is not connected is a 404 for every caller (REST and the dashboard form).
+        const known = await store.pages.get(id);
+        if (!known || known.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId: id });
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);
-        if (!p) throw new Error('page vanished during the check');
+        if (!p) throw pkError('PK_PAGE_NOT_FOUND', { pageId: id });
         return toPageView(p, (await store.subscriptions.list([id])).get(id));
       },
     },
@@ -131,6 +140,10 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
 
     // Every status, zeros included, so /metrics always shows delivered and read too.
     outboxCounts: () => store.outbox.counts(),
+
+    callbackReplays: store.callbackReplays,
+    adminSessions: store.adminSessions,
+    now: () => clock.now().getTime(),
 
     ping: () => store.ping(),
 

@@ -89,6 +89,8 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
       adminKey: config.adminKey,
       forwardUrl: config.forwardUrl,
       notifyWebhookSecret: config.notifyWebhookSecret,
+      forwardSecret: config.forwardSecret,
+      metricsKey: config.metricsKey,
       keys: config.keys,
       devOpenDashboard: options.devOpenDashboard === true,
     };
@@ -107,7 +109,12 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     if (config.publicUrl === undefined && listen && listen.port === 0) {
       Object.defineProperty(deps.config, 'publicUrl', { get: () => boundUrl, enumerable: true });
     }
-    const server = await buildServer(deps, { ...(options.logger ? { logger: options.logger } : {}), ...options.server });
+    const server = await buildServer(deps, {
+      ...(options.logger ? { logger: options.logger } : {}),
+      // PAGEKEEPER_TRUST_PROXY; options.server may still override it (tests).
+      ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+      ...options.server,
+    });
     let url: string | undefined;
     if (listen) {
       try {

@@ -3,6 +3,8 @@
  * not on createPageKeeper or the store directly, so each route can be tested with a small
  * stand-in and the real wiring lives in one adapter (create-service-deps.ts).
  */
+import type { AdminSessionRepository } from '../store/admin-session-repository.js';
+import type { CallbackReplayRepository } from '../store/callback-replay-repository.js';
 import type { AuditEntry } from '../store/types.js';
 import type { PageStatus } from '../core/types.js';
 import type { MessageView } from '../messenger/outbox.js';
@@ -20,8 +22,10 @@ export interface ServiceConfig {
   verifyToken: string | undefined;
   adminKey: string | undefined;
   forwardUrl: string | undefined;
-  /** Signs what is forwarded to forwardUrl (`X-Pagekeeper-Signature`). */
+  /** PAGEKEEPER_FORWARD_SECRET: signs what is forwarded to forwardUrl (`X-Pagekeeper-Signature`). */
   forwardSecret: string | undefined;
+  /** PAGEKEEPER_METRICS_KEY: when set, GET /metrics needs `Authorization: Bearer <key>`. */
+  metricsKey?: string | undefined;
   /** Derives the cookie keys (connect state, admin session) when no app secret is set. */
   cookieSecret: string;
   /** `--dev` on a loopback address: the dashboard is open without login. */
@@ -50,7 +54,8 @@ export type { MessageView };
  * (or throws PK_DUPLICATE when the key was used for a different body).
  */
 export interface OutboxPort {
-  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string }): Promise<{ id: string; status: string; duplicate: boolean }>;
+  /** `idempotencyScope` is the calling API key's id: keys of different callers never meet. */
+  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string; idempotencyScope?: string }): Promise<{ id: string; status: string; duplicate: boolean }>;
   get(id: string): Promise<MessageView | undefined>;
 }
 
@@ -86,6 +91,12 @@ export interface ServiceDeps {
   recentEvents(limit: number): Promise<AuditEntry[]>;
   /** Outbox rows by status, for the dashboard and metrics. */
   outboxCounts(): Promise<Record<string, number>>;
+  /** signed_request values already acted on, shared by every instance on the database. */
+  callbackReplays: CallbackReplayRepository;
+  /** Dashboard sessions: logout ends one on every instance. */
+  adminSessions: AdminSessionRepository;
+  /** The current time in ms (the library's clock). */
+  now(): number;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   /** Extra Prometheus samples (Graph calls by outcome, rate budget) when the client exposes them. */

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import { createAdminSessionRepository, type AdminSessionRepository } from './admin-session-repository.js';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-key-repository.js';
 import { createAuditRepository, type AuditRepository } from './audit-repository.js';
+import { createCallbackReplayRepository, type CallbackReplayRepository } from './callback-replay-repository.js';
 import { createConversationsRepository, type ConversationsRepository } from './conversations-repository.js';
 import type { Keyring } from './crypto/keyring.js';
 import { parseKeys } from './crypto/parse-keys.js';
@@ -48,6 +50,10 @@ export interface StoreRepositories {
   readonly staleTokens: StaleTokenReader;
   /** The app's webhook subscription to each Page, as last read or written. */
   readonly subscriptions: SubscriptionRepository;
+  /** Facebook callbacks (signed_request values) already acted on, shared by every instance. */
+  readonly callbackReplays: CallbackReplayRepository;
+  /** Dashboard sessions by hash, so logging out ends a session on every instance. */
+  readonly adminSessions: AdminSessionRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -124,6 +130,8 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     dataDeletions: createDataDeletionRepository(db),
     staleTokens: createStaleTokenReader(db, keyring),
     subscriptions: createSubscriptionRepository(db),
+    callbackReplays: createCallbackReplayRepository(db),
+    adminSessions: createAdminSessionRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };

@@ -14,6 +14,8 @@ export type { ConversationsRepository } from './conversations-repository.js';
 export type { ApiKeyRepository, ApiKeyRecord } from './api-key-repository.js';
 export type { NotificationRepository, StoredNotification, NotificationStatus } from './notification-repository.js';
 export type { DataDeletionRepository, DataDeletion } from './data-deletion-repository.js';
+export type { CallbackReplayRepository } from './callback-replay-repository.js';
+export type { AdminSessionRepository } from './admin-session-repository.js';
 export type { StaleTokenReader, StaleToken, StaleCursor } from './stale-token-reader.js';
 export type * from './types.js';
 export { rotateKeys, DEFAULT_ROTATION_BATCH_SIZE, type RotateKeysOptions, type RotationProgress } from './rotate-keys.js';

@@ -27,6 +27,9 @@ const NAMES = [
   'PAGEKEEPER_FORWARD_URL',
   'PAGEKEEPER_NOTIFY_WEBHOOK_URL',
   'PAGEKEEPER_NOTIFY_WEBHOOK_SECRET',
+  'PAGEKEEPER_TRUST_PROXY',
+  'PAGEKEEPER_METRICS_KEY',
+  'PAGEKEEPER_FORWARD_SECRET',
 ];
 
 /** Hostile text that carries a marker, so an echo of it can be recognised in a message. */

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { verifyBodySignature } from '../../src/notify/sign-body.js';
 import { signBody } from '../../src/service/security/verify-webhook-signature.js';
 import { startService } from './service-harness.js';
 
@@ -85,7 +86,7 @@ describe('the Messenger webhook', () => {
     onTestFinished(() => new Promise<void>((r) => app.close(() => r())));
     const forwardUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/hook`;
 
-    const h = await startService({ forwardUrl, notifyWebhookSecret: 'forward-secret' });
+    const h = await startService({ forwardUrl, forwardSecret: 'forward-secret-0123456789', notifyWebhookSecret: 'alert-secret-0123456789' });
     const [pageId] = await h.connectFirstUser();
     await h.server.app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(h.server.app.server.address() as AddressInfo).port}`;
@@ -102,7 +103,10 @@ describe('the Messenger webhook', () => {
 
     await gotIt;
     expect(received[0]!.body.equals(body)).toBe(true);
-    expect(received[0]!.signature).toBe(signBody(body, 'forward-secret'));
+    // t=...,v1=... over "<t>." + the exact bytes, with the forwarding secret (not the alert secret).
+    expect(received[0]!.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(verifyBodySignature(received[0]!.body, 'forward-secret-0123456789', received[0]!.signature)).toBe(true);
+    expect(verifyBodySignature(received[0]!.body, 'alert-secret-0123456789', received[0]!.signature)).toBe(false);
 
     let text = '';
     while (!text.includes('event: messenger')) text += new TextDecoder().decode((await reader.read()).value);

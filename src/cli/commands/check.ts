@@ -7,6 +7,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';
 import { paint, statusWord, table } from '../output.js';
 import type { WatchSummary } from '../watch-health.js';
+import { showInvisible } from '../../core/visible-text.js';
 
 export interface CheckJson {
   checked: number;
@@ -42,12 +43,12 @@ function human(r: SweepResult, color: boolean): string {
   const out = [
     table(
       ['PAGE', 'NAME', 'STATUS'],
-      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p)]),
+      r.pages.map((x) => [x.id, showInvisible(x.name), statusWord(x.status, p)]),
       p,
     ),
   ];
   for (const x of r.pages.filter((y) => y.status !== 'healthy' || y.warning)) {
-    out.push('', `${p.bold(x.name)} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
+    out.push('', `${p.bold(showInvisible(x.name))} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
   }
   const bad = r.checked - r.healthy;
   out.push('', bad === 0 ? p.ok(`All ${r.checked} pages are healthy.`) : p.bad(`${bad} of ${r.checked} pages need attention.`));

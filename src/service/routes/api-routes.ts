@@ -170,8 +170,11 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         validateMessage(body);
         const box = outbox();
         await requirePage(params.id);
-        const queued = await box.enqueue(params.id, body, idempotencyKey === undefined ? {} : { idempotencyKey });
-        // The same answer for a repeat: the caller learns the first message's id either way.
+        // Keys are scoped to the calling API key (and the Page): another client's key never
+        // matches, so a conflict cannot reveal someone else's message.
+        const scope = request.apiKey?.id ?? '';
+        const queued = await box.enqueue(params.id, body, idempotencyKey === undefined ? {} : { idempotencyKey, idempotencyScope: `api_key:${scope}` });
+        // The same answer for the same caller's repeat: it learns its first message's id.
         void reply.code(202);
         return queued;
       },

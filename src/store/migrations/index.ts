@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../open-database.js';
 import { initialMigration } from './0001-initial.js';
 import { pageSubscriptionsMigration } from './0003-page-subscriptions.js';
+import { callbackReplaysAndAdminSessionsMigration } from './0006-callback-replays-and-admin-sessions.js';
 import { tokenKindMigration } from './0007-token-kind.js';
 
 /**
@@ -12,6 +13,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
     '0003_page_subscriptions': pageSubscriptionsMigration(),
+    '0006_callback_replays_and_admin_sessions': callbackReplaysAndAdminSessionsMigration(),
     '0007_token_kind': tokenKindMigration(),
   };
 }
