@@ -15,6 +15,8 @@ import { createPageTokenRepository, type PageTokenRepository } from './page-toke
 import type { Database } from './schema.js';
 import { createStaleTokenReader, type StaleTokenReader } from './stale-token-reader.js';
 import { createUserRepository, type UserRepository } from './user-repository.js';
+import { createTenantRepository, type TenantRepository } from './tenant-repository.js';
+import { createConnectSessionRepository, type ConnectSessionRepository } from './connect-session-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 
@@ -46,6 +48,10 @@ export interface StoreRepositories {
   readonly dataDeletions: DataDeletionRepository;
   /** The health sweep's keyset read of stale valid tokens. */
   readonly staleTokens: StaleTokenReader;
+  /** Tenants and their webhook settings (read from the main database, not a tenant's partition). */
+  readonly tenants: TenantRepository;
+  /** Single-use connect links and their outcomes (main database). */
+  readonly connectSessions: ConnectSessionRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -121,6 +127,8 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     notifications: createNotificationRepository(db),
     dataDeletions: createDataDeletionRepository(db),
     staleTokens: createStaleTokenReader(db, keyring),
+    tenants: createTenantRepository(db, keyring, now),
+    connectSessions: createConnectSessionRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };

@@ -70,6 +70,8 @@ export type JudgeStoredPage = (
 export interface ConnectOptions {
   signal?: AbortSignal;
   onProgress?: (progress: ConnectProgress) => void;
+  /** Keep only these Pages of what the person grants (a connect link limited to some Pages). */
+  onlyPages?: readonly string[];
 }
 
 /**
@@ -90,7 +92,9 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   const longLived = await exchangeForLongLived(ctx, token);
   report({ step: 'exchanged', expiresAt: longLived.expiresAt });
   const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
-  const discovered = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
+  const found = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
+  const only = options.onlyPages === undefined ? undefined : new Set(options.onlyPages);
+  const discovered = only === undefined ? found : found.filter((p) => only.has(p.id));
 
   report({ step: 'discovered', pages: discovered.length, businessPages: discovered.filter((p) => p.source === 'business').length });
 

@@ -18,6 +18,8 @@ import { createGraphCallCounter } from '../../service/graph-call-counter.js';
 import { buildServer } from '../../service/server/build-server.js';
 import { createServiceLogger } from '../../service/server/create-service-logger.js';
 import { createServiceExtensions } from '../../service/service-extensions.js';
+import { parseReturnOrigins } from '../../service/tenants/connect-sessions.js';
+import { createTenantRegistry } from '../../service/tenants/tenant-registry.js';
 import { generateKeyEntry } from '../../store/crypto/generate-key-entry.js';
 import type { CommandContext, CommandResult } from '../context.js';
 
@@ -89,24 +91,35 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
   }
 
   const extensions = await createServiceExtensions({ pk, logger });
-  const deps = createServiceDeps(
-    pk,
-    {
-      publicUrl: config.publicUrl,
-      verifyToken: config.verifyToken ?? (emulator ? 'pagekeeper-dev-verify-token' : undefined),
-      adminKey: config.adminKey,
-      forwardUrl: config.forwardUrl,
-      notifyWebhookSecret: config.notifyWebhookSecret,
-      keys,
-      devOpenDashboard,
-    },
-    { ...(extensions.outbox ? { outbox: extensions.outbox } : {}), metrics: graphCalls.samples },
-  );
+  const serviceSettings = {
+    publicUrl: config.publicUrl,
+    verifyToken: config.verifyToken ?? (emulator ? 'pagekeeper-dev-verify-token' : undefined),
+    adminKey: config.adminKey,
+    forwardUrl: config.forwardUrl,
+    notifyWebhookSecret: config.notifyWebhookSecret,
+    keys,
+    devOpenDashboard,
+  };
+  const deps = createServiceDeps(pk, serviceSettings, { ...(extensions.outbox ? { outbox: extensions.outbox } : {}), metrics: graphCalls.samples });
+  // Tenants: each in its own partition of the database, with its own workers (src/service/tenants/).
+  deps.config.returnOrigins = parseReturnOrigins(config.returnOrigins);
+  const tenants = createTenantRegistry({
+    root: pk,
+    rootDeps: deps,
+    database,
+    keys,
+    cwd: ctx.cwd,
+    db: emulator ? {} : dbOptions(config),
+    settings: serviceSettings,
+    logger,
+    returnOrigins: deps.config.returnOrigins,
+  });
+  deps.tenants = tenants;
   const server = await buildServer(deps, { logger });
   try {
     await server.app.listen({ host, port });
   } catch (e) {
-    await Promise.allSettled([server.shutdown(1000), pk.close(), emulator?.close()]);
+    await Promise.allSettled([server.shutdown(1000), tenants.close(1000), pk.close(), emulator?.close()]);
     throw pkError('PK_USAGE', { detail: `cannot listen on ${host}:${port}: ${(e as Error).message}` });
   }
   const addr = server.app.server.address() as AddressInfo;
@@ -118,6 +131,7 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
     if (!LOOPBACK.has(host)) logger.warn('PAGEKEEPER_PUBLIC_URL is not set; Facebook Login will redirect to the listen address');
   }
   for (const w of extensions.workers) await w.start();
+  await tenants.start();
 
   // The playground is wired end to end: the emulator's webhooks (messages, deauthorize, data
   // deletion) come to this service, and a throwaway API key with every scope is printed so the
@@ -152,8 +166,9 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
   const left = () => Math.max(0, deadline - Date.now());
   logger.info('shutting down');
   const workersStopped = Promise.allSettled(extensions.workers.map((w) => w.stop(left())));
+  const tenantsClosed = tenants.close(left());
   await server.shutdown(left());
-  await Promise.race([workersStopped, new Promise((r) => setTimeout(r, left()).unref())]);
+  await Promise.race([Promise.allSettled([workersStopped, tenantsClosed]), new Promise((r) => setTimeout(r, left()).unref())]);
   await Promise.race([Promise.allSettled([pk.close(), emulator?.close()]), new Promise((r) => setTimeout(r, left()).unref())]);
   logger.flush();
   return { data: { url, stopped: true }, human: '' };
