@@ -116,7 +116,11 @@ function pageSetCache(deps: ServiceDeps): Pick<TenantRuntime, 'pageIds' | 'pageI
       if (Date.now() >= until) void load().catch(() => {});
       return ids;
     },
-    pagesChanged: () => void (until = 0),
+    // Reloaded at once, so event streams cut by this set see a new Page's first events.
+    pagesChanged: () => {
+      until = 0;
+      void load().catch(() => {});
+    },
   };
 }
 
@@ -156,6 +160,7 @@ export function createTenantRegistry(options: TenantRegistryOptions): TenantRegi
     const extensions = await createServiceExtensions({ pk, logger: logger ?? root.context.logger, ...(options.workers === false ? { outboxWorker: false, healthScheduler: false } : options.workers) });
     const deps = createServiceDeps(pk, options.settings, { ...(extensions.outbox ? { outbox: extensions.outbox } : {}), apiKeys: { cacheTtlMs: 0 } });
     const runtime: TenantRuntime = { id, pk, deps, webhooks: webhooks && { forwardUrl: webhooks.forwardUrl, alertUrl: webhooks.alertUrl, secret: webhooks.secret }, ...pageSetCache(deps) };
+    runtime.pagesChanged();
     const workers = options.workers === false ? [] : extensions.workers;
     for (const w of workers) await w.start();
     open.set(id, { runtime, workers });
