@@ -63,16 +63,16 @@ describe.skipIf(skipped !== undefined)('a PostgreSQL schema that is behind', () 
     for (const args of [['pages'], ['serve', '--port', '0']]) {
       const refused = await runCli(args, { cwd: dir, env, timeoutMs: 30_000 });
       expect(refused.code, args[0]).toBe(1);
-      expect(refused.stderr).toMatch(/error PK_DB_MIGRATIONS_BEHIND: The database schema is behind this version of pagekeeper \(pending: 0001_initial\) \| fix: Run `pagekeeper migrate`/);
+      expect(refused.stderr).toMatch(/error PK_DB_MIGRATIONS_BEHIND: The database schema is behind this version of pagekeeper \(pending: 0001_initial, 0008_tenants\) \| fix: Run `pagekeeper migrate`/);
     }
 
     const migrated = await runCli(['migrate', '--json'], { cwd: dir, env });
     expect(migrated.code, migrated.stderr).toBe(0);
-    expect(parseJsonOutput(migrated)).toMatchObject({ dialect: 'postgres', version: '0001_initial', applied: ['0001_initial'] });
+    expect(parseJsonOutput(migrated)).toMatchObject({ dialect: 'postgres', version: '0008_tenants', applied: ['0001_initial', '0008_tenants'] });
 
     const again = await runCli(['migrate'], { cwd: dir, env });
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/is up to date \(schema 0001_initial\)/);
+    expect(again.stdout).toMatch(/is up to date \(schema 0008_tenants\)/);
 
     const pages = await runCli(['pages'], { cwd: dir, env });
     expect(pages.code, pages.stderr).toBe(0);
@@ -85,7 +85,7 @@ describe('pagekeeper migrate on SQLite', () => {
     const env = { PAGEKEEPER_DATABASE: `sqlite:${join(dir, 'fresh.db')}` };
     const r = await runCli(['migrate', '--json'], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
-    expect(parseJsonOutput(r)).toMatchObject({ dialect: 'sqlite', version: '0001_initial', applied: ['0001_initial'] });
+    expect(parseJsonOutput(r)).toMatchObject({ dialect: 'sqlite', version: '0008_tenants', applied: ['0001_initial', '0008_tenants'] });
   });
 
   it('refuses half a copy request', async () => {
