@@ -12,6 +12,7 @@ import { createPageKeeper } from '../../src/pagekeeper.js';
 import type { Scope } from '../../src/service/api-keys/scopes.js';
 import { createServiceDeps } from '../../src/service/create-service-deps.js';
 import { buildServer } from '../../src/service/server/build-server.js';
+import { createServiceLogger } from '../../src/service/server/create-service-logger.js';
 import { outboxPortOf } from '../../src/service/service-extensions.js';
 import { createTenantRegistry } from '../../src/service/tenants/tenant-registry.js';
 import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
@@ -25,13 +26,16 @@ const RETURN_ORIGIN = 'http://127.0.0.1:9';
 async function world() {
   const emu = await startTestEmulator();
   const keys = generateKeyEntry('t1');
-  const pk = await createPageKeeper({ appId: emu.appId, appSecret: emu.appSecret, database: 'sqlite::memory:', keys, graphUrl: emu.url, dialogUrl: emu.dialogUrl });
+  // Everything the service and the library log, at debug level, to grep for secrets.
+  const lines: string[] = [];
+  const logger = createServiceLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
+  const pk = await createPageKeeper({ appId: emu.appId, appSecret: emu.appSecret, database: 'sqlite::memory:', keys, graphUrl: emu.url, dialogUrl: emu.dialogUrl, logger });
   const settings = { publicUrl: 'http://127.0.0.1:1', verifyToken: 'verify-me', adminKey: undefined, forwardUrl: undefined, notifyWebhookSecret: undefined, keys, devOpenDashboard: false };
   const deps = createServiceDeps(pk, settings, { apiKeys: { cacheTtlMs: 0 }, outbox: outboxPortOf(pk) });
   deps.config.returnOrigins = [RETURN_ORIGIN];
   const tenants = createTenantRegistry({ root: pk, rootDeps: deps, database: 'sqlite::memory:', keys, settings, workers: false, syncEveryMs: 0, returnOrigins: [RETURN_ORIGIN] });
   deps.tenants = tenants;
-  const server = await buildServer(deps);
+  const server = await buildServer(deps, { logger });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
   deps.config.publicUrl = base;
@@ -45,7 +49,7 @@ async function world() {
   const key = async (scopes: Scope[], tenantId: string | null = null, pageIds: string[] | null = null) => (await deps.apiKeys.create({ name: 't', scopes, tenantId, pageIds })).key;
   const api = (k: string, method: string, path: string, body?: unknown) =>
     fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${k}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { emu, pk, deps, tenants, server, base, key, api };
+  return { emu, pk, deps, tenants, server, base, key, api, logs: () => lines.join('') };
 }
 
 /** Opens a connect link as this emulator user, consents, and follows the callback; returns where the browser ends up. */
@@ -101,6 +105,10 @@ describe('tenants', () => {
       expect(r.status).toBe(200);
       secrets[t] = ((await r.json()) as { secret: string }).secret;
     }
+
+    // The signing secrets are stored encrypted, never as plaintext.
+    const tenantRows = JSON.stringify(await w.pk.context.store.db.selectFrom('tenants').selectAll().execute());
+    for (const secret of Object.values(secrets)) expect(tenantRows).not.toContain(secret);
 
     // Acme's customer is Alice, Globex's is Bob; both manage the shared Page.
     const sessions: Record<string, string> = {};
@@ -273,6 +281,9 @@ describe('the Graph proxy', () => {
     expect((await w.api(k, 'GET', `/v1/pages/${pageId}/graph/${pageId}?access_token=x`)).status).toBe(400);
     const metrics = await (await fetch(`${w.base}/metrics`)).text();
     expect(metrics).not.toContain(token);
+    expect(w.logs()).toContain(`/v1/pages/${pageId}/graph/`);
+    expect(w.logs()).not.toContain(token);
+    expect(w.logs()).not.toContain((await w.pk.context.store.pageTokens.getFirstValidToken(pageId))!.token);
   });
 
   it('a reported token failure invalidates the token in use at once', async () => {
