@@ -90,8 +90,8 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const keyring = parseKeys(options.keys);
   const { db, dialect, location, sqlite } = await openDatabase(options.database, options);
   try {
-    if (options.migrate === false) await checkMigrations(db, dialect);
-    else await migrateToLatest(db, dialect);
+    if (options.migrate === false) await checkMigrations(db, dialect, options.schema);
+    else await migrateToLatest(db, dialect, options.schema);
   } catch (e) {
     await db.destroy().catch(() => {});
     throw e;
