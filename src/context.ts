@@ -17,6 +17,8 @@ export interface ResolvedConfig {
   graphUrl: string;
   graphVersion: string;
   dialogUrl: string;
+  /** Facebook Login for Business configuration id: the dialog takes `config_id` instead of `scope`. */
+  loginConfigId?: string;
   /** Where the data lives, without credentials. */
   databaseLocation: string;
   /** Data access ending within this many ms makes a page `expiring` (issue 4: default 14 days). */

@@ -45,6 +45,12 @@ export interface PageKeeperOptions {
   graphVersion?: string;
   /** Where the Login dialog lives, default https://www.facebook.com. */
   dialogUrl?: string;
+  /**
+   * A Business-type app's Facebook Login for Business configuration id (App Dashboard > Facebook
+   * Login for Business > Configurations): the dialog then carries `config_id` instead of `scope`.
+   * https://developers.facebook.com/docs/facebook-login/facebook-login-for-business
+   */
+  loginConfigId?: string;
   /** pino-compatible; never receives a token or secret. */
   logger?: Logger;
   /** Injected clock (tests pin time). */
@@ -182,6 +188,7 @@ export async function createPageKeeper(options: PageKeeperOptions): Promise<Page
       graphUrl,
       graphVersion,
       dialogUrl: (options.dialogUrl ?? DEFAULT_DIALOG_URL).replace(/\/+$/, ''),
+      ...(options.loginConfigId ? { loginConfigId: options.loginConfigId } : {}),
       databaseLocation: store.location,
       expiringWindowMs: options.expiringWindowMs ?? DEFAULT_EXPIRING_WINDOW_MS,
     },
@@ -253,6 +260,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
         state: input.state,
         scopes: input.scopes ?? DEFAULT_LOGIN_SCOPES,
         rerequest: input.rerequest,
+        configId: context.config.loginConfigId,
       }),
     async pages() {
       return (await store.pages.list()).map(toSummary);

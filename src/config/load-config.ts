@@ -20,6 +20,8 @@ export interface PageKeeperConfig {
   graphUrl: string;
   dialogUrl: string;
   graphVersion: string;
+  /** PAGEKEEPER_LOGIN_CONFIG_ID: a Business app's Facebook Login for Business configuration; the dialog uses it instead of `scope`. */
+  loginConfigId: string | undefined;
   publicUrl: string | undefined;
   verifyToken: string | undefined;
   adminKey: string | undefined;
@@ -71,6 +73,7 @@ const EnvSchema = z.object({
   PAGEKEEPER_GRAPH_VERSION: optionalText
     .transform((s) => s ?? DEFAULT_GRAPH_VERSION)
     .pipe(z.string().regex(/^v\d+\.\d+$/, 'PAGEKEEPER_GRAPH_VERSION looks like v25.0')),
+  PAGEKEEPER_LOGIN_CONFIG_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'PAGEKEEPER_LOGIN_CONFIG_ID must be the numeric configuration id (App Dashboard > Facebook Login for Business > Configurations)').optional()),
   PAGEKEEPER_PUBLIC_URL: optionalText.pipe(url('PAGEKEEPER_PUBLIC_URL').optional()),
   PAGEKEEPER_VERIFY_TOKEN: optionalText,
   PAGEKEEPER_ADMIN_KEY: optionalText,
@@ -117,6 +120,7 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     graphUrl: e.PAGEKEEPER_GRAPH_URL.replace(/\/+$/, ''),
     dialogUrl: e.PAGEKEEPER_DIALOG_URL.replace(/\/+$/, ''),
     graphVersion: e.PAGEKEEPER_GRAPH_VERSION,
+    loginConfigId: e.PAGEKEEPER_LOGIN_CONFIG_ID,
     publicUrl: e.PAGEKEEPER_PUBLIC_URL?.replace(/\/+$/, ''),
     verifyToken: e.PAGEKEEPER_VERIFY_TOKEN,
     adminKey: e.PAGEKEEPER_ADMIN_KEY,

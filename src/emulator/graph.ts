@@ -4,6 +4,7 @@
  * same request sent alone (and is counted the same way).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Business } from './business.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
 import { messageId } from './ids.js';
@@ -43,6 +44,8 @@ export interface LoginCode {
   redirectUri: string;
   expiresAtMs: number;
   used: boolean;
+  /** The Login for Business configuration the dialog ran under (business.ts). */
+  configId?: string | undefined;
 }
 
 type Auth = { kind: 'APP' } | { kind: 'USER'; record: TokenRecord; user: User } | { kind: 'PAGE'; record: TokenRecord; user: User; page: Page };
@@ -90,6 +93,8 @@ export function createGraph(deps: {
   limits: Limits;
   now: () => number;
   requireProof: boolean;
+  /** Business apps: Login for Business configurations and system users. */
+  business?: Business;
   /** Path as the top-level fault matcher sees it: "/v25.0/me/accounts". */
   itemFault?: (path: string) => BatchItemOverride | undefined;
 }) {
@@ -166,12 +171,13 @@ export function createGraph(deps: {
   function tokenInfo(record: TokenRecord): Record<string, unknown> {
     const user = state.users.get(record.userId);
     const data: Record<string, unknown> = { app_id: state.app.id, type: record.type, application: state.app.name };
-    data.data_access_expires_at = Math.floor(((user?.lastActivityMs ?? record.issuedAtMs) + DATA_ACCESS_MS) / 1000);
+    // A system user has no data-access window: Facebook's debug_token example for one says 0.
+    data.data_access_expires_at = user?.systemUser ? 0 : Math.floor(((user?.lastActivityMs ?? record.issuedAtMs) + DATA_ACCESS_MS) / 1000);
     const check = state.checkToken(record.value);
     if (!check.ok) data.error = { code: check.error.code, message: check.error.message, subcode: check.error.subcode };
     data.expires_at = record.expiresAtMs === 0 ? 0 : Math.floor(record.expiresAtMs / 1000);
     data.is_valid = check.ok;
-    if (record.type === 'USER') data.issued_at = Math.floor(record.issuedAtMs / 1000);
+    if (record.type === 'USER' || record.type === 'SYSTEM_USER') data.issued_at = Math.floor(record.issuedAtMs / 1000);
     if (record.type === 'PAGE') data.profile_id = record.pageId;
     data.scopes = record.scopes;
     const limited = user?.grantedPageIds;
@@ -197,6 +203,7 @@ export function createGraph(deps: {
       if (!token) return fail({ code: 1, message: 'fb_exchange_token parameter not specified' });
       const check = state.checkToken(token);
       if (!check.ok) return fail(check.error);
+      if (check.record.type === 'SYSTEM_USER' && deps.business) return deps.business.exchangeSystemUserToken(check.record, p);
       if (check.record.type !== 'USER') return fail({ code: 100, message: '(#100) fb_exchange_token must be a user access token' });
       const user = state.users.get(check.record.userId)!;
       const rec = state.mintUserToken(user, { longLived: true, scopes: check.record.scopes });
@@ -218,6 +225,7 @@ export function createGraph(deps: {
     }
     entry.used = true;
     const user = state.users.get(entry.userId)!;
+    if (entry.configId !== undefined && deps.business) return deps.business.exchangeCodeForConfig(entry.configId, user);
     const rec = state.mintUserToken(user, { longLived: true });
     // Real code exchanges answer slightly under 60 days (graph-api-notes.md step 1).
     rec.expiresAtMs -= 56_000;
@@ -286,6 +294,8 @@ export function createGraph(deps: {
     requireUser(auth, 'accounts');
     const user = auth.user;
     if (!auth.record.scopes.includes('pages_show_list')) return { data: [] };
+    if (user.systemUser?.accounts === 'empty') return { data: [] };
+    if (user.systemUser?.accounts === 'refused') return fail({ code: 100, message: MSG.nonexistingField('accounts', 'SystemUser') });
     const granted = user.grantedPageIds;
     const fields = fieldsOf(call.params) ?? DEFAULT_ACCOUNT_FIELDS;
     const ids = [...user.roles.keys()].filter((id) => !granted || granted.includes(id));
@@ -580,9 +590,9 @@ export function createGraph(deps: {
     return { status: 200, body: out, headers: {} };
   }
 
-  function createLoginCode(userId: string, redirectUri: string): string {
+  function createLoginCode(userId: string, redirectUri: string, configId?: string): string {
     const code = `AQ${Buffer.from(messageId()).toString('base64url').slice(0, 300)}`;
-    codes.set(code, { userId, redirectUri, expiresAtMs: now() + CODE_LIFETIME_MS, used: false });
+    codes.set(code, { userId, redirectUri, expiresAtMs: now() + CODE_LIFETIME_MS, used: false, configId });
     return code;
   }
 

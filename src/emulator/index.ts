@@ -129,6 +129,14 @@ export interface EmulatorControl {
   sentMessages(pageId: string): Promise<SentMessageInfo[]>;
   stats(): Promise<{ calls: Record<string, number>; total: number }>;
   resetStats(): Promise<void>;
+  /** App settings, a partial update: `type` business makes the Login dialog require `config_id`. */
+  setApp(settings: { type?: 'business' | 'consumer' }): Promise<{ id: string; name: string; type: 'business' | 'consumer' }>;
+  /** A Facebook Login for Business configuration; its id goes in the dialog's `config_id`. */
+  createLoginConfig(input: { permissions: string[]; tokenType: 'user' | 'system_user' }): Promise<{ id: string }>;
+  /** A business's system user with Pages assigned; its token never expires unless `expiresInDays` is given (60 in Business Settings). */
+  createSystemUser(input: { name: string; pages: { id: string; tasks?: string[] }[]; expiresInDays?: number; scopes?: string[]; accounts?: 'listed' | 'empty' | 'refused' }): Promise<{ id: string; accessToken: string }>;
+  /** `app_removed`: the business removed the app; every token of the system user stops working (190/458). */
+  systemUserEvent(systemUserId: string, type: 'app_removed'): Promise<void>;
 }
 
 export interface RunningEmulator extends EmulatorInfo {
@@ -178,6 +186,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     sentMessages: async (pageId) => (await request<{ data: SentMessageInfo[] }>('GET', `pages/${pageId}/messages`)).data,
     stats: () => request('GET', 'stats'),
     resetStats: async () => void (await request('POST', 'stats/reset', {})),
+    setApp: (settings) => request('PUT', 'app', settings),
+    createLoginConfig: (input) => request('POST', 'login-configs', input),
+    createSystemUser: (input) => request('POST', 'system-users', input),
+    systemUserEvent: async (id, type) => void (await request('POST', `system-users/${id}/events`, { type })),
   };
 
   return {

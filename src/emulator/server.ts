@@ -7,8 +7,9 @@ import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseQuery } from 'node:querystring';
+import { createBusiness } from './business.js';
 import { registerControl } from './control.js';
-import { dialogRedirect, renderDialog } from './dialog.js';
+import { dialogRedirect, messagePage, renderDialog } from './dialog.js';
 import type { DialogQuery } from './dialog.js';
 import type { Fault } from './faults.js';
 import { createFaults, faultAnswer } from './faults.js';
@@ -62,7 +63,8 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   const seeded = state.seed(options.seed).map(({ user, token }) => ({ userId: user.id, token: token.value }));
   const limits = createLimits(now);
   const faults = createFaults();
-  const graph = createGraph({ state, limits, now, requireProof: options.requireAppsecretProof === true, itemFault: (path) => batchItemFault(path) });
+  const business = createBusiness(state, now);
+  const graph = createGraph({ state, limits, now, business, requireProof: options.requireAppsecretProof === true, itemFault: (path) => batchItemFault(path) });
 
   /** Faults hit batch items as they would the same request sent alone; `reset` and `timeout` leave the item null (not finished). */
   function batchItemFault(path: string): BatchItemOverride | undefined {
@@ -95,6 +97,7 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   // Anything else (text/plain, no content type): Facebook reads it as a form.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
+  business.register(app);
   registerControl(app, {
     state,
     graph,
@@ -173,7 +176,12 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   }
 
   function dialog(req: FastifyRequest, reply: FastifyReply, version: string, origin: string) {
-    const r = renderDialog(state, req.query as DialogQuery, version, `${origin}/${version}/dialog/oauth/confirm`);
+    const q = req.query as DialogQuery;
+    // A Business app: no dialog without config_id; with one, the configuration's permissions replace `scope`.
+    const gate = business.dialogGate(q);
+    if (!gate.ok) return reply.code(gate.status).headers({ 'content-type': 'text/html; charset=utf-8', 'facebook-api-version': version }).send(messagePage(gate.title, gate.text));
+    const shown = gate.config ? { ...q, scope: gate.config.permissions.join(',') } : q;
+    const r = renderDialog(state, shown, version, `${origin}/${version}/dialog/oauth/confirm`);
     return reply.code(r.status).headers({ 'content-type': 'text/html; charset=utf-8', 'facebook-api-version': version }).send(r.html);
   }
 
@@ -190,12 +198,13 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
     }
     const pagesRaw = f.page;
     const pageIds = (Array.isArray(pagesRaw) ? pagesRaw : pagesRaw ? [pagesRaw] : []).filter((id) => user.roles.has(id));
-    const scopes = (one('scope') ?? '').split(',').filter(Boolean);
+    const config = business.configOf(one('config_id'));
+    const scopes = config ? config.permissions : (one('scope') ?? '').split(',').filter(Boolean);
     // Logging in is activity: it renews data access and grants what the person accepted.
     user.lastActivityMs = now();
     if (scopes.length) user.scopes = [...new Set([...user.scopes, ...scopes])];
     user.grantedPageIds = pageIds.length === user.roles.size ? null : pageIds;
-    const code = graph.createLoginCode(user.id, redirectUri);
+    const code = graph.createLoginCode(user.id, redirectUri, config?.id);
     return reply.redirect(dialogRedirect(redirectUri, withState({ code })), 302);
   }
 

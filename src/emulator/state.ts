@@ -14,7 +14,8 @@ export const LONG_LIVED_SECONDS = 5_184_000;
 export const DATA_ACCESS_MS = 90 * 86400_000;
 export const SENT_MESSAGES_KEPT = 10_000;
 
-export type TokenKind = 'USER' | 'PAGE';
+/** `SYSTEM_USER`: a system user's token (src/emulator/business.ts). */
+export type TokenKind = 'USER' | 'PAGE' | 'SYSTEM_USER';
 
 export interface TokenRecord {
   value: string;
@@ -67,6 +68,8 @@ export interface User {
   grantedPageIds: string[] | null;
   lastActivityMs: number;
   tokens: Set<string>;
+  /** Set for a business's system user (src/emulator/business.ts): no login, no data-access end. */
+  systemUser?: { expiresInDays: number | null; accounts: 'listed' | 'empty' | 'refused' };
 }
 
 export interface Business {
@@ -82,6 +85,8 @@ export interface App {
   name: string;
   /** What client_credentials hands out besides the documented APP_ID|APP_SECRET form. */
   clientToken: string;
+  /** App type: a Business app's Login dialog needs `config_id` (PUT /_emulator/app). */
+  type: 'consumer' | 'business';
 }
 
 export interface PageSpec {
@@ -126,7 +131,7 @@ export function createState(now: () => number) {
     ids.add(id);
     return id;
   };
-  const app: App = { id: '', secret: '', name: '', clientToken: '' };
+  const app: App = { id: '', secret: '', name: '', clientToken: '', type: 'consumer' };
   const users = new Map<string, User>();
   const pages = new Map<string, Page>();
   const businesses = new Map<string, Business>();
@@ -192,7 +197,8 @@ export function createState(now: () => number) {
       scopes: parent.scopes,
       issuedAtMs: now(),
       // From a long-lived user token a page token never expires; from a short-lived one it ends with it.
-      expiresAtMs: parent.longLived ? 0 : parent.expiresAtMs,
+      // A system user's page token ends when the system user's token does (0: never).
+      expiresAtMs: parent.type === 'SYSTEM_USER' ? parent.expiresAtMs : parent.longLived ? 0 : parent.expiresAtMs,
       longLived: parent.longLived,
     };
     tokens.set(record.value, record);

@@ -50,6 +50,7 @@ function toView(p: PageWithTokens): PageView {
       messagingGranted: t.messagingGranted,
       tasks: t.tasks,
       lastCheckedAt: t.lastCheckedAt,
+      kind: t.tokenKind,
     })),
   };
 }

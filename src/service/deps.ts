@@ -42,6 +42,8 @@ export interface PageTokenView {
   messagingGranted: boolean;
   tasks: string[];
   lastCheckedAt: Date | null;
+  /** A person's token or a system user's (Business Settings). */
+  kind: 'user' | 'system_user';
 }
 
 /** A connected page as the API and dashboard show it. Never holds a token. */

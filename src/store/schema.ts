@@ -23,6 +23,8 @@ export interface Database {
 }
 
 export type TokenStatusColumn = 'valid' | 'invalid';
+/** Whose token a connection holds: a person's or a system user's (Business Settings). */
+export type TokenKindColumn = 'user' | 'system_user';
 export type PageStatusColumn = 'healthy' | 'expiring' | 'needs_reauth' | 'missing_permission';
 export type OutboxStatusColumn = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'unknown';
 
@@ -38,6 +40,8 @@ export interface UsersTable {
   scopes: string;
   status: TokenStatusColumn;
   invalid_reason: string | null;
+  /** Added by 0007_token_kind; `user` for every earlier row. */
+  token_kind: Generated<TokenKindColumn>;
   connected_at: number;
   updated_at: number;
 }
@@ -71,6 +75,8 @@ export interface PageTokensTable {
   expires_at: number | null;
   data_access_expires_at: number | null;
   messaging_granted: number;
+  /** The granting user's token kind (0007_token_kind). */
+  token_kind: Generated<TokenKindColumn>;
   last_checked_at: number | null;
   created_at: number;
   updated_at: number;

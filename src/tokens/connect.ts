@@ -4,15 +4,17 @@
  * then exchanges it for a long-lived token, discovers every Page, verifies each Page token with
  * debug_token (`expires_at: 0`), and writes user, Pages and tokens in one transaction.
  * Connecting the same person again updates in place, heals Pages that needed re-authentication
- * and reports what changed.
+ * and reports what changed. A system user's token (debug_token type SYSTEM_USER) takes the same
+ * path without the exchange; system-user.ts holds what differs.
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
  *
  * Graph calls for a user with N Pages: 1 debug_token + 1 exchange + 1 /me + ceil(N/100)
- * /me/accounts + ceil(N/50) debug_token batches (500 Pages: 18).
+ * /me/accounts + ceil(N/50) debug_token batches (500 Pages: 18); a system user's token skips the
+ * exchange (500 Pages: 17), and its 60-day refresh is one exchange plus that (18).
  */
-import type { PageStatus } from '../core/types.js';
 import { pkError } from '../errors.js';
 import { meSchema } from '../graph/schemas.js';
+import type { PageStatus, TokenKind } from '../core/types.js';
 import type { StoredPageToken } from '../store/types.js';
 import { checkConnectToken } from './check-connect-token.js';
 import type { PageKeeperContext } from '../context.js';
@@ -21,6 +23,7 @@ import { exchangeForLongLived } from './exchange-for-long-lived.js';
 import { inspectToken } from './inspect-token.js';
 import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
+import { CONNECT_TOKEN_TYPES, checkExpectedKind, discoverSystemUserPages, systemUserRequiredScopes, tokenKindOf } from './system-user.js';
 import { verifyPageToken } from './verify-page-token.js';
 
 /** One Page as connect reports it. */
@@ -28,7 +31,7 @@ export interface ConnectedPage {
   id: string;
   name: string;
   tasks: string[];
-  /** Always null: connect refuses Page tokens that expire. */
+  /** null (never) for a person's token; a 60-day system user token's Page tokens end with it. */
   tokenExpiresAt: Date | null;
   dataAccessExpiresAt: Date | null;
   status: PageStatus;
@@ -37,7 +40,8 @@ export interface ConnectedPage {
 /** What connect did: who, until when, which Pages, and what changed since their last connect. */
 export interface ConnectResult {
   user: { id: string; name: string };
-  userToken: { expiresAt: Date | null };
+  /** `kind`: a person's user token or a system user's token (system-user.ts). */
+  userToken: { expiresAt: Date | null; kind: TokenKind };
   pages: ConnectedPage[];
   /** Pages this user grants now but did not at their last connect (all of them the first time). */
   added: string[];
@@ -72,6 +76,12 @@ export interface ConnectOptions {
   onProgress?: (progress: ConnectProgress) => void;
   /** Keep only these Pages of what the person grants (a connect link limited to some Pages). */
   onlyPages?: readonly string[];
+  /** Refuse any token but this kind (`connect --system-user` says `system_user`). */
+  expect?: TokenKind;
+  /** A system user's Pages that /me/accounts may leave out: read from the Page itself. */
+  pageIds?: readonly string[];
+  /** Like pageIds, but a Page whose token it can no longer get is dropped instead of refused (the refresh). */
+  knownPageIds?: readonly string[];
 }
 
 /**
@@ -85,14 +95,26 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   const signal = options.signal;
 
   const input = await inspectToken(ctx, token, { signal });
-  checkConnectToken(input, { appId: ctx.config.appId, now, what: 'user token' });
+  checkExpectedKind(input, options.expect);
+  const kind = tokenKindOf(input);
+  const system = kind === 'system_user';
+  checkConnectToken(input, {
+    appId: ctx.config.appId,
+    now,
+    what: system ? 'system user token' : 'user token',
+    types: CONNECT_TOKEN_TYPES,
+    ...(system ? { requiredScopes: systemUserRequiredScopes(options.pageIds ?? []) } : {}),
+  });
   const report = options.onProgress ?? (() => {});
   report({ step: 'input_checked', userId: input.userId, expiresAt: input.expiresAt, scopes: input.scopes });
 
-  const longLived = await exchangeForLongLived(ctx, token);
-  report({ step: 'exchanged', expiresAt: longLived.expiresAt });
+  // A system user's token has no short life: it is stored as given (system-user.ts).
+  const longLived = system ? { accessToken: token, expiresAt: input.expiresAt } : await exchangeForLongLived(ctx, token);
+  if (!system) report({ step: 'exchanged', expiresAt: longLived.expiresAt });
   const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
-  const found = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
+  const found = system
+    ? await discoverSystemUserPages(ctx, longLived.accessToken, { userId: me.id, pageIds: options.pageIds ?? [], knownPageIds: options.knownPageIds ?? [], signal })
+    : await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
   const only = options.onlyPages === undefined ? undefined : new Set(options.onlyPages);
   const discovered = only === undefined ? found : found.filter((p) => only.has(p.id));
 
@@ -103,7 +125,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
     const outcome = outcomes[i];
     if (!outcome) throw pkError('PK_INTERNAL', { detail: 'debug_token batch answered fewer items than asked' });
     if (!outcome.ok) throw outcome.error;
-    return { page, inspection: verifyPageToken(page, outcome.inspection) };
+    return { page, inspection: verifyPageToken(page, outcome.inspection, system ? { grantorExpiresAt: longLived.expiresAt } : {}) };
   });
   report({ step: 'verified', pages: verified.length, neverExpiring: verified.filter((v) => v.inspection.expiresAt === null).length });
 
@@ -119,6 +141,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
       tokenExpiresAt: longLived.expiresAt,
       dataAccessExpiresAt: input.dataAccessExpiresAt,
       scopes: input.scopes,
+      tokenKind: kind,
     });
     const pages: ConnectedPage[] = [];
     for (const { page, inspection } of verified) {
@@ -129,9 +152,10 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
         userId,
         token: page.accessToken,
         tasks: page.tasks,
-        expiresAt: null,
+        expiresAt: inspection.expiresAt,
         dataAccessExpiresAt: inspection.dataAccessExpiresAt,
         messagingGranted,
+        tokenKind: kind,
       });
       await tx.pageTokens.recordCheck(page.id, userId, { checkedAt: now });
       const stored = await tx.pages.getWithTokens(page.id);
@@ -140,7 +164,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
       if (changed && changed.previousStatus !== health.status) {
         await tx.audit.append({ event: 'page_status_changed', pageId: page.id, userId, oldState: changed.previousStatus, newState: health.status, reason: health.reason ?? 'connected' });
       }
-      pages.push({ id: page.id, name: page.name, tasks: page.tasks, tokenExpiresAt: null, dataAccessExpiresAt: inspection.dataAccessExpiresAt, status: health.status });
+      pages.push({ id: page.id, name: page.name, tasks: page.tasks, tokenExpiresAt: inspection.expiresAt, dataAccessExpiresAt: inspection.dataAccessExpiresAt, status: health.status });
     }
     const { revokedPageIds, removedPageIds } = await tx.pages.markRemovedForUser(userId, verified.map((v) => v.page.id));
     for (const pageId of revokedPageIds) {
@@ -167,6 +191,6 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   report({ step: 'stored', pages: result.pages.length });
   for (const v of verified) ctx.tokens.invalidate(v.page.id);
   for (const id of result.removed) ctx.tokens.invalidate(id);
-  ctx.logger.info({ userId, pages: result.pages.length, added: result.added.length, removed: result.removed.length }, 'user connected');
-  return { user: { id: userId, name: userName }, userToken: { expiresAt: longLived.expiresAt }, ...result };
+  ctx.logger.info({ userId, kind, pages: result.pages.length, added: result.added.length, removed: result.removed.length }, 'user connected');
+  return { user: { id: userId, name: userName }, userToken: { expiresAt: longLived.expiresAt, kind }, ...result };
 }

@@ -22,7 +22,8 @@ export interface DiscoveredPage {
   tasks: string[];
   /** Never log it. */
   accessToken: string;
-  source: 'accounts' | 'business';
+  /** `assigned`: read from the Page itself for a system user (`GET /{page-id}?fields=access_token`). */
+  source: 'accounts' | 'business' | 'assigned';
 }
 
 const businessPageWithTasks = businessPageSchema.extend({ tasks: z.array(z.string()).optional(), category: z.string().optional() });

@@ -35,6 +35,27 @@ function failure(e: unknown): { detail: string; fix?: string } {
   return { detail: e instanceof Error ? e.message : String(e) };
 }
 
+/**
+ * Which Login dialog pagekeeper opens and what each symptom in the browser means. Facebook does
+ * not tell an app's type through the API, so this explains rather than checks.
+ * https://developers.facebook.com/docs/facebook-login/facebook-login-for-business
+ */
+export function loginDialogAdvice(config: Pick<PageKeeperConfig, 'loginConfigId'>): string {
+  if (config.loginConfigId !== undefined) {
+    return (
+      `Facebook Login for Business: the dialog carries config_id=${config.loginConfigId} instead of scope, which a Business-type app needs. ` +
+      'If the dialog says the configuration is invalid, copy the id again from App Dashboard > Facebook Login for Business > Configurations; ' +
+      'if your app is a Consumer-type app, unset PAGEKEEPER_LOGIN_CONFIG_ID. ' +
+      'A system user token from the configuration is connected like any other; `pagekeeper connect --system-user` takes one made in Business Settings.'
+    );
+  }
+  return (
+    'Facebook Login with scope=pages_show_list,pages_messaging,pages_manage_metadata, which a Consumer-type app needs. ' +
+    'If the dialog says "It looks like this app isn\'t available", the app is a Business-type app: create a Facebook Login for Business configuration and set PAGEKEEPER_LOGIN_CONFIG_ID to its id. ' +
+    '"Invalid Scopes" means the same. A system user token (Business Settings > System users) needs no dialog: `pagekeeper connect --system-user`.'
+  );
+}
+
 export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson>> {
   const checks: DoctorCheck[] = [];
   const add = (name: string, ok: boolean, detail: string, fix?: string) => checks.push(fix === undefined ? { name, ok, detail } : { name, ok, detail, fix });
@@ -111,6 +132,8 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
     add('app token', false, 'not checked');
     add('version', false, 'not checked');
   }
+
+  if (config) add('login dialog', true, loginDialogAdvice(config));
 
   const ok = checks.every((c) => c.ok);
   const p = paint(ctx.color);
