@@ -23,6 +23,8 @@ export interface ResolvedConfig {
   databaseLocation: string;
   /** Data access ending within this many ms makes a page `expiring` (issue 4: default 14 days). */
   expiringWindowMs: number;
+  /** Page webhook fields connect and the health sweep subscribe Pages with (PAGEKEEPER_WEBHOOK_FIELDS); default DEFAULT_WEBHOOK_FIELDS. */
+  webhookFields?: readonly string[];
 }
 
 export interface PageKeeperContext {

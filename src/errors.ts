@@ -143,6 +143,12 @@ export const ERRORS = {
   PK_VALIDATION: { message: 'Invalid request: {detail}', status: 400, exitCode: 1 },
   PK_WEBHOOK_SIGNATURE: { message: 'The webhook signature is missing or wrong', status: 403, exitCode: 1 },
   PK_SIGNED_REQUEST_INVALID: { message: 'The signed_request is invalid: {detail}', status: 400, exitCode: 1 },
+  PK_WEBHOOK_SETUP_FAILED: {
+    message: 'Facebook refused the webhook subscription for {callbackUrl}: {detail}',
+    fix: 'Facebook calls {callbackUrl} with hub.challenge during setup: start `pagekeeper serve` with the same PAGEKEEPER_VERIFY_TOKEN, make PAGEKEEPER_PUBLIC_URL reach it from the internet over https, then run `pagekeeper webhooks setup` again.',
+    status: 502,
+    exitCode: 1,
+  },
 
   // tenants and connect links
   PK_TENANT_EXISTS: { message: 'A tenant with id {tenantId} exists already', fix: 'Choose another id, or use the existing tenant.', status: 409, exitCode: 1 },

@@ -15,6 +15,11 @@ import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
 import type { HealthEvent, Notifier } from './notify/types.js';
 import { createMessenger, type Messenger, type MessengerOptions } from './messenger/create-messenger.js';
 import { createStore } from './store/create-store.js';
+import { DEFAULT_WEBHOOK_FIELDS } from './core/webhook-fields.js';
+import { createSubscriptionRepository, type StoredSubscription } from './store/subscription-repository.js';
+import { subscriptionSummary, type SubscriptionSummary } from './subscriptions/subscription-summary.js';
+
+export type { SubscriptionSummary } from './subscriptions/subscription-summary.js';
 import { rotateKeys, type RotateKeysOptions } from './store/rotate-keys.js';
 import type { PageWithTokens } from './store/types.js';
 import { buildLoginUrl, DEFAULT_LOGIN_SCOPES } from './tokens/build-login-url.js';
@@ -59,6 +64,11 @@ export interface PageKeeperOptions {
   tokenCacheSize?: number;
   /** Default 14 days. */
   expiringWindowMs?: number;
+  /**
+   * Page webhook fields connected Pages are subscribed with (PAGEKEEPER_WEBHOOK_FIELDS), default
+   * messages, messaging_postbacks, message_deliveries, message_reads, messaging_referrals.
+   */
+  webhookFields?: readonly string[];
   /** Relative SQLite paths resolve against this directory. */
   cwd?: string;
   /**
@@ -95,7 +105,10 @@ export interface PageSummary {
   lastCheckedAt: Date | null;
   /** Tokens stored for the Page (one per admin who connected it) and how many are valid. */
   tokens: { total: number; valid: number };
+  /** The app's webhook subscription to the Page as last read or written (connect, check). */
+  subscription: SubscriptionSummary;
 }
+
 
 /** A Page bound to its stored token: Graph calls carry it (with appsecret_proof) without the caller seeing it. */
 export interface PageHandle {
@@ -191,6 +204,7 @@ export async function createPageKeeper(options: PageKeeperOptions): Promise<Page
       ...(options.loginConfigId ? { loginConfigId: options.loginConfigId } : {}),
       databaseLocation: store.location,
       expiringWindowMs: options.expiringWindowMs ?? DEFAULT_EXPIRING_WINDOW_MS,
+      webhookFields: options.webhookFields ?? DEFAULT_WEBHOOK_FIELDS,
     },
     appSecret,
     graph,
@@ -263,7 +277,9 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
         configId: context.config.loginConfigId,
       }),
     async pages() {
-      return (await store.pages.list()).map(toSummary);
+      const pages = await store.pages.list();
+      const subscriptions = await createSubscriptionRepository(store.db).list();
+      return pages.map((p) => toSummary(p, subscriptions.get(p.id)));
     },
     page,
     check: (opts) => sweep(context, opts).finally(() => health.changed()),
@@ -285,7 +301,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
 }
 
 /** The token in use is the first valid one in failover order (messaging granted, then oldest). */
-function toSummary(p: PageWithTokens): PageSummary {
+function toSummary(p: PageWithTokens, sub: StoredSubscription | undefined): PageSummary {
   const valid = p.tokens.filter((t) => t.status === 'valid');
   const inUse = [...valid].sort((a, b) => Number(b.messagingGranted) - Number(a.messagingGranted) || a.createdAt.getTime() - b.createdAt.getTime())[0];
   const shown = inUse ?? p.tokens[0];
@@ -303,5 +319,6 @@ function toSummary(p: PageWithTokens): PageSummary {
     dataAccessExpiresAt: dataAccess.length > 0 ? new Date(Math.max(...dataAccess)) : (shown?.dataAccessExpiresAt ?? null),
     lastCheckedAt: p.lastCheckedAt,
     tokens: { total: p.tokens.length, valid: valid.length },
+    subscription: subscriptionSummary(sub),
   };
 }

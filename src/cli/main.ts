@@ -57,6 +57,12 @@ const COMMANDS: CommandSpec[] = [
     configure: (c) => c.argument('[action]', 'rotate').option('--batch-size <n>', 'rows per transaction'),
     load: () => import('./commands/keys.js'),
   },
+  {
+    name: 'webhooks',
+    describe: "the app's webhook subscription: `webhooks status` shows it, `webhooks setup` points it at PAGEKEEPER_PUBLIC_URL/webhooks/messenger",
+    configure: (c) => c.argument('[action]', 'status (default) or setup'),
+    load: () => import('./commands/webhooks.js'),
+  },
   { name: 'doctor', describe: 'check configuration, key, database, Graph, app token and version', load: () => import('./commands/doctor.js') },
   { name: 'demo', describe: 'run the whole token flow against a built-in emulator, narrated', load: () => import('./commands/demo.js') },
   {

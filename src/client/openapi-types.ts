@@ -39,6 +39,13 @@ export interface paths {
                       tasks: string[];
                       lastCheckedAt: string | null;
                     })[];
+                  subscription: {
+                    subscribed: boolean;
+                    fields: string[];
+                    checkedAt: string | null;
+                    reason: string | null;
+                    fix: string | null;
+                  };
                 })[];
             };
           };
@@ -107,6 +114,13 @@ export interface paths {
                   tasks: string[];
                   lastCheckedAt: string | null;
                 })[];
+              subscription: {
+                subscribed: boolean;
+                fields: string[];
+                checkedAt: string | null;
+                reason: string | null;
+                fix: string | null;
+              };
             };
           };
         };
@@ -469,6 +483,13 @@ export interface paths {
                   tasks: string[];
                   lastCheckedAt: string | null;
                 })[];
+              subscription: {
+                subscribed: boolean;
+                fields: string[];
+                checkedAt: string | null;
+                reason: string | null;
+                fix: string | null;
+              };
             };
           };
         };

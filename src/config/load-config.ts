@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { pkError } from '../errors.js';
+import { DEFAULT_WEBHOOK_FIELDS, parseWebhookFields } from '../core/webhook-fields.js';
 
 export const DEFAULT_DATABASE = 'sqlite:pagekeeper.db';
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
@@ -36,6 +37,8 @@ export interface PageKeeperConfig {
   dbStatementTimeoutMs: number | undefined;
   /** PAGEKEEPER_DB_AUTO_MIGRATE=false: refuse a behind schema instead of migrating it at start. */
   dbAutoMigrate: boolean;
+  /** PAGEKEEPER_WEBHOOK_FIELDS: Page webhook fields connected Pages are subscribed with. */
+  webhookFields: string[];
 }
 
 const optionalText = z
@@ -84,6 +87,13 @@ const EnvSchema = z.object({
   PAGEKEEPER_DB_POOL_SIZE: positiveInt('PAGEKEEPER_DB_POOL_SIZE'),
   PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: positiveInt('PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS'),
   PAGEKEEPER_DB_AUTO_MIGRATE: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_DB_AUTO_MIGRATE must be true or false').optional()),
+  PAGEKEEPER_WEBHOOK_FIELDS: optionalText.transform((s, ctx) => {
+    if (s === undefined) return [...DEFAULT_WEBHOOK_FIELDS];
+    const r = parseWebhookFields(s);
+    if (r.ok) return r.fields;
+    ctx.addIssue({ code: 'custom', message: r.problem });
+    return z.NEVER;
+  }),
 });
 
 /** Reads `.env` in `cwd` (if any) without letting it override the real environment. */
@@ -131,6 +141,7 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     dbPoolSize: e.PAGEKEEPER_DB_POOL_SIZE,
     dbStatementTimeoutMs: e.PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS,
     dbAutoMigrate: e.PAGEKEEPER_DB_AUTO_MIGRATE !== 'false',
+    webhookFields: e.PAGEKEEPER_WEBHOOK_FIELDS,
   };
 }
 

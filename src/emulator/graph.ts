@@ -11,6 +11,7 @@ import { messageId } from './ids.js';
 import type { Limits } from './limits.js';
 import { paginate } from './paging.js';
 import type { EmulatorState, Page, TokenRecord, User } from './state.js';
+import { subscribePage, type Subscriptions } from './subscriptions.js';
 import { DATA_ACCESS_MS, LONG_LIVED_SECONDS } from './state.js';
 
 export const SUPPORTED_VERSIONS = ['v21.0', 'v22.0', 'v23.0', 'v24.0', 'v25.0', 'v26.0'];
@@ -97,6 +98,8 @@ export function createGraph(deps: {
   business?: Business;
   /** Path as the top-level fault matcher sees it: "/v25.0/me/accounts". */
   itemFault?: (path: string) => BatchItemOverride | undefined;
+  /** App-level webhook subscriptions (`/{app-id}/subscriptions`). */
+  subscriptions?: Subscriptions;
 }) {
   const { state, limits, now } = deps;
   const stats = new Map<string, number>();
@@ -489,20 +492,43 @@ export function createGraph(deps: {
     if (node.kind === 'page') {
       if (edge === 'messages' && m === 'POST' && segs.length === 2) return ok(sendMessage(auth, node.page, p));
       if (edge === 'subscribed_apps' && segs.length === 2) {
+        // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/ (graph-api-notes-2 section 1).
         if (auth.kind !== 'PAGE' || auth.page.id !== node.page.id) return fail({ code: 210, message: MSG.pageTokenRequired });
-        if (m === 'GET') return ok({ data: node.page.subscribedFields ? [{ category: 'Business', link: '', name: state.app.name, id: state.app.id, subscribed_fields: node.page.subscribedFields }] : [] });
+        const needMetadata = () => fail({ code: 200, message: '(#200) Requires pages_manage_metadata permission to manage the object' });
+        if (m === 'GET') {
+          if (!auth.record.scopes.includes('pages_manage_metadata')) return needMetadata();
+          const f = node.page.subscribedFields;
+          return ok({ data: f ? [{ category: 'Business', link: `https://apps.example.invalid/${state.app.id}`, name: state.app.name, id: state.app.id, subscribed_fields: f }] : [] });
+        }
         if (m === 'POST') {
-          const f = str(p.subscribed_fields);
-          node.page.subscribedFields = f ? f.split(',').map((s) => s.trim()) : ['messages'];
-          return ok({ success: true });
+          const r = subscribePage(node.page, auth.record.scopes, node.page.admins.get(auth.user.id), p);
+          return 'code' in r ? fail(r) : ok(r);
         }
         if (m === 'DELETE') {
+          if (!auth.record.scopes.includes('pages_manage_metadata')) return needMetadata();
           node.page.subscribedFields = null;
-          return ok({ success: true });
+          return ok({ success: true, messaging_success: true });
         }
       }
       if (segs.length === 2 && m === 'GET') return fail({ code: 100, message: MSG.nonexistingField(edge, nodeType) });
       return unsupported();
+    }
+    if (node.kind === 'app' && edge === 'subscriptions' && segs.length === 2 && deps.subscriptions) {
+      // https://developers.facebook.com/docs/graph-api/reference/application/subscriptions/; the POST's
+      // verification request is made by the server before it gets here (server.ts).
+      if (auth.kind !== 'APP') return fail({ code: 15, message: '(#15) This method must be called with an app access_token.' });
+      const subs = deps.subscriptions;
+      if (m === 'GET') return ok(subs.list(call.version));
+      if (m === 'POST') {
+        const checked = subs.checkPost(p);
+        if ('code' in checked) return fail(checked);
+        subs.set(checked);
+        return ok({ success: true });
+      }
+      if (m === 'DELETE') {
+        const problem = subs.remove(p);
+        return problem ? fail(problem) : ok({ success: true });
+      }
     }
     if (node.kind === 'business' && (edge === 'owned_pages' || edge === 'client_pages') && m === 'GET' && segs.length === 2) {
       return ok(businessPages(auth, first, edge, call, base));

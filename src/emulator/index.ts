@@ -80,6 +80,8 @@ export interface InboundResult {
   webhookStatus?: number;
   /** Present when a webhook is set: every POST made, retries included. */
   attempts?: DeliveryAttemptInfo[];
+  /** Why nothing was sent: no or inactive app subscription, or the Page not subscribed with `messages`. */
+  notDelivered?: string;
 }
 
 export interface DataDeletionResult {
@@ -98,6 +100,8 @@ export interface WebhookStatus {
   dataDeletionUrl?: string;
   maxAttempts?: number;
   retryDelayMs?: number;
+  /** The app-level `page` subscription; null when there is none. */
+  subscription: { callbackUrl: string; fields: string[]; active: boolean } | null;
   deliveries: { kind: 'messages' | 'deauthorize' | 'data_deletion'; url: string; delivered: boolean; status?: number; error?: string; attempts: DeliveryAttemptInfo[] }[];
 }
 
@@ -106,7 +110,8 @@ export interface EmulatorControl {
   request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
   createUser(input: {
     name: string;
-    pages?: ({ name: string; tasks?: string[]; category?: string } | { id: string; tasks?: string[] })[];
+    /** `subscribed: false` starts a new Page without the app subscribed to it (default: subscribed as if done before). */
+    pages?: ({ name: string; tasks?: string[]; category?: string; subscribed?: boolean } | { id: string; tasks?: string[] })[];
     scopes?: string[];
     businessPages?: { name?: string; id?: string; tasks?: string[]; relation?: 'owned' | 'client' }[];
   }): Promise<EmulatorUserInfo>;
@@ -127,6 +132,10 @@ export interface EmulatorControl {
   /** Marks a person who messaged the page as (un)reachable: unavailable sends answer 551/1545041. */
   setAvailable(pageId: string, psid: string, available: boolean): Promise<void>;
   sentMessages(pageId: string): Promise<SentMessageInfo[]>;
+  /** The app's subscription to the Page: its fields, or null when not subscribed. */
+  pageSubscription(pageId: string): Promise<{ subscribedFields: string[] | null }>;
+  /** Facebook drops the app's subscription to the Page (as after an hour of failed deliveries). */
+  dropPageSubscription(pageId: string): Promise<void>;
   stats(): Promise<{ calls: Record<string, number>; total: number }>;
   resetStats(): Promise<void>;
   /** App settings, a partial update: `type` business makes the Login dialog require `config_id`. */
@@ -184,6 +193,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     webhook: () => request('GET', 'webhook'),
     setAvailable: async (pageId, psid, available) => void (await request('POST', `pages/${pageId}/conversations/${psid}`, { available })),
     sentMessages: async (pageId) => (await request<{ data: SentMessageInfo[] }>('GET', `pages/${pageId}/messages`)).data,
+    pageSubscription: (pageId) => request('GET', `pages/${pageId}/subscription`),
+    dropPageSubscription: async (pageId) => void (await request('DELETE', `pages/${pageId}/subscription`)),
     stats: () => request('GET', 'stats'),
     resetStats: async () => void (await request('POST', 'stats/reset', {})),
     setApp: (settings) => request('PUT', 'app', settings),

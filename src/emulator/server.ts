@@ -19,6 +19,8 @@ import type { BatchItemOverride } from './graph.js';
 import { createLimits } from './limits.js';
 import type { EmulatorState, SeedSpec } from './state.js';
 import { createState } from './state.js';
+import { createSubscriptions } from './subscriptions.js';
+import { verifyEndpoint } from './webhooks.js';
 
 const VERSION_RE = /^v\d+\.\d+$/;
 const JSON_TYPE = 'application/json; charset=UTF-8';
@@ -64,7 +66,8 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   const limits = createLimits(now);
   const faults = createFaults();
   const business = createBusiness(state, now);
-  const graph = createGraph({ state, limits, now, business, requireProof: options.requireAppsecretProof === true, itemFault: (path) => batchItemFault(path) });
+  const subscriptions = createSubscriptions({ state, now });
+  const graph = createGraph({ state, limits, now, business, requireProof: options.requireAppsecretProof === true, itemFault: (path) => batchItemFault(path), subscriptions });
 
   /** Faults hit batch items as they would the same request sent alone; `reset` and `timeout` leave the item null (not finished). */
   function batchItemFault(path: string): BatchItemOverride | undefined {
@@ -101,6 +104,7 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   registerControl(app, {
     state,
     graph,
+    subscriptions,
     limits,
     faults,
     now,
@@ -162,6 +166,12 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
     const query = req.query as Record<string, unknown>;
     const body = bodyParams(req.body);
     const params = body === req.body || Object.keys(body).length ? { ...query, ...body } : query;
+    // Facebook sends the verification GET to callback_url during POST /{app-id}/subscriptions
+    // and refuses the subscription when it is not answered with the challenge.
+    if (req.method === 'POST' && path.replace(/\/+$/, '') === `${state.app.id}/subscriptions`) {
+      const refused = await verifySubscription(params, req.headers.authorization);
+      if (refused) return reply.code(refused.status).headers({ ...refused.headers, 'facebook-api-version': version, 'content-type': JSON_TYPE }).send(JSON.stringify(refused.body));
+    }
     const result = graph.handle({
       method: req.method,
       path: path.endsWith('/') ? path.slice(0, -1) : path,
@@ -173,6 +183,17 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
     result.headers['facebook-api-version'] = version;
     result.headers['content-type'] = JSON_TYPE;
     return reply.code(result.status).headers(result.headers).send(JSON.stringify(result.body));
+  }
+
+  /** The verification of a subscription POST made with the app token; its Graph error when the callback does not pass. */
+  async function verifySubscription(params: Record<string, unknown>, authorization: string | undefined) {
+    const token = typeof params.access_token === 'string' ? params.access_token : authorization?.replace(/^(bearer|oauth)\s+/i, '');
+    if (!token || !state.isAppToken(token)) return undefined;
+    const checked = subscriptions.checkPost(params);
+    if ('code' in checked) return undefined;
+    const problem = await verifyEndpoint(checked.callbackUrl, checked.verifyToken);
+    // Code and wording as reported by developers; not in Meta's error reference (unverified).
+    return problem ? errorResult({ code: 2200, message: `(#2200) callback verification failed: ${problem}` }) : undefined;
   }
 
   function dialog(req: FastifyRequest, reply: FastifyReply, version: string, origin: string) {

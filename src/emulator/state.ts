@@ -6,6 +6,7 @@
 import { accessToken, appSecret as newSecret, numericId } from './ids.js';
 import type { GraphErrorSpec } from './graph-error.js';
 import { MSG, expiredMessage } from './graph-error.js';
+import { DEFAULT_PAGE_SUBSCRIBED_FIELDS } from './subscriptions.js';
 
 export const ALL_TASKS = ['ANALYZE', 'ADVERTISE', 'MESSAGING', 'MODERATE', 'CREATE_CONTENT', 'MANAGE'] as const;
 export const DEFAULT_SCOPES = ['pages_show_list', 'pages_messaging', 'pages_manage_metadata', 'pages_read_engagement', 'business_management'];
@@ -52,6 +53,7 @@ export interface Page {
   /** Ring buffer of the last SENT_MESSAGES_KEPT messages. */
   sent: SentMessage[];
   sentNext: number;
+  /** The app's subscription to this Page's webhooks (`/{page-id}/subscribed_apps`); null = not subscribed. */
   subscribedFields: string[] | null;
 }
 
@@ -94,6 +96,8 @@ export interface PageSpec {
   name?: string;
   tasks?: string[];
   category?: string;
+  /** false: the Page starts without the app subscribed to it; otherwise it is subscribed as if done before. */
+  subscribed?: boolean;
 }
 
 export interface UserSpec {
@@ -150,7 +154,9 @@ export function createState(now: () => number) {
       psids: new Map(),
       sent: [],
       sentNext: 0,
-      subscribedFields: null,
+      // As if subscribed before the emulator started, so a Page made for a test receives its
+      // Messenger events; `subscribed: false` starts it unsubscribed (docs/emulator.md).
+      subscribedFields: spec.subscribed === false ? null : [...DEFAULT_PAGE_SUBSCRIBED_FIELDS],
     };
     pages.set(id, page);
     return page;

@@ -65,6 +65,10 @@ export interface HealthRound {
   invalidated: number;
   failed: number;
   calls: number;
+  /** Batch calls that read (and repaired) webhook subscriptions, besides `calls`. */
+  subscriptionCalls: number;
+  /** Pages whose webhook subscription Facebook had dropped and this round subscribed again. */
+  resubscribed: string[];
   /** Times the sweep paused because usage reached the share. */
   pauses: number;
   /** Total ms waited for pacing. */
@@ -122,7 +126,7 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
     const startedAt = ctx.clock.now();
     // Tokens checked in the last half period were done this period (by us or another instance).
     const checkedBefore = new Date(startedAt.getTime() - every / 2);
-    const out: HealthRound = { startedAt, finishedAt: startedAt, partitions: [], inspected: 0, invalidated: 0, failed: 0, calls: 0, pauses: 0, waitedMs: 0, changed: [], refreshed: 0, complete: true };
+    const out: HealthRound = { startedAt, finishedAt: startedAt, partitions: [], inspected: 0, invalidated: 0, failed: 0, calls: 0, subscriptionCalls: 0, resubscribed: [], pauses: 0, waitedMs: 0, changed: [], refreshed: 0, complete: true };
     // One instance at a time refreshes the system user tokens that end soon, before the sweep.
     if (!signal.aborted && (await ctx.store.leases.acquire(REFRESH_LEASE, holder, leaseTtlMs))) {
       try {
@@ -187,6 +191,8 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
           out.invalidated += r.invalidated;
           out.failed += r.failed;
           out.calls += r.calls;
+          out.subscriptionCalls += r.subscriptionCalls;
+          out.resubscribed.push(...r.resubscribed);
           out.changed.push(...r.changed);
           if (!r.complete) out.complete = false;
         }
@@ -197,7 +203,7 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
     if (signal.aborted) out.complete = false;
     out.finishedAt = ctx.clock.now();
     ctx.logger.info({ partitions: out.partitions.length, inspected: out.inspected, invalidated: out.invalidated, failed: out.failed, calls: out.calls, pauses: out.pauses, changed: out.changed.length }, 'scheduled health check finished');
-    if (out.invalidated > 0 || out.changed.length > 0 || out.refreshed > 0) options.onChange?.();
+    if (out.invalidated > 0 || out.changed.length > 0 || out.refreshed > 0 || out.resubscribed.length > 0) options.onChange?.();
     return out;
   }
 

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import { pkError } from '../errors.js';
 import { tokenReasonFromSubcode } from '../graph/graph-error.js';
-import type { PageKeeper } from '../pagekeeper.js';
 import type { PageWithTokens } from '../store/types.js';
+import type { PageKeeper } from '../pagekeeper.js';
+import { subscriptionSummary } from '../subscriptions/subscription-summary.js';
+import { createSubscriptionRepository, type StoredSubscription } from '../store/subscription-repository.js';
+import type { SubscriptionTarget } from '../subscriptions/page-subscription-calls.js';
+import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
 import type { MetricSample, OutboxPort, PageView, ServiceConfig, ServiceDeps } from './deps.js';
 
@@ -29,7 +33,7 @@ export interface CreateServiceDepsOptions {
 /** Graph's rate-limit headers, passed back by the Graph proxy (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/). */
 export const USAGE_HEADERS = ['x-app-usage', 'x-business-use-case-usage', 'x-page-usage', 'x-ad-account-usage', 'x-fb-trace-id'] as const;
 
-function toView(p: PageWithTokens): PageView {
+function toView(p: PageWithTokens, sub: StoredSubscription | undefined): PageView {
   return {
     id: p.id,
     name: p.name,
@@ -52,6 +56,7 @@ function toView(p: PageWithTokens): PageView {
       lastCheckedAt: t.lastCheckedAt,
       kind: t.tokenKind,
     })),
+    subscription: subscriptionSummary(sub),
   };
 }
 
@@ -61,6 +66,7 @@ function toView(p: PageWithTokens): PageView {
  */
 export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, options: CreateServiceDepsOptions = {}): ServiceDeps {
   const { store, tokens, clock } = pk.context;
+  const subscriptions = createSubscriptionRepository(store.db);
   const appSecret = pk.context.appSecret;
   const config: ServiceConfig = {
     appId: pk.context.config.appId,
@@ -79,10 +85,14 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     config,
     apiKeys: createApiKeyStore(store.apiKeys, options.apiKeys),
     pages: {
-      list: async () => (await store.pages.list()).map(toView),
+      list: async () => {
+        const pages = await store.pages.list();
+        const subs = await subscriptions.list();
+        return pages.map((p) => toView(p, subs.get(p.id)));
+      },
       get: async (id) => {
         const p = await store.pages.getWithTokens(id);
-        return p ? toView(p) : undefined;
+        return p ? toView(p, (await subscriptions.list([id])).get(id)) : undefined;
       },
       // Straight to the token cache: pk.page(id) would build a handle per request for one call.
       token: (id) => tokens.token(id),
@@ -90,7 +100,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);
         if (!p) throw new Error('page vanished during the check');
-        return toView(p);
+        return toView(p, (await subscriptions.list([id])).get(id));
       },
     },
     async graphProxy(pageId, req) {
@@ -138,6 +148,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         const r = await pk.connectWithCode({ code, redirectUri }, connectOptions.onlyPages === undefined ? {} : { onlyPages: connectOptions.onlyPages });
         const problems: string[] = [];
         for (const p of r.pages) if (p.status !== 'healthy') problems.push(`${p.name}: ${p.status.replace('_', ' ')}`);
+        for (const p of r.pages) if (!p.subscription.subscribed) problems.push(`${p.name} receives no Messenger webhooks: ${p.subscription.reason ?? 'not subscribed'}. ${p.subscription.fix ?? ''}`.trim());
         if (r.removed.length > 0) problems.push(`${r.removed.length} Page(s) are no longer shared by this account and were removed.`);
         return {
           userId: r.user.id,
@@ -162,8 +173,16 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
 
     async deleteUserData(userId, confirmationCode) {
       await store.dataDeletions.request(confirmationCode, userId, clock.now());
+      // Tokens still marked valid may unsubscribe the Pages that go with this user (best effort, after the deletion).
+      const held: SubscriptionTarget[] = [];
+      for (const pageId of await store.pageTokens.pageIdsOfUser(userId)) {
+        const t = await store.pageTokens.getWithToken(pageId, userId).catch(() => undefined);
+        if (t && t.status === 'valid') held.push({ pageId, token: t.token });
+      }
+      let deletedPageIds: string[] = [];
       await store.transaction(async (tx) => {
         const r = await tx.users.deleteWithData(userId);
+        deletedPageIds = r.deletedPageIds;
         // The audit trail names the user; it goes too. The deletion itself is logged without the id.
         await tx.audit.deleteForUser(userId);
         await tx.audit.append({ event: 'user_data_deleted', detail: { pages: r.deletedPageIds.length, existed: r.existed } });
@@ -171,6 +190,10 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
       });
       // Cached page tokens of the deleted user must not be handed out again.
       tokens.clear();
+      await unsubscribeRemovedPages(
+        pk.context,
+        held.filter((t) => deletedPageIds.includes(t.pageId)),
+      ).catch(() => []);
     },
 
     dataDeletionStatus: (code) => store.dataDeletions.get(code),

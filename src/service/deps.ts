@@ -59,6 +59,8 @@ export interface PageView {
   connectedAt: Date;
   removedAt: Date | null;
   tokens: PageTokenView[];
+  /** The app's webhook subscription to the Page, as last read or written by connect or a check. */
+  subscription: { subscribed: boolean; fields: string[]; checkedAt: Date | null; reason: string | null; fix: string | null };
 }
 
 /** What the OAuth callback reports to the person. */

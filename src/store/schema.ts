@@ -59,6 +59,14 @@ export interface PagesTable {
   updated_at: number;
   /** Set when no connected user grants this page any more. */
   removed_at: number | null;
+  /** The app's webhook subscription to the page: 1/0, null until first known (migration 0003). */
+  subscribed: number | null;
+  /** JSON array of the subscribed webhook fields. */
+  subscribed_fields: string | null;
+  subscription_checked_at: number | null;
+  /** Why pagekeeper could not subscribe the page, and what to do; null when it could. */
+  subscription_problem: string | null;
+  subscription_fix: string | null;
 }
 
 export interface PageTokensTable {

@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { pageTokenAad } from './crypto/aad.js';
+import { parseStringArray } from './row-mapping.js';
 import type { Keyring } from './crypto/keyring.js';
 import type { Database } from './schema.js';
 
@@ -20,6 +21,8 @@ export interface StaleToken {
   pageId: string;
   userId: string;
   token: string;
+  /** The granting user's tasks on the Page (whether the token can manage its webhook subscription). */
+  tasks: string[];
 }
 
 export interface StaleTokenReader {
@@ -37,7 +40,7 @@ export function createStaleTokenReader(db: Kysely<Database>, keyring: Keyring): 
       const checkedKey = sql<number>`coalesce(last_checked_at, -1)`;
       let query = db
         .selectFrom('page_tokens')
-        .select(['page_id', 'user_id', 'token_ciphertext', 'key_id', 'last_checked_at'])
+        .select(['page_id', 'user_id', 'token_ciphertext', 'key_id', 'last_checked_at', 'tasks'])
         .where('status', '=', 'valid')
         .where((eb) => eb.or([eb('last_checked_at', 'is', null), eb('last_checked_at', '<', cutoff)]));
       if (after) {
@@ -50,7 +53,7 @@ export function createStaleTokenReader(db: Kysely<Database>, keyring: Keyring): 
       const tokens: StaleToken[] = [];
       for (const row of rows) {
         if (!keep(row.page_id)) continue;
-        tokens.push({ pageId: row.page_id, userId: row.user_id, token: keyring.decrypt(row.token_ciphertext, row.key_id, pageTokenAad(row.page_id, row.user_id)) });
+        tokens.push({ pageId: row.page_id, userId: row.user_id, tasks: parseStringArray(row.tasks), token: keyring.decrypt(row.token_ciphertext, row.key_id, pageTokenAad(row.page_id, row.user_id)) });
       }
       const next = last && rows.length === limit ? { checkedAt: Number(last.last_checked_at ?? -1), pageId: last.page_id, userId: last.user_id } : undefined;
       return { tokens, next };

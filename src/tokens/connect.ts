@@ -8,9 +8,14 @@
  * path without the exchange; system-user.ts holds what differs.
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
  *
+ * Then every Page whose token can is subscribed to the app's webhooks (PAGEKEEPER_WEBHOOK_FIELDS);
+ * a Page that cannot be is connected all the same and reported with the reason and the fix. A
+ * Page no connected user grants any more is unsubscribed where its old token still works.
+ *
  * Graph calls for a user with N Pages: 1 debug_token + 1 exchange + 1 /me + ceil(N/100)
- * /me/accounts + ceil(N/50) debug_token batches (500 Pages: 18); a system user's token skips the
- * exchange (500 Pages: 17), and its 60-day refresh is one exchange plus that (18).
+ * /me/accounts + ceil(N/50) debug_token batches + ceil(N/50) subscription batches (500 Pages: 28);
+ * a system user's token skips the exchange (500 Pages: 27), and its 60-day refresh is one
+ * exchange plus that (28). Subscription batches go out only for Pages whose token can subscribe.
  */
 import { pkError } from '../errors.js';
 import { meSchema } from '../graph/schemas.js';
@@ -25,6 +30,10 @@ import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
 import { CONNECT_TOKEN_TYPES, checkExpectedKind, discoverSystemUserPages, systemUserRequiredScopes, tokenKindOf } from './system-user.js';
 import { verifyPageToken } from './verify-page-token.js';
+import { canManageSubscription } from '../subscriptions/can-manage-subscription.js';
+import { subscribeConnectedPages, type PageSubscription } from '../subscriptions/subscribe-connected-pages.js';
+import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
+import type { SubscriptionTarget } from '../subscriptions/page-subscription-calls.js';
 
 /** One Page as connect reports it. */
 export interface ConnectedPage {
@@ -35,6 +44,8 @@ export interface ConnectedPage {
   tokenExpiresAt: Date | null;
   dataAccessExpiresAt: Date | null;
   status: PageStatus;
+  /** The app's webhook subscription to the Page after connect; `reason` and `fix` say why not when it is not subscribed. */
+  subscription: PageSubscription;
 }
 
 /** What connect did: who, until when, which Pages, and what changed since their last connect. */
@@ -132,8 +143,17 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   const userId = me.id;
   const userName = me.name ?? input.userId ?? me.id;
   const judge = { now, expiringWindowMs: ctx.config.expiringWindowMs, userTokenExpiresAt: { [userId]: longLived.expiresAt } };
+  const granted = new Set(verified.map((v) => v.page.id));
   const result = await ctx.store.transaction(async (tx) => {
-    const had = new Set(await tx.pageTokens.pageIdsOfUser(userId));
+    const heldIds = await tx.pageTokens.pageIdsOfUser(userId);
+    const had = new Set(heldIds);
+    // The old tokens of Pages this user no longer grants: the one way left to unsubscribe them.
+    const oldTokens: SubscriptionTarget[] = [];
+    for (const pageId of heldIds) {
+      if (granted.has(pageId)) continue;
+      const t = await tx.pageTokens.getWithToken(pageId, userId);
+      if (t && t.status === 'valid') oldTokens.push({ pageId, token: t.token });
+    }
     await tx.users.upsert({
       id: userId,
       name: userName,
@@ -164,7 +184,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
       if (changed && changed.previousStatus !== health.status) {
         await tx.audit.append({ event: 'page_status_changed', pageId: page.id, userId, oldState: changed.previousStatus, newState: health.status, reason: health.reason ?? 'connected' });
       }
-      pages.push({ id: page.id, name: page.name, tasks: page.tasks, tokenExpiresAt: inspection.expiresAt, dataAccessExpiresAt: inspection.dataAccessExpiresAt, status: health.status });
+      pages.push({ id: page.id, name: page.name, tasks: page.tasks, tokenExpiresAt: inspection.expiresAt, dataAccessExpiresAt: inspection.dataAccessExpiresAt, status: health.status, subscription: UNKNOWN_SUBSCRIPTION });
     }
     const { revokedPageIds, removedPageIds } = await tx.pages.markRemovedForUser(userId, verified.map((v) => v.page.id));
     for (const pageId of revokedPageIds) {
@@ -185,12 +205,23 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
       newState: 'valid',
       detail: { pages: verified.length, added: added.length, removed: revokedPageIds.length, businessPages: verified.filter((v) => v.page.source === 'business').length },
     });
-    return { pages, added, removed: revokedPageIds };
+    return { pages, added, removed: revokedPageIds, unsubscribe: oldTokens.filter((t) => removedPageIds.includes(t.pageId)) };
   });
 
   report({ step: 'stored', pages: result.pages.length });
   for (const v of verified) ctx.tokens.invalidate(v.page.id);
   for (const id of result.removed) ctx.tokens.invalidate(id);
+
+  // Stored first: a failed subscription never loses a connected Page.
+  const subscriptions = await subscribeConnectedPages(
+    ctx,
+    verified.map((v) => ({ pageId: v.page.id, token: v.page.accessToken, canManage: canManageSubscription(v.inspection, v.page.id, v.page.tasks) })),
+    { signal },
+  );
+  for (const p of result.pages) p.subscription = subscriptions.get(p.id) ?? UNKNOWN_SUBSCRIPTION;
+  await unsubscribeRemovedPages(ctx, result.unsubscribe, { signal });
   ctx.logger.info({ userId, kind, pages: result.pages.length, added: result.added.length, removed: result.removed.length }, 'user connected');
-  return { user: { id: userId, name: userName }, userToken: { expiresAt: longLived.expiresAt, kind }, ...result };
+  return { user: { id: userId, name: userName }, userToken: { expiresAt: longLived.expiresAt, kind }, pages: result.pages, added: result.added, removed: result.removed };
 }
+
+const UNKNOWN_SUBSCRIPTION: PageSubscription = { subscribed: false, fields: [], reason: 'not read yet', fix: 'Run `pagekeeper check`.' };

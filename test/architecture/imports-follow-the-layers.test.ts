@@ -19,6 +19,7 @@ const RANKS: Record<string, number> = {
   store: 1,
   config: 1,
   tokens: 2,
+  subscriptions: 2,
   context: 2,
   health: 3,
   messenger: 3,

@@ -32,9 +32,11 @@ describe('a system user token', () => {
     expect(result.pages.map((p) => p.id).sort()).toEqual([first!.id, second!.id].sort());
     expect(result.pages.every((p) => p.tokenExpiresAt === null && p.status === 'healthy')).toBe(true);
     const { calls } = await emu.control.stats();
-    // One call fewer than a person's connect: debug_token, /me, /me/accounts, one debug_token batch; no exchange.
+    // One call fewer than a person's connect: debug_token, /me, /me/accounts, one debug_token batch and
+    // one batch subscribing the Pages to webhooks; no exchange.
     expect(calls['GET /oauth/access_token'] ?? 0).toBe(0);
-    expect([calls['GET /me'], calls['GET /me/accounts'], calls['POST /']]).toEqual([1, 1, 1]);
+    expect([calls['GET /me'], calls['GET /me/accounts'], calls['POST /']]).toEqual([1, 1, 2]);
+    expect(calls['POST /{page-id}/subscribed_apps']).toBe(2);
     expect(calls['GET /debug_token']).toBe(1 + 2);
 
     expect(await k.pk.context.store.users.get(su.id)).toMatchObject({ tokenKind: 'system_user', tokenExpiresAt: null });

@@ -30,7 +30,15 @@ const LOGIN_TIMEOUT_MS = 10 * 60_000;
 export interface ConnectJson {
   user: { id: string; name: string };
   userToken: { expiresAt: string | null; kind: 'user' | 'system_user' };
-  pages: { id: string; name: string; tasks: string[]; tokenExpiresAt: string | null; dataAccessExpiresAt: string | null; status: string }[];
+  pages: {
+    id: string;
+    name: string;
+    tasks: string[];
+    tokenExpiresAt: string | null;
+    dataAccessExpiresAt: string | null;
+    status: string;
+    subscription: { subscribed: boolean; fields: string[]; reason: string | null; fix: string | null };
+  }[];
   added: string[];
   removed: string[];
 }
@@ -87,6 +95,7 @@ function toJson(r: ConnectResult): ConnectJson {
       tokenExpiresAt: iso(p.tokenExpiresAt),
       dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
       status: p.status,
+      subscription: p.subscription,
     })),
     added: r.added,
     removed: r.removed,
@@ -100,11 +109,13 @@ function human(r: ConnectResult, color: boolean): string {
     `${p.ok('Connected')} ${r.userToken.kind === 'system_user' ? 'system user ' : ''}${p.bold(r.user.name)} (${r.user.id}): ${r.pages.length} page${r.pages.length === 1 ? '' : 's'}; ${who} expires ${expiry(r.userToken.expiresAt)}.`,
     '',
     table(
-      ['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS'],
-      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p), expiry(x.tokenExpiresAt), x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown']),
+      ['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS', 'WEBHOOKS'],
+      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p), expiry(x.tokenExpiresAt), x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown', x.subscription.subscribed ? 'subscribed' : 'NOT subscribed']),
       p,
     ),
   ];
+  const unsubscribed = r.pages.filter((x) => !x.subscription.subscribed);
+  for (const x of unsubscribed) lines.push('', `${p.bold(x.name)} (${x.id}) is connected but receives no Messenger webhooks: ${x.subscription.reason ?? ''}${x.subscription.fix ? `\n  fix: ${x.subscription.fix}` : ''}`);
   if (r.added.length > 0) lines.push('', `Added: ${r.added.join(', ')}`);
   if (r.removed.length > 0) lines.push('', `No longer granted by ${r.user.name}: ${r.removed.join(', ')}`);
   return lines.join('\n');

@@ -14,6 +14,7 @@ export interface PagesJson {
     tokenExpiresAt: string | null;
     dataAccessExpiresAt: string | null;
     lastCheckedAt: string | null;
+    subscription: { subscribed: boolean; fields: string[]; checkedAt: string | null; reason: string | null; fix: string | null };
   }[];
 }
 
@@ -29,6 +30,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<PagesJson>
       tokenExpiresAt: iso(p.tokenExpiresAt),
       dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
       lastCheckedAt: iso(p.lastCheckedAt),
+      subscription: { ...p.subscription, checkedAt: iso(p.subscription.checkedAt) },
     })),
   };
   return { data, human: human(pages, ctx.color) };
@@ -44,10 +46,14 @@ function human(pages: PageSummary[], color: boolean): string {
     expiry(x.tokenExpiresAt),
     x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown',
     x.lastCheckedAt ? relativeTime(x.lastCheckedAt) : 'never',
+    x.subscription.subscribed ? 'yes' : x.subscription.checkedAt === null ? 'unknown' : 'no',
   ]);
-  const out = [table(['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS', 'LAST CHECKED'], rows, p)];
+  const out = [table(['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS', 'LAST CHECKED', 'WEBHOOKS'], rows, p)];
   for (const x of pages.filter((y) => y.status !== 'healthy' || y.warning)) {
     out.push('', `${p.bold(x.name)} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
+  }
+  for (const x of pages.filter((y) => !y.subscription.subscribed && y.subscription.checkedAt !== null)) {
+    out.push('', `${p.bold(x.name)} (${x.id}) receives no webhooks: ${x.subscription.reason ?? ''}${x.subscription.fix ? `\n  fix: ${x.subscription.fix}` : ''}`);
   }
   return out.join('\n');
 }

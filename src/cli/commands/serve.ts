@@ -81,6 +81,7 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       graphUrl: emulator ? emulator.url : config.graphUrl,
       dialogUrl: emulator ? emulator.dialogUrl : config.dialogUrl,
       graphVersion: config.graphVersion,
+      webhookFields: config.webhookFields,
       ...(config.loginConfigId && !emulator ? { loginConfigId: config.loginConfigId } : {}),
       cwd: ctx.cwd,
       logger,

@@ -38,6 +38,8 @@ export const PageResponseSchema = z.object({
   tokenExpiresAt: z.union([z.literal('never'), Iso]).nullable(),
   dataAccessExpiresAt: Iso.nullable(),
   tokens: z.array(TokenViewSchema),
+  /** The app's webhook subscription to the Page; without it no Messenger webhook arrives. */
+  subscription: z.object({ subscribed: z.boolean(), fields: z.array(z.string()), checkedAt: Iso.nullable(), reason: z.string().nullable(), fix: z.string().nullable() }),
 });
 const MessageResponseSchema = z.object({
   id: z.string(),
@@ -94,6 +96,7 @@ export function pageJson(p: PageView): z.output<typeof PageResponseSchema> {
       tasks: t.tasks,
       lastCheckedAt: iso(t.lastCheckedAt),
     })),
+    subscription: { ...p.subscription, checkedAt: iso(p.subscription.checkedAt) },
   };
 }
 

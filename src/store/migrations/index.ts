@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../open-database.js';
 import { initialMigration } from './0001-initial.js';
+import { pageSubscriptionsMigration } from './0003-page-subscriptions.js';
 import { tokenKindMigration } from './0007-token-kind.js';
 import { tenantsMigration } from './0008-tenants.js';
 
@@ -11,6 +12,7 @@ import { tenantsMigration } from './0008-tenants.js';
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
+    '0003_page_subscriptions': pageSubscriptionsMigration(),
     '0007_token_kind': tokenKindMigration(),
     '0008_tenants': tenantsMigration(),
   };
