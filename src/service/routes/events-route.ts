@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EventHub } from '../webhooks/event-hub.js';
+import type { EventHub, HubEvent } from '../webhooks/event-hub.js';
 
 export const SSE_HEARTBEAT_MS = 15_000;
 /** A subscriber more than this many bytes behind is cut off rather than buffered forever. */
@@ -12,7 +12,13 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
  */
 export function eventsRoute(
   app: FastifyInstance,
-  opts: { hub: EventHub; preHandler: (req: FastifyRequest, reply: FastifyReply) => Promise<void>; headers: Record<string, string> },
+  opts: {
+    hub: EventHub;
+    preHandler: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    headers: Record<string, string>;
+    /** What of an event this subscriber may see (its tenant's part), or nothing. */
+    filter?: (request: FastifyRequest, e: HubEvent) => HubEvent | undefined;
+  },
 ): void {
   app.get('/v1/events', { preHandler: opts.preHandler }, async (request, reply) => {
     reply.hijack();
@@ -27,7 +33,9 @@ export function eventsRoute(
     };
     const heartbeat = setInterval(() => res.write(': ping\n\n'), SSE_HEARTBEAT_MS);
     heartbeat.unref();
-    const unsubscribe = opts.hub.subscribe((e) => {
+    const unsubscribe = opts.hub.subscribe((event) => {
+      const e = opts.filter ? opts.filter(request, event) : event;
+      if (e === undefined) return;
       if (res.writableLength > MAX_BUFFERED_BYTES) return end();
       res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
     });

@@ -5,6 +5,7 @@ import { verifyWebhookSignature } from '../security/verify-webhook-signature.js'
 import type { EventHub } from '../webhooks/event-hub.js';
 import type { Forwarder } from '../webhooks/create-forwarder.js';
 import type { InboundBatcher } from '../webhooks/create-inbound-batcher.js';
+import type { TenantEvents } from '../tenants/tenant-events.js';
 import { inboundContacts, WebhookBodySchema } from '../webhooks/webhook-event.js';
 
 export interface WebhookRouteOptions {
@@ -13,6 +14,8 @@ export interface WebhookRouteOptions {
   forwarder: Forwarder | undefined;
   /** Writes the 24-hour-window contacts after the answer, batched per event-loop turn. */
   inbound: InboundBatcher;
+  /** Forwards each tenant its own Pages' entries (src/service/tenants/tenant-events.ts). */
+  tenantEvents?: TenantEvents;
 }
 
 function refuse(reply: FastifyReply, status: 401 | 403, message: string) {
@@ -70,6 +73,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     const contacts = inboundContacts(body.data, new Date());
     if (contacts.length > 0) opts.inbound.add(contacts);
     forwarder?.forward(raw);
+    opts.tenantEvents?.webhook(parsed);
     hub.publish('messenger', parsed);
     return reply.code(200).type('text/plain; charset=utf-8').send('EVENT_RECEIVED');
   });

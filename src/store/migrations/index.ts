@@ -3,6 +3,7 @@ import type { Dialect } from '../open-database.js';
 import { initialMigration } from './0001-initial.js';
 import { pageSubscriptionsMigration } from './0003-page-subscriptions.js';
 import { tokenKindMigration } from './0007-token-kind.js';
+import { tenantsMigration } from './0008-tenants.js';
 
 /**
  * Every migration, in order. A static list (not Kysely's FileMigrationProvider) so it works
@@ -13,6 +14,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0001_initial': initialMigration(dialect),
     '0003_page_subscriptions': pageSubscriptionsMigration(),
     '0007_token_kind': tokenKindMigration(),
+    '0008_tenants': tenantsMigration(),
   };
 }
 
