@@ -150,6 +150,16 @@ export const ERRORS = {
     exitCode: 1,
   },
 
+  // tenants and connect links
+  PK_TENANT_EXISTS: { message: 'A tenant with id {tenantId} exists already', fix: 'Choose another id, or use the existing tenant.', status: 409, exitCode: 1 },
+  PK_TENANT_NOT_FOUND: { message: 'Tenant {tenantId} not found', fix: 'Create it first: `pagekeeper tenants create --id ID --name NAME` or POST /v1/tenants.', status: 404, exitCode: 1 },
+  PK_RETURN_URL_NOT_ALLOWED: {
+    message: 'returnUrl {origin} is not an allowed origin',
+    fix: 'Add the origin (scheme://host[:port]) to PAGEKEEPER_RETURN_ORIGINS, comma-separated, or return to one that is listed.',
+    status: 400,
+    exitCode: 1,
+  },
+
   PK_INTERNAL: { message: 'Internal error: {detail}', status: 500, exitCode: 1 },
   PK_DB_NOT_EMPTY: {
     message: 'The target database {location} already holds data ({detail})',

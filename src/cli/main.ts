@@ -108,14 +108,27 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'api-keys',
-    describe: 'REST API keys: `api-keys create --name N [--scopes a,b]`, `api-keys list`, `api-keys revoke ID`',
+    describe: 'REST API keys: `api-keys create --name N [--scopes a,b] [--tenant T [--pages id,id]]`, `api-keys list`, `api-keys revoke ID`',
     configure: (c) =>
       c
         .argument('[action]', 'create, list or revoke')
         .argument('[id]', 'the key id (revoke)')
         .option('--name <name>', 'a name for the key (create)')
-        .option('--scopes <scopes>', 'comma-separated: pages:read, pages:check, tokens:read, messages:write, events:read (create)'),
+        .option('--scopes <scopes>', 'comma-separated: pages:read, pages:check, tokens:read, messages:write, events:read, tenants:admin, connect:write, graph:proxy (create)')
+        .option('--tenant <id>', "the key reaches only this tenant's Pages (create)")
+        .option('--pages <ids>', 'comma-separated Page ids: only these of its tenant (create, with --tenant)'),
     load: () => import('./commands/api-keys.js'),
+  },
+  {
+    name: 'tenants',
+    describe: 'Tenants (your customers): `tenants create --id ID --name NAME`, `tenants list`, `tenants delete ID`',
+    configure: (c) =>
+      c
+        .argument('[action]', 'create, list or delete')
+        .argument('[id]', 'the tenant id (delete)')
+        .option('--id <id>', 'your own id for the tenant (create)')
+        .option('--name <name>', 'a name for the tenant (create)'),
+    load: () => import('./commands/tenants.js'),
   },
 ];
 

@@ -33,6 +33,8 @@ export interface PageKeeperConfig {
   verifyToken: string | undefined;
   adminKey: string | undefined;
   forwardUrl: string | undefined;
+  /** PAGEKEEPER_RETURN_ORIGINS: comma-separated origins connect links may return to. */
+  returnOrigins: string | undefined;
   notifyWebhookUrl: string | undefined;
   notifyWebhookSecret: string | undefined;
   /** PAGEKEEPER_DB_POOL_SIZE: PostgreSQL connections per process (default in src/store/open-database.ts). */
@@ -91,6 +93,7 @@ const EnvSchema = z.object({
   PAGEKEEPER_VERIFY_TOKEN: optionalText,
   PAGEKEEPER_ADMIN_KEY: optionalText.pipe(z.string().min(MIN_SECRET_LENGTH, `PAGEKEEPER_ADMIN_KEY must be at least ${MIN_SECRET_LENGTH} characters (openssl rand -base64 24)`).optional()),
   PAGEKEEPER_FORWARD_URL: optionalText.pipe(url('PAGEKEEPER_FORWARD_URL').optional()),
+  PAGEKEEPER_RETURN_ORIGINS: optionalText,
   PAGEKEEPER_NOTIFY_WEBHOOK_URL: optionalText.pipe(url('PAGEKEEPER_NOTIFY_WEBHOOK_URL').optional()),
   PAGEKEEPER_NOTIFY_WEBHOOK_SECRET: optionalText,
   PAGEKEEPER_DB_POOL_SIZE: positiveInt('PAGEKEEPER_DB_POOL_SIZE'),
@@ -159,6 +162,7 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     verifyToken: e.PAGEKEEPER_VERIFY_TOKEN,
     adminKey: e.PAGEKEEPER_ADMIN_KEY,
     forwardUrl: e.PAGEKEEPER_FORWARD_URL,
+    returnOrigins: e.PAGEKEEPER_RETURN_ORIGINS,
     notifyWebhookUrl: e.PAGEKEEPER_NOTIFY_WEBHOOK_URL,
     notifyWebhookSecret: e.PAGEKEEPER_NOTIFY_WEBHOOK_SECRET,
     dbPoolSize: e.PAGEKEEPER_DB_POOL_SIZE,

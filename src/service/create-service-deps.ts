@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pkError } from '../errors.js';
+import { tokenReasonFromSubcode } from '../graph/graph-error.js';
 import type { PageKeeper } from '../pagekeeper.js';
 import type { SubscriptionTarget } from '../subscriptions/page-subscription-calls.js';
 import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
@@ -30,6 +31,9 @@ export interface CreateServiceDepsOptions {
   /** More Prometheus samples, e.g. Graph calls by outcome (createGraphCallCounter). */
   metrics?: () => MetricSample[];
 }
+
+/** Graph's rate-limit headers, passed back by the Graph proxy (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/). */
+export const USAGE_HEADERS = ['x-app-usage', 'x-business-use-case-usage', 'x-page-usage', 'x-ad-account-usage', 'x-fb-trace-id'] as const;
 
 /**
  * Adapts a PageKeeper (and its store) to what the service's routes need. The only place that
@@ -77,10 +81,49 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         return toPageView(p, (await store.subscriptions.list([id])).get(id));
       },
     },
+    async graphProxy(pageId, req) {
+      let calls = 0;
+      const answer = await pk.health.call(
+        pageId,
+        (token) => {
+          calls++;
+          return pk.context.graph.request({ method: req.method, path: req.path, params: req.params, ...(req.json === undefined ? {} : { json: req.json }), token });
+        },
+        // Only reads are repeated with another token; a refused POST or DELETE is not (Facebook does not de-duplicate writes).
+        { idempotent: req.method === 'GET' },
+      );
+      const headers: Record<string, string> = {};
+      for (const name of USAGE_HEADERS) if (answer.headers[name] !== undefined) headers[name] = answer.headers[name];
+      return { status: answer.status, body: answer.data, headers, failedOver: calls > 1 };
+    },
+    async reportTokenFailure(pageId, failure) {
+      if (failure.code !== 190 && failure.code !== 102) {
+        throw pkError('PK_VALIDATION', { detail: 'code must be 190 or 102, the codes by which Facebook refuses a token; other errors do not invalidate it' });
+      }
+      const inUse = await store.pageTokens.getFirstValidToken(pageId);
+      if (!inUse) {
+        const page = await store.pages.getWithTokens(pageId);
+        if (!page || page.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId });
+        return { invalidated: false, page: { id: pageId, status: page.status, validTokens: 0 } };
+      }
+      const outcome = await pk.health.failures.handle({
+        pageId,
+        userId: inUse.userId,
+        reason: tokenReasonFromSubcode(failure.subcode),
+        code: failure.code,
+        subcode: failure.subcode,
+        source: 'reported',
+      });
+      const after = await store.pages.getWithTokens(pageId);
+      return {
+        invalidated: outcome.invalidated,
+        page: after ? { id: pageId, status: after.status, validTokens: after.tokens.filter((t) => t.status === 'valid').length } : null,
+      };
+    },
     connect: {
       loginUrl: (state, redirectUri) => pk.loginUrl({ state, redirectUri }),
-      async complete(code, redirectUri) {
-        const r = await pk.connectWithCode({ code, redirectUri });
+      async complete(code, redirectUri, connectOptions = {}) {
+        const r = await pk.connectWithCode({ code, redirectUri }, connectOptions.onlyPages === undefined ? {} : { onlyPages: connectOptions.onlyPages });
         const problems: string[] = [];
         for (const p of r.pages) if (p.status !== 'healthy') problems.push(`${p.name}: ${p.status.replace('_', ' ')}`);
         for (const p of r.pages) if (!p.subscription.subscribed) problems.push(`${p.name} receives no Messenger webhooks: ${p.subscription.reason ?? 'not subscribed'}. ${p.subscription.fix ?? ''}`.trim());
@@ -90,6 +133,8 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
           userName: r.user.name,
           pages: r.pages.map((p) => ({ id: p.id, name: p.name, status: p.status, reason: p.status === 'healthy' ? null : p.status })),
           problems,
+          added: r.added,
+          removed: r.removed,
         };
       },
     },

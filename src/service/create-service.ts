@@ -1,7 +1,8 @@
 /**
  * The one way pagekeeper's service is put together, for `pagekeeper serve`, the benchmarks and
  * the tests: a PageKeeper from the configuration, the work that runs beside the server (outbox
- * worker, health scheduler), the routes' dependencies and the server, in that order. The
+ * worker, health scheduler), the routes' dependencies, the tenant registry (each tenant's
+ * PageKeeper and workers, src/service/tenants/) and the server, in that order. The
  * service's configuration is complete before the server is built: without PAGEKEEPER_PUBLIC_URL
  * the public URL is the listen address, known up front for a fixed port; for port 0 (tests,
  * benchmarks) it is read from the socket once it is bound.
@@ -16,6 +17,8 @@ import { createServiceDeps, type ServiceSettings } from './create-service-deps.j
 import type { MetricSample, OutboxPort, ServiceDeps } from './deps.js';
 import { buildServer, type BuildServerOptions, type PageKeeperServer } from './server/build-server.js';
 import { createServiceExtensions, type ServiceWorker } from './service-extensions.js';
+import { parseReturnOrigins } from './tenants/connect-sessions.js';
+import { createTenantRegistry, type TenantRegistry, type TenantRegistryOptions } from './tenants/tenant-registry.js';
 
 export interface CreateServiceOptions {
   /** loadConfig's result, with whatever the caller overrides (the `--emulator` playground's). */
@@ -40,6 +43,8 @@ export interface CreateServiceOptions {
   metrics?: () => MetricSample[];
   /** Server tuning; its `logger`, when given, logs requests only (not the library). */
   server?: BuildServerOptions;
+  /** How often the tenants table is re-read, ms (the registry's default when absent; 0: never). */
+  tenantSyncEveryMs?: TenantRegistryOptions['syncEveryMs'];
 }
 
 export interface Service {
@@ -49,9 +54,11 @@ export interface Service {
   /** Where it listens (`http://host:port`); undefined when built with `listen: false`. */
   url: string | undefined;
   workers: ServiceWorker[];
-  /** Starts the workers (after the server listens). */
+  /** The tenants this service holds, each in its own partition with its own workers (src/service/tenants/). */
+  tenants: TenantRegistry;
+  /** Starts the workers and the tenants' (after the server listens). */
   startWorkers(): Promise<void>;
-  /** Stops workers, the server, then the PageKeeper, all within `deadlineMs`. */
+  /** Stops workers and tenants, the server, then the PageKeeper, all within `deadlineMs`. */
   close(deadlineMs?: number): Promise<void>;
 }
 
@@ -108,7 +115,29 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     });
     if (config.publicUrl === undefined && listen && listen.port === 0) {
       Object.defineProperty(deps.config, 'publicUrl', { get: () => boundUrl, enumerable: true });
+      // Tenants opened later build their deps from these settings: they see the bound URL too.
+      Object.defineProperty(settings, 'publicUrl', { get: () => boundUrl, enumerable: true });
     }
+    // Tenants: each in its own partition of the database, with its own workers (src/service/tenants/).
+    deps.config.returnOrigins = parseReturnOrigins(config.returnOrigins);
+    const tenantWorkers = {
+      ...(options.outboxWorker === undefined ? {} : { outboxWorker: options.outboxWorker }),
+      ...(options.healthScheduler === undefined ? {} : { healthScheduler: options.healthScheduler }),
+    };
+    const tenants = createTenantRegistry({
+      root: pk,
+      rootDeps: deps,
+      database: config.database,
+      keys: config.keys,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      db: { ...dbOptions(config), ...options.pageKeeper?.db },
+      settings,
+      logger: options.logger ?? pk.context.logger,
+      workers: tenantWorkers,
+      ...(options.tenantSyncEveryMs === undefined ? {} : { syncEveryMs: options.tenantSyncEveryMs }),
+      returnOrigins: deps.config.returnOrigins,
+    });
+    deps.tenants = tenants;
     const server = await buildServer(deps, {
       ...(options.logger ? { logger: options.logger } : {}),
       // PAGEKEEPER_TRUST_PROXY; options.server may still override it (tests).
@@ -120,7 +149,7 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
       try {
         await server.app.listen({ host: listen.host, port: listen.port });
       } catch (e) {
-        await server.shutdown(1_000).catch(() => {});
+        await Promise.allSettled([server.shutdown(1_000), tenants.close(1_000)]);
         throw e;
       }
       const addr = server.app.server.address() as AddressInfo;
@@ -134,8 +163,10 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
       server,
       url,
       workers: extensions.workers,
+      tenants,
       async startWorkers() {
         for (const w of extensions.workers) await w.start();
+        await tenants.start();
       },
       close(deadlineMs = DEFAULT_CLOSE_MS) {
         closing ??= (async () => {
@@ -143,8 +174,9 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
           const deadline = Date.now() + deadlineMs;
           const left = () => Math.max(0, deadline - Date.now());
           const workersStopped = Promise.allSettled(extensions.workers.map((w) => w.stop(left())));
+          const tenantsClosed = tenants.close(left());
           await server.shutdown(left());
-          await Promise.race([workersStopped, new Promise((r) => setTimeout(r, left()).unref())]);
+          await Promise.race([Promise.allSettled([workersStopped, tenantsClosed]), new Promise((r) => setTimeout(r, left()).unref())]);
           await Promise.race([pk.close(), new Promise((r) => setTimeout(r, left()).unref())]);
         })();
         return closing;

@@ -12,6 +12,7 @@ import type { PageTokenView, PageView } from '../tokens/page-view.js';
 import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
 import type { MessageStatusEvent } from '../messenger/outcome-events.js';
 import type { InboundContact, ReceiptEvent } from './webhooks/webhook-event.js';
+import type { TenantRegistry } from './tenants/tenant-registry.js';
 
 /** Settings the service reads (a subset of PageKeeperConfig, normalised). */
 export interface ServiceConfig {
@@ -30,6 +31,11 @@ export interface ServiceConfig {
   cookieSecret: string;
   /** `--dev` on a loopback address: the dashboard is open without login. */
   devOpenDashboard: boolean;
+  /**
+   * PAGEKEEPER_RETURN_ORIGINS: the origins (`https://app.example.com`) a connect link may return
+   * to. Empty or absent: no connect links can be created.
+   */
+  returnOrigins?: readonly string[];
 }
 
 /** The page view every surface shares (src/tokens/page-view.ts). */
@@ -42,6 +48,10 @@ export interface ConnectOutcome {
   pages: Array<{ id: string; name: string; status: PageStatus; reason: string | null }>;
   /** Problems worth showing (missing permissions, pages that could not be stored, ...). */
   problems: string[];
+  /** Pages this person grants now and did not before (all of them the first time). */
+  added?: string[];
+  /** Pages this person no longer grants; their token from this person was dropped. */
+  removed?: string[];
 }
 
 /** A queued message's state, as `GET /v1/messages/:id` and `pagekeeper outbox` show it. */
@@ -70,11 +80,21 @@ export interface ServiceDeps {
     /** Runs a health check now and returns the page afterwards. @throws PK_PAGE_NOT_FOUND */
     check(id: string): Promise<PageView>;
   };
+  /**
+   * One Graph call as the Page (its token and appsecret_proof added inside), with the library's
+   * failover, invalidation, retries and throttling. Graph's refusals come back as GraphError.
+   */
+  graphProxy?(pageId: string, request: GraphProxyRequest): Promise<GraphProxyAnswer>;
+  /**
+   * An app that used a raw Page token reports Facebook's refusal: the token in use is marked
+   * invalid at once and the Page fails over. @throws PK_PAGE_NOT_FOUND, PK_VALIDATION (not a token error code)
+   */
+  reportTokenFailure?(pageId: string, failure: { code: number; subcode: number | null }): Promise<TokenFailureReport>;
   /** Facebook Login; absent when the app id/secret are not configured. */
   connect?: {
     loginUrl(state: string, redirectUri: string): string;
     /** Exchanges the code (then short -> long), discovers and stores pages. Stores nothing on failure. */
-    complete(code: string, redirectUri: string): Promise<ConnectOutcome>;
+    complete(code: string, redirectUri: string, options?: { onlyPages?: readonly string[] }): Promise<ConnectOutcome>;
   };
   outbox?: OutboxPort;
   /** Opens the 24-hour window for these people (conversations table). */
@@ -99,6 +119,11 @@ export interface ServiceDeps {
   now(): number;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
+  /**
+   * The tenants this process holds; absent: a single-tenant service (every key reaches the one
+   * set of Pages, and tenant keys are refused).
+   */
+  tenants?: TenantRegistry;
   /** Extra Prometheus samples (Graph calls by outcome, rate budget) when the client exposes them. */
   extraMetrics?(): Promise<MetricSample[]> | MetricSample[];
 }
@@ -109,4 +134,28 @@ export interface MetricSample {
   type: 'counter' | 'gauge';
   labels?: Record<string, string>;
   value: number;
+}
+
+export interface GraphProxyRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Relative to the Graph version, e.g. `123/feed` or `me/conversations`. */
+  path: string;
+  params: Record<string, string>;
+  json?: unknown;
+}
+
+export interface GraphProxyAnswer {
+  status: number;
+  body: unknown;
+  /** Graph's usage headers (X-App-Usage, X-Business-Use-Case-Usage, X-Page-Usage). */
+  headers: Record<string, string>;
+  /** The first token was refused mid-call and the call was repeated with another admin's token. */
+  failedOver: boolean;
+}
+
+export interface TokenFailureReport {
+  /** Whether this report turned the token in use from valid to invalid. */
+  invalidated: boolean;
+  /** The Page after the report: its status and how many valid tokens are left. */
+  page: { id: string; status: PageStatus; validTokens: number } | null;
 }

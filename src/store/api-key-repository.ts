@@ -16,10 +16,14 @@ export interface ApiKeyRecord {
   createdAt: Date;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** The tenant whose Pages the key reaches; null: an admin key (the default tenant). */
+  tenantId: string | null;
+  /** The Pages of its tenant the key is limited to; null: all of them. */
+  pageIds: string[] | null;
 }
 
 export interface ApiKeyRepository {
-  insert(key: { id: string; name: string; scopes: readonly string[]; keyHash: string; at: number }): Promise<void>;
+  insert(key: { id: string; name: string; scopes: readonly string[]; keyHash: string; at: number; tenantId?: string | null; pageIds?: readonly string[] | null }): Promise<void>;
   /** Every key, oldest first. */
   list(): Promise<ApiKeyRecord[]>;
   get(id: string): Promise<ApiKeyRecord | undefined>;
@@ -39,6 +43,15 @@ export function apiKeyFromRow(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   } catch {
     // A damaged scopes column grants nothing rather than failing every request.
   }
+  let pageIds: string[] | null = null;
+  if (row.page_ids !== null) {
+    try {
+      pageIds = ScopesColumn.parse(JSON.parse(row.page_ids));
+    } catch {
+      // A damaged Page list reaches no Page rather than every Page.
+      pageIds = [];
+    }
+  }
   return {
     id: row.id,
     name: row.name,
@@ -46,6 +59,8 @@ export function apiKeyFromRow(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     createdAt: toDate(Number(row.created_at)),
     revokedAt: toDate(row.revoked_at === null ? null : Number(row.revoked_at)),
     lastUsedAt: toDate(row.last_used_at === null ? null : Number(row.last_used_at)),
+    tenantId: row.tenant_id,
+    pageIds,
   };
 }
 
@@ -54,7 +69,17 @@ export function createApiKeyRepository(db: Kysely<Database>): ApiKeyRepository {
     async insert(key) {
       await db
         .insertInto('api_keys')
-        .values({ id: key.id, name: key.name, scopes: JSON.stringify(key.scopes), key_hash: key.keyHash, created_at: key.at, revoked_at: null, last_used_at: null })
+        .values({
+          id: key.id,
+          name: key.name,
+          scopes: JSON.stringify(key.scopes),
+          key_hash: key.keyHash,
+          created_at: key.at,
+          revoked_at: null,
+          last_used_at: null,
+          tenant_id: key.tenantId ?? null,
+          page_ids: key.pageIds === undefined || key.pageIds === null ? null : JSON.stringify(key.pageIds),
+        })
         .execute();
     },
 

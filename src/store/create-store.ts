@@ -18,6 +18,8 @@ import type { Database } from './schema.js';
 import { createStaleTokenReader, type StaleTokenReader } from './stale-token-reader.js';
 import { createSubscriptionRepository, type SubscriptionRepository } from './subscription-repository.js';
 import { createUserRepository, type UserRepository } from './user-repository.js';
+import { createTenantRepository, type TenantRepository } from './tenant-repository.js';
+import { createConnectSessionRepository, type ConnectSessionRepository } from './connect-session-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 
@@ -54,6 +56,10 @@ export interface StoreRepositories {
   readonly callbackReplays: CallbackReplayRepository;
   /** Dashboard sessions by hash, so logging out ends a session on every instance. */
   readonly adminSessions: AdminSessionRepository;
+  /** Tenants and their webhook settings (read from the main database, not a tenant's partition). */
+  readonly tenants: TenantRepository;
+  /** Single-use connect links and their outcomes (main database). */
+  readonly connectSessions: ConnectSessionRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -92,8 +98,8 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const keyring = parseKeys(options.keys);
   const { db, dialect, location, sqlite } = await openDatabase(options.database, options);
   try {
-    if (options.migrate === false) await checkMigrations(db, dialect);
-    else await migrateToLatest(db, dialect);
+    if (options.migrate === false) await checkMigrations(db, dialect, options.schema);
+    else await migrateToLatest(db, dialect, options.schema);
   } catch (e) {
     await db.destroy().catch(() => {});
     throw e;
@@ -132,6 +138,8 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     subscriptions: createSubscriptionRepository(db),
     callbackReplays: createCallbackReplayRepository(db),
     adminSessions: createAdminSessionRepository(db),
+    tenants: createTenantRepository(db, keyring, now),
+    connectSessions: createConnectSessionRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };

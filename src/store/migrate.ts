@@ -11,11 +11,21 @@ export function dialectOf(db: Kysely<Database>): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
-function migrator(db: Kysely<Database>, dialect: Dialect): Migrator {
-  // Migrations are numbered ahead of time and can land out of order (0007 released before 0006):
-  // a database that already ran a later one still gets an earlier one instead of refusing to
-  // start. Each migration only adds what it names, so their order does not matter.
-  return new Migrator({ db, provider: migrationProvider(dialect), migrationTableName: MIGRATION_TABLE, allowUnorderedMigrations: true });
+/**
+ * Migrations are numbered ahead of time and can land out of order (0007 released before 0006):
+ * a database that already ran a later one still gets an earlier one instead of refusing to
+ * start. Each migration only adds what it names, so their order does not matter.
+ * @param schema PostgreSQL only: the schema of a tenant's partition. Kysely's migrator looks for
+ *   its own tables in every schema, so it must be told which one is this partition's.
+ */
+function migrator(db: Kysely<Database>, dialect: Dialect, schema?: string): Migrator {
+  return new Migrator({
+    db,
+    provider: migrationProvider(dialect),
+    migrationTableName: MIGRATION_TABLE,
+    allowUnorderedMigrations: true,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
 }
 
 /**
@@ -23,10 +33,10 @@ function migrator(db: Kysely<Database>, dialect: Dialect): Migrator {
  * migrator takes a lock (an advisory lock on PostgreSQL) and re-reads what is applied.
  * @returns names of the migrations applied by this call.
  */
-export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect = dialectOf(db)): Promise<string[]> {
-  await checkNotAhead(db, dialect);
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect = dialectOf(db), schema?: string): Promise<string[]> {
+  await checkNotAhead(db, dialect, schema);
   for (let attempt = 1; ; attempt++) {
-    const { error, results } = dialect === 'sqlite' ? await migrateSqliteAtomically(db) : await migrator(db, dialect).migrateToLatest();
+    const { error, results } = dialect === 'sqlite' ? await migrateSqliteAtomically(db) : await migrator(db, dialect, schema).migrateToLatest();
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     // Kysely's SQLite lock only covers one connection; another process migrating the same
     // file at the same moment makes this attempt fail (busy, or "table exists" after its
@@ -76,23 +86,24 @@ async function migrateSqliteAtomically(db: Kysely<Database>): Promise<MigrationR
  * @throws PK_DB_MIGRATIONS_BEHIND when migrations are pending; PK_DB_AHEAD when the database
  *   has migrations this version does not know.
  */
-export async function checkMigrations(db: Kysely<Database>, dialect: Dialect = dialectOf(db)): Promise<void> {
-  await checkNotAhead(db, dialect);
-  const infos = await migrator(db, dialect).getMigrations();
+export async function checkMigrations(db: Kysely<Database>, dialect: Dialect = dialectOf(db), schema?: string): Promise<void> {
+  await checkNotAhead(db, dialect, schema);
+  const infos = await migrator(db, dialect, schema).getMigrations();
   const pending = infos.filter((m) => m.executedAt === undefined).map((m) => m.name);
   if (pending.length > 0) throw pkError('PK_DB_MIGRATIONS_BEHIND', { detail: `pending: ${pending.join(', ')}` });
 }
 
-async function checkNotAhead(db: Kysely<Database>, dialect: Dialect): Promise<void> {
-  const applied = await appliedMigrations(db);
+async function checkNotAhead(db: Kysely<Database>, dialect: Dialect, schema?: string): Promise<void> {
+  const applied = await appliedMigrations(db, schema);
   const known = new Set(Object.keys(migrationsFor(dialect)));
   const unknown = applied.filter((name) => !known.has(name));
   if (unknown.length > 0) throw pkError('PK_DB_AHEAD', { detail: `unknown migrations: ${unknown.join(', ')}` });
 }
 
-async function appliedMigrations(db: Kysely<Database>): Promise<string[]> {
+async function appliedMigrations(db: Kysely<Database>, schema?: string): Promise<string[]> {
   const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
-  if (!tables.some((t) => t.name === MIGRATION_TABLE)) return [];
-  const { rows } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+  if (!tables.some((t) => t.name === MIGRATION_TABLE && (schema === undefined || t.schema === schema))) return [];
+  const table = schema === undefined ? sql.table(MIGRATION_TABLE) : sql.table(`${schema}.${MIGRATION_TABLE}`);
+  const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db);
   return rows.map((r) => r.name);
 }

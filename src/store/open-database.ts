@@ -23,6 +23,11 @@ export interface OpenDatabaseOptions {
   connectTimeoutMs?: number;
   /** Working directory for relative SQLite paths. */
   cwd?: string;
+  /**
+   * PostgreSQL only: the schema every connection works in (`search_path`), created when missing.
+   * A tenant's partition lives in its own schema (see tenant-partition.ts).
+   */
+  schema?: string;
 }
 
 export interface OpenedDatabase {
@@ -109,18 +114,21 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     types: pgTypes,
+    // Schema names come from tenantSchema() only: lower-case letters, digits and underscores.
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await sql`select 1`.execute(db);
+    if (options.schema !== undefined) await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
   } catch (cause) {
     await db.destroy().catch(() => {});
     // The message never includes the URL (it may hold a password), only where we tried.
     throw pkError('PK_DB_UNREACHABLE', { detail: `PostgreSQL at ${location}: ${describePgError(cause)}` }, { cause });
   }
-  return { db, dialect: 'postgres', location };
+  return { db, dialect: 'postgres', location: options.schema === undefined ? location : `${location} (schema ${options.schema})` };
 }
 
 function describePgError(e: unknown): string {

@@ -20,6 +20,8 @@ export interface Database {
   meta: MetaTable;
   callback_replays: CallbackReplaysTable;
   admin_sessions: AdminSessionsTable;
+  tenants: TenantsTable;
+  connect_sessions: ConnectSessionsTable;
 }
 
 export type TokenStatusColumn = 'valid' | 'invalid';
@@ -144,6 +146,10 @@ export interface ApiKeysTable {
   created_at: number;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** The tenant whose Pages the key reaches; null: an admin key (the default tenant, as before tenants). */
+  tenant_id: string | null;
+  /** JSON array of Page ids the key is limited to within its tenant; null: every Page of the tenant. */
+  page_ids: string | null;
 }
 
 export interface NotificationsTable {
@@ -195,4 +201,40 @@ export interface AdminSessionsTable {
   id_hash: string;
   created_at: number;
   expires_at: number;
+}
+
+export interface TenantsTable {
+  /** Chosen by the product (its own customer id). */
+  id: string;
+  name: string;
+  /** Where this tenant's Messenger webhook events and connect.completed events are forwarded. */
+  forward_url: string | null;
+  /** Where this tenant's health alerts go. */
+  alert_url: string | null;
+  /** The HMAC key that signs what is sent to forward_url and alert_url, encrypted under PAGEKEEPER_KEYS. */
+  webhook_secret_ciphertext: string | null;
+  webhook_secret_key_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type ConnectSessionStatusColumn = 'pending' | 'opened' | 'success' | 'cancelled' | 'error';
+
+export interface ConnectSessionsTable {
+  /** `cs_` + random; public handle (GET /v1/connect-sessions/{id}). */
+  id: string;
+  tenant_id: string;
+  return_url: string;
+  /** JSON array of Page ids the connect is limited to; null: every Page granted. */
+  pages: string | null;
+  /** sha256 hex of the link's secret part; the link itself is never stored. */
+  link_hash: string;
+  /** sha256 hex of the Login dialog `state` once the link was opened. */
+  state_hash: string | null;
+  status: ConnectSessionStatusColumn;
+  /** JSON of the outcome (Pages gained, lost, problems); never holds a token. */
+  result: string | null;
+  created_at: number;
+  expires_at: number;
+  completed_at: number | null;
 }

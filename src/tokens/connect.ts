@@ -85,6 +85,8 @@ export type JudgeStoredPage = (
 export interface ConnectOptions {
   signal?: AbortSignal;
   onProgress?: (progress: ConnectProgress) => void;
+  /** Keep only these Pages of what the person grants (a connect link limited to some Pages). */
+  onlyPages?: readonly string[];
   /** Refuse any token but this kind (`connect --system-user` says `system_user`). */
   expect?: TokenKind;
   /** A system user's Pages that /me/accounts may leave out: read from the Page itself. */
@@ -123,9 +125,11 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   const readMe = () => ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
   // A person's Pages do not depend on who they are: /me and /me/accounts in one round trip, not
   // two. A system user's Page reads need its id first.
-  const [me, discovered] = system
+  const [me, found] = system
     ? await readMe().then(async (m) => [m, await discoverSystemUserPages(ctx, longLived.accessToken, { userId: m.id, pageIds: options.pageIds ?? [], knownPageIds: options.knownPageIds ?? [], signal })] as const)
     : await Promise.all([readMe(), discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal })]);
+  const only = options.onlyPages === undefined ? undefined : new Set(options.onlyPages);
+  const discovered = only === undefined ? found : found.filter((p) => only.has(p.id));
 
   report({ step: 'discovered', pages: discovered.length, businessPages: discovered.filter((p) => p.source === 'business').length });
 

@@ -73,6 +73,11 @@ export function violations(files: readonly string[], read: (f: string) => string
         out.push(`${line} (the emulator stands alone)`);
         continue;
       }
+      if (unit === 'client' || imp.unit === 'client') {
+        // The typed REST client (pagekeeper/client) talks to the service over HTTP only.
+        out.push(`${line} (the REST client stands alone)`);
+        continue;
+      }
       if (imp.unit === 'emulator') {
         if (unit !== 'cli') out.push(`${line} (only the CLI starts the emulator)`);
         continue;

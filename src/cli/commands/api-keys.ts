@@ -8,6 +8,7 @@ import { DEFAULT_SCOPES, parseScopes, SCOPES } from '../../service/api-keys/scop
 import { createApiKeyRepository } from '../../store/api-key-repository.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openDatabase } from '../../store/open-database.js';
+import { tenantExists } from '../../store/tenant-exists.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { cliConfig } from '../open-page-keeper.js';
 import { paint, table } from '../output.js';
@@ -15,15 +16,17 @@ import { paint, table } from '../output.js';
 interface ApiKeysOptions {
   name?: string;
   scopes?: string;
+  tenant?: string;
+  pages?: string;
 }
 
 /** API keys need the database only (no encryption key: nothing here is encrypted). */
-async function withApiKeys<T>(ctx: CommandContext, fn: (keys: ApiKeyStore) => Promise<T>): Promise<T> {
+async function withApiKeys<T>(ctx: CommandContext, fn: (keys: ApiKeyStore, tenantExists: (id: string) => Promise<boolean>) => Promise<T>): Promise<T> {
   const config = cliConfig(ctx);
   const { db, dialect } = await openDatabase(config.database, { cwd: ctx.cwd });
   try {
     await migrateToLatest(db, dialect);
-    return await fn(createApiKeyStore(createApiKeyRepository(db), { cacheTtlMs: 0 }));
+    return await fn(createApiKeyStore(createApiKeyRepository(db), { cacheTtlMs: 0 }), (id) => tenantExists(db, id));
   } finally {
     await db.destroy();
   }
@@ -36,6 +39,8 @@ const recordJson = (k: ApiKeyRecord) => ({
   createdAt: k.createdAt.toISOString(),
   revokedAt: k.revokedAt?.toISOString() ?? null,
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  tenantId: k.tenantId,
+  pageIds: k.pageIds,
 });
 
 export async function run(ctx: CommandContext, args: string[], options: Record<string, unknown>): Promise<CommandResult> {
@@ -52,11 +57,17 @@ export async function run(ctx: CommandContext, args: string[], options: Record<s
         if (parsed.scopes.length === 0) throw pkError('PK_USAGE', { detail: `--scopes needs at least one of ${SCOPES.join(', ')}` });
         scopes = parsed.scopes;
       }
-      const created = await withApiKeys(ctx, (keys) => keys.create({ name: opts.name!, scopes }));
+      if (opts.pages !== undefined && opts.tenant === undefined) throw pkError('PK_USAGE', { detail: '--pages needs --tenant: a Page list limits a tenant key' });
+      const pageIds = opts.pages === undefined ? null : opts.pages.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const created = await withApiKeys(ctx, async (keys, exists) => {
+        if (opts.tenant !== undefined && !(await exists(opts.tenant))) throw pkError('PK_TENANT_NOT_FOUND', { tenantId: opts.tenant });
+        return keys.create({ name: opts.name!, scopes, tenantId: opts.tenant ?? null, pageIds });
+      });
+      const reach = created.tenantId === null ? '' : ` for tenant ${created.tenantId}${created.pageIds ? ` (Pages ${created.pageIds.join(', ')} only)` : ''}`;
       return {
-        data: { id: created.id, name: created.name, scopes: created.scopes, key: created.key },
+        data: { id: created.id, name: created.name, scopes: created.scopes, tenantId: created.tenantId, pageIds: created.pageIds, key: created.key },
         human: [
-          `Created API key ${p.bold(created.id)} (${created.name}) with scopes ${created.scopes.join(', ')}.`,
+          `Created API key ${p.bold(created.id)} (${created.name}) with scopes ${created.scopes.join(', ')}${reach}.`,
           '',
           `  ${created.key}`,
           '',

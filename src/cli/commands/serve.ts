@@ -55,6 +55,8 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
   if (emulator) {
     const file = join(ctx.cwd, DEV_DIR, 'serve.db');
     for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+    // Tenant partitions of the last playground go with it.
+    rmSync(`${file}-tenants`, { recursive: true, force: true });
     database = `sqlite:${file}`;
     keys = generateKeyEntry('dev');
   }

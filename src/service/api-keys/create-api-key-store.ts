@@ -9,12 +9,18 @@ export interface CreatedApiKey {
   id: string;
   name: string;
   scopes: string[];
+  tenantId: string | null;
+  pageIds: string[] | null;
   /** Shown once; only its hash is stored. */
   key: string;
 }
 
 export interface ApiKeyStore {
-  create(input: { name: string; scopes?: readonly Scope[] }): Promise<CreatedApiKey>;
+  /**
+   * A key; with `tenantId` it reaches only that tenant's Pages (with `pageIds`, only those).
+   * The caller checks that the tenant exists.
+   */
+  create(input: { name: string; scopes?: readonly Scope[]; tenantId?: string | null; pageIds?: readonly string[] | null }): Promise<CreatedApiKey>;
   list(): Promise<ApiKeyRecord[]>;
   /** @throws PK_NOT_FOUND when no key has this id. Revoking twice keeps the first time. */
   revoke(id: string): Promise<ApiKeyRecord>;
@@ -57,14 +63,17 @@ export function createApiKeyStore(keys: ApiKeyRepository, options: ApiKeyStoreOp
   const touched = new Map<string, number>();
 
   return {
-    async create({ name, scopes = DEFAULT_SCOPES }) {
+    async create({ name, scopes = DEFAULT_SCOPES, tenantId = null, pageIds = null }) {
       const trimmed = name.trim();
       if (trimmed === '' || trimmed.length > MAX_KEY_NAME_LENGTH) throw pkError('PK_USAGE', { detail: `--name must be 1 to ${MAX_KEY_NAME_LENGTH} characters` });
       const key = generateApiKey();
       const id = generateApiKeyId();
       const list = [...new Set(scopes)];
-      await keys.insert({ id, name: trimmed, scopes: list, keyHash: hashApiKey(key), at: now() });
-      return { id, name: trimmed, scopes: list, key };
+      if (pageIds !== null && tenantId === null) throw pkError('PK_USAGE', { detail: '--pages needs --tenant: a Page list limits a tenant key' });
+      const pages = pageIds === null ? null : [...new Set(pageIds)];
+      if (pages !== null && (pages.length === 0 || pages.some((p) => !/^\d{1,32}$/.test(p)))) throw pkError('PK_USAGE', { detail: '--pages must be numeric Page ids separated by commas' });
+      await keys.insert({ id, name: trimmed, scopes: list, keyHash: hashApiKey(key), at: now(), tenantId, pageIds: pages });
+      return { id, name: trimmed, scopes: list, tenantId, pageIds: pages, key };
     },
 
     list: () => keys.list(),

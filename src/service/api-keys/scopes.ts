@@ -5,8 +5,11 @@
  * - tokens:read     read a Page's decrypted token (the most sensitive)
  * - messages:write  queue messages and read their delivery status
  * - events:read     receive the webhook event stream (GET /v1/events)
+ * - tenants:admin   create, list and delete tenants and set their webhooks
+ * - connect:write   create connect links for a tenant's customer
+ * - graph:proxy     call Graph as a Page through pagekeeper (the token stays inside)
  */
-export const SCOPES = ['pages:read', 'pages:check', 'tokens:read', 'messages:write', 'events:read'] as const;
+export const SCOPES = ['pages:read', 'pages:check', 'tokens:read', 'messages:write', 'events:read', 'tenants:admin', 'connect:write', 'graph:proxy'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Given to a key created without --scopes: read-only and no tokens. */

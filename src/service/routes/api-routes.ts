@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { pkError } from '../../errors.js';
 import { validateMessage } from '../../messenger/validate-message.js';
@@ -5,6 +6,7 @@ import { MESSAGING_TYPES, SENDER_ACTIONS } from '../../messenger/types.js';
 import type { MessageView, PageView, ServiceDeps } from '../deps.js';
 import { apiRoute, type AnyApiRoute } from '../server/route-table.js';
 import { inboundRoute } from './inbound-route.js';
+import { pageVisibleTo, reachOf, requireVisible } from '../tenants/reach.js';
 
 /** Page and user ids are numeric strings (docs/graph-api.md); anything else is refused before any lookup. */
 export const PageIdSchema = z.string().regex(/^\d{1,32}$/, 'must be a numeric Page id');
@@ -103,14 +105,18 @@ const pageParams = z.object({ id: PageIdSchema });
 
 /** The REST API under /v1. */
 export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
-  const requirePage = async (id: string) => {
-    const page = await deps.pages.get(id);
+  // Every Page route works on the key's reach: its tenant's data, and only the Pages it may see.
+  const requirePage = async (request: FastifyRequest, id: string) => {
+    const reach = reachOf(request, deps);
+    requireVisible(reach, id);
+    const page = await reach.deps.pages.get(id);
     if (!page || page.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId: id });
     return page;
   };
-  const outbox = () => {
-    if (!deps.outbox) throw pkError('PK_INTERNAL', { detail: 'outbox not configured' }, { details: { status: 503 } });
-    return deps.outbox;
+  const outbox = (request: FastifyRequest) => {
+    const box = reachOf(request, deps).deps.outbox;
+    if (!box) throw pkError('PK_INTERNAL', { detail: 'outbox not configured' }, { details: { status: 503 } });
+    return box;
   };
   return [
     apiRoute({
@@ -119,7 +125,10 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
       summary: 'List connected pages with their health',
       scope: 'pages:read',
       responses: { 200: { description: 'The pages', schema: z.object({ pages: z.array(PageResponseSchema) }) } },
-      handler: async () => ({ pages: (await deps.pages.list()).filter((p) => p.removedAt === null).map(pageJson) }),
+      handler: async ({ request }) => {
+        const reach = reachOf(request, deps);
+        return { pages: (await reach.deps.pages.list()).filter((p) => p.removedAt === null && pageVisibleTo(reach, p.id)).map(pageJson) };
+      },
     }),
     apiRoute({
       method: 'GET',
@@ -128,7 +137,7 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
       scope: 'pages:read',
       params: pageParams,
       responses: { 200: { description: 'The page', schema: PageResponseSchema }, 400: { description: 'Malformed id' }, 404: { description: 'Not connected' } },
-      handler: async ({ params }) => pageJson(await requirePage(params.id)),
+      handler: async ({ params, request }) => pageJson(await requirePage(request, params.id)),
     }),
     apiRoute({
       method: 'GET',
@@ -142,12 +151,15 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         409: { description: 'No valid token left (PK_NO_VALID_TOKEN): reconnect' },
       },
       // The hot route: the cached token's promise, mapped once, no async wrapper.
-      handler: ({ params, reply }) =>
-        deps.pages.token(params.id).then((token) => {
+      handler: ({ params, request, reply }) => {
+        const reach = reachOf(request, deps);
+        requireVisible(reach, params.id);
+        return reach.deps.pages.token(params.id).then((token) => {
           // A token must not be kept by a proxy or the browser cache.
           void reply.header('cache-control', 'no-store');
           return { pageId: params.id, accessToken: token };
-        }),
+        });
+      },
     }),
     apiRoute({
       method: 'POST',
@@ -168,8 +180,8 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         const rawKey = request.headers['idempotency-key'];
         const idempotencyKey = rawKey === undefined ? undefined : IdempotencyKeySchema.parse(rawKey);
         validateMessage(body);
-        const box = outbox();
-        await requirePage(params.id);
+        const box = outbox(request);
+        await requirePage(request, params.id);
         // Keys are scoped to the calling API key (and the Page): another client's key never
         // matches, so a conflict cannot reveal someone else's message.
         const scope = request.apiKey?.id ?? '';
@@ -179,7 +191,7 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         return queued;
       },
     }),
-    inboundRoute(deps, pageParams, requirePage),
+    inboundRoute(pageParams, requirePage, (request) => reachOf(request, deps).deps),
     apiRoute({
       method: 'GET',
       url: '/v1/messages/{id}',
@@ -187,9 +199,10 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
       scope: 'messages:write',
       params: z.object({ id: MessageIdSchema }),
       responses: { 200: { description: 'The message', schema: MessageResponseSchema }, 404: { description: 'Unknown id' }, 503: { description: 'No outbox configured' } },
-      handler: async ({ params }) => {
-        const m = await outbox().get(params.id);
-        if (!m) throw pkError('PK_NOT_FOUND', { what: 'Message' });
+      handler: async ({ params, request }) => {
+        const m = await outbox(request).get(params.id);
+        // A message of a Page outside the key's reach is as unknown as one that never existed.
+        if (!m || !pageVisibleTo(reachOf(request, deps), m.pageId)) throw pkError('PK_NOT_FOUND', { what: 'Message' });
         return messageJson(m);
       },
     }),
@@ -200,9 +213,9 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
       scope: 'pages:check',
       params: pageParams,
       responses: { 200: { description: 'The page after the check', schema: PageResponseSchema }, 404: { description: 'Not connected' } },
-      handler: async ({ params }) => {
-        await requirePage(params.id);
-        return pageJson(await deps.pages.check(params.id));
+      handler: async ({ params, request }) => {
+        await requirePage(request, params.id);
+        return pageJson(await reachOf(request, deps).deps.pages.check(params.id));
       },
     }),
   ];

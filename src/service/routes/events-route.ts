@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EventHub } from '../webhooks/event-hub.js';
+import type { EventHub, HubEvent } from '../webhooks/event-hub.js';
 
 export const SSE_HEARTBEAT_MS = 15_000;
 /**
@@ -22,6 +22,8 @@ export interface EventsRouteOptions {
   stillAllowed: (req: FastifyRequest) => Promise<boolean>;
   recheckMs?: number;
   maxLifeMs?: number;
+  /** What of an event this subscriber may see (its tenant's part), or nothing. */
+  filter?: (request: FastifyRequest, e: HubEvent) => HubEvent | undefined;
 }
 
 /**
@@ -75,7 +77,9 @@ export function eventsRoute(app: FastifyInstance, opts: EventsRouteOptions): voi
       end();
     }, maxLifeMs);
     lifetime.unref();
-    const unsubscribe = opts.hub.subscribe((e) => {
+    const unsubscribe = opts.hub.subscribe((event) => {
+      const e = opts.filter ? opts.filter(request, event) : event;
+      if (e === undefined) return;
       if (res.writableLength > MAX_BUFFERED_BYTES) return end();
       res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
     });

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServiceDeps } from '../deps.js';
 import { apiRoute, type AnyApiRoute } from '../server/route-table.js';
@@ -22,7 +23,15 @@ export const InboundBodySchema = z
 
 const InboundResponseSchema = z.object({ pageId: z.string(), psid: z.string(), at: z.string() });
 
-export function inboundRoute(deps: ServiceDeps, params: z.ZodType<{ id: string }>, requirePage: (id: string) => Promise<unknown>): AnyApiRoute {
+/**
+ * @param requirePage refuses a Page the key may not see (404) or that is not connected.
+ * @param depsFor the deps of the key's tenant, where the person's window is recorded.
+ */
+export function inboundRoute(
+  params: z.ZodType<{ id: string }>,
+  requirePage: (request: FastifyRequest, id: string) => Promise<unknown>,
+  depsFor: (request: FastifyRequest) => Pick<ServiceDeps, 'recordInbound'>,
+): AnyApiRoute {
   return apiRoute({
     method: 'POST',
     url: '/v1/pages/{id}/inbound',
@@ -35,12 +44,12 @@ export function inboundRoute(deps: ServiceDeps, params: z.ZodType<{ id: string }
       400: { description: 'Malformed PSID or time' },
       404: { description: 'Not connected' },
     },
-    handler: async ({ params: p, body }) => {
-      await requirePage(p.id);
+    handler: async ({ params: p, body, request }) => {
+      await requirePage(request, p.id);
       const now = Date.now();
       const given = body.at === undefined ? now : typeof body.at === 'number' ? body.at : Date.parse(body.at);
       const at = new Date(Math.min(given, now));
-      await deps.recordInbound([{ pageId: p.id, psid: body.psid, at }]);
+      await depsFor(request).recordInbound([{ pageId: p.id, psid: body.psid, at }]);
       return { pageId: p.id, psid: body.psid, at: at.toISOString() };
     },
   });

@@ -6,6 +6,7 @@ import { verifyWebhookSignature } from '../security/verify-webhook-signature.js'
 import type { EventHub } from '../webhooks/event-hub.js';
 import type { Forwarder } from '../webhooks/create-forwarder.js';
 import type { InboundBatcher } from '../webhooks/create-inbound-batcher.js';
+import type { TenantEvents } from '../tenants/tenant-events.js';
 import { inboundContacts, receiptEvents, WebhookBodySchema } from '../webhooks/webhook-event.js';
 
 export interface WebhookRouteOptions {
@@ -14,6 +15,8 @@ export interface WebhookRouteOptions {
   forwarder: Forwarder | undefined;
   /** Writes the 24-hour-window contacts after the answer, batched per event-loop turn. */
   inbound: InboundBatcher;
+  /** Forwards each tenant its own Pages' entries (src/service/tenants/tenant-events.ts). */
+  tenantEvents?: TenantEvents;
 }
 
 function refuse(reply: FastifyReply, status: 401 | 403, message: string) {
@@ -78,6 +81,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
       deps.recordReceipts(receipts).catch((e: unknown) => request.log.error({ err: e instanceof Error ? e.message : String(e) }, 'recording delivery/read receipts failed'));
     }
     forwarder?.forward(raw);
+    opts.tenantEvents?.webhook(parsed);
     hub.publish('messenger', parsed);
     return reply.code(200).type('text/plain; charset=utf-8').send('EVENT_RECEIVED');
   });

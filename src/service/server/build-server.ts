@@ -23,6 +23,11 @@ import { errorResponse } from './error-response.js';
 import { createMetricsRegistry, type MetricsRegistry } from './metrics-registry.js';
 import { buildOpenApi, registerApiRoutes } from './route-table.js';
 import { securityHeaders } from './security-headers.js';
+import { resolveReach } from '../tenants/reach.js';
+import { createTenantEvents, eventFor } from '../tenants/tenant-events.js';
+import { withTenantFanOut } from '../tenants/fan-out.js';
+import { tenantRoutes } from '../routes/tenant-routes.js';
+import { graphProxyOpenApi, graphProxyRoute } from '../routes/graph-proxy-route.js';
 
 /** 1 MiB: webhook batches and messages are far smaller; anything bigger is refused with 413. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -186,6 +191,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
     const presented = bearer(request);
     const refused = admit(request, presented ? await deps.apiKeys.authenticate(presented) : null, scope);
     if (refused) throw refused;
+    request.reach = await resolveReach(request.apiKey!, deps);
   };
   // The same check as a callback hook: a key found in the lookup cache is decided synchronously
   // (no promise, no microtask per request); anything else goes through `authenticate`.
@@ -195,7 +201,19 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
       const presented = bearer(request);
       const hit = presented === undefined ? undefined : deps.apiKeys.cached(presented);
       if (hit) {
-        done(admit(request, hit, scope));
+        const refused = admit(request, hit, scope);
+        if (refused) return done(refused);
+        // The key's tenant and Pages, decided once here for every route (src/service/tenants/reach.ts).
+        const reach = resolveReach(hit, deps);
+        if (reach instanceof Promise) {
+          reach.then((r) => {
+            request.reach = r;
+            done();
+          }, done);
+          return;
+        }
+        request.reach = reach;
+        done();
         return;
       }
       slow(request, reply).then(() => done(), done);
@@ -236,14 +254,18 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(extra));
   });
 
-  const routes = apiRoutes(deps);
-  const openApi = buildOpenApi(routes, { version: SERVICE_VERSION, ...(deps.config.publicUrl ? { serverUrl: deps.config.publicUrl } : {}) });
+  // Tenants: each tenant's Pages, events and forwards are its own (src/service/tenants/).
+  const tenantEvents = deps.tenants ? createTenantEvents(deps.tenants, hub, (d) => app.log.warn(d)) : undefined;
+  const routes = [...apiRoutes(deps), ...tenantRoutes(deps)];
+  const openApi = buildOpenApi(routes, { version: SERVICE_VERSION, ...(deps.config.publicUrl ? { serverUrl: deps.config.publicUrl } : {}), extraPaths: graphProxyOpenApi() });
   app.get('/openapi.json', async () => openApi);
   registerApiRoutes(app, routes, authenticateHook);
+  graphProxyRoute(app, deps, authenticateHook);
   eventsRoute(app, {
     hub,
     preHandler: authenticate('events:read'),
     headers,
+    filter: (request, e) => eventFor(request.reach, e),
     stillAllowed: async (request) => {
       const presented = bearer(request);
       const key = presented === undefined ? null : await deps.apiKeys.authenticate(presented);
@@ -253,10 +275,13 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
     ...(options.eventStreamMaxLifeMs === undefined ? {} : { maxLifeMs: options.eventStreamMaxLifeMs }),
   });
 
-  const inbound = createInboundBatcher({ write: (contacts) => deps.recordInbound(contacts), onError: (e) => logError('recording inbound messages failed', e) });
-  await app.register(webhookRoutes, { deps, hub, forwarder, inbound });
+  const inbound = createInboundBatcher({
+    write: (contacts) => (tenantEvents ? tenantEvents.recordInbound(contacts) : deps.recordInbound(contacts)),
+    onError: (e) => logError('recording inbound messages failed', e),
+  });
+  await app.register(webhookRoutes, { deps, hub, forwarder, inbound, ...(tenantEvents ? { tenantEvents } : {}) });
   await app.register(facebookCallbackRoutes, {
-    deps,
+    deps: deps.tenants ? withTenantFanOut(deps, deps.tenants) : deps,
     baseUrl: (req) => deps.config.publicUrl ?? `${req.protocol}://${req.host}`,
   });
   const secureCookies = https;
@@ -266,7 +291,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   await app.register(async (withCookies) => {
     withCookies.addHook('onRequest', browserRequestGuard({ dev: deps.config.devOpenDashboard, publicUrl: () => deps.config.publicUrl }));
     await withCookies.register(cookie);
-    await withCookies.register(connectRoutes, { deps, guard: createConnectStateGuard(connectSecret), secureCookies, logError });
+    await withCookies.register(connectRoutes, { deps, guard: createConnectStateGuard(connectSecret), secureCookies, logError, ...(tenantEvents ? { tenantEvents } : {}) });
     await withCookies.register(dashboardRoutes, { deps, limiter, secureCookies });
   });
 
@@ -283,6 +308,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
       app.server.closeAllConnections?.();
       await Promise.race([inbound.flush(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
       await forwarder?.drain(Math.max(0, deadline - Date.now()));
+      await tenantEvents?.drain(Math.max(0, deadline - Date.now()));
     })());
 
   return { app, hub, forwarder, shutdown };

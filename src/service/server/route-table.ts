@@ -9,7 +9,7 @@ import type { Scope } from '../api-keys/scopes.js';
  * and the same schemas generate /openapi.json, so the document cannot drift from the code.
  */
 export interface ApiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
   summary: string;
   /** Needed scope; undefined means a public route. */
@@ -62,7 +62,7 @@ function jsonSchema(schema: z.ZodType): unknown {
 }
 
 /** The OpenAPI 3.1 document for the routes. */
-export function buildOpenApi(routes: readonly AnyApiRoute[], info: { version: string; serverUrl?: string }): unknown {
+export function buildOpenApi(routes: readonly AnyApiRoute[], info: { version: string; serverUrl?: string; extraPaths?: Record<string, unknown> }): unknown {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const parameters: unknown[] = [];
@@ -94,7 +94,10 @@ export function buildOpenApi(routes: readonly AnyApiRoute[], info: { version: st
     openapi: '3.1.0',
     info: { title: 'pagekeeper', version: info.version, description: 'Facebook Page tokens that keep working: pages, tokens, messages.' },
     ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from `pagekeeper api-keys create`' } } },
-    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from `pagekeeper api-keys create`' } },
+      schemas: { Error: jsonSchema(ErrorSchema) },
+    },
+    paths: { ...paths, ...(info.extraPaths ?? {}) },
   };
 }

@@ -4,6 +4,7 @@ import { initialMigration } from './0001-initial.js';
 import { pageSubscriptionsMigration } from './0003-page-subscriptions.js';
 import { callbackReplaysAndAdminSessionsMigration } from './0006-callback-replays-and-admin-sessions.js';
 import { tokenKindMigration } from './0007-token-kind.js';
+import { tenantsMigration } from './0008-tenants.js';
 
 /**
  * Every migration, in order. A static list (not Kysely's FileMigrationProvider) so it works
@@ -15,6 +16,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0003_page_subscriptions': pageSubscriptionsMigration(),
     '0006_callback_replays_and_admin_sessions': callbackReplaysAndAdminSessionsMigration(),
     '0007_token_kind': tokenKindMigration(),
+    '0008_tenants': tenantsMigration(),
   };
 }
 
