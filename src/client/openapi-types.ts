@@ -363,6 +363,85 @@ export interface paths {
       };
     };
   };
+  "/v1/pages/{id}/inbound": {
+    /** Record that a person wrote to the Page (opens the messaging window) */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            psid: string;
+            /** @description When the person wrote: ISO 8601 time or milliseconds since 1970; default now */
+            at?: string | number;
+          };
+        };
+      };
+      responses: {
+        /** @description Recorded */
+        200: {
+          content: {
+            "application/json": {
+              pageId: string;
+              psid: string;
+              at: string;
+            };
+          };
+        };
+        /** @description Malformed PSID or time */
+        400: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description Missing, wrong or revoked API key */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description The key lacks the scope messages:write */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description Not connected */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
   "/v1/messages/{id}": {
     /** A queued message's delivery status */
     get: {

@@ -2,12 +2,12 @@
  * Tenants, Page-scoped keys, connect links, per-tenant events, the Graph proxy and the typed
  * client, end to end over 127.0.0.1 against the emulator.
  */
-import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createClient, PageKeeperClientError } from '../../src/client/index.js';
+import { verifyBodySignature } from '../../src/notify/sign-body.js';
 import { createPageKeeper } from '../../src/pagekeeper.js';
 import type { Scope } from '../../src/service/api-keys/scopes.js';
 import { createServiceDeps } from '../../src/service/create-service-deps.js';
@@ -155,7 +155,8 @@ describe('tenants', () => {
     await expect.poll(() => hooks.acme.got.length + hooks.globex.got.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
     for (const t of ['acme', 'globex'] as const) {
       for (const d of hooks[t].got) {
-        expect(d.signature).toBe(`sha256=${createHmac('sha256', secrets[t]!).update(d.body).digest('hex')}`);
+        expect(verifyBodySignature(d.body, secrets[t]!, d.signature)).toBe(true);
+        expect(verifyBodySignature(d.body, secrets[t === 'acme' ? 'globex' : 'acme']!, d.signature)).toBe(false);
         expect(JSON.parse(d.body)).toMatchObject({ tenantId: t });
       }
     }
