@@ -23,7 +23,12 @@ export function isLoopbackHost(host: string | undefined): boolean {
  */
 export function isSameSitePost(request: FastifyRequest, publicUrl: string | undefined): boolean {
   const site = request.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
+  // A browser that sends fetch metadata says itself where the request comes from (a header pages
+  // cannot set). Its Origin may be "null" on our own forms: the pages are served with
+  // `Referrer-Policy: no-referrer`, and for a navigation under that policy the Fetch standard
+  // serialises the origin as null (https://fetch.spec.whatwg.org/#serializing-a-request-origin).
+  if (typeof site === 'string') return site === 'same-origin' || site === 'none';
+  // Older browsers send no fetch metadata: then the Origin header decides.
   const origin = request.headers.origin;
   if (origin === undefined) return true;
   if (typeof origin !== 'string' || origin === 'null') return false;
