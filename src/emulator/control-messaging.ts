@@ -42,7 +42,7 @@ export function registerMessagingControl(app: FastifyInstance, deps: MessagingCo
 
   app.post<{ Params: { id: string } }>('/_emulator/users/:id/role', async (req, reply) => {
     const id = req.params.id;
-    const known = state.users.has(id) || [...state.pages.values()].some((p) => p.psids.has(id));
+    const known = state.users.has(id) || [...state.pages.values()].some((p) => p.psids.has(id) || p.instagram?.people.has(id) === true);
     if (!known) return reply.code(404).send({ error: `no user or person with id ${id}: create a user, or POST /_emulator/pages/{id}/inbound with {"psid":"${id}"} first` });
     const input = parse(roleInput, req.body);
     state.appMode.setRole(id, input.role);

@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
 import { conversationNode, conversationsEdge } from './conversations.js';
+import { instagramFieldsOf, isInstagramRecipient, sendInstagram } from './instagram.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
 import { messageId } from './ids.js';
@@ -83,6 +84,14 @@ const fieldsOf = (params: Record<string, unknown>): string[] | undefined => {
   const f = str(params.fields);
   return f ? f.split(',').map((s) => s.trim().replace(/\{.*$/, '')).filter(Boolean) : undefined;
 };
+
+/** The Instagram account a send to an IGSID counts against; undefined for a Messenger send. */
+function instagramSendKey(page: Page, params: Record<string, unknown>): string | undefined {
+  if (!page.instagram) return undefined;
+  const recipient = parseJsonParam(params.recipient);
+  const id = isObj(recipient) ? str(recipient.id) : undefined;
+  return id !== undefined && isInstagramRecipient(page, id) ? page.instagram.id : undefined;
+}
 
 /** What a fault does to one batch item: replace its result (as if the call answered so) or the whole item (`null` = not finished). */
 export type BatchItemOverride = { result: GraphResult } | { item: Record<string, unknown> | null };
@@ -269,6 +278,7 @@ export function createGraph(deps: {
           if (auth.kind === 'USER' && tasks) return state.pageTokenFor(auth.record, page.id).value;
           return undefined;
         },
+        ...instagramFieldsOf(page, auth.kind === 'APP' ? [] : auth.record.scopes),
       },
       fields,
       'Page',
@@ -313,6 +323,10 @@ export function createGraph(deps: {
     const recipientId = isObj(recipient) ? str(recipient.id) : undefined;
     if (!recipientId) return fail({ code: 100, message: '(#100) param recipient must be non-empty.' });
     const messagingType = str(p.messaging_type) ?? 'RESPONSE';
+    // An IGSID of the Page's linked Instagram account: Instagram's rules (instagram.ts).
+    if (isInstagramRecipient(page, recipientId) && MESSAGING_TYPES.has(messagingType)) {
+      return sendInstagram(state, now, { page, scopes: auth.record.scopes, recipientId, messagingType, tag: str(p.tag), message: parseJsonParam(p.message), senderAction: str(p.sender_action), payload: parseJsonParam(p.payload) });
+    }
     if (!MESSAGING_TYPES.has(messagingType)) return fail({ code: 100, message: '(#100) Param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}' });
     const message = parseJsonParam(p.message);
     const senderAction = str(p.sender_action);
@@ -412,7 +426,8 @@ export function createGraph(deps: {
     // Usage: page tokens fall under Business Use Case limits, everything else under the app's.
     let usage: Record<string, string>;
     if (auth.kind === 'PAGE') {
-      const d = isSend ? limits.send(auth.page.id) : limits.pageCall(auth.page.id);
+      // Instagram sends count against the Instagram account's budget, apart from the Page's Messenger sends.
+      const d = isSend ? limits.send(instagramSendKey(auth.page, call.params) ?? auth.page.id) : limits.pageCall(auth.page.id);
       if (d.error) throw new UsageError(d.error, d.headers);
       usage = d.headers;
     } else {
@@ -487,7 +502,7 @@ export function createGraph(deps: {
       if (edge === 'messages' && m === 'POST' && segs.length === 2) return ok(sendMessage(auth, node.page, p));
       if (edge === 'conversations' && m === 'GET' && segs.length === 2) {
         const pageToken = auth.kind === 'PAGE' && auth.page.id === node.page.id;
-        return ok(conversationsEdge(state.conversations, { page: node.page, pageToken, scopes: auth.kind === 'APP' ? [] : auth.record.scopes, params: p, base }));
+        return ok(conversationsEdge(state.conversations, { page: node.page, instagram: node.page.instagram, pageToken, scopes: auth.kind === 'APP' ? [] : auth.record.scopes, params: p, base }));
       }
       if (edge === 'subscribed_apps' && segs.length === 2) {
         if (auth.kind !== 'PAGE' || auth.page.id !== node.page.id) return fail({ code: 210, message: MSG.pageTokenRequired });

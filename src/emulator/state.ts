@@ -54,6 +54,22 @@ export interface Page {
   sent: SentMessage[];
   sentNext: number;
   subscribedFields: string[] | null;
+  /** The Instagram professional account linked to the Page, if any (instagram.ts). */
+  instagram?: InstagramAccount;
+}
+
+/**
+ * An Instagram professional account linked to a Page. `link: 'business'` = linked during the
+ * business conversion (both `instagram_business_account` and `connected_instagram_account` show
+ * it); `'connected'` = connected in the Page's settings (only `connected_instagram_account`).
+ */
+export interface InstagramAccount {
+  id: string;
+  username: string;
+  link: 'business' | 'connected';
+  /** People (by IGSID) who wrote to the account. */
+  people: Map<string, { lastInboundMs: number }>;
+  sent: SentMessage[];
 }
 
 export interface User {
@@ -91,6 +107,7 @@ export interface PageSpec {
   name?: string;
   tasks?: string[];
   category?: string;
+  instagram?: { username: string; id?: string; link?: 'business' | 'connected' };
 }
 
 export interface UserSpec {
@@ -134,13 +151,19 @@ export function createState(now: () => number) {
   const businesses = new Map<string, Business>();
   const tokens = new Map<string, TokenRecord>();
   const userOrder: string[] = [];
+  /** Instagram account id -> the Page it is linked to. */
+  const instagramAccounts = new Map<string, string>();
   /** Development or live, and who has a role on the app (app-mode.ts). */
   const appMode = createAppModeState();
   /** Every Page's Messenger threads, for the Conversations API (conversations.ts). */
   const conversations = createConversationStore(now);
 
   function ensurePage(spec: PageSpec): Page {
-    if (spec.id && pages.has(spec.id)) return pages.get(spec.id)!;
+    if (spec.id && pages.has(spec.id)) {
+      const known = pages.get(spec.id)!;
+      if (spec.instagram && !known.instagram) linkInstagram(known, spec.instagram);
+      return known;
+    }
     const id = spec.id ?? newId();
     ids.add(id);
     const page: Page = {
@@ -154,7 +177,17 @@ export function createState(now: () => number) {
       subscribedFields: null,
     };
     pages.set(id, page);
+    if (spec.instagram) linkInstagram(page, spec.instagram);
     return page;
+  }
+
+  function linkInstagram(page: Page, spec: NonNullable<PageSpec['instagram']>): InstagramAccount {
+    const id = spec.id ?? `1784${newId().slice(0, 13)}`;
+    ids.add(id);
+    const account: InstagramAccount = { id, username: spec.username, link: spec.link ?? 'business', people: new Map(), sent: [] };
+    page.instagram = account;
+    instagramAccounts.set(id, page.id);
+    return account;
   }
 
   function mintUserToken(user: User, opts: { longLived: boolean; scopes?: string[] }): TokenRecord {
@@ -319,6 +352,8 @@ export function createState(now: () => number) {
     businesses,
     tokens,
     userOrder,
+    instagramAccounts,
+    linkInstagram,
     appMode,
     conversations,
     newId,
