@@ -16,7 +16,7 @@ import { createMessenger, type Messenger, type MessengerOptions } from './messen
 import { createStore } from './store/create-store.js';
 import { rotateKeys, type RotateKeysOptions } from './store/rotate-keys.js';
 import type { PageWithTokens } from './store/types.js';
-import { buildLoginUrl, DEFAULT_LOGIN_SCOPES } from './tokens/build-login-url.js';
+import { buildLoginUrl, loginScopesFor } from './tokens/build-login-url.js';
 import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
 import { silentLogger, systemClock, type Clock, type Logger, type PageKeeperContext } from './tokens/context.js';
 import { exchangeCode } from './tokens/exchange-code.js';
@@ -52,6 +52,8 @@ export interface PageKeeperOptions {
   expiringWindowMs?: number;
   /** Relative SQLite paths resolve against this directory. */
   cwd?: string;
+  /** PAGEKEEPER_INSTAGRAM: the Login dialog also asks for the Instagram messaging scopes (docs/instagram.md). Default false. */
+  instagram?: boolean;
   /**
    * Database tuning (issue 7): PostgreSQL pool size and statement timeout; `migrate: false`
    * refuses a schema that is behind (PK_DB_MIGRATIONS_BEHIND) instead of migrating it, for
@@ -181,6 +183,7 @@ export async function createPageKeeper(options: PageKeeperOptions): Promise<Page
       dialogUrl: (options.dialogUrl ?? DEFAULT_DIALOG_URL).replace(/\/+$/, ''),
       databaseLocation: store.location,
       expiringWindowMs: options.expiringWindowMs ?? DEFAULT_EXPIRING_WINDOW_MS,
+      instagram: options.instagram === true,
     },
     appSecret,
     graph,
@@ -248,7 +251,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
         appId: context.config.appId,
         redirectUri: input.redirectUri,
         state: input.state,
-        scopes: input.scopes ?? DEFAULT_LOGIN_SCOPES,
+        scopes: input.scopes ?? loginScopesFor(context.config),
         rerequest: input.rerequest,
       }),
     async pages() {

@@ -25,6 +25,7 @@ export async function openPageKeeper(ctx: Pick<CommandContext, 'cwd' | 'env'>): 
     graphVersion: config.graphVersion,
     dialogUrl: config.dialogUrl,
     cwd: ctx.cwd,
+    instagram: config.instagram === true,
   });
 }
 

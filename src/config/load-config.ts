@@ -32,6 +32,8 @@ export interface PageKeeperConfig {
   dbStatementTimeoutMs: number | undefined;
   /** PAGEKEEPER_DB_AUTO_MIGRATE=false: refuse a behind schema instead of migrating it at start. */
   dbAutoMigrate: boolean;
+  /** PAGEKEEPER_INSTAGRAM=true: the Login dialog also asks for the Instagram messaging scopes (docs/instagram.md). */
+  instagram?: boolean;
 }
 
 const optionalText = z
@@ -78,6 +80,7 @@ const EnvSchema = z.object({
   PAGEKEEPER_DB_POOL_SIZE: positiveInt('PAGEKEEPER_DB_POOL_SIZE'),
   PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: positiveInt('PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS'),
   PAGEKEEPER_DB_AUTO_MIGRATE: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_DB_AUTO_MIGRATE must be true or false').optional()),
+  PAGEKEEPER_INSTAGRAM: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_INSTAGRAM must be true or false').optional()),
 });
 
 /** Reads `.env` in `cwd` (if any) without letting it override the real environment. */
@@ -123,6 +126,7 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     dbPoolSize: e.PAGEKEEPER_DB_POOL_SIZE,
     dbStatementTimeoutMs: e.PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS,
     dbAutoMigrate: e.PAGEKEEPER_DB_AUTO_MIGRATE !== 'false',
+    instagram: e.PAGEKEEPER_INSTAGRAM === 'true',
   };
 }
 

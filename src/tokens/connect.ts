@@ -22,6 +22,8 @@ import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
 import { pageHealthFromStore } from './page-health-from-store.js';
 import { verifyPageToken } from './verify-page-token.js';
+import { instagramScopesFor, judgeInstagram, type InstagramView } from '../instagram/instagram-capability.js';
+import { createInstagramRepository } from '../store/instagram-repository.js';
 
 /** One Page as connect reports it. */
 export interface ConnectedPage {
@@ -32,6 +34,8 @@ export interface ConnectedPage {
   tokenExpiresAt: Date | null;
   dataAccessExpiresAt: Date | null;
   status: PageStatus;
+  /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
+  instagram: InstagramView;
 }
 
 /** What connect did: who, until when, which Pages, and what changed since their last connect. */
@@ -120,13 +124,22 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
         messagingGranted,
       });
       await tx.pageTokens.recordCheck(page.id, userId, { checkedAt: now });
+      const igLink = {
+        pageId: page.id,
+        igId: page.instagram?.id ?? null,
+        username: page.instagram?.username ?? null,
+        link: page.instagram?.link ?? null,
+        scopes: instagramScopesFor(inspection, page.instagram?.id ?? null),
+        checkedAt: now,
+      };
+      await createInstagramRepository(tx.db).upsert(igLink);
       const stored = await tx.pages.getWithTokens(page.id);
       const health = pageHealthFromStore(page.id, stored?.tokens ?? [], judge);
       const changed = await tx.pages.setStatus(page.id, { status: health.status, reason: health.reason, fix: health.fix, warning: health.warning, lastCheckedAt: now });
       if (changed && changed.previousStatus !== health.status) {
         await tx.audit.append({ event: 'page_status_changed', pageId: page.id, userId, oldState: changed.previousStatus, newState: health.status, reason: health.reason ?? 'connected' });
       }
-      pages.push({ id: page.id, name: page.name, tasks: page.tasks, tokenExpiresAt: null, dataAccessExpiresAt: inspection.dataAccessExpiresAt, status: health.status });
+      pages.push({ id: page.id, name: page.name, tasks: page.tasks, tokenExpiresAt: null, dataAccessExpiresAt: inspection.dataAccessExpiresAt, status: health.status, instagram: judgeInstagram(igLink) });
     }
     const { revokedPageIds, removedPageIds } = await tx.pages.markRemovedForUser(userId, verified.map((v) => v.page.id));
     for (const pageId of revokedPageIds) {

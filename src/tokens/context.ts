@@ -35,6 +35,8 @@ export interface ResolvedConfig {
   databaseLocation: string;
   /** Data access ending within this many ms makes a page `expiring` (issue 4: default 14 days). */
   expiringWindowMs: number;
+  /** Ask the Login dialog for the Instagram messaging scopes too (PAGEKEEPER_INSTAGRAM). */
+  instagram?: boolean;
 }
 
 export interface PageKeeperContext {

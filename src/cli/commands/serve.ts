@@ -78,6 +78,7 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       dialogUrl: emulator ? emulator.dialogUrl : config.dialogUrl,
       graphVersion: config.graphVersion,
       cwd: ctx.cwd,
+      instagram: config.instagram === true,
       logger: graphCalls.logger,
       // Health alerts: a log line always, a signed webhook when PAGEKEEPER_NOTIFY_WEBHOOK_URL is set.
       notifiers: notifiersFromConfig(config, logger),
