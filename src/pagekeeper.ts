@@ -17,6 +17,7 @@ import { createStore } from './store/create-store.js';
 import { rotateKeys, type RotateKeysOptions } from './store/rotate-keys.js';
 import type { PageWithTokens } from './store/types.js';
 import { buildLoginUrl, loginScopesFor } from './tokens/build-login-url.js';
+import { createInstagramHandle, type InstagramHandle } from './instagram/instagram-handle.js';
 import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
 import { silentLogger, systemClock, type Clock, type Logger, type PageKeeperContext } from './tokens/context.js';
 import { exchangeCode } from './tokens/exchange-code.js';
@@ -104,6 +105,8 @@ export interface PageHandle {
   get<T = unknown>(path: string, params?: Params, options?: CallOptions<T>): Promise<T>;
   /** `POST /{version}/{path}` with a JSON body and the Page token, e.g. `{page-id}/messages` (https://developers.facebook.com/docs/messenger-platform/reference/send-api/). */
   post<T = unknown>(path: string, body?: Record<string, unknown>, options?: CallOptions<T>): Promise<T>;
+  /** The inbox of the Instagram account linked to the Page, with the Page token (docs/instagram.md). */
+  readonly instagram: InstagramHandle;
 }
 
 export interface PageKeeper {
@@ -217,6 +220,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
       inspect: () => bound(id, (token) => inspectToken(context, token)),
       get: (path, params, opts = {}) => bound(id, (token) => graph.get(path, params, { ...opts, token })),
       post: (path, body, opts = {}) => bound(id, (token) => graph.post(path, body, { ...opts, token }), opts.idempotent ?? false),
+      instagram: createInstagramHandle(id, () => messengerOf()),
     };
     // Handles are tiny and stateless; keep a bounded number to avoid churn in hot loops.
     if (handles.size < 10_000) handles.set(id, handle);

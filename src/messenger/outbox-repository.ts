@@ -47,6 +47,8 @@ export interface OutboxMessage {
   idempotencyKey: string | null;
   /** The Send API body, recipient included. */
   body: SendBody;
+  /** messenger or instagram (docs/instagram.md). */
+  channel: 'messenger' | 'instagram';
   status: OutboxStatus;
   atLeastOnce: boolean;
   attempts: number;
@@ -65,6 +67,8 @@ export interface NewOutboxMessage {
   id: string;
   pageId: string;
   body: SendBody;
+  /** Default messenger. */
+  channel?: 'messenger' | 'instagram';
   idempotencyKey: string | null;
   atLeastOnce: boolean;
   at: Date;
@@ -85,6 +89,8 @@ export function bodyOf(psid: string, payload: string): SendBody {
   return { recipient: { id: psid }, ...(JSON.parse(payload) as object) } as SendBody;
 }
 
+export const channelOf = (v: unknown): 'messenger' | 'instagram' => (v === 'instagram' ? 'instagram' : 'messenger');
+
 export function messageFromRow(r: Row): OutboxMessage {
   const hasError = r.error_code !== null || r.error_subcode !== null || r.error_message !== null;
   return {
@@ -94,6 +100,7 @@ export function messageFromRow(r: Row): OutboxMessage {
     psid: r.psid,
     idempotencyKey: r.idempotency_key,
     body: bodyOf(r.psid, r.payload),
+    channel: channelOf(r.channel),
     status: r.status,
     atLeastOnce: num(r.at_least_once) === 1,
     attempts: num(r.attempts),
@@ -115,6 +122,7 @@ export interface ClaimedMessage {
   pageId: string;
   psid: string;
   payload: string;
+  channel: 'messenger' | 'instagram';
   atLeastOnce: boolean;
   attempts: number;
 }
@@ -278,6 +286,7 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
         psid,
         idempotency_key: m.idempotencyKey,
         payload,
+        channel: m.channel ?? 'messenger',
         status: 'queued' as const,
         at_least_once: m.atLeastOnce ? 1 : 0,
         attempts: 0,
@@ -418,11 +427,11 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
     async claimHeads(workerId, now, leaseMs, limit, filter = {}) {
       if (limit <= 0 || filter.recipients?.length === 0) return [];
       const claimSet = { claimed_by: workerId, claim_expires_at: now + leaseMs };
-      const toClaimed = (rows: ReadonlyArray<{ id: string; seq: unknown; page_id: string; psid: string; payload: string; at_least_once: unknown; attempts: unknown }>) =>
+      const toClaimed = (rows: ReadonlyArray<{ id: string; seq: unknown; page_id: string; psid: string; payload: string; channel: unknown; at_least_once: unknown; attempts: unknown }>) =>
         rows
-          .map((r) => ({ id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) }))
+          .map((r) => ({ id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, channel: channelOf(r.channel), atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) }))
           .sort((a, b) => a.seq - b.seq);
-      const returned = ['id', 'seq', 'page_id', 'psid', 'payload', 'at_least_once', 'attempts'] as const;
+      const returned = ['id', 'seq', 'page_id', 'psid', 'payload', 'channel', 'at_least_once', 'attempts'] as const;
 
       if (filter.recipients !== undefined) {
         // Each person's head is their oldest blocking message, found by one probe of the

@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { pkError } from '../errors.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { payloadOf, type ListFilter, type OutboxMessage, type OutboxRepository, type OutboxStatus } from './outbox-repository.js';
-import { checkWindow, type SendDeps } from './send.js';
+import { checkWindow, validateFor, type SendDeps } from './send.js';
 import type { SendBody } from './types.js';
-import { validateMessage } from './validate-message.js';
 
 export interface EnqueueOptions {
   /** The same key never enqueues twice: the first message comes back with `duplicate: true`. */
@@ -19,6 +18,8 @@ export interface EnqueueOptions {
    * back (timeout, reset, a crash mid-POST) is retried instead of being marked `unknown`.
    */
   atLeastOnce?: boolean;
+  /** `instagram`: the recipient is an IGSID of the Page's linked Instagram account (docs/instagram.md). Default messenger. */
+  channel?: 'messenger' | 'instagram';
 }
 
 export interface EnqueueResult {
@@ -39,6 +40,8 @@ export interface MessageView {
   createdAt: Date;
   updatedAt: Date;
   sentAt: Date | null;
+  /** Present for Instagram messages only. */
+  channel?: 'instagram';
 }
 
 export interface Outbox {
@@ -55,7 +58,7 @@ export interface Outbox {
   resumeHeld(pageId: string): Promise<number>;
 }
 
-export interface OutboxDeps extends Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache' | 'windowLookup'> {
+export interface OutboxDeps extends Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache' | 'windowLookup' | 'instagram'> {
   repo: OutboxRepository;
   /** Wakes the local worker, if any, so a new message does not wait for the next poll. */
   notify(): void;
@@ -73,6 +76,7 @@ export function toMessageView(m: OutboxMessage): MessageView {
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
     sentAt: m.sentAt,
+    ...(m.channel === 'instagram' ? { channel: 'instagram' as const } : {}),
   };
 }
 
@@ -93,12 +97,13 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   const knownPages = new Set<string>();
   return {
     async enqueue(pageId, body, options = {}) {
-      validateMessage(body);
+      const channel = options.channel ?? 'messenger';
+      const sendBody = validateFor(channel, body);
       await assertPage(ctx, knownPages, pageId);
-      await checkWindow(deps, pageId, body);
+      await checkWindow(deps, pageId, sendBody, channel);
       const idempotencyKey = options.idempotencyKey ?? null;
-      const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, body, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
-      if (duplicate && (message.pageId !== pageId || message.psid !== body.recipient.id || payloadOf(message.body) !== payloadOf(body as SendBody))) {
+      const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, body: sendBody, channel, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
+      if (duplicate && (message.pageId !== pageId || message.channel !== channel || message.psid !== sendBody.recipient.id || payloadOf(message.body) !== payloadOf(sendBody))) {
         throw pkError(
           'PK_DUPLICATE',
           { detail: `The idempotency key was already used for a different message (${message.id}); use a new key for a new message` },

@@ -29,7 +29,8 @@ import { isGraphError, type GraphError } from '../graph/graph-error.js';
 import { bodyOf, type ClaimedMessage, type OutboxError, type OutboxRepository, type SendOutcome, type StatusChange } from './outbox-repository.js';
 import { resumeChangedPages } from './resume-held.js';
 import { decideSendRetry } from './retry-policy.js';
-import { attachmentTypeOf, checkWindow, observeSendError, type SendDeps } from './send.js';
+import { attachmentTypeOf, checkWindow, keyedThrottle, observeSendError, type SendDeps } from './send.js';
+import { throttleKeyOf } from './throttle.js';
 
 export const DEFAULT_LEASE_MS = 30_000;
 /** Messages in flight at once over all Pages (including those waiting for a throttle slot). */
@@ -202,7 +203,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       else finish(m, 'unknown', { code: null, subcode: null, message: `No answer recorded: ${message}` });
       return;
     }
-    observeSendError(throttle, m.pageId, e);
+    observeSendError(keyedThrottle(throttle, throttleKeyOf(m.pageId, m.channel)), m.pageId, e);
     // A success status whose body cannot be read: Facebook accepted the request, so it most
     // likely went out; the same rule as a lost answer applies.
     const delivery = e.httpStatus !== null && e.httpStatus >= 200 && e.httpStatus < 300 ? 'unknown' : e.delivery;
@@ -231,11 +232,13 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   /** Sends one claimed message and records its outcome; never throws. */
   async function deliver(m: ClaimedMessage): Promise<void> {
     const body = bodyOf(m.psid, m.payload);
+    // A Page's Instagram sends have their own budget (throttle.ts throttleKeyOf).
+    const throttle = m.channel === 'instagram' ? keyedThrottle(deps.throttle, throttleKeyOf(m.pageId, 'instagram')) : deps.throttle;
     // The window may have closed since enqueue: refuse locally, without a Graph call.
     try {
-      await checkWindow(deps, m.pageId, body);
+      await checkWindow(deps, m.pageId, body, m.channel);
     } catch (e) {
-      if (isPageKeeperError(e) && e.code === 'PK_OUTSIDE_WINDOW') return finish(m, 'failed', { code: null, subcode: null, message: `${e.code}: ${e.message}${e.fix ? ` | fix: ${e.fix}` : ''}` });
+      if (isPageKeeperError(e) && (e.code === 'PK_OUTSIDE_WINDOW' || e.code === 'PK_INSTAGRAM_UNAVAILABLE')) return finish(m, 'failed', { code: null, subcode: null, message: `${e.code}: ${e.message}${e.fix ? ` | fix: ${e.fix}` : ''}` });
       return decide(m, e);
     }
 
