@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
-import { conversationNode, conversationsEdge } from './conversations.js';
+import { conversationNode, conversationsEdge, parseFields } from './conversations.js';
 import { instagramFieldsOf, isInstagramRecipient, sendInstagram } from './instagram.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
@@ -82,7 +82,8 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const fieldsOf = (params: Record<string, unknown>): string[] | undefined => {
   const f = str(params.fields);
-  return f ? f.split(',').map((s) => s.trim().replace(/\{.*$/, '')).filter(Boolean) : undefined;
+  // Nested fields (`instagram_business_account{id,username}`) hold commas of their own.
+  return f ? parseFields(f).map((x) => x.name) : undefined;
 };
 
 /** The Instagram account a send to an IGSID counts against; undefined for a Messenger send. */
