@@ -84,7 +84,7 @@ export interface MessageView {
  * (or throws PK_DUPLICATE when the key was used for a different body).
  */
 export interface OutboxPort {
-  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string }): Promise<{ id: string; status: string; duplicate: boolean }>;
+  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string; channel?: 'messenger' | 'instagram' }): Promise<{ id: string; status: string; duplicate: boolean }>;
   get(id: string): Promise<MessageView | undefined>;
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pkError } from '../../errors.js';
-import { validateMessage } from '../../messenger/validate-message.js';
+import { validateFor } from '../../messenger/send.js';
 import { MESSAGING_TYPES, SENDER_ACTIONS } from '../../messenger/types.js';
 import type { MessageView, PageView, ServiceDeps } from '../deps.js';
 import { apiRoute, type AnyApiRoute } from '../server/route-table.js';
@@ -49,19 +49,25 @@ const MessageResponseSchema = z.object({
   createdAt: Iso,
   updatedAt: Iso,
   sentAt: Iso.nullable(),
+  channel: z.enum(['instagram']).optional(),
 });
 
-/** The Send API body (graph-api-notes.md "Messenger Send API"); rules beyond the shape are checked by validateMessage. */
+/** The Send API body (graph-api-notes.md "Messenger Send API"); rules beyond the shape are checked by validateFor (per channel). */
 export const SendMessageBodySchema = z
   .looseObject({
     recipient: z.looseObject({ id: z.string().min(1).max(64) }),
     messaging_type: z.enum(MESSAGING_TYPES).optional(),
     tag: z.string().optional(),
     message: z.record(z.string(), z.unknown()).optional(),
-    sender_action: z.enum(SENDER_ACTIONS).optional(),
+    // Instagram adds react/unreact (docs/instagram.md); each channel's own rules are checked by validateFor.
+    sender_action: z.enum([...SENDER_ACTIONS, 'react', 'unreact']).optional(),
     notification_type: z.enum(['REGULAR', 'SILENT_PUSH', 'NO_PUSH']).optional(),
+    /** pagekeeper's own field, not sent to Facebook: `instagram` sends to an IGSID of the Page's linked Instagram account. */
+    channel: z.enum(['messenger', 'instagram']).optional(),
   })
-  .describe('A Messenger Send API body: {"recipient":{"id":"<PSID>"},"messaging_type":"RESPONSE","message":{"text":"hi"}}');
+  .describe(
+    'A Messenger Send API body: {"recipient":{"id":"<PSID>"},"messaging_type":"RESPONSE","message":{"text":"hi"}}; add "channel":"instagram" to reply to an IGSID through the Page\'s Instagram account',
+  );
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -168,10 +174,11 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
       handler: async ({ params, body, request, reply }) => {
         const rawKey = request.headers['idempotency-key'];
         const idempotencyKey = rawKey === undefined ? undefined : IdempotencyKeySchema.parse(rawKey);
-        validateMessage(body);
+        const { channel = 'messenger', ...sendBody } = body;
+        validateFor(channel, sendBody);
         const box = outbox();
         await requirePage(params.id);
-        const queued = await box.enqueue(params.id, body, idempotencyKey === undefined ? {} : { idempotencyKey });
+        const queued = await box.enqueue(params.id, sendBody, { ...(idempotencyKey === undefined ? {} : { idempotencyKey }), ...(channel === 'instagram' ? { channel } : {}) });
         // The same answer for a repeat: the caller learns the first message's id either way.
         void reply.code(202);
         return queued;
