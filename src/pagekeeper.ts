@@ -18,6 +18,8 @@ import { rotateKeys, type RotateKeysOptions } from './store/rotate-keys.js';
 import type { PageWithTokens } from './store/types.js';
 import { buildLoginUrl, loginScopesFor } from './tokens/build-login-url.js';
 import { createInstagramHandle, type InstagramHandle } from './instagram/instagram-handle.js';
+import { judgeInstagram, type InstagramView } from './instagram/instagram-capability.js';
+import { createInstagramRepository } from './store/instagram-repository.js';
 import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
 import { silentLogger, systemClock, type Clock, type Logger, type PageKeeperContext } from './tokens/context.js';
 import { exchangeCode } from './tokens/exchange-code.js';
@@ -89,6 +91,8 @@ export interface PageSummary {
   lastCheckedAt: Date | null;
   /** Tokens stored for the Page (one per admin who connected it) and how many are valid. */
   tokens: { total: number; valid: number };
+  /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
+  instagram: InstagramView;
 }
 
 /** A Page bound to its stored token: Graph calls carry it (with appsecret_proof) without the caller seeing it. */
@@ -259,7 +263,9 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
         rerequest: input.rerequest,
       }),
     async pages() {
-      return (await store.pages.list()).map(toSummary);
+      const pages = await store.pages.list();
+      const links = await createInstagramRepository(store.db).many(pages.map((p) => p.id));
+      return pages.map((p) => ({ ...toSummary(p), instagram: judgeInstagram(links.get(p.id)) }));
     },
     page,
     check: (opts) => sweep(context, opts).finally(() => health.changed()),
@@ -281,7 +287,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
 }
 
 /** The token in use is the first valid one in failover order (messaging granted, then oldest). */
-function toSummary(p: PageWithTokens): PageSummary {
+function toSummary(p: PageWithTokens): Omit<PageSummary, 'instagram'> {
   const valid = p.tokens.filter((t) => t.status === 'valid');
   const inUse = [...valid].sort((a, b) => Number(b.messagingGranted) - Number(a.messagingGranted) || a.createdAt.getTime() - b.createdAt.getTime())[0];
   const shown = inUse ?? p.tokens[0];

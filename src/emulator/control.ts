@@ -271,7 +271,8 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
 
   app.put('/_emulator/limits', async (req) => {
     const input = parse(limitsInput, req.body);
-    if (input.pageId && !state.pages.has(input.pageId)) throw new BadInput(`pageId: no page with id ${input.pageId}`);
+    // An Instagram account id sets the limits of that account's sends.
+    if (input.pageId && !state.pages.has(input.pageId) && !state.instagramAccounts.has(input.pageId)) throw new BadInput(`pageId: no page or Instagram account with id ${input.pageId}`);
     return limits.configure(input);
   });
   app.get('/_emulator/limits', async () => limits.configure({}));

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
 import { conversationNode, conversationsEdge, parseFields } from './conversations.js';
-import { instagramFieldsOf, isInstagramRecipient, sendInstagram } from './instagram.js';
+import { INSTAGRAM_RATE_MESSAGE, instagramFieldsOf, isInstagramRecipient, sendInstagram } from './instagram.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
 import { messageId } from './ids.js';
@@ -428,7 +428,10 @@ export function createGraph(deps: {
     let usage: Record<string, string>;
     if (auth.kind === 'PAGE') {
       // Instagram sends count against the Instagram account's budget, apart from the Page's Messenger sends.
-      const d = isSend ? limits.send(instagramSendKey(auth.page, call.params) ?? auth.page.id) : limits.pageCall(auth.page.id);
+      const igKey = isSend ? instagramSendKey(auth.page, call.params) : undefined;
+      const d = isSend ? limits.send(igKey ?? auth.page.id) : limits.pageCall(auth.page.id);
+      // Instagram's business-use-case limit answers code 80002 (https://developers.facebook.com/docs/graph-api/overview/rate-limiting).
+      if (d.error && igKey !== undefined) throw new UsageError({ code: 80002, message: INSTAGRAM_RATE_MESSAGE, isTransient: true }, d.headers);
       if (d.error) throw new UsageError(d.error, d.headers);
       usage = d.headers;
     } else {

@@ -27,6 +27,7 @@ export const INSTAGRAM_MAX_ATTACHMENTS = 10;
 const IG_ATTACHMENT_TYPES = new Set(['image', 'audio', 'video', 'file', 'template', 'like_heart', 'MEDIA_SHARE']);
 const IG_SENDER_ACTIONS = new Set(['typing_on', 'typing_off', 'mark_seen', 'react', 'unreact']);
 export const OUTSIDE_WINDOW_IG = 'This message is sent outside of allowed window.';
+export const INSTAGRAM_RATE_MESSAGE = '(#80002) There have been too many calls to this Instagram account. Wait a bit and try again.';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

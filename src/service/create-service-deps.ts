@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { judgeInstagram } from '../instagram/instagram-capability.js';
+import { createInstagramRepository } from '../store/instagram-repository.js';
 import { sql } from 'kysely';
 import { OUTBOX_STATUSES } from '../messenger/outbox-repository.js';
 import type { PageKeeper } from '../pagekeeper.js';
@@ -79,10 +81,14 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     config,
     apiKeys: createApiKeyStore(db, options.apiKeys),
     pages: {
-      list: async () => (await store.pages.list()).map(toView),
+      list: async () => {
+        const pages = await store.pages.list();
+        const links = await createInstagramRepository(store.db).many(pages.map((p) => p.id));
+        return pages.map((p) => ({ ...toView(p), instagram: judgeInstagram(links.get(p.id)) }));
+      },
       get: async (id) => {
         const p = await store.pages.getWithTokens(id);
-        return p ? toView(p) : undefined;
+        return p ? { ...toView(p), instagram: judgeInstagram(await createInstagramRepository(store.db).get(id)) } : undefined;
       },
       // Straight to the token cache: pk.page(id) would build a handle per request for one call.
       token: (id) => tokens.token(id),
@@ -90,7 +96,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);
         if (!p) throw new Error('page vanished during the check');
-        return toView(p);
+        return { ...toView(p), instagram: judgeInstagram(await createInstagramRepository(store.db).get(id)) };
       },
     },
     connect: {

@@ -1,3 +1,4 @@
+import type { InstagramView } from '../instagram/instagram-capability.js';
 /**
  * What the service needs from the rest of pagekeeper, as one interface. Routes depend on this,
  * not on createPageKeeper or the store directly, so each route can be tested with a small
@@ -52,6 +53,8 @@ export interface PageView {
   connectedAt: Date;
   removedAt: Date | null;
   tokens: PageTokenView[];
+  /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
+  instagram?: InstagramView;
 }
 
 /** What the OAuth callback reports to the person. */

@@ -19,7 +19,9 @@ export interface InstagramWorld {
   plainPageId: string;
 }
 
-export async function startInstagramWorld(options: { scopes?: string[]; database?: string; messenger?: PageKeeperOptions['messenger'] } = {}): Promise<InstagramWorld> {
+export async function startInstagramWorld(
+  options: { scopes?: string[]; database?: string; messenger?: PageKeeperOptions['messenger']; clock?: PageKeeperOptions['clock'] } = {},
+): Promise<InstagramWorld> {
   const emu = await startEmulator({ host: '127.0.0.1', port: 0, seed: { users: [] } });
   const opened: { pk?: PageKeeper } = {};
   onTestFinished(async () => {
@@ -39,6 +41,7 @@ export async function startInstagramWorld(options: { scopes?: string[]; database
     graphUrl: emu.url,
     dialogUrl: emu.dialogUrl,
     ...(options.messenger === undefined ? {} : { messenger: options.messenger }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   }));
   await pk.connect(user.shortLivedToken);
   const page = user.pages[0]!;

@@ -1,4 +1,5 @@
 /** `pagekeeper pages`: every connected Page, its health and when its token expires ("never"). */
+import type { InstagramView } from '../../instagram/instagram-capability.js';
 import type { PageSummary } from '../../pagekeeper.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';
@@ -14,6 +15,8 @@ export interface PagesJson {
     tokenExpiresAt: string | null;
     dataAccessExpiresAt: string | null;
     lastCheckedAt: string | null;
+    /** docs/instagram.md */
+    instagram: InstagramView;
   }[];
 }
 
@@ -29,6 +32,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<PagesJson>
       tokenExpiresAt: iso(p.tokenExpiresAt),
       dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
       lastCheckedAt: iso(p.lastCheckedAt),
+      instagram: p.instagram,
     })),
   };
   return { data, human: human(pages, ctx.color) };

@@ -37,6 +37,16 @@ export const PageResponseSchema = z.object({
   tokenExpiresAt: z.union([z.literal('never'), Iso]).nullable(),
   dataAccessExpiresAt: Iso.nullable(),
   tokens: z.array(TokenViewSchema),
+  /** docs/instagram.md */
+  instagram: z
+    .object({
+      id: z.string().nullable(),
+      username: z.string().nullable(),
+      messaging: z.enum(['ok', 'missing_permission', 'not_linked']),
+      reason: z.string().optional(),
+      fix: z.string().optional(),
+    })
+    .optional(),
 });
 const MessageResponseSchema = z.object({
   id: z.string(),
@@ -99,6 +109,7 @@ export function pageJson(p: PageView): z.output<typeof PageResponseSchema> {
       tasks: t.tasks,
       lastCheckedAt: iso(t.lastCheckedAt),
     })),
+    ...(p.instagram ? { instagram: p.instagram } : {}),
   };
 }
 
