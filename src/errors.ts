@@ -72,7 +72,7 @@ export const ERRORS = {
   // tokens
   PK_TOKEN_EXPIRED: {
     message: 'The {what} has expired{detail}',
-    fix: 'Get a fresh short-lived user token (Graph API Explorer or `pagekeeper connect --browser`) and connect again within the hour.',
+    fix: 'Get a fresh short-lived user token (Graph API Explorer or `pagekeeper connect --browser`) and connect again within the hour; for a system user, generate a new token (Business Settings > Users > System users) and run `pagekeeper connect --system-user`.',
     status: 400,
     exitCode: 1,
   },
@@ -91,7 +91,7 @@ export const ERRORS = {
   },
   PK_TOKEN_MISSING_SCOPES: {
     message: 'The token lacks the permissions {scopes}',
-    fix: 'Generate the token again with {scopes} ticked (Graph API Explorer: "Add a permission"; Facebook Login: scope={scopes}, with auth_type=rerequest if they were declined).',
+    fix: 'Generate the token again with {scopes} ticked (Graph API Explorer: "Add a permission"; Facebook Login: scope={scopes}, with auth_type=rerequest if they were declined; a system user: Business Settings > System users > Generate new token; Login for Business: add them to the configuration).',
     status: 400,
     exitCode: 1,
   },
@@ -99,6 +99,24 @@ export const ERRORS = {
     message: 'The token for page {pageId} expires ({detail}) instead of never',
     fix: 'Page tokens only stop expiring when they come from a long-lived user token; connect again so pagekeeper can exchange it first.',
     status: 502,
+    exitCode: 1,
+  },
+  PK_TOKEN_NOT_SYSTEM_USER: {
+    message: 'The token given is a {type} token, not a system user token',
+    fix: 'Generate the token in Business Settings > Users > System users > Generate new token (or use `pagekeeper connect` without --system-user for a person\'s token).',
+    status: 400,
+    exitCode: 1,
+  },
+  PK_SYSTEM_USER_NO_PAGES: {
+    message: 'System user {userId} has no Page that pagekeeper can see',
+    fix: 'In Business Settings > Users > System users, assign the Pages to this system user (Assign assets, with Messages), or name them with `pagekeeper connect --system-user --pages ID,ID`.',
+    status: 400,
+    exitCode: 1,
+  },
+  PK_SYSTEM_USER_PAGE_UNAVAILABLE: {
+    message: 'System user {userId} cannot get a token for page {pageId}: {detail}',
+    fix: 'Assign the Page to the system user in Business Settings > Users > System users > Assign assets, then connect again.',
+    status: 400,
     exitCode: 1,
   },
   PK_NO_VALID_TOKEN: { message: 'Page {pageId} has no valid token left ({reason})', fix: '{fix}', status: 409, exitCode: 1 },
@@ -126,6 +144,12 @@ export const ERRORS = {
   PK_VALIDATION: { message: 'Invalid request: {detail}', status: 400, exitCode: 1 },
   PK_WEBHOOK_SIGNATURE: { message: 'The webhook signature is missing or wrong', status: 403, exitCode: 1 },
   PK_SIGNED_REQUEST_INVALID: { message: 'The signed_request is invalid: {detail}', status: 400, exitCode: 1 },
+  PK_WEBHOOK_SETUP_FAILED: {
+    message: 'Facebook refused the webhook subscription for {callbackUrl}: {detail}',
+    fix: 'Facebook calls {callbackUrl} with hub.challenge during setup: start `pagekeeper serve` with the same PAGEKEEPER_VERIFY_TOKEN, make PAGEKEEPER_PUBLIC_URL reach it from the internet over https, then run `pagekeeper webhooks setup` again.',
+    status: 502,
+    exitCode: 1,
+  },
 
   PK_INTERNAL: { message: 'Internal error: {detail}', status: 500, exitCode: 1 },
   PK_DB_NOT_EMPTY: {

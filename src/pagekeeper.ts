@@ -14,6 +14,11 @@ import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
 import type { HealthEvent, Notifier } from './notify/types.js';
 import { createMessenger, type Messenger, type MessengerOptions } from './messenger/create-messenger.js';
 import { createStore } from './store/create-store.js';
+import { DEFAULT_WEBHOOK_FIELDS } from './subscriptions/webhook-fields.js';
+import { createSubscriptionRepository, type StoredSubscription } from './store/subscription-repository.js';
+import { subscriptionSummary, type SubscriptionSummary } from './subscriptions/subscription-summary.js';
+
+export type { SubscriptionSummary } from './subscriptions/subscription-summary.js';
 import { rotateKeys, type RotateKeysOptions } from './store/rotate-keys.js';
 import type { PageWithTokens } from './store/types.js';
 import { buildLoginUrl, loginScopesFor } from './tokens/build-login-url.js';
@@ -45,6 +50,12 @@ export interface PageKeeperOptions {
   graphVersion?: string;
   /** Where the Login dialog lives, default https://www.facebook.com. */
   dialogUrl?: string;
+  /**
+   * A Business-type app's Facebook Login for Business configuration id (App Dashboard > Facebook
+   * Login for Business > Configurations): the dialog then carries `config_id` instead of `scope`.
+   * https://developers.facebook.com/docs/facebook-login/facebook-login-for-business
+   */
+  loginConfigId?: string;
   /** pino-compatible; never receives a token or secret. */
   logger?: Logger;
   /** Injected clock (tests pin time). */
@@ -53,6 +64,11 @@ export interface PageKeeperOptions {
   tokenCacheSize?: number;
   /** Default 14 days. */
   expiringWindowMs?: number;
+  /**
+   * Page webhook fields connected Pages are subscribed with (PAGEKEEPER_WEBHOOK_FIELDS), default
+   * messages, messaging_postbacks, message_deliveries, message_reads, messaging_referrals.
+   */
+  webhookFields?: readonly string[];
   /** Relative SQLite paths resolve against this directory. */
   cwd?: string;
   /** PAGEKEEPER_INSTAGRAM: the Login dialog also asks for the Instagram messaging scopes (docs/instagram.md). Default false. */
@@ -93,7 +109,10 @@ export interface PageSummary {
   tokens: { total: number; valid: number };
   /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
   instagram: InstagramView;
+  /** The app's webhook subscription to the Page as last read or written (connect, check). */
+  subscription: SubscriptionSummary;
 }
+
 
 /** A Page bound to its stored token: Graph calls carry it (with appsecret_proof) without the caller seeing it. */
 export interface PageHandle {
@@ -188,9 +207,11 @@ export async function createPageKeeper(options: PageKeeperOptions): Promise<Page
       graphUrl,
       graphVersion,
       dialogUrl: (options.dialogUrl ?? DEFAULT_DIALOG_URL).replace(/\/+$/, ''),
+      ...(options.loginConfigId ? { loginConfigId: options.loginConfigId } : {}),
       databaseLocation: store.location,
       expiringWindowMs: options.expiringWindowMs ?? DEFAULT_EXPIRING_WINDOW_MS,
       instagram: options.instagram === true,
+      webhookFields: options.webhookFields ?? DEFAULT_WEBHOOK_FIELDS,
     },
     appSecret,
     graph,
@@ -261,11 +282,13 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
         state: input.state,
         scopes: input.scopes ?? loginScopesFor(context.config),
         rerequest: input.rerequest,
+        configId: context.config.loginConfigId,
       }),
     async pages() {
       const pages = await store.pages.list();
       const links = await createInstagramRepository(store.db).many(pages.map((p) => p.id));
-      return pages.map((p) => ({ ...toSummary(p), instagram: judgeInstagram(links.get(p.id)) }));
+      const subscriptions = await createSubscriptionRepository(store.db).list();
+      return pages.map((p) => ({ ...toSummary(p, subscriptions.get(p.id)), instagram: judgeInstagram(links.get(p.id)) }));
     },
     page,
     check: (opts) => sweep(context, opts).finally(() => health.changed()),
@@ -287,7 +310,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
 }
 
 /** The token in use is the first valid one in failover order (messaging granted, then oldest). */
-function toSummary(p: PageWithTokens): Omit<PageSummary, 'instagram'> {
+function toSummary(p: PageWithTokens, sub: StoredSubscription | undefined): Omit<PageSummary, 'instagram'> {
   const valid = p.tokens.filter((t) => t.status === 'valid');
   const inUse = [...valid].sort((a, b) => Number(b.messagingGranted) - Number(a.messagingGranted) || a.createdAt.getTime() - b.createdAt.getTime())[0];
   const shown = inUse ?? p.tokens[0];
@@ -305,5 +328,6 @@ function toSummary(p: PageWithTokens): Omit<PageSummary, 'instagram'> {
     dataAccessExpiresAt: dataAccess.length > 0 ? new Date(Math.max(...dataAccess)) : (shown?.dataAccessExpiresAt ?? null),
     lastCheckedAt: p.lastCheckedAt,
     tokens: { total: p.tokens.length, valid: valid.length },
+    subscription: subscriptionSummary(sub),
   };
 }

@@ -38,7 +38,9 @@ const COMMANDS: CommandSpec[] = [
       c
         .option('--browser', 'log in with Facebook in the browser instead of pasting a token')
         .option('--port <port>', 'local callback port for --browser (http://localhost:PORT/callback)', '8765')
-        .option('--no-open', 'print the login URL without trying to open a browser'),
+        .option('--no-open', 'print the login URL without trying to open a browser')
+        .option('--system-user', "connect a system user's token (Business Settings > System users) instead of a person's")
+        .option('--pages <ids>', 'with --system-user: Page ids to read from the Page itself when /me/accounts leaves them out'),
     load: () => import('./commands/connect.js'),
   },
   { name: 'pages', describe: 'list connected Pages, their health and token expiry', load: () => import('./commands/pages.js') },
@@ -54,6 +56,12 @@ const COMMANDS: CommandSpec[] = [
     describe: 're-encrypt every stored token under the active key: `keys rotate`',
     configure: (c) => c.argument('[action]', 'rotate').option('--batch-size <n>', 'rows per transaction'),
     load: () => import('./commands/keys.js'),
+  },
+  {
+    name: 'webhooks',
+    describe: "the app's webhook subscription: `webhooks status` shows it, `webhooks setup` points it at PAGEKEEPER_PUBLIC_URL/webhooks/messenger",
+    configure: (c) => c.argument('[action]', 'status (default) or setup'),
+    load: () => import('./commands/webhooks.js'),
   },
   { name: 'doctor', describe: 'check configuration, key, database, Graph, app token and version', load: () => import('./commands/doctor.js') },
   { name: 'demo', describe: 'run the whole token flow against a built-in emulator, narrated', load: () => import('./commands/demo.js') },

@@ -24,6 +24,8 @@ export async function openPageKeeper(ctx: Pick<CommandContext, 'cwd' | 'env'>): 
     graphUrl: config.graphUrl,
     graphVersion: config.graphVersion,
     dialogUrl: config.dialogUrl,
+    webhookFields: config.webhookFields,
+    ...(config.loginConfigId ? { loginConfigId: config.loginConfigId } : {}),
     cwd: ctx.cwd,
     instagram: config.instagram === true,
   });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { pkError } from '../errors.js';
+import { DEFAULT_WEBHOOK_FIELDS, parseWebhookFields } from '../subscriptions/webhook-fields.js';
 
 export const DEFAULT_DATABASE = 'sqlite:pagekeeper.db';
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
@@ -20,6 +21,8 @@ export interface PageKeeperConfig {
   graphUrl: string;
   dialogUrl: string;
   graphVersion: string;
+  /** PAGEKEEPER_LOGIN_CONFIG_ID: a Business app's Facebook Login for Business configuration; the dialog uses it instead of `scope`. */
+  loginConfigId: string | undefined;
   publicUrl: string | undefined;
   verifyToken: string | undefined;
   adminKey: string | undefined;
@@ -34,6 +37,8 @@ export interface PageKeeperConfig {
   dbAutoMigrate: boolean;
   /** PAGEKEEPER_INSTAGRAM=true: the Login dialog also asks for the Instagram messaging scopes (docs/instagram.md). */
   instagram?: boolean;
+  /** PAGEKEEPER_WEBHOOK_FIELDS: Page webhook fields connected Pages are subscribed with. */
+  webhookFields: string[];
 }
 
 const optionalText = z
@@ -71,6 +76,7 @@ const EnvSchema = z.object({
   PAGEKEEPER_GRAPH_VERSION: optionalText
     .transform((s) => s ?? DEFAULT_GRAPH_VERSION)
     .pipe(z.string().regex(/^v\d+\.\d+$/, 'PAGEKEEPER_GRAPH_VERSION looks like v25.0')),
+  PAGEKEEPER_LOGIN_CONFIG_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'PAGEKEEPER_LOGIN_CONFIG_ID must be the numeric configuration id (App Dashboard > Facebook Login for Business > Configurations)').optional()),
   PAGEKEEPER_PUBLIC_URL: optionalText.pipe(url('PAGEKEEPER_PUBLIC_URL').optional()),
   PAGEKEEPER_VERIFY_TOKEN: optionalText,
   PAGEKEEPER_ADMIN_KEY: optionalText,
@@ -81,6 +87,13 @@ const EnvSchema = z.object({
   PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: positiveInt('PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS'),
   PAGEKEEPER_DB_AUTO_MIGRATE: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_DB_AUTO_MIGRATE must be true or false').optional()),
   PAGEKEEPER_INSTAGRAM: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_INSTAGRAM must be true or false').optional()),
+  PAGEKEEPER_WEBHOOK_FIELDS: optionalText.transform((s, ctx) => {
+    if (s === undefined) return [...DEFAULT_WEBHOOK_FIELDS];
+    const r = parseWebhookFields(s);
+    if (r.ok) return r.fields;
+    ctx.addIssue({ code: 'custom', message: r.problem });
+    return z.NEVER;
+  }),
 });
 
 /** Reads `.env` in `cwd` (if any) without letting it override the real environment. */
@@ -117,6 +130,7 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     graphUrl: e.PAGEKEEPER_GRAPH_URL.replace(/\/+$/, ''),
     dialogUrl: e.PAGEKEEPER_DIALOG_URL.replace(/\/+$/, ''),
     graphVersion: e.PAGEKEEPER_GRAPH_VERSION,
+    loginConfigId: e.PAGEKEEPER_LOGIN_CONFIG_ID,
     publicUrl: e.PAGEKEEPER_PUBLIC_URL?.replace(/\/+$/, ''),
     verifyToken: e.PAGEKEEPER_VERIFY_TOKEN,
     adminKey: e.PAGEKEEPER_ADMIN_KEY,
@@ -127,6 +141,7 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     dbStatementTimeoutMs: e.PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS,
     dbAutoMigrate: e.PAGEKEEPER_DB_AUTO_MIGRATE !== 'false',
     instagram: e.PAGEKEEPER_INSTAGRAM === 'true',
+    webhookFields: e.PAGEKEEPER_WEBHOOK_FIELDS,
   };
 }
 

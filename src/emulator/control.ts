@@ -14,6 +14,7 @@ import { messageId, numericId } from './ids.js';
 import type { Limits } from './limits.js';
 import type { EmulatorState, Page, User } from './state.js';
 import { ALL_TASKS } from './state.js';
+import { PAGE_WEBHOOK_FIELDS, type Subscriptions } from './subscriptions.js';
 import type { DeliveryResult, RetryPolicy } from './webhooks.js';
 import { APP_ROLES } from './app-mode.js';
 import { registerMessagingControl } from './control-messaging.js';
@@ -27,8 +28,17 @@ const instagramRef = z
   .strict()
   .optional();
 const pageRef = z.union([
-  z.object({ id: z.string().regex(/^\d+$/, 'must be a numeric page id'), name: z.string().min(1).optional(), tasks: taskList, category: z.string().optional(), instagram: instagramRef }).strict(),
-  z.object({ name: z.string().min(1), tasks: taskList, category: z.string().optional(), instagram: instagramRef }).strict(),
+  z
+    .object({
+      id: z.string().regex(/^\d+$/, 'must be a numeric page id'),
+      name: z.string().min(1).optional(),
+      tasks: taskList,
+      category: z.string().optional(),
+      subscribed: z.boolean().optional(),
+      instagram: instagramRef,
+    })
+    .strict(),
+  z.object({ name: z.string().min(1), tasks: taskList, category: z.string().optional(), subscribed: z.boolean().optional(), instagram: instagramRef }).strict(),
 ]);
 
 export const userInput = z
@@ -93,6 +103,7 @@ const inboundInput = z.object({ psid: z.string().regex(/^\d+$/).optional(), text
 export interface ControlDeps {
   state: EmulatorState;
   graph: Graph;
+  subscriptions: Subscriptions;
   limits: Limits;
   faults: Faults;
   now: () => number;
@@ -136,13 +147,18 @@ function pageView(page: Page, tasks: string[]) {
 }
 
 export function registerControl(app: FastifyInstance, deps: ControlDeps) {
-  const { state, graph, limits, faults } = deps;
+  const { state, graph, limits, faults, subscriptions } = deps;
   let webhook: WebhookConfig | undefined;
   const deliveries: DeliveryRecord[] = [];
   const record = (kind: DeliveryRecord['kind'], url: string, result: DeliveryResult) => {
     deliveries.push({ kind, url, ...result });
     if (deliveries.length > DELIVERIES_KEPT) deliveries.shift();
     return result;
+  };
+
+  const subscriptionView = () => {
+    const sub = subscriptions.get('page');
+    return sub ? { callbackUrl: sub.callbackUrl, fields: sub.fields, active: sub.active } : null;
   };
 
   const userOr404 = (id: string, reply: FastifyReply): User | undefined => {
@@ -288,6 +304,9 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
       dataDeletionUrl: input.dataDeletionUrl,
       retry: { maxAttempts: input.maxAttempts ?? DEFAULT_RETRY.maxAttempts, firstDelayMs: input.retryDelayMs ?? DEFAULT_RETRY.firstDelayMs },
     };
+    // The app-level `page` subscription, with every Page field, as if set up in the App Dashboard.
+    subscriptions.remove({ object: 'page' });
+    subscriptions.set({ object: 'page', callbackUrl: input.url, verifyToken: input.verifyToken, fields: [...PAGE_WEBHOOK_FIELDS] });
     return { ok: true, url: input.url };
   });
   app.get('/_emulator/webhook', async () => ({
@@ -301,10 +320,12 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
           retryDelayMs: webhook.retry.firstDelayMs,
         }
       : {}),
+    subscription: subscriptionView(),
     deliveries: deliveries.map(({ answer: _a, ...d }) => d),
   }));
   app.delete('/_emulator/webhook', async () => {
     webhook = undefined;
+    subscriptions.remove({ object: 'page' });
     return { ok: true };
   });
 
@@ -331,20 +352,37 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     const mid = messageId();
     state.conversations.recordInbound(page.id, psid, mid, input.text, t);
     let delivery: DeliveryResult | undefined;
-    if (webhook) {
+    // Delivered only when the app subscription and the Page's subscription both carry `messages`.
+    const target = subscriptions.target(page, 'messages');
+    if ('url' in target) {
       const payload = {
         object: 'page',
         entry: [{ id: page.id, time: t, messaging: [{ sender: { id: psid }, recipient: { id: page.id }, timestamp: t, message: { mid, text: input.text } }] }],
       };
-      delivery = record('messages', webhook.url, await deliverEvent(webhook.url, state.app.secret, payload, webhook.retry, deps.now));
+      delivery = record('messages', target.url, await deliverEvent(target.url, state.app.secret, payload, webhook?.retry ?? DEFAULT_RETRY, deps.now));
+      subscriptions.recordDelivery(target.subscription, delivery.delivered);
     }
     return {
       psid,
       mid,
       delivered: delivery?.delivered ?? false,
+      ...('skipped' in target ? { notDelivered: target.skipped } : {}),
       ...(delivery?.status !== undefined ? { webhookStatus: delivery.status } : {}),
       ...(delivery ? { attempts: delivery.attempts } : {}),
     };
+  });
+
+  app.get<{ Params: { id: string } }>('/_emulator/pages/:id/subscription', async (req, reply) => {
+    const page = pageOr404(req.params.id, reply);
+    if (!page) return reply;
+    return { subscribedFields: page.subscribedFields };
+  });
+  // Facebook unsubscribing the app from a Page on its own (as it does after an hour of failed deliveries).
+  app.delete<{ Params: { id: string } }>('/_emulator/pages/:id/subscription', async (req, reply) => {
+    const page = pageOr404(req.params.id, reply);
+    if (!page) return reply;
+    page.subscribedFields = null;
+    return { subscribedFields: null };
   });
 
   app.get<{ Params: { id: string } }>('/_emulator/pages/:id/messages', async (req, reply) => {

@@ -14,6 +14,8 @@ export interface DialogQuery {
   scope?: string;
   response_type?: string;
   auth_type?: string;
+  /** Facebook Login for Business: the configuration that replaces `scope` (business.ts). */
+  config_id?: string;
   /** Emulator extension: which seeded user is "logged in" (defaults to the first one). */
   as?: string;
 }
@@ -42,7 +44,7 @@ export function renderDialog(state: EmulatorState, q: DialogQuery, version: stri
 <p id="logged-in">Logged in as <strong>${esc(user.name)}</strong> (id ${esc(user.id)})</p>
 ${others ? `<details><summary>Not you? Log in as someone else</summary><ul id="users">${others}</ul></details>` : ''}
 <form method="post" action="${esc(actionUrl)}">
-${hidden('client_id', q.client_id)}${hidden('redirect_uri', q.redirect_uri)}${hidden('state', q.state)}${hidden('scope', scopes.join(','))}${hidden('user_id', user.id)}
+${hidden('client_id', q.client_id)}${hidden('redirect_uri', q.redirect_uri)}${hidden('state', q.state)}${hidden('scope', scopes.join(','))}${hidden('config_id', q.config_id)}${hidden('user_id', user.id)}
 <h2>Permissions requested</h2>
 <ul id="permissions">${scopes.map((s) => `<li>${esc(s)}</li>`).join('') || '<li>public_profile</li>'}</ul>
 <h2>Pages to grant</h2>
@@ -51,6 +53,11 @@ ${hidden('client_id', q.client_id)}${hidden('redirect_uri', q.redirect_uri)}${hi
 <button type="submit" name="action" value="cancel" id="cancel">Cancel</button>
 </form>`;
   return { status: 200, html: page(`Log in with Facebook | ${state.app.name}`, body) };
+}
+
+/** A plain page with one message, like Facebook's dialog errors ("It looks like this app isn't available"). */
+export function messagePage(title: string, text: string): string {
+  return page(title, `<p id="dialog-error">${esc(text)}</p>`);
 }
 
 function page(title: string, body: string): string {

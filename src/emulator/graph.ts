@@ -7,12 +7,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
 import { conversationNode, conversationsEdge, parseFields } from './conversations.js';
 import { INSTAGRAM_RATE_MESSAGE, instagramFieldsOf, isInstagramRecipient, sendInstagram } from './instagram.js';
+import type { Business } from './business.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
 import { messageId } from './ids.js';
 import type { Limits } from './limits.js';
 import { paginate } from './paging.js';
 import type { EmulatorState, Page, TokenRecord, User } from './state.js';
+import { subscribePage, type Subscriptions } from './subscriptions.js';
 import { DATA_ACCESS_MS, LONG_LIVED_SECONDS } from './state.js';
 
 export const SUPPORTED_VERSIONS = ['v21.0', 'v22.0', 'v23.0', 'v24.0', 'v25.0', 'v26.0'];
@@ -46,6 +48,8 @@ export interface LoginCode {
   redirectUri: string;
   expiresAtMs: number;
   used: boolean;
+  /** The Login for Business configuration the dialog ran under (business.ts). */
+  configId?: string | undefined;
 }
 
 type Auth = { kind: 'APP' } | { kind: 'USER'; record: TokenRecord; user: User } | { kind: 'PAGE'; record: TokenRecord; user: User; page: Page };
@@ -102,8 +106,12 @@ export function createGraph(deps: {
   limits: Limits;
   now: () => number;
   requireProof: boolean;
+  /** Business apps: Login for Business configurations and system users. */
+  business?: Business;
   /** Path as the top-level fault matcher sees it: "/v25.0/me/accounts". */
   itemFault?: (path: string) => BatchItemOverride | undefined;
+  /** App-level webhook subscriptions (`/{app-id}/subscriptions`). */
+  subscriptions?: Subscriptions;
 }) {
   const { state, limits, now } = deps;
   const stats = new Map<string, number>();
@@ -178,12 +186,13 @@ export function createGraph(deps: {
   function tokenInfo(record: TokenRecord): Record<string, unknown> {
     const user = state.users.get(record.userId);
     const data: Record<string, unknown> = { app_id: state.app.id, type: record.type, application: state.app.name };
-    data.data_access_expires_at = Math.floor(((user?.lastActivityMs ?? record.issuedAtMs) + DATA_ACCESS_MS) / 1000);
+    // A system user has no data-access window: Facebook's debug_token example for one says 0.
+    data.data_access_expires_at = user?.systemUser ? 0 : Math.floor(((user?.lastActivityMs ?? record.issuedAtMs) + DATA_ACCESS_MS) / 1000);
     const check = state.checkToken(record.value);
     if (!check.ok) data.error = { code: check.error.code, message: check.error.message, subcode: check.error.subcode };
     data.expires_at = record.expiresAtMs === 0 ? 0 : Math.floor(record.expiresAtMs / 1000);
     data.is_valid = check.ok;
-    if (record.type === 'USER') data.issued_at = Math.floor(record.issuedAtMs / 1000);
+    if (record.type === 'USER' || record.type === 'SYSTEM_USER') data.issued_at = Math.floor(record.issuedAtMs / 1000);
     if (record.type === 'PAGE') data.profile_id = record.pageId;
     data.scopes = record.scopes;
     const limited = user?.grantedPageIds;
@@ -209,6 +218,7 @@ export function createGraph(deps: {
       if (!token) return fail({ code: 1, message: 'fb_exchange_token parameter not specified' });
       const check = state.checkToken(token);
       if (!check.ok) return fail(check.error);
+      if (check.record.type === 'SYSTEM_USER' && deps.business) return deps.business.exchangeSystemUserToken(check.record, p);
       if (check.record.type !== 'USER') return fail({ code: 100, message: '(#100) fb_exchange_token must be a user access token' });
       const user = state.users.get(check.record.userId)!;
       const rec = state.mintUserToken(user, { longLived: true, scopes: check.record.scopes });
@@ -230,6 +240,7 @@ export function createGraph(deps: {
     }
     entry.used = true;
     const user = state.users.get(entry.userId)!;
+    if (entry.configId !== undefined && deps.business) return deps.business.exchangeCodeForConfig(entry.configId, user);
     const rec = state.mintUserToken(user, { longLived: true });
     // Real code exchanges answer slightly under 60 days (graph-api-notes.md step 1).
     rec.expiresAtMs -= 56_000;
@@ -299,6 +310,8 @@ export function createGraph(deps: {
     requireUser(auth, 'accounts');
     const user = auth.user;
     if (!auth.record.scopes.includes('pages_show_list')) return { data: [] };
+    if (user.systemUser?.accounts === 'empty') return { data: [] };
+    if (user.systemUser?.accounts === 'refused') return fail({ code: 100, message: MSG.nonexistingField('accounts', 'SystemUser') });
     const granted = user.grantedPageIds;
     const fields = fieldsOf(call.params) ?? DEFAULT_ACCOUNT_FIELDS;
     const ids = [...user.roles.keys()].filter((id) => !granted || granted.includes(id));
@@ -509,20 +522,43 @@ export function createGraph(deps: {
         return ok(conversationsEdge(state.conversations, { page: node.page, instagram: node.page.instagram, pageToken, scopes: auth.kind === 'APP' ? [] : auth.record.scopes, params: p, base }));
       }
       if (edge === 'subscribed_apps' && segs.length === 2) {
+        // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/ (graph-api-notes-2 section 1).
         if (auth.kind !== 'PAGE' || auth.page.id !== node.page.id) return fail({ code: 210, message: MSG.pageTokenRequired });
-        if (m === 'GET') return ok({ data: node.page.subscribedFields ? [{ category: 'Business', link: '', name: state.app.name, id: state.app.id, subscribed_fields: node.page.subscribedFields }] : [] });
+        const needMetadata = () => fail({ code: 200, message: '(#200) Requires pages_manage_metadata permission to manage the object' });
+        if (m === 'GET') {
+          if (!auth.record.scopes.includes('pages_manage_metadata')) return needMetadata();
+          const f = node.page.subscribedFields;
+          return ok({ data: f ? [{ category: 'Business', link: `https://apps.example.invalid/${state.app.id}`, name: state.app.name, id: state.app.id, subscribed_fields: f }] : [] });
+        }
         if (m === 'POST') {
-          const f = str(p.subscribed_fields);
-          node.page.subscribedFields = f ? f.split(',').map((s) => s.trim()) : ['messages'];
-          return ok({ success: true });
+          const r = subscribePage(node.page, auth.record.scopes, node.page.admins.get(auth.user.id), p);
+          return 'code' in r ? fail(r) : ok(r);
         }
         if (m === 'DELETE') {
+          if (!auth.record.scopes.includes('pages_manage_metadata')) return needMetadata();
           node.page.subscribedFields = null;
-          return ok({ success: true });
+          return ok({ success: true, messaging_success: true });
         }
       }
       if (segs.length === 2 && m === 'GET') return fail({ code: 100, message: MSG.nonexistingField(edge, nodeType) });
       return unsupported();
+    }
+    if (node.kind === 'app' && edge === 'subscriptions' && segs.length === 2 && deps.subscriptions) {
+      // https://developers.facebook.com/docs/graph-api/reference/application/subscriptions/; the POST's
+      // verification request is made by the server before it gets here (server.ts).
+      if (auth.kind !== 'APP') return fail({ code: 15, message: '(#15) This method must be called with an app access_token.' });
+      const subs = deps.subscriptions;
+      if (m === 'GET') return ok(subs.list(call.version));
+      if (m === 'POST') {
+        const checked = subs.checkPost(p);
+        if ('code' in checked) return fail(checked);
+        subs.set(checked);
+        return ok({ success: true });
+      }
+      if (m === 'DELETE') {
+        const problem = subs.remove(p);
+        return problem ? fail(problem) : ok({ success: true });
+      }
     }
     if (node.kind === 'business' && (edge === 'owned_pages' || edge === 'client_pages') && m === 'GET' && segs.length === 2) {
       return ok(businessPages(auth, first, edge, call, base));
@@ -610,9 +646,9 @@ export function createGraph(deps: {
     return { status: 200, body: out, headers: {} };
   }
 
-  function createLoginCode(userId: string, redirectUri: string): string {
+  function createLoginCode(userId: string, redirectUri: string, configId?: string): string {
     const code = `AQ${Buffer.from(messageId()).toString('base64url').slice(0, 300)}`;
-    codes.set(code, { userId, redirectUri, expiresAtMs: now() + CODE_LIFETIME_MS, used: false });
+    codes.set(code, { userId, redirectUri, expiresAtMs: now() + CODE_LIFETIME_MS, used: false, configId });
     return code;
   }
 

@@ -82,6 +82,8 @@ export interface InboundResult {
   webhookStatus?: number;
   /** Present when a webhook is set: every POST made, retries included. */
   attempts?: DeliveryAttemptInfo[];
+  /** Why nothing was sent: no or inactive app subscription, or the Page not subscribed with `messages`. */
+  notDelivered?: string;
 }
 
 export interface DataDeletionResult {
@@ -100,6 +102,8 @@ export interface WebhookStatus {
   dataDeletionUrl?: string;
   maxAttempts?: number;
   retryDelayMs?: number;
+  /** The app-level `page` subscription; null when there is none. */
+  subscription: { callbackUrl: string; fields: string[]; active: boolean } | null;
   deliveries: { kind: 'messages' | 'deauthorize' | 'data_deletion'; url: string; delivered: boolean; status?: number; error?: string; attempts: DeliveryAttemptInfo[] }[];
 }
 
@@ -108,7 +112,11 @@ export interface EmulatorControl {
   request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
   createUser(input: {
     name: string;
-    pages?: ({ name: string; tasks?: string[]; category?: string; instagram?: { username: string; link?: 'business' | 'connected' } } | { id: string; tasks?: string[] })[];
+    /**
+     * `subscribed: false` starts a new Page without the app subscribed to it (default: subscribed as if done before);
+     * `instagram` links an Instagram professional account to it.
+     */
+    pages?: ({ name: string; tasks?: string[]; category?: string; subscribed?: boolean; instagram?: { username: string; link?: 'business' | 'connected' } } | { id: string; tasks?: string[] })[];
     scopes?: string[];
     businessPages?: { name?: string; id?: string; tasks?: string[]; relation?: 'owned' | 'client' }[];
   }): Promise<EmulatorUserInfo>;
@@ -139,8 +147,20 @@ export interface EmulatorControl {
   instagramInbound(igId: string, input: { text: string; igsid?: string; role?: 'admin' | 'developer' | 'tester' | null }): Promise<{ igsid: string; mid: string; delivered: boolean; webhookStatus?: number }>;
   /** What the Page sent to the Instagram account's people. */
   instagramMessages(igId: string): Promise<SentMessageInfo[]>;
+  /** The app's subscription to the Page: its fields, or null when not subscribed. */
+  pageSubscription(pageId: string): Promise<{ subscribedFields: string[] | null }>;
+  /** Facebook drops the app's subscription to the Page (as after an hour of failed deliveries). */
+  dropPageSubscription(pageId: string): Promise<void>;
   stats(): Promise<{ calls: Record<string, number>; total: number }>;
   resetStats(): Promise<void>;
+  /** App settings, a partial update: `type` business makes the Login dialog require `config_id`. */
+  setApp(settings: { type?: 'business' | 'consumer' }): Promise<{ id: string; name: string; type: 'business' | 'consumer' }>;
+  /** A Facebook Login for Business configuration; its id goes in the dialog's `config_id`. */
+  createLoginConfig(input: { permissions: string[]; tokenType: 'user' | 'system_user' }): Promise<{ id: string }>;
+  /** A business's system user with Pages assigned; its token never expires unless `expiresInDays` is given (60 in Business Settings). */
+  createSystemUser(input: { name: string; pages: { id: string; tasks?: string[] }[]; expiresInDays?: number; scopes?: string[]; accounts?: 'listed' | 'empty' | 'refused' }): Promise<{ id: string; accessToken: string }>;
+  /** `app_removed`: the business removed the app; every token of the system user stops working (190/458). */
+  systemUserEvent(systemUserId: string, type: 'app_removed'): Promise<void>;
 }
 
 export interface RunningEmulator extends EmulatorInfo {
@@ -193,8 +213,14 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     sentMessages: async (pageId) => (await request<{ data: SentMessageInfo[] }>('GET', `pages/${pageId}/messages`)).data,
     instagramInbound: (igId, input) => request('POST', `instagram/${igId}/inbound`, input),
     instagramMessages: async (igId) => (await request<{ data: SentMessageInfo[] }>('GET', `instagram/${igId}/messages`)).data,
+    pageSubscription: (pageId) => request('GET', `pages/${pageId}/subscription`),
+    dropPageSubscription: async (pageId) => void (await request('DELETE', `pages/${pageId}/subscription`)),
     stats: () => request('GET', 'stats'),
     resetStats: async () => void (await request('POST', 'stats/reset', {})),
+    setApp: (settings) => request('PUT', 'app', settings),
+    createLoginConfig: (input) => request('POST', 'login-configs', input),
+    createSystemUser: (input) => request('POST', 'system-users', input),
+    systemUserEvent: async (id, type) => void (await request('POST', `system-users/${id}/events`, { type })),
   };
 
   return {

@@ -7,8 +7,9 @@ import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseQuery } from 'node:querystring';
+import { createBusiness } from './business.js';
 import { registerControl } from './control.js';
-import { dialogRedirect, renderDialog } from './dialog.js';
+import { dialogRedirect, messagePage, renderDialog } from './dialog.js';
 import type { DialogQuery } from './dialog.js';
 import type { Fault } from './faults.js';
 import { createFaults, faultAnswer } from './faults.js';
@@ -18,6 +19,8 @@ import type { BatchItemOverride } from './graph.js';
 import { createLimits } from './limits.js';
 import type { EmulatorState, SeedSpec } from './state.js';
 import { createState } from './state.js';
+import { createSubscriptions } from './subscriptions.js';
+import { verifyEndpoint } from './webhooks.js';
 
 const VERSION_RE = /^v\d+\.\d+$/;
 const JSON_TYPE = 'application/json; charset=UTF-8';
@@ -62,7 +65,9 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   const seeded = state.seed(options.seed).map(({ user, token }) => ({ userId: user.id, token: token.value }));
   const limits = createLimits(now);
   const faults = createFaults();
-  const graph = createGraph({ state, limits, now, requireProof: options.requireAppsecretProof === true, itemFault: (path) => batchItemFault(path) });
+  const business = createBusiness(state, now);
+  const subscriptions = createSubscriptions({ state, now });
+  const graph = createGraph({ state, limits, now, business, requireProof: options.requireAppsecretProof === true, itemFault: (path) => batchItemFault(path), subscriptions });
 
   /** Faults hit batch items as they would the same request sent alone; `reset` and `timeout` leave the item null (not finished). */
   function batchItemFault(path: string): BatchItemOverride | undefined {
@@ -95,9 +100,11 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   // Anything else (text/plain, no content type): Facebook reads it as a form.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
+  business.register(app);
   registerControl(app, {
     state,
     graph,
+    subscriptions,
     limits,
     faults,
     now,
@@ -159,6 +166,12 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
     const query = req.query as Record<string, unknown>;
     const body = bodyParams(req.body);
     const params = body === req.body || Object.keys(body).length ? { ...query, ...body } : query;
+    // Facebook sends the verification GET to callback_url during POST /{app-id}/subscriptions
+    // and refuses the subscription when it is not answered with the challenge.
+    if (req.method === 'POST' && path.replace(/\/+$/, '') === `${state.app.id}/subscriptions`) {
+      const refused = await verifySubscription(params, req.headers.authorization);
+      if (refused) return reply.code(refused.status).headers({ ...refused.headers, 'facebook-api-version': version, 'content-type': JSON_TYPE }).send(JSON.stringify(refused.body));
+    }
     const result = graph.handle({
       method: req.method,
       path: path.endsWith('/') ? path.slice(0, -1) : path,
@@ -172,8 +185,24 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
     return reply.code(result.status).headers(result.headers).send(JSON.stringify(result.body));
   }
 
+  /** The verification of a subscription POST made with the app token; its Graph error when the callback does not pass. */
+  async function verifySubscription(params: Record<string, unknown>, authorization: string | undefined) {
+    const token = typeof params.access_token === 'string' ? params.access_token : authorization?.replace(/^(bearer|oauth)\s+/i, '');
+    if (!token || !state.isAppToken(token)) return undefined;
+    const checked = subscriptions.checkPost(params);
+    if ('code' in checked) return undefined;
+    const problem = await verifyEndpoint(checked.callbackUrl, checked.verifyToken);
+    // Code and wording as reported by developers; not in Meta's error reference (unverified).
+    return problem ? errorResult({ code: 2200, message: `(#2200) callback verification failed: ${problem}` }) : undefined;
+  }
+
   function dialog(req: FastifyRequest, reply: FastifyReply, version: string, origin: string) {
-    const r = renderDialog(state, req.query as DialogQuery, version, `${origin}/${version}/dialog/oauth/confirm`);
+    const q = req.query as DialogQuery;
+    // A Business app: no dialog without config_id; with one, the configuration's permissions replace `scope`.
+    const gate = business.dialogGate(q);
+    if (!gate.ok) return reply.code(gate.status).headers({ 'content-type': 'text/html; charset=utf-8', 'facebook-api-version': version }).send(messagePage(gate.title, gate.text));
+    const shown = gate.config ? { ...q, scope: gate.config.permissions.join(',') } : q;
+    const r = renderDialog(state, shown, version, `${origin}/${version}/dialog/oauth/confirm`);
     return reply.code(r.status).headers({ 'content-type': 'text/html; charset=utf-8', 'facebook-api-version': version }).send(r.html);
   }
 
@@ -190,12 +219,13 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
     }
     const pagesRaw = f.page;
     const pageIds = (Array.isArray(pagesRaw) ? pagesRaw : pagesRaw ? [pagesRaw] : []).filter((id) => user.roles.has(id));
-    const scopes = (one('scope') ?? '').split(',').filter(Boolean);
+    const config = business.configOf(one('config_id'));
+    const scopes = config ? config.permissions : (one('scope') ?? '').split(',').filter(Boolean);
     // Logging in is activity: it renews data access and grants what the person accepted.
     user.lastActivityMs = now();
     if (scopes.length) user.scopes = [...new Set([...user.scopes, ...scopes])];
     user.grantedPageIds = pageIds.length === user.roles.size ? null : pageIds;
-    const code = graph.createLoginCode(user.id, redirectUri);
+    const code = graph.createLoginCode(user.id, redirectUri, config?.id);
     return reply.redirect(dialogRedirect(redirectUri, withState({ code })), 302);
   }
 

@@ -8,6 +8,7 @@ import { createAppModeState } from './app-mode.js';
 import { createConversationStore } from './conversations.js';
 import type { GraphErrorSpec } from './graph-error.js';
 import { MSG, expiredMessage } from './graph-error.js';
+import { DEFAULT_PAGE_SUBSCRIBED_FIELDS } from './subscriptions.js';
 
 export const ALL_TASKS = ['ANALYZE', 'ADVERTISE', 'MESSAGING', 'MODERATE', 'CREATE_CONTENT', 'MANAGE'] as const;
 export const DEFAULT_SCOPES = ['pages_show_list', 'pages_messaging', 'pages_manage_metadata', 'pages_read_engagement', 'business_management'];
@@ -16,7 +17,8 @@ export const LONG_LIVED_SECONDS = 5_184_000;
 export const DATA_ACCESS_MS = 90 * 86400_000;
 export const SENT_MESSAGES_KEPT = 10_000;
 
-export type TokenKind = 'USER' | 'PAGE';
+/** `SYSTEM_USER`: a system user's token (src/emulator/business.ts). */
+export type TokenKind = 'USER' | 'PAGE' | 'SYSTEM_USER';
 
 export interface TokenRecord {
   value: string;
@@ -53,6 +55,7 @@ export interface Page {
   /** Ring buffer of the last SENT_MESSAGES_KEPT messages. */
   sent: SentMessage[];
   sentNext: number;
+  /** The app's subscription to this Page's webhooks (`/{page-id}/subscribed_apps`); null = not subscribed. */
   subscribedFields: string[] | null;
   /** The Instagram professional account linked to the Page, if any (instagram.ts). */
   instagram?: InstagramAccount;
@@ -85,6 +88,8 @@ export interface User {
   grantedPageIds: string[] | null;
   lastActivityMs: number;
   tokens: Set<string>;
+  /** Set for a business's system user (src/emulator/business.ts): no login, no data-access end. */
+  systemUser?: { expiresInDays: number | null; accounts: 'listed' | 'empty' | 'refused' };
 }
 
 export interface Business {
@@ -100,6 +105,8 @@ export interface App {
   name: string;
   /** What client_credentials hands out besides the documented APP_ID|APP_SECRET form. */
   clientToken: string;
+  /** App type: a Business app's Login dialog needs `config_id` (PUT /_emulator/app). */
+  type: 'consumer' | 'business';
 }
 
 export interface PageSpec {
@@ -108,6 +115,8 @@ export interface PageSpec {
   tasks?: string[];
   category?: string;
   instagram?: { username: string; id?: string; link?: 'business' | 'connected' };
+  /** false: the Page starts without the app subscribed to it; otherwise it is subscribed as if done before. */
+  subscribed?: boolean;
 }
 
 export interface UserSpec {
@@ -145,7 +154,7 @@ export function createState(now: () => number) {
     ids.add(id);
     return id;
   };
-  const app: App = { id: '', secret: '', name: '', clientToken: '' };
+  const app: App = { id: '', secret: '', name: '', clientToken: '', type: 'consumer' };
   const users = new Map<string, User>();
   const pages = new Map<string, Page>();
   const businesses = new Map<string, Business>();
@@ -174,7 +183,9 @@ export function createState(now: () => number) {
       psids: new Map(),
       sent: [],
       sentNext: 0,
-      subscribedFields: null,
+      // As if subscribed before the emulator started, so a Page made for a test receives its
+      // Messenger events; `subscribed: false` starts it unsubscribed (docs/emulator.md).
+      subscribedFields: spec.subscribed === false ? null : [...DEFAULT_PAGE_SUBSCRIBED_FIELDS],
     };
     pages.set(id, page);
     if (spec.instagram) linkInstagram(page, spec.instagram);
@@ -231,7 +242,8 @@ export function createState(now: () => number) {
       scopes: parent.scopes,
       issuedAtMs: now(),
       // From a long-lived user token a page token never expires; from a short-lived one it ends with it.
-      expiresAtMs: parent.longLived ? 0 : parent.expiresAtMs,
+      // A system user's page token ends when the system user's token does (0: never).
+      expiresAtMs: parent.type === 'SYSTEM_USER' ? parent.expiresAtMs : parent.longLived ? 0 : parent.expiresAtMs,
       longLived: parent.longLived,
     };
     tokens.set(record.value, record);

@@ -20,6 +20,13 @@ export const DEFAULT_GRAPH_VERSION = 'v25.0';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RETRIES = 3;
+/**
+ * Retries of a read (or a batch item that is one) whose failure came from Facebook's side:
+ * such faults are independent per attempt, and a 30-page connect makes ~70 of them, so 3 left
+ * one connect in a few dozen failing at a 30% fault rate. A refused connection stops at
+ * DEFAULT_MAX_RETRIES. Used only when `maxRetries` is not given.
+ */
+export const DEFAULT_MAX_IDEMPOTENT_RETRIES = 10;
 export const DEFAULT_RETRY_BASE_MS = 200;
 export const DEFAULT_MAX_BACKOFF_MS = 10_000;
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
@@ -40,7 +47,10 @@ export interface GraphClientOptions {
   connectTimeoutMs?: number;
   /** Total time for one attempt. */
   timeoutMs?: number;
+  /** Retries of any call; when given, also the bound for reads (see maxIdempotentRetries). */
   maxRetries?: number;
+  /** Retries of a call that is safe to repeat; default DEFAULT_MAX_IDEMPOTENT_RETRIES, or maxRetries when that is given. */
+  maxIdempotentRetries?: number;
   retryBaseMs?: number;
   maxBackoffMs?: number;
   /** A rate-limit wait longer than this is not slept through: the error goes to the caller. */
@@ -61,6 +71,11 @@ export interface PaginateOptions<T> extends CallOptions<T> {
 
 export interface BatchOptions {
   token: string;
+  /**
+   * The POST and DELETE items are safe to repeat (subscribing a Page twice sets the same
+   * fields), so they are retried like reads. GET items always are.
+   */
+  idempotent?: boolean;
   /** Batch requests (of 50 items each) in flight at once; default DEFAULT_BATCH_CONCURRENCY. */
   concurrency?: number;
   includeHeaders?: boolean;
@@ -212,6 +227,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const policy: RetryPolicy = {
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    maxIdempotentRetries: options.maxIdempotentRetries ?? options.maxRetries ?? DEFAULT_MAX_IDEMPOTENT_RETRIES,
     retryBaseMs: options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
     maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
     maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
@@ -326,12 +342,22 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   }
 
   async function batchChunk(chunk: readonly BatchItem[], opts: BatchOptions): Promise<BatchItemResult[]> {
-    const wire = chunk.map((it) => ({
-      method: it.method,
-      relative_url: it.relativeUrl.replace(/^\/+/, ''),
-      ...(it.body ? { body: new URLSearchParams(it.body).toString() } : {}),
-      ...(it.name ? { name: it.name } : {}),
-    }));
+    const wire = chunk.map((it) => {
+      let relativeUrl = it.relativeUrl.replace(/^\/+/, '');
+      let body = it.body;
+      if (it.token !== undefined) {
+        // An item's own token needs its own proof (https://developers.facebook.com/docs/graph-api/securing-requests/#appsecret_proof).
+        const auth = { access_token: it.token, appsecret_proof: target.proof(it.token) };
+        if (it.method === 'POST') body = { ...body, ...auth };
+        else relativeUrl += `${relativeUrl.includes('?') ? '&' : '?'}${new URLSearchParams(auth).toString()}`;
+      }
+      return {
+        method: it.method,
+        relative_url: relativeUrl,
+        ...(body ? { body: new URLSearchParams(body).toString() } : {}),
+        ...(it.name ? { name: it.name } : {}),
+      };
+    });
     const form: Record<string, string> = { batch: JSON.stringify(wire) };
     if (opts.includeHeaders === false) form.include_headers = 'false';
     const res = await request({
@@ -341,17 +367,18 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       token: opts.token,
       schema: batchResponseSchema,
       // A batch of reads is as safe to repeat as its items.
-      idempotent: chunk.every((it) => it.method === 'GET'),
+      idempotent: opts.idempotent === true || chunk.every((it) => it.method === 'GET'),
       signal: opts.signal,
       timeoutMs: opts.timeoutMs,
     });
     if (res.data.length !== chunk.length) {
       throw new GraphError(badResponseFacts(res.status, `batch answered ${res.data.length} items for ${chunk.length} requests`));
     }
-    return res.data.map((item) => toBatchItemResult(item, [opts.token, options.appSecret, appToken]));
+    return res.data.map((item, i) => toBatchItemResult(item, [opts.token, options.appSecret, appToken, chunk[i]!.token]));
   }
 
-  async function batch(items: readonly BatchItem[], opts: BatchOptions): Promise<BatchItemResult[]> {
+  /** Every item once, in chunks of 50 with a few chunks in flight; a chunk that fails (after its own retries) fails the call. */
+  async function batchOnce(items: readonly BatchItem[], opts: BatchOptions): Promise<BatchItemResult[]> {
     const chunks: (readonly BatchItem[])[] = [];
     for (let i = 0; i < items.length; i += BATCH_LIMIT) chunks.push(items.slice(i, i + BATCH_LIMIT));
     const answers: BatchItemResult[][] = new Array<BatchItemResult[]>(chunks.length);
@@ -372,6 +399,40 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     const width = Math.max(1, Math.min(opts.concurrency ?? DEFAULT_BATCH_CONCURRENCY, chunks.length));
     await Promise.all(Array.from({ length: width }, worker));
     return answers.flat();
+  }
+
+  /**
+   * Items that failed on their own (answered `null`, or with a transient error) are sent again
+   * in a new batch, as Facebook says to ("You can retry any unsuccessful request",
+   * https://developers.facebook.com/docs/graph-api/batch-requests/), under the same bound and
+   * backoff as a single call: a read each time, a POST only when the caller says it is safe to
+   * repeat (a null POST item may have run). Errors that are not transient stay with their item.
+   */
+  async function batch(items: readonly BatchItem[], opts: BatchOptions): Promise<BatchItemResult[]> {
+    const results = await batchOnce(items, opts);
+    const safe = (it: BatchItem) => it.method === 'GET' || opts.idempotent === true;
+    let pending = results.map((_, i) => i).filter((i) => results[i]!.error !== undefined);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      let delayMs = 0;
+      const again: number[] = [];
+      for (const i of pending) {
+        const decision = decideRetry(results[i]!.error!, attempt, safe(items[i]!), policy, random);
+        if (!decision.retry) continue;
+        again.push(i);
+        delayMs = Math.max(delayMs, decision.delayMs);
+      }
+      if (again.length === 0) break;
+      logger.warn({ items: again.length, of: items.length, attempt, delayMs }, 'batch items failed, retrying them');
+      if (opts.signal?.aborted) throw abortReason(opts.signal);
+      await sleep(delayMs, opts.signal);
+      const answers = await batchOnce(
+        again.map((i) => items[i]!),
+        opts,
+      );
+      again.forEach((i, j) => (results[i] = answers[j]!));
+      pending = again.filter((i) => results[i]!.error !== undefined);
+    }
+    return results;
   }
 
   return {

@@ -54,6 +54,11 @@ export interface BatchItem {
   /** Form-encoded body for POST items. */
   body?: Record<string, string>;
   name?: string;
+  /**
+   * This item's own token (a Page token in a batch sent under the app token); it travels with
+   * its appsecret_proof inside the batch body, never in a URL that is logged. Never log it.
+   */
+  token?: string;
 }
 
 export interface BatchItemResult {

@@ -9,7 +9,7 @@
  * 3. the best token's access ends within the window         -> expiring
  * 4. otherwise                                               -> healthy, with a warning when some tokens are lost
  */
-import type { PageStatus, TokenInspection, TokenInvalidReason } from '../tokens/types.js';
+import type { PageStatus, TokenInspection, TokenInvalidReason, TokenKind } from '../tokens/types.js';
 import { describeTokenLoss, type TokenLossReason } from './reasons.js';
 
 export const DEFAULT_EXPIRING_WINDOW_DAYS = 14;
@@ -28,6 +28,8 @@ export interface PageTokenFacts {
   storedReason: TokenInvalidReason | null;
   /** When the token was marked invalid; the most recent loss is reported first. */
   invalidatedAt?: Date | null;
+  /** Whose token the Page token came from; default a person's. */
+  kind?: TokenKind;
 }
 
 export interface ClassifyPageHealthInput {
@@ -79,6 +81,9 @@ function hasMessagingScope(inspection: TokenInspection | null, pageId: string): 
 }
 
 function hasMessagingTask(t: PageTokenFacts): boolean {
+  // A system user's Page read from the Page itself comes without tasks (tokens/system-user.ts):
+  // unknown is not missing; the pages_messaging grant and the first send will tell.
+  if (t.kind === 'system_user' && t.tasks.length === 0) return true;
   return t.tasks.includes(MESSAGING_TASK);
 }
 
@@ -92,13 +97,14 @@ function mostTelling(lost: Array<{ token: PageTokenFacts; loss: TokenLossReason 
   return sorted[0]!;
 }
 
-type AccessEnd = { at: Date; what: 'data_access' | 'token' | 'user_token' } | null;
+type AccessEnd = { at: Date; what: 'data_access' | 'token' | 'user_token' | 'system_user_token' } | null;
 
 /** When this token stops being usable, whichever comes first; null when nothing ends it. */
 function accessEnd(t: PageTokenFacts, userTokenExpiresAt: Record<string, Date | null> | undefined): AccessEnd {
   const candidates: Array<NonNullable<AccessEnd>> = [];
   if (t.inspection?.dataAccessExpiresAt) candidates.push({ at: t.inspection.dataAccessExpiresAt, what: 'data_access' });
-  if (t.inspection?.expiresAt) candidates.push({ at: t.inspection.expiresAt, what: 'token' });
+  // A system user's Page token ends with the system user's 60-day token, which pagekeeper refreshes.
+  if (t.inspection?.expiresAt) candidates.push({ at: t.inspection.expiresAt, what: t.kind === 'system_user' ? 'system_user_token' : 'token' });
   // A Page token taken from a long-lived user token does not expire with it (debug_token
   // expires_at 0; graph-api-notes.md "Step 3"), so the user token's end only matters for a Page
   // token that has an end of its own.
@@ -135,6 +141,11 @@ function expiringWords(end: NonNullable<AccessEnd>, now: Date): { reason: string
         reason: `The token for this Page expires ${at}`,
         fix: 'Reconnect with `pagekeeper connect` (or the Connect button) so pagekeeper can store a token that does not expire.',
       };
+    case 'system_user_token':
+      return {
+        reason: `The system user token this Page was connected with ends ${at}, and pagekeeper has not refreshed it yet`,
+        fix: 'pagekeeper refreshes 60-day system user tokens in its scheduled health checks (`pagekeeper serve` or `pagekeeper check --watch`); if this stays, generate a new token in Business Settings > Users > System users and run `pagekeeper connect --system-user`.',
+      };
     case 'user_token':
       return {
         reason: `The user token of the person who connected this Page ends ${at} and nothing replaces it`,
@@ -164,9 +175,9 @@ function missingPermissionWords(valid: PageTokenFacts[], pageId: string): { reas
   };
 }
 
-function lossWarning(lost: TokenLossReason[], total: number): string | null {
+function lossWarning(lost: Array<{ token: PageTokenFacts; loss: TokenLossReason }>, total: number): string | null {
   if (lost.length === 0) return null;
-  const labels = [...new Set(lost.map((r) => describeTokenLoss(r).short))].join(', ');
+  const labels = [...new Set(lost.map((l) => describeTokenLoss(l.loss, l.token.kind).short))].join(', ');
   const verb = lost.length === 1 ? 'is' : 'are';
   return `${lost.length} of ${total} tokens for this Page ${verb} no longer valid (${labels})`;
 }
@@ -197,14 +208,11 @@ export function classifyPageHealth(input: ClassifyPageHealthInput): PageHealth {
       };
     }
     const chosen = mostTelling(lost);
-    const words = describeTokenLoss(chosen.loss);
+    const words = describeTokenLoss(chosen.loss, chosen.token.kind);
     return { status: 'needs_reauth', reason: words.reason, fix: words.fix, warning: null, reasonCode: chosen.loss, ...counts };
   }
 
-  const warning = lossWarning(
-    lost.map((l) => l.loss),
-    tokens.length,
-  );
+  const warning = lossWarning(lost, tokens.length);
   const capable = valid.filter((t) => hasMessagingScope(t.inspection, pageId) && hasMessagingTask(t));
   if (capable.length === 0) {
     return { status: 'missing_permission', ...missingPermissionWords(valid, pageId), warning, reasonCode: null, ...counts };

@@ -4,7 +4,7 @@
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/debugging).
  * Used by `check`, alerts, the CLI and the dashboard, so a person reads the same words everywhere.
  */
-import type { TokenInvalidReason } from '../tokens/types.js';
+import type { TokenInvalidReason, TokenKind } from '../tokens/types.js';
 
 /** A token loss: Facebook's reasons, plus data access lapsing while the token itself is still valid. */
 export type TokenLossReason = TokenInvalidReason | 'data_access_expired';
@@ -73,7 +73,47 @@ export const TOKEN_LOSS_REASONS: Readonly<Record<TokenLossReason, LossDescriptio
   },
 };
 
-/** The plain-words reason, fix and short label for a token loss. */
-export function describeTokenLoss(reason: TokenLossReason): LossDescription {
-  return TOKEN_LOSS_REASONS[reason];
+const SYSTEM_USER_RECONNECT =
+  'An admin of the business must generate a new token for the system user (Business Settings > Users > System users > Generate new token) and connect it: run `pagekeeper connect --system-user`.';
+
+/**
+ * A system user has no password, session or checkpoint: its token is lost when the business
+ * removes the app (Business Settings > Integrations > Connected apps, the only way to revoke a
+ * Business Integration System User token), when it is revoked or regenerated in Business Settings,
+ * when a 60-day token reaches its end, or when its Page is unassigned. Other reasons fall back to
+ * the person's words.
+ * https://developers.facebook.com/docs/facebook-login/facebook-login-for-business
+ * https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens
+ */
+export const SYSTEM_USER_LOSS_REASONS: Readonly<Partial<Record<TokenLossReason, LossDescription>>> = {
+  app_removed: {
+    reason: 'The business removed the app in Business Settings > Integrations > Connected apps, which revoked the system user token this Page was connected with',
+    fix: 'An admin of the business must add the app again (Facebook Login for Business, or Business Settings > Users > System users > Add assets) and connect a new token: run `pagekeeper connect --system-user` or use the Connect button.',
+    short: 'app removed by the business',
+  },
+  expired: {
+    reason: "The system user's 60-day token for this Page reached its end and could not be refreshed in time",
+    fix: SYSTEM_USER_RECONNECT,
+    short: 'system user token expired',
+  },
+  invalidated: {
+    reason: "The system user's token was revoked in Business Settings (or a new one was generated in its place)",
+    fix: SYSTEM_USER_RECONNECT,
+    short: 'system user token revoked',
+  },
+  invalid: {
+    reason: "Facebook no longer accepts the system user's token for this Page and did not say why",
+    fix: SYSTEM_USER_RECONNECT,
+    short: 'system user token no longer valid',
+  },
+  page_role_removed: {
+    reason: 'The Page is no longer assigned to the system user it was connected with',
+    fix: 'Assign the Page to the system user again (Business Settings > Users > System users > Assign assets), then run `pagekeeper connect --system-user`.',
+    short: 'Page unassigned from the system user',
+  },
+};
+
+/** The plain-words reason, fix and short label for a token loss, for a person's or a system user's token. */
+export function describeTokenLoss(reason: TokenLossReason, kind: TokenKind = 'user'): LossDescription {
+  return (kind === 'system_user' ? SYSTEM_USER_LOSS_REASONS[reason] : undefined) ?? TOKEN_LOSS_REASONS[reason];
 }

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import type { UsageSnapshot } from '../graph/usage.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { DEFAULT_BUDGET_PAUSE_MS, DEFAULT_BUDGET_SHARE, DEFAULT_MIN_CALL_INTERVAL_MS, decideSweepPace } from './decide-sweep-pace.js';
+import { refreshSystemUserTokens } from './refresh-system-user-tokens.js';
 import type { RejudgedPage } from './rejudge-pages.js';
 import { sweepStaleTokens } from './sweep-stale-tokens.js';
 
@@ -19,6 +20,7 @@ export const DEFAULT_SWEEP_LEASE_TTL_MS = 5 * 60 * 1000;
 /** The bound of one round: tokens beyond it wait for the next round (least recently checked first). */
 export const DEFAULT_MAX_TOKENS_PER_ROUND = 100_000;
 const MAX_JITTER_MS = 10 * 60 * 1000;
+const REFRESH_LEASE = 'system-user-refresh';
 
 export interface HealthSchedulerOptions {
   /** Time between rounds, ms. Default 6 h. */
@@ -63,11 +65,17 @@ export interface HealthRound {
   invalidated: number;
   failed: number;
   calls: number;
+  /** Batch calls that read (and repaired) webhook subscriptions, besides `calls`. */
+  subscriptionCalls: number;
+  /** Pages whose webhook subscription Facebook had dropped and this round subscribed again. */
+  resubscribed: string[];
   /** Times the sweep paused because usage reached the share. */
   pauses: number;
   /** Total ms waited for pacing. */
   waitedMs: number;
   changed: RejudgedPage[];
+  /** 60-day system user tokens refreshed this round (refresh-system-user-tokens.ts). */
+  refreshed: number;
   /** False when a bound, a lost lease or a stop left stale tokens for the next round. */
   complete: boolean;
 }
@@ -118,7 +126,17 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
     const startedAt = ctx.clock.now();
     // Tokens checked in the last half period were done this period (by us or another instance).
     const checkedBefore = new Date(startedAt.getTime() - every / 2);
-    const out: HealthRound = { startedAt, finishedAt: startedAt, partitions: [], inspected: 0, invalidated: 0, failed: 0, calls: 0, pauses: 0, waitedMs: 0, changed: [], complete: true };
+    const out: HealthRound = { startedAt, finishedAt: startedAt, partitions: [], inspected: 0, invalidated: 0, failed: 0, calls: 0, subscriptionCalls: 0, resubscribed: [], pauses: 0, waitedMs: 0, changed: [], refreshed: 0, complete: true };
+    // One instance at a time refreshes the system user tokens that end soon, before the sweep.
+    if (!signal.aborted && (await ctx.store.leases.acquire(REFRESH_LEASE, holder, leaseTtlMs))) {
+      try {
+        out.refreshed = (await refreshSystemUserTokens(ctx, { signal })).refreshed.length;
+      } catch (e) {
+        if (!signal.aborted) throw e;
+      } finally {
+        await ctx.store.leases.release(REFRESH_LEASE, holder).catch(() => false);
+      }
+    }
     const maxTokens = options.maxTokensPerRound ?? DEFAULT_MAX_TOKENS_PER_ROUND;
     // Every partition whose lease this instance gets is swept in this round, and their tokens
     // share the batch calls. Instances start at different partitions so that, starting
@@ -173,6 +191,8 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
           out.invalidated += r.invalidated;
           out.failed += r.failed;
           out.calls += r.calls;
+          out.subscriptionCalls += r.subscriptionCalls;
+          out.resubscribed.push(...r.resubscribed);
           out.changed.push(...r.changed);
           if (!r.complete) out.complete = false;
         }
@@ -183,7 +203,7 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
     if (signal.aborted) out.complete = false;
     out.finishedAt = ctx.clock.now();
     ctx.logger.info({ partitions: out.partitions.length, inspected: out.inspected, invalidated: out.invalidated, failed: out.failed, calls: out.calls, pauses: out.pauses, changed: out.changed.length }, 'scheduled health check finished');
-    if (out.invalidated > 0 || out.changed.length > 0) options.onChange?.();
+    if (out.invalidated > 0 || out.changed.length > 0 || out.refreshed > 0 || out.resubscribed.length > 0) options.onChange?.();
     return out;
   }
 

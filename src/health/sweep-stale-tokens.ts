@@ -15,6 +15,9 @@
  * Before each batch call it asks `beforeCall` (the budget pacing, lease renewal) and may be told
  * to stop. `held` may shrink meanwhile (a lost lease): tokens of a partition no longer in it are
  * skipped from then on.
+ *
+ * The Pages of each batch whose token was found valid have their webhook subscription read in
+ * one more batch call, and a dropped one is subscribed again once (refresh-subscriptions.ts).
  */
 import { sql } from 'kysely';
 import { pageTokenAad } from '../store/crypto/aad.js';
@@ -24,6 +27,8 @@ import { inspectTokens } from '../tokens/inspect-tokens.js';
 import { applyInspections } from './apply-inspections.js';
 import { partitionOf } from './partition-of.js';
 import { rejudgePage, type RejudgedPage } from './rejudge-pages.js';
+import { canManageSubscription } from '../subscriptions/can-manage-subscription.js';
+import { refreshSubscriptions, type RefreshTarget } from '../subscriptions/refresh-subscriptions.js';
 
 /** Graph's batch limit: one call inspects this many tokens. */
 export const STALE_SWEEP_BATCH = 50;
@@ -48,8 +53,12 @@ export interface StaleSweepResult {
   invalidated: number;
   /** Items that failed transiently: left for the next run. */
   failed: number;
-  /** Batch calls made. */
+  /** Batch calls made for debug_token. */
   calls: number;
+  /** Batch calls made to read (and repair) webhook subscriptions. */
+  subscriptionCalls: number;
+  /** Pages found with their webhook subscription dropped and subscribed again. */
+  resubscribed: string[];
   /** Pages whose status changed. */
   changed: RejudgedPage[];
   /** False when stopped before every stale token was inspected. */
@@ -60,6 +69,7 @@ interface StaleToken {
   pageId: string;
   userId: string;
   token: string;
+  tasks: string[];
 }
 
 interface Cursor {
@@ -91,7 +101,7 @@ async function readStale(ctx: PageKeeperContext, cutoff: number, after: Cursor |
   for (const row of rows) {
     if (!keep(row.page_id)) continue;
     const t = pageTokenFromRow(row);
-    tokens.push({ pageId: t.pageId, userId: t.userId, token: ctx.store.keyring.decrypt(row.token_ciphertext, row.key_id, pageTokenAad(row.page_id, row.user_id)) });
+    tokens.push({ pageId: t.pageId, userId: t.userId, tasks: t.tasks, token: ctx.store.keyring.decrypt(row.token_ciphertext, row.key_id, pageTokenAad(row.page_id, row.user_id)) });
   }
   const next = last && rows.length === STALE_SWEEP_READ_CHUNK ? { checkedAt: Number(last.last_checked_at ?? -1), pageId: last.page_id, userId: last.user_id } : undefined;
   return { tokens, next };
@@ -103,7 +113,7 @@ export async function sweepStaleTokens(ctx: PageKeeperContext, options: StaleSwe
   const mine = (pageId: string) => held === undefined || held.has(partitionOf(pageId, partitions));
   const cutoff = options.checkedBefore.getTime();
   const maxTokens = options.maxTokens ?? Number.POSITIVE_INFINITY;
-  const result: StaleSweepResult = { inspected: 0, invalidated: 0, failed: 0, calls: 0, changed: [], complete: true };
+  const result: StaleSweepResult = { inspected: 0, invalidated: 0, failed: 0, calls: 0, subscriptionCalls: 0, resubscribed: [], changed: [], complete: true };
 
   let taken = 0;
   let pending: StaleToken[] = [];
@@ -150,6 +160,16 @@ export async function sweepStaleTokens(ctx: PageKeeperContext, options: StaleSwe
     result.inspected += applied.inspected;
     result.invalidated += applied.invalidated;
     result.failed += applied.failed;
+    const targets = new Map<string, RefreshTarget>();
+    batch.forEach((t, j) => {
+      const o = outcomes[j];
+      if (!o?.ok || !o.inspection.isValid || targets.get(t.pageId)?.canManage === true) return;
+      const canManage = canManageSubscription(o.inspection, t.pageId, t.tasks);
+      if (!targets.has(t.pageId) || canManage) targets.set(t.pageId, { pageId: t.pageId, token: t.token, canManage });
+    });
+    const refreshed = await refreshSubscriptions(ctx, [...targets.values()], { source: 'scheduled_check', signal: options.signal });
+    result.subscriptionCalls += refreshed.calls;
+    result.resubscribed.push(...refreshed.resubscribed);
     // The batch's Pages re-judged in one transaction (not one per Page).
     const changed = await ctx.store.transaction(async (tx) => {
       const out: RejudgedPage[] = [];

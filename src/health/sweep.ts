@@ -9,6 +9,9 @@
  * Tokens already stored as invalid are not inspected again: Facebook never revives them; a
  * reconnect replaces them. A token whose batch item failed (a transient error) keeps its
  * stored state and is judged from what was recorded last time.
+ *
+ * Each Page with a token found valid also has its webhook subscription read (batched) and, when
+ * Facebook dropped it, subscribed again once (src/subscriptions/refresh-subscriptions.ts).
  */
 import type { PageWithTokens, StoredPageToken } from '../store/types.js';
 import type { PageKeeperContext } from '../tokens/context.js';
@@ -17,6 +20,8 @@ import { factsFromStored } from '../tokens/page-health-from-store.js';
 import type { PageStatus, TokenInspection } from '../tokens/types.js';
 import { applyInspections } from './apply-inspections.js';
 import { classifyPageHealth } from './classify-page-health.js';
+import { canManageSubscription } from '../subscriptions/can-manage-subscription.js';
+import { refreshSubscriptions, type RefreshedSubscriptions, type RefreshTarget } from '../subscriptions/refresh-subscriptions.js';
 
 /** Tokens inspected between progress reports and writes: 10 batch calls. */
 export const SWEEP_CHUNK = 500;
@@ -65,6 +70,8 @@ export interface SweepResult {
     /** Could not be inspected this time (transient errors); judged from their stored state. */
     failed: number;
   };
+  /** Webhook subscriptions read, and those found dropped and subscribed again (or not). */
+  subscriptions: Omit<RefreshedSubscriptions, 'calls'>;
 }
 
 /**
@@ -114,6 +121,17 @@ export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}):
     inspected += chunk.length;
     options.onProgress?.({ inspected, total: candidates.length });
   }
+
+  // One token per Page that this sweep found valid reads (and repairs) the Page's subscription.
+  const subscriptionTargets = new Map<string, RefreshTarget>();
+  for (const t of candidates) {
+    const inspection = fresh.get(key(t.pageId, t.userId));
+    if (!inspection?.isValid || subscriptionTargets.get(t.pageId)?.canManage === true) continue;
+    // Another admin's token that can manage the subscription is preferred over one that cannot.
+    const canManage = canManageSubscription(inspection, t.pageId, t.tasks);
+    if (!subscriptionTargets.has(t.pageId) || canManage) subscriptionTargets.set(t.pageId, { pageId: t.pageId, token: t.token, canManage });
+  }
+  const { calls: _calls, ...subscriptions } = await refreshSubscriptions(ctx, [...subscriptionTargets.values()], { source: 'check', signal: options.signal });
 
   const userTokenExpiresAt: Record<string, Date | null> = {};
   for (const u of await store.users.list()) userTokenExpiresAt[u.id] = u.status === 'valid' ? u.tokenExpiresAt : null;
@@ -170,6 +188,7 @@ export async function sweep(ctx: PageKeeperContext, options: SweepOptions = {}):
     healthy: swept.filter((p) => p.status === 'healthy').length,
     pages: swept,
     tokens: { inspected, invalidated, failed },
+    subscriptions,
   };
   logger.info({ checked: result.checked, healthy: result.healthy, ...result.tokens }, 'check finished');
   return result;

@@ -8,7 +8,6 @@ import { pkError } from '../errors.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { payloadOf, type ListFilter, type OutboxMessage, type OutboxRepository, type OutboxStatus } from './outbox-repository.js';
 import { checkWindow, validateFor, type SendDeps } from './send.js';
-import type { SendBody } from './types.js';
 
 export interface EnqueueOptions {
   /** The same key never enqueues twice: the first message comes back with `duplicate: true`. */

@@ -23,6 +23,10 @@ function summaryOf(type: AlertEventType, entry: AuditEntry, pageLabel: string, w
       return `${pageLabel} lost: user ${entry.userId ?? '?'} no longer grants it`;
     case 'user_deauthorized':
       return `User ${entry.userId ?? '?'} removed the app; their tokens stopped working${why}`;
+    case 'subscription_dropped':
+      return entry.newState === 'subscribed'
+        ? `${pageLabel}: Facebook dropped its webhook subscription; pagekeeper subscribed it again`
+        : `${pageLabel}: Facebook dropped its webhook subscription and subscribing again failed${why}`;
   }
 }
 
@@ -44,7 +48,8 @@ export function toHealthEvent(entry: AuditEntry & { event: AlertEventType }, pag
     oldState: entry.oldState,
     newState: entry.newState,
     reason: entry.reason,
-    fix: current ? (page?.fix ?? null) : null,
+    // A subscription alert carries its own fix; the Page's fix is about its tokens.
+    fix: entry.event === 'subscription_dropped' ? (typeof entry.detail?.fix === 'string' ? entry.detail.fix : null) : current ? (page?.fix ?? null) : null,
     warning,
     summary: summaryOf(entry.event, entry, pageLabel, warning),
     detail: entry.detail,

@@ -1,11 +1,11 @@
 /**
  * What an alert is and who receives it (issue 4 item 3). An alert is one state change read
  * from the audit log: a Page's status changing, a token lost or restored, a Page gained or lost
- * on reconnect, a deauthorize. Never a secret: tokens are named by (page, user), nothing more.
+ * on reconnect, a deauthorize, Facebook dropping a Page's webhook subscription. Never a secret: tokens are named by (page, user), nothing more.
  */
 
 /** The audit events that become alerts; everything else in the audit log stays silent. */
-export const ALERT_EVENTS = ['page_status_changed', 'token_invalidated', 'token_restored', 'page_added', 'page_removed', 'user_deauthorized'] as const;
+export const ALERT_EVENTS = ['page_status_changed', 'token_invalidated', 'token_restored', 'page_added', 'page_removed', 'user_deauthorized', 'subscription_dropped'] as const;
 export type AlertEventType = (typeof ALERT_EVENTS)[number];
 
 /** One alert, as notifiers receive it and as the webhook sends it (JSON). */

@@ -3,8 +3,12 @@ import { judgeInstagram } from '../instagram/instagram-capability.js';
 import { createInstagramRepository } from '../store/instagram-repository.js';
 import { sql } from 'kysely';
 import { OUTBOX_STATUSES } from '../messenger/outbox-repository.js';
-import type { PageKeeper } from '../pagekeeper.js';
 import type { PageWithTokens } from '../store/types.js';
+import type { PageKeeper } from '../pagekeeper.js';
+import { subscriptionSummary } from '../subscriptions/subscription-summary.js';
+import { createSubscriptionRepository, type StoredSubscription } from '../store/subscription-repository.js';
+import type { SubscriptionTarget } from '../subscriptions/page-subscription-calls.js';
+import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
 import type { MetricSample, OutboxPort, PageView, ServiceConfig, ServiceDeps } from './deps.js';
 
@@ -31,7 +35,7 @@ export interface CreateServiceDepsOptions {
   metrics?: () => MetricSample[];
 }
 
-function toView(p: PageWithTokens): PageView {
+function toView(p: PageWithTokens, sub: StoredSubscription | undefined): PageView {
   return {
     id: p.id,
     name: p.name,
@@ -52,7 +56,9 @@ function toView(p: PageWithTokens): PageView {
       messagingGranted: t.messagingGranted,
       tasks: t.tasks,
       lastCheckedAt: t.lastCheckedAt,
+      kind: t.tokenKind,
     })),
+    subscription: subscriptionSummary(sub),
   };
 }
 
@@ -63,6 +69,7 @@ function toView(p: PageWithTokens): PageView {
 export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, options: CreateServiceDepsOptions = {}): ServiceDeps {
   const { store, tokens, clock } = pk.context;
   const db = store.db;
+  const subscriptions = createSubscriptionRepository(db);
   const appSecret = pk.context.appSecret;
   const config: ServiceConfig = {
     appId: pk.context.config.appId,
@@ -84,11 +91,12 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
       list: async () => {
         const pages = await store.pages.list();
         const links = await createInstagramRepository(store.db).many(pages.map((p) => p.id));
-        return pages.map((p) => ({ ...toView(p), instagram: judgeInstagram(links.get(p.id)) }));
+        const subs = await subscriptions.list();
+        return pages.map((p) => ({ ...toView(p, subs.get(p.id)), instagram: judgeInstagram(links.get(p.id)) }));
       },
       get: async (id) => {
         const p = await store.pages.getWithTokens(id);
-        return p ? { ...toView(p), instagram: judgeInstagram(await createInstagramRepository(store.db).get(id)) } : undefined;
+        return p ? { ...toView(p, (await subscriptions.list([id])).get(id)), instagram: judgeInstagram(await createInstagramRepository(store.db).get(id)) } : undefined;
       },
       // Straight to the token cache: pk.page(id) would build a handle per request for one call.
       token: (id) => tokens.token(id),
@@ -96,7 +104,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);
         if (!p) throw new Error('page vanished during the check');
-        return { ...toView(p), instagram: judgeInstagram(await createInstagramRepository(store.db).get(id)) };
+        return { ...toView(p, (await subscriptions.list([id])).get(id)), instagram: judgeInstagram(await createInstagramRepository(store.db).get(id)) };
       },
     },
     connect: {
@@ -105,6 +113,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         const r = await pk.connectWithCode({ code, redirectUri });
         const problems: string[] = [];
         for (const p of r.pages) if (p.status !== 'healthy') problems.push(`${p.name}: ${p.status.replace('_', ' ')}`);
+        for (const p of r.pages) if (!p.subscription.subscribed) problems.push(`${p.name} receives no Messenger webhooks: ${p.subscription.reason ?? 'not subscribed'}. ${p.subscription.fix ?? ''}`.trim());
         if (r.removed.length > 0) problems.push(`${r.removed.length} Page(s) are no longer shared by this account and were removed.`);
         return {
           userId: r.user.id,
@@ -156,8 +165,16 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     async deleteUserData(userId, confirmationCode) {
       const requestedAt = clock.now().getTime();
       await db.insertInto('data_deletions').values({ confirmation_code: confirmationCode, user_id: userId, requested_at: requestedAt, completed_at: null, status: 'pending' }).execute();
+      // Tokens still marked valid may unsubscribe the Pages that go with this user (best effort, after the deletion).
+      const held: SubscriptionTarget[] = [];
+      for (const r of await db.selectFrom('page_tokens').select('page_id').where('user_id', '=', userId).where('status', '=', 'valid').execute()) {
+        const t = await store.pageTokens.getWithToken(r.page_id, userId).catch(() => undefined);
+        if (t) held.push({ pageId: r.page_id, token: t.token });
+      }
+      let deletedPageIds: string[] = [];
       await store.transaction(async (tx) => {
         const r = await tx.users.deleteWithData(userId);
+        deletedPageIds = r.deletedPageIds;
         // The audit trail names the user; it goes too. The deletion itself is logged without the id.
         await tx.db.deleteFrom('audit_log').where('user_id', '=', userId).execute();
         await tx.audit.append({ event: 'user_data_deleted', detail: { pages: r.deletedPageIds.length, existed: r.existed } });
@@ -165,6 +182,10 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
       });
       // Cached page tokens of the deleted user must not be handed out again.
       tokens.clear();
+      await unsubscribeRemovedPages(
+        pk.context,
+        held.filter((t) => deletedPageIds.includes(t.pageId)),
+      ).catch(() => []);
     },
 
     async dataDeletionStatus(code) {

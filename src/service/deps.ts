@@ -38,6 +38,8 @@ export interface PageTokenView {
   messagingGranted: boolean;
   tasks: string[];
   lastCheckedAt: Date | null;
+  /** A person's token or a system user's (Business Settings). */
+  kind: 'user' | 'system_user';
 }
 
 /** A connected page as the API and dashboard show it. Never holds a token. */
@@ -55,6 +57,8 @@ export interface PageView {
   tokens: PageTokenView[];
   /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
   instagram?: InstagramView;
+  /** The app's webhook subscription to the Page, as last read or written by connect or a check. */
+  subscription: { subscribed: boolean; fields: string[]; checkedAt: Date | null; reason: string | null; fix: string | null };
 }
 
 /** What the OAuth callback reports to the person. */

@@ -20,6 +20,8 @@ export interface PageTokenRepository {
   getWithToken(pageId: string, userId: string): Promise<StoredPageTokenWithToken | undefined>;
   /** A page's tokens' states, without tokens. */
   listForPage(pageId: string): Promise<StoredPageToken[]>;
+  /** The Pages one user granted a token for, by id (whatever its status). */
+  pageIdsOfUser(userId: string): Promise<string[]>;
   /**
    * A page's valid tokens, decrypted, in failover order: messaging granted first, then the
    * oldest grant. Empty when the page has none (or does not exist).
@@ -73,6 +75,7 @@ export function pageTokenFromRow(row: Selectable<PageTokensTable>): StoredPageTo
     expiresAt: toDate(row.expires_at),
     dataAccessExpiresAt: toDate(row.data_access_expires_at),
     messagingGranted: Number(row.messaging_granted) === 1,
+    tokenKind: row.token_kind === 'system_user' ? 'system_user' : 'user',
     lastCheckedAt: toDate(row.last_checked_at),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
@@ -148,6 +151,7 @@ export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring
         expires_at: toMillis(token.expiresAt),
         data_access_expires_at: toMillis(token.dataAccessExpiresAt),
         messaging_granted: token.messagingGranted ? 1 : 0,
+        token_kind: token.tokenKind ?? 'user',
         updated_at: at,
       };
       await db
@@ -155,6 +159,11 @@ export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring
         .values({ page_id: token.pageId, user_id: token.userId, created_at: at, last_checked_at: null, ...update })
         .onConflict((oc) => oc.columns(['page_id', 'user_id']).doUpdateSet(update))
         .execute();
+    },
+
+    async pageIdsOfUser(userId) {
+      const rows = await db.selectFrom('page_tokens').select('page_id').where('user_id', '=', userId).orderBy('page_id').execute();
+      return rows.map((r) => r.page_id);
     },
 
     async get(pageId, userId) {

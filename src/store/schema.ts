@@ -22,6 +22,8 @@ export interface Database {
 }
 
 export type TokenStatusColumn = 'valid' | 'invalid';
+/** Whose token a connection holds: a person's or a system user's (Business Settings). */
+export type TokenKindColumn = 'user' | 'system_user';
 export type PageStatusColumn = 'healthy' | 'expiring' | 'needs_reauth' | 'missing_permission';
 export type OutboxStatusColumn = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'unknown' | 'delivered' | 'read';
 
@@ -37,6 +39,8 @@ export interface UsersTable {
   scopes: string;
   status: TokenStatusColumn;
   invalid_reason: string | null;
+  /** Added by 0007_token_kind; `user` for every earlier row. */
+  token_kind: Generated<TokenKindColumn>;
   connected_at: number;
   updated_at: number;
 }
@@ -54,6 +58,14 @@ export interface PagesTable {
   updated_at: number;
   /** Set when no connected user grants this page any more. */
   removed_at: number | null;
+  /** The app's webhook subscription to the page: 1/0, null until first known (migration 0003). */
+  subscribed: number | null;
+  /** JSON array of the subscribed webhook fields. */
+  subscribed_fields: string | null;
+  subscription_checked_at: number | null;
+  /** Why pagekeeper could not subscribe the page, and what to do; null when it could. */
+  subscription_problem: string | null;
+  subscription_fix: string | null;
 }
 
 export interface PageTokensTable {
@@ -70,6 +82,8 @@ export interface PageTokensTable {
   expires_at: number | null;
   data_access_expires_at: number | null;
   messaging_granted: number;
+  /** The granting user's token kind (0007_token_kind). */
+  token_kind: Generated<TokenKindColumn>;
   last_checked_at: number | null;
   created_at: number;
   updated_at: number;

@@ -1,4 +1,4 @@
-import type { PageStatus, TokenInvalidReason } from '../tokens/types.js';
+import type { PageStatus, TokenInvalidReason, TokenKind } from '../tokens/types.js';
 
 /** Domain shapes of stored rows (camelCase, Dates, parsed JSON). Tokens appear only where named. */
 
@@ -15,6 +15,8 @@ export interface StoredUser {
   scopes: string[];
   status: StoredTokenStatus;
   invalidReason: TokenInvalidReason | null;
+  /** A person's user token or a system user's token. */
+  tokenKind: TokenKind;
   connectedAt: Date;
   updatedAt: Date;
 }
@@ -32,6 +34,8 @@ export interface UserInput {
   tokenExpiresAt: Date | null;
   dataAccessExpiresAt: Date | null;
   scopes: string[];
+  /** Default `user`. */
+  tokenKind?: TokenKind;
 }
 
 export interface StoredPage {
@@ -77,6 +81,8 @@ export interface StoredPageToken {
   expiresAt: Date | null;
   dataAccessExpiresAt: Date | null;
   messagingGranted: boolean;
+  /** The kind of token the Page token came from (its grantor's). */
+  tokenKind: TokenKind;
   lastCheckedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -97,6 +103,8 @@ export interface PageTokenInput {
   expiresAt: Date | null;
   dataAccessExpiresAt: Date | null;
   messagingGranted: boolean;
+  /** The grantor's token kind; default `user`. */
+  tokenKind?: TokenKind;
 }
 
 /** What a health check learnt about one token (all optional: only given fields are written). */

@@ -38,6 +38,7 @@ export function userFromRow(row: Selectable<UsersTable>): StoredUser {
     scopes: parseStringArray(row.scopes),
     status: row.status,
     invalidReason: row.invalid_reason as TokenInvalidReason | null,
+    tokenKind: row.token_kind === 'system_user' ? 'system_user' : 'user',
     connectedAt: toDate(row.connected_at),
     updatedAt: toDate(row.updated_at),
   };
@@ -58,6 +59,7 @@ export function createUserRepository(db: Kysely<Database>, keyring: Keyring, now
         scopes: JSON.stringify(user.scopes),
         status: 'valid' as const,
         invalid_reason: null,
+        token_kind: user.tokenKind ?? 'user',
         connected_at: at,
         updated_at: at,
       };

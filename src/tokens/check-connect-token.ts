@@ -5,7 +5,7 @@
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/debugging-and-error-handling
  */
 import { pkError } from '../errors.js';
-import type { TokenInspection } from './types.js';
+import type { TokenInspection, TokenType } from './types.js';
 import { describeInvalidReason } from './describe-invalid-reason.js';
 
 /** Listing the Pages and messaging as them; without these connect is pointless. */
@@ -19,6 +19,8 @@ export interface ConnectTokenCheck {
   requiredScopes?: readonly string[];
   /** Named in messages: "short-lived user token" by default. */
   what?: string;
+  /** Token types connect takes; default a person's user token only. */
+  types?: readonly TokenType[];
 }
 
 /**
@@ -37,7 +39,7 @@ export function checkConnectToken(inspection: TokenInspection, options: ConnectT
     const d = describeInvalidReason(inspection.error?.reason ?? 'invalid');
     throw pkError('PK_TOKEN_INVALID', { what, reason: d.reason, fix: d.fix }, { details: { graphCode: inspection.error?.code, graphSubcode: inspection.error?.subcode } });
   }
-  if (inspection.type !== 'USER') throw pkError('PK_TOKEN_WRONG_TYPE', { type: inspection.type ?? 'unknown' });
+  if (inspection.type === null || !(options.types ?? ['USER']).includes(inspection.type)) throw pkError('PK_TOKEN_WRONG_TYPE', { type: inspection.type ?? 'unknown' });
   if (inspection.appId !== options.appId) throw pkError('PK_TOKEN_WRONG_APP', { tokenAppId: inspection.appId ?? 'unknown', appId: options.appId });
   const granted = new Set(inspection.scopes);
   const missing = (options.requiredScopes ?? REQUIRED_SCOPES).filter((s) => !granted.has(s));

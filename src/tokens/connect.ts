@@ -4,15 +4,22 @@
  * then exchanges it for a long-lived token, discovers every Page, verifies each Page token with
  * debug_token (`expires_at: 0`), and writes user, Pages and tokens in one transaction.
  * Connecting the same person again updates in place, heals Pages that needed re-authentication
- * and reports what changed.
+ * and reports what changed. A system user's token (debug_token type SYSTEM_USER) takes the same
+ * path without the exchange; system-user.ts holds what differs.
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/
  *
+ * Then every Page whose token can is subscribed to the app's webhooks (PAGEKEEPER_WEBHOOK_FIELDS);
+ * a Page that cannot be is connected all the same and reported with the reason and the fix. A
+ * Page no connected user grants any more is unsubscribed where its old token still works.
+ *
  * Graph calls for a user with N Pages: 1 debug_token + 1 exchange + 1 /me + ceil(N/100)
- * /me/accounts + ceil(N/50) debug_token batches (500 Pages: 18).
+ * /me/accounts + ceil(N/50) debug_token batches + ceil(N/50) subscription batches (500 Pages: 28);
+ * a system user's token skips the exchange (500 Pages: 27), and its 60-day refresh is one
+ * exchange plus that (28). Subscription batches go out only for Pages whose token can subscribe.
  */
 import { pkError } from '../errors.js';
 import { meSchema } from '../graph/schemas.js';
-import type { PageStatus } from './types.js';
+import type { PageStatus, TokenKind } from './types.js';
 import { checkConnectToken } from './check-connect-token.js';
 import type { PageKeeperContext } from './context.js';
 import { discoverPages } from './discover-pages.js';
@@ -21,27 +28,35 @@ import { inspectToken } from './inspect-token.js';
 import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
 import { pageHealthFromStore } from './page-health-from-store.js';
+import { CONNECT_TOKEN_TYPES, checkExpectedKind, discoverSystemUserPages, systemUserRequiredScopes, tokenKindOf } from './system-user.js';
 import { verifyPageToken } from './verify-page-token.js';
 import { instagramScopesFor, judgeInstagram, type InstagramView } from '../instagram/instagram-capability.js';
 import { createInstagramRepository } from '../store/instagram-repository.js';
+import { canManageSubscription } from '../subscriptions/can-manage-subscription.js';
+import { subscribeConnectedPages, type PageSubscription } from '../subscriptions/subscribe-connected-pages.js';
+import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
+import type { SubscriptionTarget } from '../subscriptions/page-subscription-calls.js';
 
 /** One Page as connect reports it. */
 export interface ConnectedPage {
   id: string;
   name: string;
   tasks: string[];
-  /** Always null: connect refuses Page tokens that expire. */
+  /** null (never) for a person's token; a 60-day system user token's Page tokens end with it. */
   tokenExpiresAt: Date | null;
   dataAccessExpiresAt: Date | null;
   status: PageStatus;
   /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
   instagram: InstagramView;
+  /** The app's webhook subscription to the Page after connect; `reason` and `fix` say why not when it is not subscribed. */
+  subscription: PageSubscription;
 }
 
 /** What connect did: who, until when, which Pages, and what changed since their last connect. */
 export interface ConnectResult {
   user: { id: string; name: string };
-  userToken: { expiresAt: Date | null };
+  /** `kind`: a person's user token or a system user's token (system-user.ts). */
+  userToken: { expiresAt: Date | null; kind: TokenKind };
   pages: ConnectedPage[];
   /** Pages this user grants now but did not at their last connect (all of them the first time). */
   added: string[];
@@ -63,6 +78,12 @@ export type ConnectProgress =
 export interface ConnectOptions {
   signal?: AbortSignal;
   onProgress?: (progress: ConnectProgress) => void;
+  /** Refuse any token but this kind (`connect --system-user` says `system_user`). */
+  expect?: TokenKind;
+  /** A system user's Pages that /me/accounts may leave out: read from the Page itself. */
+  pageIds?: readonly string[];
+  /** Like pageIds, but a Page whose token it can no longer get is dropped instead of refused (the refresh). */
+  knownPageIds?: readonly string[];
 }
 
 /**
@@ -76,14 +97,26 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   const signal = options.signal;
 
   const input = await inspectToken(ctx, token, { signal });
-  checkConnectToken(input, { appId: ctx.config.appId, now, what: 'user token' });
+  checkExpectedKind(input, options.expect);
+  const kind = tokenKindOf(input);
+  const system = kind === 'system_user';
+  checkConnectToken(input, {
+    appId: ctx.config.appId,
+    now,
+    what: system ? 'system user token' : 'user token',
+    types: CONNECT_TOKEN_TYPES,
+    ...(system ? { requiredScopes: systemUserRequiredScopes(options.pageIds ?? []) } : {}),
+  });
   const report = options.onProgress ?? (() => {});
   report({ step: 'input_checked', userId: input.userId, expiresAt: input.expiresAt, scopes: input.scopes });
 
-  const longLived = await exchangeForLongLived(ctx, token);
-  report({ step: 'exchanged', expiresAt: longLived.expiresAt });
+  // A system user's token has no short life: it is stored as given (system-user.ts).
+  const longLived = system ? { accessToken: token, expiresAt: input.expiresAt } : await exchangeForLongLived(ctx, token);
+  if (!system) report({ step: 'exchanged', expiresAt: longLived.expiresAt });
   const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
-  const discovered = await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
+  const discovered = system
+    ? await discoverSystemUserPages(ctx, longLived.accessToken, { userId: me.id, pageIds: options.pageIds ?? [], knownPageIds: options.knownPageIds ?? [], signal })
+    : await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
 
   report({ step: 'discovered', pages: discovered.length, businessPages: discovered.filter((p) => p.source === 'business').length });
 
@@ -92,16 +125,24 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
     const outcome = outcomes[i];
     if (!outcome) throw pkError('PK_INTERNAL', { detail: 'debug_token batch answered fewer items than asked' });
     if (!outcome.ok) throw outcome.error;
-    return { page, inspection: verifyPageToken(page, outcome.inspection) };
+    return { page, inspection: verifyPageToken(page, outcome.inspection, system ? { grantorExpiresAt: longLived.expiresAt } : {}) };
   });
   report({ step: 'verified', pages: verified.length, neverExpiring: verified.filter((v) => v.inspection.expiresAt === null).length });
 
   const userId = me.id;
   const userName = me.name ?? input.userId ?? me.id;
   const judge = { now, expiringWindowMs: ctx.config.expiringWindowMs, userTokenExpiresAt: { [userId]: longLived.expiresAt } };
+  const granted = new Set(verified.map((v) => v.page.id));
   const result = await ctx.store.transaction(async (tx) => {
-    const before = await tx.db.selectFrom('page_tokens').select('page_id').where('user_id', '=', userId).execute();
+    const before = await tx.db.selectFrom('page_tokens').select(['page_id', 'status']).where('user_id', '=', userId).execute();
     const had = new Set(before.map((r) => r.page_id));
+    // The old tokens of Pages this user no longer grants: the one way left to unsubscribe them.
+    const oldTokens: SubscriptionTarget[] = [];
+    for (const r of before) {
+      if (granted.has(r.page_id) || r.status !== 'valid') continue;
+      const t = await tx.pageTokens.getWithToken(r.page_id, userId);
+      if (t) oldTokens.push({ pageId: r.page_id, token: t.token });
+    }
     await tx.users.upsert({
       id: userId,
       name: userName,
@@ -109,6 +150,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
       tokenExpiresAt: longLived.expiresAt,
       dataAccessExpiresAt: input.dataAccessExpiresAt,
       scopes: input.scopes,
+      tokenKind: kind,
     });
     const pages: ConnectedPage[] = [];
     for (const { page, inspection } of verified) {
@@ -119,9 +161,10 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
         userId,
         token: page.accessToken,
         tasks: page.tasks,
-        expiresAt: null,
+        expiresAt: inspection.expiresAt,
         dataAccessExpiresAt: inspection.dataAccessExpiresAt,
         messagingGranted,
+        tokenKind: kind,
       });
       await tx.pageTokens.recordCheck(page.id, userId, { checkedAt: now });
       const igLink = {
@@ -139,7 +182,16 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
       if (changed && changed.previousStatus !== health.status) {
         await tx.audit.append({ event: 'page_status_changed', pageId: page.id, userId, oldState: changed.previousStatus, newState: health.status, reason: health.reason ?? 'connected' });
       }
-      pages.push({ id: page.id, name: page.name, tasks: page.tasks, tokenExpiresAt: null, dataAccessExpiresAt: inspection.dataAccessExpiresAt, status: health.status, instagram: judgeInstagram(igLink) });
+      pages.push({
+        id: page.id,
+        name: page.name,
+        tasks: page.tasks,
+        tokenExpiresAt: inspection.expiresAt,
+        dataAccessExpiresAt: inspection.dataAccessExpiresAt,
+        status: health.status,
+        subscription: UNKNOWN_SUBSCRIPTION,
+        instagram: judgeInstagram(igLink),
+      });
     }
     const { revokedPageIds, removedPageIds } = await tx.pages.markRemovedForUser(userId, verified.map((v) => v.page.id));
     for (const pageId of revokedPageIds) {
@@ -160,12 +212,23 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
       newState: 'valid',
       detail: { pages: verified.length, added: added.length, removed: revokedPageIds.length, businessPages: verified.filter((v) => v.page.source === 'business').length },
     });
-    return { pages, added, removed: revokedPageIds };
+    return { pages, added, removed: revokedPageIds, unsubscribe: oldTokens.filter((t) => removedPageIds.includes(t.pageId)) };
   });
 
   report({ step: 'stored', pages: result.pages.length });
   for (const v of verified) ctx.tokens.invalidate(v.page.id);
   for (const id of result.removed) ctx.tokens.invalidate(id);
-  ctx.logger.info({ userId, pages: result.pages.length, added: result.added.length, removed: result.removed.length }, 'user connected');
-  return { user: { id: userId, name: userName }, userToken: { expiresAt: longLived.expiresAt }, ...result };
+
+  // Stored first: a failed subscription never loses a connected Page.
+  const subscriptions = await subscribeConnectedPages(
+    ctx,
+    verified.map((v) => ({ pageId: v.page.id, token: v.page.accessToken, canManage: canManageSubscription(v.inspection, v.page.id, v.page.tasks) })),
+    { signal },
+  );
+  for (const p of result.pages) p.subscription = subscriptions.get(p.id) ?? UNKNOWN_SUBSCRIPTION;
+  await unsubscribeRemovedPages(ctx, result.unsubscribe, { signal });
+  ctx.logger.info({ userId, kind, pages: result.pages.length, added: result.added.length, removed: result.removed.length }, 'user connected');
+  return { user: { id: userId, name: userName }, userToken: { expiresAt: longLived.expiresAt, kind }, pages: result.pages, added: result.added, removed: result.removed };
 }
+
+const UNKNOWN_SUBSCRIPTION: PageSubscription = { subscribed: false, fields: [], reason: 'not read yet', fix: 'Run `pagekeeper check`.' };

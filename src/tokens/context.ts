@@ -31,12 +31,16 @@ export interface ResolvedConfig {
   graphUrl: string;
   graphVersion: string;
   dialogUrl: string;
+  /** Facebook Login for Business configuration id: the dialog takes `config_id` instead of `scope`. */
+  loginConfigId?: string;
   /** Where the data lives, without credentials. */
   databaseLocation: string;
   /** Data access ending within this many ms makes a page `expiring` (issue 4: default 14 days). */
   expiringWindowMs: number;
   /** Ask the Login dialog for the Instagram messaging scopes too (PAGEKEEPER_INSTAGRAM). */
   instagram?: boolean;
+  /** Page webhook fields connect and the health sweep subscribe Pages with (PAGEKEEPER_WEBHOOK_FIELDS); default DEFAULT_WEBHOOK_FIELDS. */
+  webhookFields?: readonly string[];
 }
 
 export interface PageKeeperContext {

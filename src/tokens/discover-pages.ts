@@ -22,7 +22,8 @@ export interface DiscoveredPage {
   tasks: string[];
   /** Never log it. */
   accessToken: string;
-  source: 'accounts' | 'business';
+  /** `assigned`: read from the Page itself for a system user (`GET /{page-id}?fields=access_token`). */
+  source: 'accounts' | 'business' | 'assigned';
   /** The linked Instagram professional account; null when Facebook showed none. */
   instagram: { id: string; username: string | null; link: 'business' | 'connected' } | null;
 }

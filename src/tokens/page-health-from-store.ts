@@ -36,6 +36,7 @@ export function factsFromStored(t: StoredPageToken, inspection?: TokenInspection
     storedStatus: t.status,
     storedReason: t.invalidReason,
     invalidatedAt: t.status === 'invalid' ? t.updatedAt : null,
+    kind: t.tokenKind,
   };
 }
 

@@ -55,7 +55,7 @@ export function createPageTokenCache(store: PageTokenSource, maxEntries = DEFAUL
     const page = await store.pages.getWithTokens(pageId);
     if (!page || page.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId });
     const lost = page.tokens.find((t) => t.invalidReason !== null);
-    const d = describeTokenLoss(lost?.invalidReason ?? 'invalid');
+    const d = describeTokenLoss(lost?.invalidReason ?? 'invalid', lost?.tokenKind);
     throw pkError('PK_NO_VALID_TOKEN', { pageId, reason: page.reason ?? d.reason, fix: page.fix ?? d.fix });
   }
 

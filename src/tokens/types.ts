@@ -4,7 +4,15 @@
  * the processed, camelCase forms.
  */
 
-export type TokenType = 'USER' | 'PAGE' | 'APP';
+/**
+ * debug_token's `type`. `SYSTEM_USER` is a system user's token (Business Settings > System Users,
+ * or a Business Integration System User token from Facebook Login for Business)
+ * (https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens).
+ */
+export type TokenType = 'USER' | 'PAGE' | 'APP' | 'SYSTEM_USER';
+
+/** Whose token a connection holds: a person's user token or a system user's token. */
+export type TokenKind = 'user' | 'system_user';
 
 /** Why Facebook says a token is no longer usable, from the 190 subcode (graph-api-notes.md "Error object"). */
 export type TokenInvalidReason =

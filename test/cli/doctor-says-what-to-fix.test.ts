@@ -18,7 +18,7 @@ describe('pagekeeper doctor', { timeout: 120_000 }, () => {
     const env = { PAGEKEEPER_APP_ID: emu.appId, PAGEKEEPER_APP_SECRET: emu.appSecret, PAGEKEEPER_GRAPH_URL: emu.url, PAGEKEEPER_KEYS: newKey(), PAGEKEEPER_DATABASE: `sqlite:${join(dir, 'pk.db')}` };
     const r = await runCli(['doctor', '--json'], { cwd: dir, env });
     const j = parseJsonOutput<Doctor>(r);
-    expect(j.checks.map((c) => c.name)).toEqual(['config', 'key', 'database', 'graph', 'app token', 'version']);
+    expect(j.checks.map((c) => c.name)).toEqual(['config', 'key', 'database', 'graph', 'app token', 'version', 'webhooks (app)', 'login dialog', 'webhooks (pages)']);
     expect(j.checks.filter((c) => !c.ok)).toEqual([]);
     expect(r.code).toBe(0);
     const human = await runCli(['doctor'], { cwd: dir, env });

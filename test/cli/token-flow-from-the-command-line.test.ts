@@ -39,7 +39,7 @@ describe('pagekeeper connect | pages | token | check, as a person runs them', ()
     expect(c.userToken.expiresAt).toMatch(ISO);
     expect(c.pages).toHaveLength(user.pages.length);
     for (const p of c.pages) {
-      expect(Object.keys(p).sort()).toEqual(['dataAccessExpiresAt', 'id', 'name', 'status', 'tasks', 'tokenExpiresAt']);
+      expect(Object.keys(p).sort()).toEqual(['dataAccessExpiresAt', 'id', 'name', 'status', 'subscription', 'tasks', 'tokenExpiresAt']);
       expect(p.tokenExpiresAt).toBeNull();
       expect(p.dataAccessExpiresAt).toMatch(ISO);
       expect(p.status).toBe('healthy');
@@ -54,7 +54,7 @@ describe('pagekeeper connect | pages | token | check, as a person runs them', ()
     expect(human.stdout.includes('\u001b[')).toBe(false);
 
     const pagesJson = parseJsonOutput<{ pages: Record<string, unknown>[] }>(await run(['pages', '--json']));
-    expect(Object.keys(pagesJson.pages[0]!).sort()).toEqual(['dataAccessExpiresAt', 'id', 'lastCheckedAt', 'name', 'reason', 'status', 'tasks', 'tokenExpiresAt']);
+    expect(Object.keys(pagesJson.pages[0]!).sort()).toEqual(['dataAccessExpiresAt', 'id', 'lastCheckedAt', 'name', 'reason', 'status', 'subscription', 'tasks', 'tokenExpiresAt']);
 
     const token = await run(['token', user.pages[0]!.id]);
     expect(token.code).toBe(0);

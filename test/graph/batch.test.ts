@@ -59,10 +59,11 @@ describe('batch requests', () => {
   });
 
   it('gives each failed or unfinished item its own error', async () => {
-    const { client } = await batchStub((item, i) =>
-      i === 1
+    // Keyed by the item, not its place: a null item is sent again on its own, and stays null here.
+    const { client } = await batchStub((item) =>
+      item.relative_url.endsWith('EAAtoken1')
         ? { code: 400, headers: [], body: JSON.stringify({ error: { message: 'Invalid OAuth access token.', type: 'OAuthException', code: 190, error_subcode: 467 } }) }
-        : i === 2
+        : item.relative_url.endsWith('EAAtoken2')
           ? null
           : ok(item),
     );

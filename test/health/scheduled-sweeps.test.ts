@@ -37,9 +37,11 @@ describe('scheduled sweeps', () => {
     await emu.control.resetStats();
 
     const round = await scheduler.runRound();
-    expect(round).toMatchObject({ inspected: 120, calls: 3, invalidated: 0, failed: 0, complete: true });
+    expect(round).toMatchObject({ inspected: 120, calls: 3, subscriptionCalls: 3, invalidated: 0, failed: 0, complete: true });
     const stats = await emu.control.stats();
-    expect(stats.calls['POST /']).toBe(3);
+    // 3 debug_token batches and, since sweeps read webhook subscriptions, 3 subscribed_apps batches.
+    expect(stats.calls['POST /']).toBe(6);
+    expect(stats.calls['GET /{page-id}/subscribed_apps']).toBe(120);
     expect(stats.calls['GET /debug_token']).toBe(120);
 
     await emu.control.resetStats();

@@ -30,7 +30,7 @@ describe('the Messenger and Instagram budgets of one Page', () => {
     await w.emu.control.setLimits({ pageId: w.igId, sendPerSecond: 1 });
     w.pk.messenger.startWorker({ pollMs: 20 });
     // Different people, so the outbox's per-person order does not chain them.
-    const igIds = [];
+    const igIds: string[] = [];
     for (let i = 0; i < 3; i++) {
       const { igsid: other } = await w.emu.control.instagramInbound(w.igId, { text: `hi ${i}` });
       await w.pk.messenger.recordInstagramInbound(w.igId, other, Date.now());
@@ -38,7 +38,7 @@ describe('the Messenger and Instagram budgets of one Page', () => {
     }
     igIds.push((await w.pk.page(w.pageId).instagram.enqueue(text(igsid, 'ig last'))).id);
     await waitFor(() => Promise.all(igIds.map((id) => w.pk.messenger.getMessage(id))), (ms) => ms.some((m) => m?.error?.code === 80002));
-    const fbIds = [];
+    const fbIds: string[] = [];
     for (let i = 0; i < 5; i++) fbIds.push((await w.pk.messenger.enqueue(w.pageId, text(psid, `fb ${i}`))).id);
     await waitFor(() => Promise.all(fbIds.map((id) => w.pk.messenger.getMessage(id))), (ms) => ms.every((m) => m?.status === 'sent'));
     expect((await w.emu.control.sentMessages(w.pageId)).map((m) => (m.message as { text: string }).text)).toEqual(['fb 0', 'fb 1', 'fb 2', 'fb 3', 'fb 4']);
@@ -52,7 +52,7 @@ describe('the Messenger and Instagram budgets of one Page', () => {
     const { igsid, psid } = await people(w);
     await w.emu.control.setLimits({ pageId: w.pageId, sendPerSecond: 1 });
     w.pk.messenger.startWorker({ pollMs: 20 });
-    const fbIds = [];
+    const fbIds: string[] = [];
     for (let i = 0; i < 3; i++) {
       const { psid: other } = await w.emu.control.inbound(w.pageId, { text: `hi ${i}` });
       await w.pk.messenger.recordInbound(w.pageId, other, Date.now());
@@ -60,7 +60,7 @@ describe('the Messenger and Instagram budgets of one Page', () => {
     }
     fbIds.push((await w.pk.messenger.enqueue(w.pageId, text(psid, 'fb last'))).id);
     await waitFor(() => Promise.all(fbIds.map((id) => w.pk.messenger.getMessage(id))), (ms) => ms.some((m) => m?.error?.code === 613));
-    const igIds = [];
+    const igIds: string[] = [];
     for (let i = 0; i < 5; i++) igIds.push((await w.pk.page(w.pageId).instagram.enqueue(text(igsid, `ig ${i}`))).id);
     await waitFor(() => Promise.all(igIds.map((id) => w.pk.messenger.getMessage(id))), (ms) => ms.every((m) => m?.status === 'sent'));
     expect((await w.emu.control.instagramMessages(w.igId)).map((m) => (m.message as { text: string }).text)).toEqual(['ig 0', 'ig 1', 'ig 2', 'ig 3', 'ig 4']);

@@ -9,11 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
+import { migrationsFor } from '../../src/store/migrations/index.js';
 import { parseJsonOutput, runCli } from '../helpers/cli.js';
 import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pk-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Every migration this version knows, in order, and the latest (the schema version). */
+const ALL_MIGRATIONS = Object.keys(migrationsFor('sqlite')).sort();
+const LATEST = ALL_MIGRATIONS.at(-1)!;
 
 const baseEnv = { PAGEKEEPER_APP_ID: '1234', PAGEKEEPER_APP_SECRET: 'app-secret-value', PAGEKEEPER_KEYS: generateKeyEntry('k1') };
 
@@ -63,16 +68,16 @@ describe.skipIf(skipped !== undefined)('a PostgreSQL schema that is behind', () 
     for (const args of [['pages'], ['serve', '--port', '0']]) {
       const refused = await runCli(args, { cwd: dir, env, timeoutMs: 30_000 });
       expect(refused.code, args[0]).toBe(1);
-      expect(refused.stderr).toMatch(/error PK_DB_MIGRATIONS_BEHIND: The database schema is behind this version of pagekeeper \(pending: 0001_initial\) \| fix: Run `pagekeeper migrate`/);
+      expect(refused.stderr).toContain(`error PK_DB_MIGRATIONS_BEHIND: The database schema is behind this version of pagekeeper (pending: ${ALL_MIGRATIONS.join(', ')}) | fix: Run \`pagekeeper migrate\``);
     }
 
     const migrated = await runCli(['migrate', '--json'], { cwd: dir, env });
     expect(migrated.code, migrated.stderr).toBe(0);
-    expect(parseJsonOutput(migrated)).toMatchObject({ dialect: 'postgres', version: '0001_initial', applied: ['0001_initial'] });
+    expect(parseJsonOutput(migrated)).toMatchObject({ dialect: 'postgres', version: LATEST, applied: ALL_MIGRATIONS });
 
     const again = await runCli(['migrate'], { cwd: dir, env });
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/is up to date \(schema 0001_initial\)/);
+    expect(again.stdout).toContain(`is up to date (schema ${LATEST})`);
 
     const pages = await runCli(['pages'], { cwd: dir, env });
     expect(pages.code, pages.stderr).toBe(0);
@@ -85,7 +90,7 @@ describe('pagekeeper migrate on SQLite', () => {
     const env = { PAGEKEEPER_DATABASE: `sqlite:${join(dir, 'fresh.db')}` };
     const r = await runCli(['migrate', '--json'], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
-    expect(parseJsonOutput(r)).toMatchObject({ dialect: 'sqlite', version: '0001_initial', applied: ['0001_initial'] });
+    expect(parseJsonOutput(r)).toMatchObject({ dialect: 'sqlite', version: LATEST, applied: ALL_MIGRATIONS });
   });
 
   it('refuses half a copy request', async () => {

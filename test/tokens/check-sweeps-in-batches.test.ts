@@ -3,7 +3,7 @@ import { startTestEmulator } from '../helpers/emulator.js';
 import { openKeeper } from './setup.js';
 
 describe('check() inspects every stored token in batches of 50 and records each Page', () => {
-  it('120 tokens: 3 batch requests, all healthy, last-checked time written', async () => {
+  it('120 tokens: 3 batch requests, plus 3 that read the Pages\' webhook subscriptions; all healthy, last-checked time written', async () => {
     const emu = await startTestEmulator();
     const created = await emu.control.createUser({ name: 'Chain', pages: Array.from({ length: 120 }, (_, i) => ({ name: `Store ${i}` })) });
     await emu.control.setLimits({ enabled: false });
@@ -15,8 +15,10 @@ describe('check() inspects every stored token in batches of 50 and records each 
     const result = await pk.check({ onProgress: (p) => progress.push(p.inspected) });
     expect(result).toMatchObject({ checked: 120, healthy: 120, tokens: { inspected: 120, invalidated: 0, failed: 0 } });
     const stats = await emu.control.stats();
-    expect(stats.calls['POST /']).toBe(3);
-    expect(stats.total - (stats.calls['GET /debug_token'] ?? 0)).toBe(3);
+    // Since the sweep also reads each Page's webhook subscription (batched), 3 more batch requests.
+    expect(stats.calls['POST /']).toBe(6);
+    expect(stats.calls['GET /{page-id}/subscribed_apps']).toBe(120);
+    expect(stats.total - (stats.calls['GET /debug_token'] ?? 0) - (stats.calls['GET /{page-id}/subscribed_apps'] ?? 0)).toBe(6);
     expect(progress.at(-1)).toBe(120);
     expect((await pk.pages()).every((p) => p.lastCheckedAt !== null)).toBe(true);
   });

@@ -11,6 +11,8 @@ export interface CheckJson {
   checked: number;
   healthy: number;
   pages: { id: string; status: string; reason: string | null; fix: string | null }[];
+  /** Webhook subscriptions read in this sweep; Pages Facebook had dropped and that were subscribed again, or could not be. */
+  subscriptions: { read: number; failed: number; resubscribed: string[]; stillUnsubscribed: string[] };
 }
 
 export async function run(ctx: CommandContext, _args: string[] = [], options: { watch?: boolean; every?: string } = {}): Promise<CommandResult<CheckJson>> {
@@ -28,6 +30,7 @@ export async function run(ctx: CommandContext, _args: string[] = [], options: { 
     checked: result.checked,
     healthy: result.healthy,
     pages: result.pages.map((p) => ({ id: p.id, status: p.status, reason: p.reason, fix: p.fix })),
+    subscriptions: result.subscriptions,
   };
   return { data, human: human(result, ctx.color), exitCode: result.healthy === result.checked ? 0 : 1 };
 }
@@ -48,5 +51,9 @@ function human(r: SweepResult, color: boolean): string {
   const bad = r.checked - r.healthy;
   out.push('', bad === 0 ? p.ok(`All ${r.checked} pages are healthy.`) : p.bad(`${bad} of ${r.checked} pages need attention.`));
   if (r.tokens.failed > 0) out.push(p.warn(`${r.tokens.failed} tokens could not be inspected this time (temporary errors); run check again.`));
+  const s = r.subscriptions;
+  if (s.resubscribed.length > 0) out.push(p.warn(`Facebook had dropped the webhook subscription of ${s.resubscribed.join(', ')}; subscribed again.`));
+  if (s.stillUnsubscribed.length > 0) out.push(p.bad(`${s.stillUnsubscribed.join(', ')} receive no webhooks: subscribing failed; see \`pagekeeper pages\`.`));
+  if (s.failed > 0) out.push(p.warn(`${s.failed} webhook subscriptions could not be read this time (temporary errors).`));
   return out.join('\n');
 }

@@ -2,8 +2,11 @@
  * `pagekeeper connect`: a short-lived user token in, never-expiring Page tokens stored.
  * The token comes from stdin when piped or from a hidden prompt on a terminal, never from argv
  * (argv is visible to every user on the machine through `ps`). `--browser` runs Facebook Login
- * with a local callback on http://localhost:PORT/callback instead.
+ * with a local callback on http://localhost:PORT/callback instead. `--system-user` takes a system
+ * user's token (Business Settings > Users > System users > Generate new token) the same way, and
+ * `--pages ID,ID` names Pages to read from the Page itself when /me/accounts leaves them out.
  * https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/
+ * https://developers.facebook.com/docs/business-management-apis/system-users/install-apps-and-generate-tokens
  */
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
@@ -26,8 +29,16 @@ const LOGIN_TIMEOUT_MS = 10 * 60_000;
 
 export interface ConnectJson {
   user: { id: string; name: string };
-  userToken: { expiresAt: string | null };
-  pages: { id: string; name: string; tasks: string[]; tokenExpiresAt: string | null; dataAccessExpiresAt: string | null; status: string }[];
+  userToken: { expiresAt: string | null; kind: 'user' | 'system_user' };
+  pages: {
+    id: string;
+    name: string;
+    tasks: string[];
+    tokenExpiresAt: string | null;
+    dataAccessExpiresAt: string | null;
+    status: string;
+    subscription: { subscribed: boolean; fields: string[]; reason: string | null; fix: string | null };
+  }[];
   added: string[];
   removed: string[];
 }
@@ -36,7 +47,17 @@ const OptionsSchema = z.object({
   browser: z.boolean().optional(),
   port: z.coerce.number().int().min(0).max(65535).optional(),
   open: z.boolean().optional(),
+  systemUser: z.boolean().optional(),
+  pages: z.string().optional(),
 });
+
+/** `--pages 111,222`: numeric Page ids, comma-separated. */
+function parsePageIds(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const ids = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (ids.length === 0 || ids.some((id) => !/^\d+$/.test(id))) throw pkError('PK_USAGE', { detail: '--pages takes numeric Page ids separated by commas, e.g. --pages 1122334455,6677889900' });
+  return ids;
+}
 
 export async function run(ctx: CommandContext, args: string[], rawOptions: Record<string, unknown>): Promise<CommandResult<ConnectJson>> {
   if (args.length > 0) {
@@ -45,9 +66,18 @@ export async function run(ctx: CommandContext, args: string[], rawOptions: Recor
   const parsed = OptionsSchema.safeParse(rawOptions);
   if (!parsed.success) throw pkError('PK_USAGE', { detail: `--port must be a port number (0-65535)` });
   const options = parsed.data;
+  if (options.browser && options.systemUser) {
+    throw pkError('PK_USAGE', { detail: '--system-user takes a token generated in Business Settings; it cannot be combined with --browser (for Facebook Login for Business set PAGEKEEPER_LOGIN_CONFIG_ID and use --browser alone)' });
+  }
+  if (options.pages !== undefined && !options.systemUser) throw pkError('PK_USAGE', { detail: '--pages is for system users: use it with --system-user' });
+  const pageIds = parsePageIds(options.pages);
 
   const result = await withPageKeeper(ctx, async (pk) => {
     if (options.browser) return connectInBrowser(ctx, pk, { port: options.port ?? DEFAULT_CALLBACK_PORT, open: options.open !== false });
+    if (options.systemUser) {
+      const token = await readToken(ctx, SYSTEM_USER_PROMPT);
+      return pk.connect(token, { signal: ctx.signal, expect: 'system_user', pageIds });
+    }
     const token = await readToken(ctx);
     return pk.connect(token, { signal: ctx.signal });
   });
@@ -57,7 +87,7 @@ export async function run(ctx: CommandContext, args: string[], rawOptions: Recor
 function toJson(r: ConnectResult): ConnectJson {
   return {
     user: r.user,
-    userToken: { expiresAt: iso(r.userToken.expiresAt) },
+    userToken: { expiresAt: iso(r.userToken.expiresAt), kind: r.userToken.kind },
     pages: r.pages.map((p) => ({
       id: p.id,
       name: p.name,
@@ -65,6 +95,7 @@ function toJson(r: ConnectResult): ConnectJson {
       tokenExpiresAt: iso(p.tokenExpiresAt),
       dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
       status: p.status,
+      subscription: p.subscription,
     })),
     added: r.added,
     removed: r.removed,
@@ -73,15 +104,18 @@ function toJson(r: ConnectResult): ConnectJson {
 
 function human(r: ConnectResult, color: boolean): string {
   const p = paint(color);
+  const who = r.userToken.kind === 'system_user' ? 'the system user token' : 'the user token';
   const lines = [
-    `${p.ok('Connected')} ${p.bold(r.user.name)} (${r.user.id}): ${r.pages.length} page${r.pages.length === 1 ? '' : 's'}; the user token expires ${expiry(r.userToken.expiresAt)}.`,
+    `${p.ok('Connected')} ${r.userToken.kind === 'system_user' ? 'system user ' : ''}${p.bold(r.user.name)} (${r.user.id}): ${r.pages.length} page${r.pages.length === 1 ? '' : 's'}; ${who} expires ${expiry(r.userToken.expiresAt)}.`,
     '',
     table(
-      ['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS'],
-      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p), expiry(x.tokenExpiresAt), x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown']),
+      ['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS', 'WEBHOOKS'],
+      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p), expiry(x.tokenExpiresAt), x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown', x.subscription.subscribed ? 'subscribed' : 'NOT subscribed']),
       p,
     ),
   ];
+  const unsubscribed = r.pages.filter((x) => !x.subscription.subscribed);
+  for (const x of unsubscribed) lines.push('', `${p.bold(x.name)} (${x.id}) is connected but receives no Messenger webhooks: ${x.subscription.reason ?? ''}${x.subscription.fix ? `\n  fix: ${x.subscription.fix}` : ''}`);
   if (r.added.length > 0) lines.push('', `Added: ${r.added.join(', ')}`);
   if (r.removed.length > 0) lines.push('', `No longer granted by ${r.user.name}: ${r.removed.join(', ')}`);
   return lines.join('\n');
@@ -100,11 +134,20 @@ async function readAll(stream: Readable, signal: AbortSignal): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function readToken(ctx: CommandContext): Promise<string> {
+const USER_PROMPT = {
+  message: 'Paste a short-lived user token (Graph API Explorer > Generate Access Token); it will not be shown',
+  none: 'no token on stdin: pipe a short-lived user token (e.g. `pbpaste | pagekeeper connect`), or run `pagekeeper connect --browser`',
+};
+const SYSTEM_USER_PROMPT = {
+  message: 'Paste the system user token (Business Settings > Users > System users > Generate new token); it will not be shown',
+  none: 'no token on stdin: pipe the system user token (e.g. `pbpaste | pagekeeper connect --system-user`)',
+};
+
+async function readToken(ctx: CommandContext, prompt = USER_PROMPT): Promise<string> {
   let text: string;
   if (ctx.stdin.isTTY) {
     const answer = await password({
-      message: 'Paste a short-lived user token (Graph API Explorer > Generate Access Token); it will not be shown',
+      message: prompt.message,
       input: ctx.stdin,
       output: ctx.stderr,
       signal: ctx.signal,
@@ -118,7 +161,7 @@ async function readToken(ctx: CommandContext): Promise<string> {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .find((l) => l !== '');
-  if (!token) throw pkError('PK_USAGE', { detail: 'no token on stdin: pipe a short-lived user token (e.g. `pbpaste | pagekeeper connect`), or run `pagekeeper connect --browser`' });
+  if (!token) throw pkError('PK_USAGE', { detail: prompt.none });
   return token;
 }
 
@@ -192,6 +235,10 @@ async function connectInBrowser(ctx: CommandContext, pk: PageKeeper, options: { 
   redirectUri = `http://localhost:${port}/callback`;
   const url = pk.loginUrl({ redirectUri, state });
   ctx.stderr.write(`Open this URL to log in with Facebook (waiting for ${redirectUri}):\n\n  ${url}\n\n`);
+  if (!new URL(url).searchParams.has('config_id')) {
+    // The one symptom of a Business app opened with scope is in the browser, never here.
+    ctx.stderr.write(`If Facebook answers "It looks like this app isn't available", the app is a Business app: set PAGEKEEPER_LOGIN_CONFIG_ID to its Facebook Login for Business configuration id (see \`pagekeeper doctor\`).\n\n`);
+  }
   if (options.open) tryOpen(url);
 
   const timer = setTimeout(() => settle.reject(pkError('PK_USAGE', { detail: 'no Facebook Login redirect arrived within 10 minutes; run the command again' })), LOGIN_TIMEOUT_MS);

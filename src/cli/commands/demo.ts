@@ -138,8 +138,20 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DemoJson>>
         ).split('\n'),
       );
 
+      const subscribed = connected.pages.filter((x) => x.subscription.subscribed);
+      const fields = subscribed[0]?.subscription.fields ?? [];
+      record(
+        '8. Pages subscribed to webhooks',
+        `${subscribed.length} of ${connected.pages.length} pages subscribed to the app (POST /{page-id}/subscribed_apps) with ${fields.join(', ')}`,
+        [
+          ...connected.pages.filter((x) => !x.subscription.subscribed).map((x) => `${x.name}: not subscribed: ${x.subscription.reason ?? ''}`),
+          'Facebook delivers a Page\'s Messenger webhooks only when the Page is subscribed and the app has a webhook subscription:',
+          'with your real app, `pagekeeper webhooks setup` points it at PAGEKEEPER_PUBLIC_URL/webhooks/messenger.',
+        ],
+      );
+
       const inbound = await emu.control.inbound(first.id, { text: 'Hi! Are you open today?' });
-      record('8. A customer wrote to the Page', `PSID ${inbound.psid} sent "Hi! Are you open today?" (the 24-hour window is open)`, [
+      record('9. A customer wrote to the Page', `PSID ${inbound.psid} sent "Hi! Are you open today?" (the 24-hour window is open)`, [
         'No webhook reached pagekeeper (no service runs): it has no record of this person yet.',
       ]);
 
@@ -148,7 +160,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DemoJson>>
       const lookups = ((await emu.control.stats()).calls['GET /{page-id}/conversations'] ?? 0) - lookupsBefore;
       const seen = (await (await fetch(`${emu.url}/_emulator/pages/${first.id}/messages`)).json()) as { data: { messageId: string }[] };
       if (!seen.data.some((m) => m.messageId === sent.messageId)) throw new Error('the emulator did not record the message');
-      record('9. Asked Facebook about the window, then replied', `POST /${first.id}/messages -> message_id ${sent.messageId}`, [
+      record('10. Asked Facebook about the window, then replied', `POST /${first.id}/messages -> message_id ${sent.messageId}`, [
         `${lookups} Conversations API lookup (GET /${first.id}/conversations?user_id=${inbound.psid}): Facebook shows the customer's message, so the window is open; pagekeeper recorded it.`,
         `The next send to this person needs no lookup. The emulator's outbox for ${first.name} shows the reply.`,
       ]);
@@ -165,6 +177,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DemoJson>>
   say('  3. pagekeeper connect --browser    log in (or pipe a Graph API Explorer token: pbpaste | pagekeeper connect)');
   say('  4. pagekeeper pages                every Page, its token expiring "never"');
   say('  5. pagekeeper token <page-id>      the Page token, for your app');
+  say('  6. pagekeeper webhooks setup       with `pagekeeper serve` reachable at PAGEKEEPER_PUBLIC_URL: Messenger webhooks arrive');
   say(p.dim('  See docs/getting-started.md for the Facebook app setup (permissions, redirect URI).'));
 
   // The narration was printed live; main.ts prints nothing more in human mode.

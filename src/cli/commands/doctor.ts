@@ -1,7 +1,8 @@
 /**
  * `pagekeeper doctor`: checks, in order, everything connect and the service need (config, key,
- * database, Graph reachable, app token valid, Graph version still served) and says for each
- * line either ok or what to fix. Exits 1 when any check fails. Never prints a secret.
+ * database, Graph reachable, app token valid, Graph version still served, the app's webhook
+ * subscription and the connected Pages' subscriptions) and says for each line either ok or what
+ * to fix. Exits 1 when any check fails. Never prints a secret.
  */
 import { loadConfig, type PageKeeperConfig } from '../../config/load-config.js';
 import { isPageKeeperError } from '../../errors.js';
@@ -11,6 +12,8 @@ import { debugTokenResponseSchema } from '../../graph/schemas.js';
 import { toTokenInspection } from '../../graph/to-token-inspection.js';
 import { createStore } from '../../store/create-store.js';
 import { parseKeys } from '../../store/crypto/parse-keys.js';
+import { createSubscriptionRepository } from '../../store/subscription-repository.js';
+import { judgeAppSubscription, messengerCallbackUrl, readAppSubscriptions } from '../../subscriptions/app-subscription.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { paint } from '../output.js';
 
@@ -35,6 +38,27 @@ function failure(e: unknown): { detail: string; fix?: string } {
   return { detail: e instanceof Error ? e.message : String(e) };
 }
 
+/**
+ * Which Login dialog pagekeeper opens and what each symptom in the browser means. Facebook does
+ * not tell an app's type through the API, so this explains rather than checks.
+ * https://developers.facebook.com/docs/facebook-login/facebook-login-for-business
+ */
+export function loginDialogAdvice(config: Pick<PageKeeperConfig, 'loginConfigId'>): string {
+  if (config.loginConfigId !== undefined) {
+    return (
+      `Facebook Login for Business: the dialog carries config_id=${config.loginConfigId} instead of scope, which a Business-type app needs. ` +
+      'If the dialog says the configuration is invalid, copy the id again from App Dashboard > Facebook Login for Business > Configurations; ' +
+      'if your app is a Consumer-type app, unset PAGEKEEPER_LOGIN_CONFIG_ID. ' +
+      'A system user token from the configuration is connected like any other; `pagekeeper connect --system-user` takes one made in Business Settings.'
+    );
+  }
+  return (
+    'Facebook Login with scope=pages_show_list,pages_messaging,pages_manage_metadata, which a Consumer-type app needs. ' +
+    'If the dialog says "It looks like this app isn\'t available", the app is a Business-type app: create a Facebook Login for Business configuration and set PAGEKEEPER_LOGIN_CONFIG_ID to its id. ' +
+    '"Invalid Scopes" means the same. A system user token (Business Settings > System users) needs no dialog: `pagekeeper connect --system-user`.'
+  );
+}
+
 export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson>> {
   const checks: DoctorCheck[] = [];
   const add = (name: string, ok: boolean, detail: string, fix?: string) => checks.push(fix === undefined ? { name, ok, detail } : { name, ok, detail, fix });
@@ -51,6 +75,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
   }
 
   let keysOk = false;
+  let pageSubscriptions: { total: number; subscribed: number; notSubscribed: { name: string; id: string; reason: string | null; fix: string | null }[]; unknown: number } | undefined;
   try {
     const keyring = parseKeys(config?.keys);
     keysOk = true;
@@ -66,6 +91,14 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
       try {
         const pages = await store.pages.list();
         add('database', true, `${store.dialect} at ${store.location}, ${pages.length} page${pages.length === 1 ? '' : 's'}`);
+        const subs = await createSubscriptionRepository(store.db).list(pages.map((x) => x.id));
+        pageSubscriptions = { total: pages.length, subscribed: 0, notSubscribed: [], unknown: 0 };
+        for (const page of pages) {
+          const sub = subs.get(page.id);
+          if (sub?.subscribed === true) pageSubscriptions.subscribed++;
+          else if (sub?.subscribed === false) pageSubscriptions.notSubscribed.push({ name: page.name, id: page.id, reason: sub.problem, fix: sub.fix });
+          else pageSubscriptions.unknown++;
+        }
       } finally {
         await store.close();
       }
@@ -93,6 +126,19 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
       } else {
         add('version', true, `${config.graphVersion} is served${ends ? ` until ${ends}; plan the upgrade` : ''}`);
       }
+      if (config.publicUrl === undefined) {
+        add('webhooks (app)', true, 'not checked: PAGEKEEPER_PUBLIC_URL is not set (needed only when `pagekeeper serve` receives the webhooks)');
+      } else {
+        const callbackUrl = messengerCallbackUrl(config.publicUrl);
+        try {
+          const verdict = judgeAppSubscription(await readAppSubscriptions(graph, config.appId), { callbackUrl, fields: config.webhookFields });
+          if (verdict.ok) add('webhooks (app)', true, `Facebook sends Page webhooks to ${callbackUrl}`);
+          else add('webhooks (app)', false, verdict.problems.join('; '), verdict.fix ?? undefined);
+        } catch (e) {
+          const f = failure(e);
+          add('webhooks (app)', false, `the app's subscriptions could not be read: ${f.detail}`, f.fix);
+        }
+      }
     } catch (e) {
       const f = failure(e);
       if (isGraphError(e) && e.httpStatus !== null) {
@@ -103,6 +149,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
         add('app token', false, 'not checked: Graph is unreachable');
       }
       add('version', false, 'not checked');
+      add('webhooks (app)', false, 'not checked');
     } finally {
       await graph.close();
     }
@@ -110,7 +157,22 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
     add('graph', false, 'not checked: the app id and secret are needed');
     add('app token', false, 'not checked');
     add('version', false, 'not checked');
+    add('webhooks (app)', false, 'not checked');
   }
+
+  if (config) add('login dialog', true, loginDialogAdvice(config));
+  if (pageSubscriptions === undefined) add('webhooks (pages)', false, 'not checked: the database could not be read');
+  else if (pageSubscriptions.notSubscribed.length > 0) {
+    const first = pageSubscriptions.notSubscribed[0]!;
+    add(
+      'webhooks (pages)',
+      false,
+      `${pageSubscriptions.notSubscribed.length} of ${pageSubscriptions.total} Pages receive no webhooks, e.g. ${first.name} (${first.id}): ${first.reason ?? 'not subscribed'}`,
+      first.fix ?? 'Run `pagekeeper check`; it subscribes Pages whose token can.',
+    );
+  } else if (pageSubscriptions.unknown > 0) {
+    add('webhooks (pages)', false, `${pageSubscriptions.unknown} of ${pageSubscriptions.total} Pages have a subscription not read yet`, 'Run `pagekeeper check`: it reads each Page\'s subscription and subscribes the Page where it can.');
+  } else add('webhooks (pages)', true, `${pageSubscriptions.subscribed} of ${pageSubscriptions.total} Pages subscribed`);
 
   const ok = checks.every((c) => c.ok);
   const p = paint(ctx.color);

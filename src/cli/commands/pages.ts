@@ -17,6 +17,7 @@ export interface PagesJson {
     lastCheckedAt: string | null;
     /** docs/instagram.md */
     instagram: InstagramView;
+    subscription: { subscribed: boolean; fields: string[]; checkedAt: string | null; reason: string | null; fix: string | null };
   }[];
 }
 
@@ -33,6 +34,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<PagesJson>
       dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
       lastCheckedAt: iso(p.lastCheckedAt),
       instagram: p.instagram,
+      subscription: { ...p.subscription, checkedAt: iso(p.subscription.checkedAt) },
     })),
   };
   return { data, human: human(pages, ctx.color) };
@@ -48,10 +50,14 @@ function human(pages: PageSummary[], color: boolean): string {
     expiry(x.tokenExpiresAt),
     x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown',
     x.lastCheckedAt ? relativeTime(x.lastCheckedAt) : 'never',
+    x.subscription.subscribed ? 'yes' : x.subscription.checkedAt === null ? 'unknown' : 'no',
   ]);
-  const out = [table(['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS', 'LAST CHECKED'], rows, p)];
+  const out = [table(['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS', 'LAST CHECKED', 'WEBHOOKS'], rows, p)];
   for (const x of pages.filter((y) => y.status !== 'healthy' || y.warning)) {
     out.push('', `${p.bold(x.name)} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
+  }
+  for (const x of pages.filter((y) => !y.subscription.subscribed && y.subscription.checkedAt !== null)) {
+    out.push('', `${p.bold(x.name)} (${x.id}) receives no webhooks: ${x.subscription.reason ?? ''}${x.subscription.fix ? `\n  fix: ${x.subscription.fix}` : ''}`);
   }
   return out.join('\n');
 }

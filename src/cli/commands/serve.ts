@@ -77,6 +77,8 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       graphUrl: emulator ? emulator.url : config.graphUrl,
       dialogUrl: emulator ? emulator.dialogUrl : config.dialogUrl,
       graphVersion: config.graphVersion,
+      webhookFields: config.webhookFields,
+      ...(config.loginConfigId && !emulator ? { loginConfigId: config.loginConfigId } : {}),
       cwd: ctx.cwd,
       instagram: config.instagram === true,
       logger: graphCalls.logger,

@@ -75,6 +75,11 @@ function pageRow(p: PageView, m: DashboardModel): SafeHtml {
 <td data-testid="token-expiry">${expiry}</td>
 <td data-testid="data-access">${dataAccess}</td>
 <td data-testid="last-check">${time(p.lastCheckedAt, 'not yet')}</td>
+<td data-testid="page-subscription" data-subscribed="${p.subscription.subscribed ? 'true' : 'false'}">${
+    p.subscription.subscribed
+      ? html`subscribed<br><span class="muted">${p.subscription.fields.join(', ')}</span>`
+      : html`<span class="badge missing_permission">not subscribed</span>${p.subscription.reason ? html`<p class="problem" data-testid="subscription-reason">${p.subscription.reason}</p>` : ''}${p.subscription.fix ? html`<p class="problem muted" data-testid="subscription-fix">Fix: ${p.subscription.fix}</p>` : ''}`
+  }</td>
 <td>${
     m.canCheck
       ? html`<form class="inline" method="post" action="/pages/${p.id}/check"><input type="hidden" name="csrf" value="${m.csrf}"><button class="secondary" type="submit" data-testid="check-page">Check now<span class="visually-hidden"> ${p.name}</span></button></form>`
@@ -97,7 +102,7 @@ ${
     ? html`<p data-testid="no-pages">No Page is connected yet.</p>`
     : html`<table data-testid="pages-table">
 <caption>Connected Pages and the health of their tokens</caption>
-<thead><tr><th scope="col">Page</th><th scope="col">Status</th><th scope="col">Token expires</th><th scope="col">Data access</th><th scope="col">Last check</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<thead><tr><th scope="col">Page</th><th scope="col">Status</th><th scope="col">Token expires</th><th scope="col">Data access</th><th scope="col">Last check</th><th scope="col">Webhooks</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${pages.map((p) => pageRow(p, m))}</tbody>
 </table>`
 }

@@ -47,6 +47,8 @@ export const PageResponseSchema = z.object({
       fix: z.string().optional(),
     })
     .optional(),
+  /** The app's webhook subscription to the Page; without it no Messenger webhook arrives. */
+  subscription: z.object({ subscribed: z.boolean(), fields: z.array(z.string()), checkedAt: Iso.nullable(), reason: z.string().nullable(), fix: z.string().nullable() }),
 });
 const MessageResponseSchema = z.object({
   id: z.string(),
@@ -110,6 +112,7 @@ export function pageJson(p: PageView): z.output<typeof PageResponseSchema> {
       lastCheckedAt: iso(t.lastCheckedAt),
     })),
     ...(p.instagram ? { instagram: p.instagram } : {}),
+    subscription: { ...p.subscription, checkedAt: iso(p.subscription.checkedAt) },
   };
 }
 

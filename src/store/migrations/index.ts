@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../open-database.js';
 import { initialMigration } from './0001-initial.js';
 import { instagramMigration } from './0009-instagram.js';
+import { pageSubscriptionsMigration } from './0003-page-subscriptions.js';
+import { tokenKindMigration } from './0007-token-kind.js';
 
 /**
  * Every migration, in order. A static list (not Kysely's FileMigrationProvider) so it works
@@ -10,6 +12,8 @@ import { instagramMigration } from './0009-instagram.js';
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
+    '0003_page_subscriptions': pageSubscriptionsMigration(),
+    '0007_token_kind': tokenKindMigration(),
     '0009_instagram': instagramMigration(),
   };
 }

@@ -1,0 +1,61 @@
+/**
+ * After connect: subscribes every connected Page whose token can to the app's webhooks with
+ * PAGEKEEPER_WEBHOOK_FIELDS, records each outcome, and says for every other Page why not and
+ * what to do. A Page that cannot be subscribed stays connected: its tokens work all the same,
+ * only its Messenger webhooks do not arrive. Without this, "connected but no messages arrive"
+ * (https://developers.facebook.com/docs/messenger-platform/webhooks#connect-your-app).
+ */
+import type { PageKeeperContext } from '../tokens/context.js';
+import { createSubscriptionRepository } from '../store/subscription-repository.js';
+import { describeSubscriptionProblem, NO_METADATA_PERMISSION } from './describe-subscription-problem.js';
+import { subscribePages, type SubscriptionTarget } from './page-subscription-calls.js';
+import { DEFAULT_WEBHOOK_FIELDS } from './webhook-fields.js';
+
+/** A Page's subscription as connect, `pages` and the API report it. */
+export interface PageSubscription {
+  subscribed: boolean;
+  fields: string[];
+  /** Why the Page is not subscribed; null when it is. */
+  reason: string | null;
+  fix: string | null;
+}
+
+export interface ConnectedTarget extends SubscriptionTarget {
+  /** Whether the token can subscribe (canManageSubscription); when false no call is made. */
+  canManage: boolean;
+}
+
+export async function subscribeConnectedPages(
+  ctx: Pick<PageKeeperContext, 'graph' | 'config' | 'store' | 'clock' | 'logger'>,
+  targets: readonly ConnectedTarget[],
+  options: { signal?: AbortSignal } = {},
+): Promise<Map<string, PageSubscription>> {
+  const fields = [...(ctx.config.webhookFields ?? DEFAULT_WEBHOOK_FIELDS)];
+  const able = targets.filter((t) => t.canManage);
+  const written = await subscribePages(ctx, able, fields, options);
+  const out = new Map<string, PageSubscription>();
+  const unable = targets.filter((t) => !t.canManage);
+  // A Page another admin's token already subscribed stays subscribed: this token just cannot tell.
+  const known = await createSubscriptionRepository(ctx.store.db).list(unable.map((t) => t.pageId));
+  const keep = new Set<string>();
+  for (const t of unable) {
+    const k = known.get(t.pageId);
+    if (k?.subscribed === true) {
+      keep.add(t.pageId);
+      out.set(t.pageId, { subscribed: true, fields: k.fields, reason: null, fix: null });
+    } else out.set(t.pageId, { subscribed: false, fields: [], reason: NO_METADATA_PERMISSION.reason, fix: NO_METADATA_PERMISSION.fix });
+  }
+  able.forEach((t, i) => {
+    const w = written[i]!;
+    if (w.ok) out.set(t.pageId, { subscribed: true, fields, reason: null, fix: null });
+    else out.set(t.pageId, { subscribed: false, fields: [], ...describeSubscriptionProblem(w.error) });
+  });
+  const now = ctx.clock.now();
+  await ctx.store.transaction(async (tx) => {
+    const r = createSubscriptionRepository(tx.db);
+    for (const [pageId, s] of out) if (!keep.has(pageId)) await r.record(pageId, { subscribed: s.subscribed, fields: s.fields, checkedAt: now, problem: s.reason, fix: s.fix });
+  });
+  const failed = [...out.values()].filter((s) => !s.subscribed).length;
+  if (failed > 0) ctx.logger.warn({ pages: targets.length, notSubscribed: failed }, 'some pages could not be subscribed to webhooks');
+  return out;
+}
