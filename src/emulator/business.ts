@@ -16,6 +16,7 @@
  *   debug_token says `type: "SYSTEM_USER"`, `data_access_expires_at: 0`; its Page tokens end
  *   when it does.
  */
+import { APP_MODES } from './app-mode.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { fail } from './graph-error.js';
@@ -39,7 +40,8 @@ export interface LoginConfig {
 
 export type DialogGate = { ok: true; config: LoginConfig | undefined } | { ok: false; status: number; title: string; text: string };
 
-const appInput = z.object({ type: z.enum(['business', 'consumer']).optional() }).strict();
+// `mode` (development or live, app-mode.ts) and `type` (business or consumer) are set through the same endpoint.
+const appInput = z.object({ type: z.enum(['business', 'consumer']).optional(), mode: z.enum(APP_MODES).optional() }).strict();
 const configInput = z.object({ permissions: z.array(z.string().min(1)).min(1), tokenType: z.enum(['user', 'system_user']) }).strict();
 const systemUserInput = z
   .object({
@@ -165,9 +167,10 @@ export function createBusiness(state: EmulatorState, now: () => number) {
     app.put('/_emulator/app', async (req) => {
       const input = parse(appInput, req.body);
       if (input.type !== undefined) state.app.type = input.type;
-      return { id: state.app.id, name: state.app.name, type: state.app.type };
+      if (input.mode !== undefined) state.appMode.setMode(input.mode);
+      return { id: state.app.id, name: state.app.name, type: state.app.type, mode: state.appMode.mode };
     });
-    app.get('/_emulator/app', async () => ({ id: state.app.id, name: state.app.name, type: state.app.type }));
+    app.get('/_emulator/app', async () => ({ id: state.app.id, name: state.app.name, type: state.app.type, mode: state.appMode.mode }));
 
     app.post('/_emulator/login-configs', async (req) => {
       const input = parse(configInput, req.body);

@@ -11,12 +11,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { APP_MODES, APP_ROLES } from './app-mode.js';
+import { APP_ROLES } from './app-mode.js';
 import type { EmulatorState } from './state.js';
 import type { DeliveryResult, RetryPolicy } from './webhooks.js';
 import { deliverEvent } from './webhooks.js';
 
-const appInput = z.object({ mode: z.enum(APP_MODES) }).strict();
 const roleInput = z.object({ role: z.enum(APP_ROLES).nullable() }).strict();
 const receiptInput = z
   .object({ psid: z.string().regex(/^\d+$/, 'must be the numeric PSID of a person who wrote to the Page'), type: z.enum(['delivery', 'read']), watermark: z.number().int().positive().optional() })
@@ -33,12 +32,7 @@ export interface MessagingControlDeps {
 export function registerMessagingControl(app: FastifyInstance, deps: MessagingControlDeps): void {
   const { state, parse } = deps;
 
-  app.get('/_emulator/app', async () => ({ id: state.app.id, mode: state.appMode.mode }));
-  app.put('/_emulator/app', async (req) => {
-    const input = parse(appInput, req.body);
-    state.appMode.setMode(input.mode);
-    return { id: state.app.id, mode: state.appMode.mode };
-  });
+  // GET/PUT /_emulator/app (mode and type) live in business.ts.
 
   app.post<{ Params: { id: string } }>('/_emulator/users/:id/role', async (req, reply) => {
     const id = req.params.id;
