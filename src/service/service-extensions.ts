@@ -45,7 +45,8 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 /** The REST API's view of the library's durable outbox (src/messenger/outbox.ts). */
 export function outboxPortOf(pk: PageKeeper): OutboxPort {
   return {
-    enqueue: (pageId, body, options) => pk.messenger.enqueue(pageId, body, options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+    enqueue: (pageId, body, options) =>
+      pk.messenger.enqueue(pageId, body, { ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }), ...(options.channel === undefined ? {} : { channel: options.channel }) }),
     get: (id) => pk.messenger.get(id),
   };
 }
