@@ -81,4 +81,19 @@ describe('Instagram webhooks in the service', () => {
     await h.server.shutdown(2000);
     expect(await h.pk.context.store.db.selectFrom('conversations').selectAll().execute()).toMatchObject([{ page_id: '17841400000000001', psid: '9' }]);
   });
+
+  it("shows each Page's Instagram inbox on the dashboard, with the fix when a permission is missing", async () => {
+    const h = await startService({ devOpenDashboard: true });
+    const ok = await h.emu.control.createUser({ name: 'Ines', scopes: IG_SCOPES, pages: [{ name: 'Fjord Coffee', instagram: { username: 'fjord.coffee' } }, { name: 'No Instagram' }] });
+    await h.pk.connect(ok.shortLivedToken);
+    const lacking = await h.emu.control.createUser({ name: 'Ola', scopes: IG_SCOPES.filter((s) => s !== 'instagram_manage_messages'), pages: [{ name: 'Harbour Books', instagram: { username: 'harbour.books' } }] });
+    await h.pk.connect(lacking.shortLivedToken);
+    const body = (await h.server.app.inject({ url: '/' })).body;
+    const rows = [...body.matchAll(/data-testid="page-instagram" data-messaging="([a-z_]+)">Instagram @([a-z.]+)/g)].map((m) => [m[2], m[1]]);
+    expect(rows.sort()).toEqual([
+      ['fjord.coffee', 'ok'],
+      ['harbour.books', 'missing_permission'],
+    ]);
+    expect(body).toContain('PAGEKEEPER_INSTAGRAM=true');
+  });
 });
