@@ -17,6 +17,9 @@ export interface InstagramWorld {
   pageId: string;
   igId: string;
   plainPageId: string;
+  /** For a CLI on the same database. */
+  keys: string;
+  database: string;
 }
 
 export async function startInstagramWorld(
@@ -33,11 +36,13 @@ export async function startInstagramWorld(
     scopes: options.scopes ?? IG_SCOPES,
     pages: [{ name: 'Fjord Coffee', instagram: { username: 'fjord.coffee' } }, { name: 'Plain Page' }],
   });
+  const keys = generateKeyEntry('t1');
+  const database = options.database ?? 'sqlite::memory:';
   const pk = (opened.pk = await createPageKeeper({
     appId: emu.appId,
     appSecret: emu.appSecret,
-    database: options.database ?? 'sqlite::memory:',
-    keys: generateKeyEntry('t1'),
+    database,
+    keys,
     graphUrl: emu.url,
     dialogUrl: emu.dialogUrl,
     ...(options.messenger === undefined ? {} : { messenger: options.messenger }),
@@ -45,5 +50,5 @@ export async function startInstagramWorld(
   }));
   await pk.connect(user.shortLivedToken);
   const page = user.pages[0]!;
-  return { emu, pk, userId: user.id, pageId: page.id, igId: page.instagram!.id, plainPageId: user.pages[1]!.id };
+  return { emu, pk, userId: user.id, pageId: page.id, igId: page.instagram!.id, plainPageId: user.pages[1]!.id, keys, database };
 }
