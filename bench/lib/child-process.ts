@@ -22,9 +22,10 @@ export interface ChildServer<T> {
   stop: () => Promise<void>;
 }
 
-/** Starts `script` (a path under the repository) and waits for its ready line. */
+/** Starts `script` (a path under the repository) and waits for its ready line; a `.mjs` script runs on plain node, without tsx. */
 export async function startChildServer<T>(script: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ChildServer<T>> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--require', TSX_PREFLIGHT, '--import', TSX_LOADER, `${ROOT}${script}`, ...args], {
+  const loader = script.endsWith('.mjs') ? [] : ['--require', TSX_PREFLIGHT, '--import', TSX_LOADER];
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...loader, `${ROOT}${script}`, ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -5,7 +5,8 @@
  *   service: src/service/bench-support.ts `startBenchService` (the real service: buildServer over
  *            createPageKeeper on SQLite, N connected Pages, an API key with every scope, request
  *            logging off as with PAGEKEEPER_LOG_LEVEL=warn), plus `bodies` webhook bodies that
- *            differ a little (sender, mid, text), each signed over its exact bytes.
+ *            differ a little (sender, mid, text), each signed over its exact bytes; `--database
+ *            sqlite:FILE` puts the service's rows in a file instead of memory.
  *   bare:    `startBareFastify`, Fastify's defaults and one route answering a constant.
  *
  * Prints one JSON ready line and stops on SIGTERM.
@@ -13,7 +14,9 @@
 import { parseArgs } from 'node:util';
 import { startBareFastify, startBenchService } from '../../src/service/bench-support.js';
 
-const { values } = parseArgs({ options: { mode: { type: 'string', default: 'service' }, pages: { type: 'string', default: '100' }, bodies: { type: 'string', default: '16' } } });
+const { values } = parseArgs({
+  options: { mode: { type: 'string', default: 'service' }, pages: { type: 'string', default: '100' }, bodies: { type: 'string', default: '16' }, database: { type: 'string' } },
+});
 
 function webhookBody(pageId: string, i: number): string {
   const at = Date.now() + i;
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
     process.once('SIGTERM', () => void bare.close().then(() => process.exit(0)));
     return;
   }
-  const svc = await startBenchService({ pages: Number(values.pages) });
+  const svc = await startBenchService({ pages: Number(values.pages), ...(values.database === undefined ? {} : { database: values.database }) });
   const webhooks = Array.from({ length: Number(values.bodies) }, (_, i) => {
     const body = webhookBody(svc.pageId, i);
     return { body, signature: svc.sign(body) };

@@ -28,7 +28,8 @@ const COMMANDS: CommandSpec[] = [
         .option('--host <host>', 'address to listen on', '127.0.0.1')
         .option('--port <port>', 'port (0 picks a free one)', '0')
         .option('--seed <file>', 'JSON seed file with the app, users and pages')
-        .option('--require-appsecret-proof', 'refuse calls without appsecret_proof'),
+        .option('--require-appsecret-proof', 'refuse calls without appsecret_proof')
+        .option('--latency <ms[:jitter]>', 'hold every Graph answer back this many ms (plus/minus jitter), like a real round trip'),
     load: () => import('./commands/emulator.js'),
   },
   {

@@ -16,9 +16,9 @@
  *   debug_token says `type: "SYSTEM_USER"`, `data_access_expires_at: 0`; its Page tokens end
  *   when it does.
  */
-import { APP_MODES } from './app-mode.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { APP_MODES } from './app-mode.js';
 import { fail } from './graph-error.js';
 import { accessToken } from './ids.js';
 import type { EmulatorState, TokenRecord, User } from './state.js';
@@ -40,7 +40,7 @@ export interface LoginConfig {
 
 export type DialogGate = { ok: true; config: LoginConfig | undefined } | { ok: false; status: number; title: string; text: string };
 
-// `mode` (development or live, app-mode.ts) and `type` (business or consumer) are set through the same endpoint.
+/** `mode` (development or live) belongs to app-mode.ts; both are settings of the one app. */
 const appInput = z.object({ type: z.enum(['business', 'consumer']).optional(), mode: z.enum(APP_MODES).optional() }).strict();
 const configInput = z.object({ permissions: z.array(z.string().min(1)).min(1), tokenType: z.enum(['user', 'system_user']) }).strict();
 const systemUserInput = z

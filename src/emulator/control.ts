@@ -391,7 +391,17 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     return { data: state.sentInOrder(page) };
   });
 
-  registerMessagingControl(app, { state, now: deps.now, webhook: () => webhook, record: (url, result) => record('messages', url, result), parse });
+  registerMessagingControl(app, {
+    state,
+    now: deps.now,
+    retry: () => webhook?.retry ?? DEFAULT_RETRY,
+    target: (page, field) => subscriptions.target(page, field),
+    delivered: (target, result) => {
+      record('messages', target.url, result);
+      subscriptions.recordDelivery(target.subscription, result.delivered);
+    },
+    parse,
+  });
   registerInstagramControl(app, { state, now: deps.now, webhook: () => webhook, record: (url, result) => record('messages', url, result), parse });
 
   app.get('/_emulator/stats', async () => graph.stats());

@@ -52,6 +52,8 @@ export interface StartEmulatorOptions {
   /** A seed object (validated) or nothing for the default: one app, one user with three pages. */
   seed?: SeedSpec;
   requireAppsecretProof?: boolean;
+  /** Hold every Graph answer back by `ms` (plus up to +/- `jitterMs`) to model a real round trip; see docs/emulator.md. */
+  latency?: { ms: number; jitterMs?: number; match?: string };
   /** Real-time source in ms (tests may pin it); the emulator clock adds advanced seconds to it. */
   now?: () => number;
 }
@@ -153,8 +155,10 @@ export interface EmulatorControl {
   dropPageSubscription(pageId: string): Promise<void>;
   stats(): Promise<{ calls: Record<string, number>; total: number }>;
   resetStats(): Promise<void>;
+  /** Holds every Graph answer back by `ms` (+/- `jitterMs`), only for paths containing `match` when given; `{ ms: 0 }` turns it off. */
+  setLatency(latency: { ms: number; jitterMs?: number; match?: string }): Promise<{ ms: number; jitterMs: number; match: string | null }>;
   /** App settings, a partial update: `type` business makes the Login dialog require `config_id`. */
-  setApp(settings: { type?: 'business' | 'consumer' }): Promise<{ id: string; name: string; type: 'business' | 'consumer' }>;
+  setApp(settings: { type?: 'business' | 'consumer'; mode?: 'development' | 'live' }): Promise<{ id: string; name: string; type: 'business' | 'consumer'; mode: 'development' | 'live' }>;
   /** A Facebook Login for Business configuration; its id goes in the dialog's `config_id`. */
   createLoginConfig(input: { permissions: string[]; tokenType: 'user' | 'system_user' }): Promise<{ id: string }>;
   /** A business's system user with Pages assigned; its token never expires unless `expiresInDays` is given (60 in Business Settings). */
@@ -177,7 +181,7 @@ export function parseSeed(input: unknown): SeedSpec {
 
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   const seed = options.seed ? parseSeed(options.seed) : DEFAULT_SEED;
-  const server = buildEmulatorServer({ seed, requireAppsecretProof: options.requireAppsecretProof ?? false, ...(options.now ? { now: options.now } : {}) });
+  const server = buildEmulatorServer({ seed, requireAppsecretProof: options.requireAppsecretProof ?? false, ...(options.now ? { now: options.now } : {}), ...(options.latency ? { latency: options.latency } : {}) });
   const host = options.host ?? '127.0.0.1';
   await server.app.listen({ host, port: options.port ?? 0 });
   const addr = server.app.server.address() as AddressInfo;
@@ -217,6 +221,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     dropPageSubscription: async (pageId) => void (await request('DELETE', `pages/${pageId}/subscription`)),
     stats: () => request('GET', 'stats'),
     resetStats: async () => void (await request('POST', 'stats/reset', {})),
+    setLatency: (latency) => request('PUT', 'latency', latency),
     setApp: (settings) => request('PUT', 'app', settings),
     createLoginConfig: (input) => request('POST', 'login-configs', input),
     createSystemUser: (input) => request('POST', 'system-users', input),

@@ -16,6 +16,7 @@ import { createFaults, faultAnswer } from './faults.js';
 import { errorResult } from './graph-error.js';
 import { DEFAULT_VERSION, createGraph, servedVersion } from './graph.js';
 import type { BatchItemOverride } from './graph.js';
+import { createLatency, registerLatencyControl } from './latency.js';
 import { createLimits } from './limits.js';
 import type { EmulatorState, SeedSpec } from './state.js';
 import { createState } from './state.js';
@@ -30,6 +31,8 @@ export interface EmulatorServerOptions {
   requireAppsecretProof?: boolean;
   /** Real-time source in ms; the emulator clock is this plus the advanced offset. */
   now?: () => number;
+  /** Round trip added to every Graph answer (see latency.ts); changeable with PUT /_emulator/latency. */
+  latency?: { ms: number; jitterMs?: number; match?: string };
 }
 
 export interface EmulatorServer {
@@ -99,6 +102,16 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
   });
   // Anything else (text/plain, no content type): Facebook reads it as a form.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  const latency = createLatency();
+  if (options.latency) latency.set(options.latency);
+  registerLatencyControl(app, latency);
+  // Graph answers wait here (timers only; the request was already handled on arrival).
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    const ms = latency.delayFor(req.url);
+    if (ms === 0) return done(null, payload);
+    setTimeout(done, ms, null, payload);
+  });
 
   business.register(app);
   registerControl(app, {

@@ -30,7 +30,8 @@ export const DEFAULT_MAX_IDEMPOTENT_RETRIES = 10;
 export const DEFAULT_RETRY_BASE_MS = 200;
 export const DEFAULT_MAX_BACKOFF_MS = 10_000;
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
-export const DEFAULT_CONNECTIONS = 16;
+/** Sockets per origin: enough for the outbox's default `messenger.maxInFlight` (created on demand, kept alive). */
+export const DEFAULT_CONNECTIONS = 1024;
 /** Graph's batch limit (graph-api-notes.md "Batch requests"). */
 export const BATCH_LIMIT = 50;
 /** Batch requests in flight at once for one batch() call. */

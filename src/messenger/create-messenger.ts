@@ -2,6 +2,7 @@
  * One Messenger per PageKeeper: the send throttle (shared by direct sends and every worker of
  * this PageKeeper, never global), the window cache, the outbox and its workers.
  */
+import { pkError } from '../errors.js';
 import type { GraphError } from '../graph/graph-error.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { toSendBody } from './build-message.js';
@@ -33,6 +34,12 @@ export interface MessengerOptions {
    * window (window-lookup.ts). Default true; false refuses on pagekeeper's own records alone.
    */
   lookupWindow?: boolean;
+  /**
+   * Most outbox POSTs on the wire at once per worker, default 1,024. Below it the number follows
+   * the Pages' send rate times the round trip the worker observes (Little's law: 10 Pages at
+   * 100/s with 200 ms answers need ~200). Keep the Graph client's `connections` at least this high.
+   */
+  maxInFlight?: number;
 }
 
 export interface Messenger {
@@ -98,7 +105,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
   const instagram = createInstagramAccounts(ctx);
   const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid, instagram, ...(windowLookup === undefined ? {} : { windowLookup }) };
   const workers = new Set<OutboxWorker>();
-  const outbox = createOutbox({ ...deps, repo, notify: () => workers.forEach((w) => w.wake()) });
+  const outbox = createOutbox({ ...deps, repo, notify: (person) => workers.forEach((w) => w.wake(person)) });
 
   // Across instances a Page's budget is shared: each of n live workers gets 1/n of the cap.
   let liveWorkers = 1;
@@ -130,6 +137,9 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       return throttle.reserve(pageId, signal, opts);
     },
   };
+  if (options.maxInFlight !== undefined && !(Number.isInteger(options.maxInFlight) && options.maxInFlight > 0)) {
+    throw pkError('PK_USAGE', { detail: `messenger.maxInFlight must be a positive whole number of POSTs in flight (got ${options.maxInFlight}); leave it out for the default of 1,024` });
+  }
   const workerDeps: WorkerDeps = {
     ...deps,
     throttle: sharedThrottle,
@@ -139,6 +149,8 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     onStatusChanges: (batch, heldAlong, at) => {
       if (statusEvents.listeners > 0) emitChanges([...changesOfOutcomes(batch), ...heldAlong], at);
     },
+    countLiveLeases: (prefix: string, now: number) => ctx.store.leases.countLive(prefix, now),
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
   };
 
   return {

@@ -59,8 +59,11 @@ export interface Outbox {
 
 export interface OutboxDeps extends Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache' | 'windowLookup' | 'instagram'> {
   repo: OutboxRepository;
-  /** Wakes the local worker, if any, so a new message does not wait for the next poll. */
-  notify(): void;
+  /**
+   * Wakes the local worker, if any, so a new message does not wait for the next poll; with the
+   * person, the worker claims that person's head directly (an index probe, not the full scan).
+   */
+  notify(person?: { pageId: string; psid: string }): void;
 }
 
 export function toMessageView(m: OutboxMessage): MessageView {
@@ -109,7 +112,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           { details: { id: message.id } },
         );
       }
-      if (!duplicate) deps.notify();
+      if (!duplicate) deps.notify({ pageId, psid: message.psid });
       return { id: message.id, status: message.status, duplicate };
     },
 

@@ -10,6 +10,7 @@
  */
 import { pkError } from '../errors.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
+import type { GraphResponse } from '../graph/types.js';
 import type { PageKeeperContext } from '../tokens/context.js';
 import { conversationKey, type ConversationsRepository } from './conversations-repository.js';
 import type { AcquireOptions, SendThrottle } from './throttle.js';
@@ -142,6 +143,41 @@ export function observeSendError(throttle: SendThrottle, pageId: string, e: Grap
   else throttle.observeThrottle(pageId, wait);
 }
 
+/**
+ * The one "send a prepared body" step shared by direct sends and the outbox worker: POST
+ * `/{page-id}/messages` with the Page token (never retried blindly, see above), feed the usage
+ * headers to the throttle, tell it about throttling answers, and report a refused token. The
+ * caller has already checked the window and waited for its throttle slot.
+ */
+export async function postPreparedBody(
+  deps: Pick<SendDeps, 'ctx' | 'throttle' | 'onTokenInvalid'>,
+  pageId: string,
+  body: SendBody,
+  token: { token: string; userId: string },
+  options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined } = {},
+): Promise<GraphResponse<unknown>> {
+  const { ctx, throttle } = deps;
+  try {
+    const res = await ctx.graph.request({
+      method: 'POST',
+      path: `${pageId}/messages`,
+      json: body,
+      token: token.token,
+      idempotent: false,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+    throttle.observeUsage(pageId, { app: res.usage.app, pages: res.usage.pages });
+    return res;
+  } catch (e) {
+    if (isGraphError(e)) {
+      observeSendError(throttle, pageId, e);
+      if (e.kind === 'token_invalid') await deps.onTokenInvalid(pageId, token.userId, e).catch(() => {});
+    }
+    throw e;
+  }
+}
+
 function checkAnswer(data: unknown, psid: string): SendResult {
   const d = data as { message_id?: unknown; recipient_id?: unknown } | null;
   if (typeof d !== 'object' || d === null) throw pkError('PK_SEND_FAILED', { detail: 'the answer is not a JSON object' });
@@ -176,25 +212,8 @@ export async function sendMessage(deps: SendDeps, pageId: string, body: SendBody
     await throttle.wait(pageId, options.signal, { attachmentType });
     if (throttle.state(pageId).pausedUntil === null) break;
   }
-  try {
-    const res = await ctx.graph.request({
-      method: 'POST',
-      path: `${pageId}/messages`,
-      json: body,
-      token: token.token,
-      idempotent: false,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    });
-    throttle.observeUsage(pageId, { app: res.usage.app, pages: res.usage.pages });
-    return checkAnswer(res.data, body.recipient.id);
-  } catch (e) {
-    if (isGraphError(e)) {
-      observeSendError(throttle, pageId, e);
-      if (e.kind === 'token_invalid') await deps.onTokenInvalid(pageId, token.userId, e).catch(() => {});
-    }
-    throw e;
-  }
+  const res = await postPreparedBody({ ...deps, throttle }, pageId, body, token, options);
+  return checkAnswer(res.data, body.recipient.id);
 }
 
 /**

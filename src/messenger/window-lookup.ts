@@ -37,8 +37,11 @@ export const MAX_LOOKUP_WAIT_MS = 10_000;
 export const ANSWER_TTL_MS = 60_000;
 /** Answers kept in memory (oldest dropped first). */
 export const ANSWER_CACHE_SIZE = 100_000;
-/** A lookup answered `null` (not finished) or with a transient error is asked again this many times. */
-export const LOOKUP_RETRIES = 2;
+/**
+ * A batch of lookups, with the Graph client's retries of items answered `null` or with a
+ * transient error, gives up after this long: the sends wait for it, and Facebook can decide instead.
+ */
+export const LOOKUP_DEADLINE_MS = 5_000;
 export const LOOKUP_FIELDS = 'messages.limit(20){created_time,from}';
 /** A Page whose token may not read conversations (no pages_manage_metadata, ...) is not asked again for this long. */
 export const NOT_ALLOWED_PAUSE_MS = 10 * 60_000;
@@ -111,7 +114,6 @@ interface Pending {
   owner: string;
   platform: 'messenger' | 'instagram';
   psid: string;
-  tries: number;
   resolve(outcome: LookupOutcome): void;
 }
 
@@ -163,13 +165,6 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
     if (items.length > 0) await run(items);
   }
 
-  function requeue(p: Pending): void {
-    const queue = queues.get(p.owner) ?? [];
-    queue.unshift(p);
-    queues.set(p.owner, queue);
-    schedule(LOOKUP_GATHER_MS);
-  }
-
   async function run(items: Pending[]): Promise<void> {
     const batch: Array<{ p: Pending; item: BatchItem }> = [];
     for (const p of items) {
@@ -189,10 +184,11 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
     try {
       results = await ctx.graph.batch(
         batch.map((b) => b.item),
-        { token: ctx.graph.appToken(), includeHeaders: false },
+        { token: ctx.graph.appToken(), includeHeaders: false, signal: AbortSignal.timeout(LOOKUP_DEADLINE_MS) },
       );
     } catch (e) {
-      for (const { p } of batch) p.resolve({ kind: 'unknown', reason: isGraphError(e) ? e.detail : String(e) });
+      const reason = isGraphError(e) ? e.detail : e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${LOOKUP_DEADLINE_MS} ms` : 'the lookup failed';
+      for (const { p } of batch) p.resolve({ kind: 'unknown', reason });
       return;
     }
     batch.forEach(({ p }, i) => {
@@ -208,10 +204,6 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
       if (e.kind === 'rate_limited') pausedUntil.set(p.owner, Date.now() + (e.retryAfterMs ?? 60_000));
       // Asking again for the Page's next person would be refused the same way.
       else if (e.kind === 'permission' || e.kind === 'token_invalid') pausedUntil.set(p.owner, Date.now() + NOT_ALLOWED_PAUSE_MS);
-      else if ((r.code === 0 || e.kind === 'transient') && p.tries < LOOKUP_RETRIES) {
-        p.tries++;
-        return requeue(p);
-      }
       p.resolve({ kind: 'unknown', reason: e.detail });
     });
   }
@@ -226,7 +218,7 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
         resolve({ kind: 'unknown', reason: 'too many Conversations lookups are waiting for this Page (Facebook allows 2 per second)' });
         return;
       }
-      queue.push({ pageId, owner, platform: channel?.platform ?? 'messenger', psid, tries: 0, resolve });
+      queue.push({ pageId, owner, platform: channel?.platform ?? 'messenger', psid, resolve });
       queues.set(owner, queue);
       schedule(LOOKUP_GATHER_MS);
     });

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 export interface LeaseRepository {
@@ -12,6 +12,8 @@ export interface LeaseRepository {
   release(name: string, holder: string): Promise<boolean>;
   /** The current holder and expiry, expired or not, or undefined. */
   get(name: string): Promise<{ holder: string; expiresAt: Date } | undefined>;
+  /** How many leases whose name starts with `prefix` are live at `now` (ms): e.g. outbox workers' heartbeats. */
+  countLive(prefix: string, now: number): Promise<number>;
 }
 
 export function createLeaseRepository(db: Kysely<Database>, now: () => Date): LeaseRepository {
@@ -35,6 +37,18 @@ export function createLeaseRepository(db: Kysely<Database>, now: () => Date): Le
     async release(name, holder) {
       const result = await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
+    },
+
+    async countLive(prefix, at) {
+      // LIKE with the prefix's own wildcards escaped, so `outbox-worker:` cannot match more than itself.
+      const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const row = await db
+        .selectFrom('leases')
+        .select(db.fn.countAll<number>().as('n'))
+        .where(sql<boolean>`name like ${pattern} escape '\\'`)
+        .where('expires_at', '>', at)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
     },
 
     async get(name) {

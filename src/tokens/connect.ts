@@ -113,10 +113,12 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   // A system user's token has no short life: it is stored as given (system-user.ts).
   const longLived = system ? { accessToken: token, expiresAt: input.expiresAt } : await exchangeForLongLived(ctx, token);
   if (!system) report({ step: 'exchanged', expiresAt: longLived.expiresAt });
-  const me = await ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
-  const discovered = system
-    ? await discoverSystemUserPages(ctx, longLived.accessToken, { userId: me.id, pageIds: options.pageIds ?? [], knownPageIds: options.knownPageIds ?? [], signal })
-    : await discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal });
+  const readMe = () => ctx.graph.get('me', { fields: 'id,name' }, { token: longLived.accessToken, schema: meSchema, signal });
+  // A person's Pages do not depend on who they are: /me and /me/accounts in one round trip, not
+  // two. A system user's Page reads need its id first.
+  const [me, discovered] = system
+    ? await readMe().then(async (m) => [m, await discoverSystemUserPages(ctx, longLived.accessToken, { userId: m.id, pageIds: options.pageIds ?? [], knownPageIds: options.knownPageIds ?? [], signal })] as const)
+    : await Promise.all([readMe(), discoverPages(ctx, longLived.accessToken, { includeBusinessPages: input.scopes.includes('business_management'), signal })]);
 
   report({ step: 'discovered', pages: discovered.length, businessPages: discovered.filter((p) => p.source === 'business').length });
 

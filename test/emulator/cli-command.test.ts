@@ -45,6 +45,21 @@ describe('pagekeeper emulator (CLI)', () => {
     expect(emu.output().out).toBe(`${emu.output().out.split('\n')[0]}\n`);
   });
 
+  it('--latency MS:JITTER holds Graph answers back from the start; a malformed value is a usage error', async () => {
+    const emu = runEmulator(['--latency', '120:0']);
+    const info = JSON.parse(await emu.ready);
+    expect(await (await fetch(`${info.url}/_emulator/latency`)).json()).toEqual({ ms: 120, jitterMs: 0, match: null });
+    const t0 = performance.now();
+    await (await fetch(`${info.url}/v25.0/me?access_token=${info.users[0].shortLivedToken}`)).json();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(115);
+    emu.child.kill('SIGTERM');
+    expect(await emu.exited).toBe(0);
+
+    const bad = runEmulator(['--latency', 'fast']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output().err).toContain('--latency must be MS or MS:JITTER_MS');
+  });
+
   it('exits 0 on SIGINT too', async () => {
     const emu = runEmulator([]);
     await emu.ready;

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { graph, longLivedToken, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 async function pageToken(emu: TestEmulator, pageId: string): Promise<string> {
@@ -82,5 +84,40 @@ describe('the emulated app mode', () => {
     expect((await send(stranger)).status).toBe(200);
     await expect(emu.control.request('PUT', 'app', { mode: 'sandbox' })).rejects.toThrow(/400/);
     await expect(emu.control.setRole('999', 'tester')).rejects.toThrow(/404/);
+  });
+});
+
+describe('the emulated receipt webhooks', () => {
+  it('go out only when the app and the Page are subscribed to message_deliveries / message_reads', async () => {
+    const bodies: string[] = [];
+    const receiver = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (req.method === 'GET') return res.end(url.searchParams.get('hub.challenge') ?? '');
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        bodies.push(body);
+        res.end('EVENT_RECEIVED');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => receiver.close(() => r())));
+    const emu = await startTestEmulator();
+    const pageId = emu.users[0]!.pages[0]!.id;
+    const token = await pageToken(emu, pageId);
+    const { psid } = await emu.control.inbound(pageId, { text: 'hi' });
+    expect(await emu.control.receipt(pageId, { psid, type: 'read' })).toMatchObject({ delivered: false, notDelivered: expect.stringMatching(/no page webhook subscription/) });
+
+    await emu.control.setWebhook({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, verifyToken: 'v' });
+    const subscribe = (fields: string) => graph(emu, `v25.0/${pageId}/subscribed_apps?access_token=${encodeURIComponent(token)}`, { form: { subscribed_fields: fields } });
+    expect((await subscribe('messages')).status).toBe(200);
+    expect(await emu.control.receipt(pageId, { psid, type: 'read' })).toMatchObject({ delivered: false, notDelivered: expect.stringMatching(/without the message_reads field/) });
+    expect((await subscribe('messages,message_reads')).status).toBe(200);
+    const watermark = Date.now() - 1000;
+    expect(await emu.control.receipt(pageId, { psid, type: 'read', watermark })).toMatchObject({ delivered: true, watermark });
+    expect(JSON.parse(bodies.at(-1)!)).toMatchObject({ object: 'page', entry: [{ id: pageId, messaging: [{ sender: { id: psid }, recipient: { id: pageId }, read: { watermark } }] }] });
+
+    await expect(emu.control.request('POST', `pages/${pageId}/receipts`, { psid: 'x', type: 'read' })).rejects.toThrow(/400/);
+    await expect(emu.control.request('POST', `pages/${pageId}/receipts`, { psid: '1234567', type: 'read' })).rejects.toThrow(/404/);
   });
 });

@@ -9,7 +9,7 @@
  *
  * Protocol: one JSON object per stdout line. It prints {"event":"ready",...} once the
  * PageKeeper is open, waits for a `go` line on stdin, then works. `outbox` runs until a `stop`
- * line or SIGTERM, then prints {"event":"stopped"}; `sweep` prints {"event":"round",...} and exits.
+ * line or SIGTERM, then prints {"event":"stopped","sent":N} (N: messages this instance recorded sent); `sweep` prints {"event":"round",...} and exits.
  * Tuning from env: PK_INSTANCE_ID, PK_LEASE_MS (claim expiry), PK_CONCURRENCY, PK_MAX_PER_SECOND
  * (sends per second per Page for this instance), PK_PARTITIONS (sweep).
  */
@@ -78,7 +78,7 @@ if (mode === 'outbox') {
   const stop = () =>
     (stopping ??= (async () => {
       await pk.close();
-      say('stopped', { workerId: worker.id });
+      say('stopped', { workerId: worker.id, sent: worker.sent });
       process.exit(0);
     })());
   process.once('SIGTERM', () => void stop());

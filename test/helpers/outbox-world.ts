@@ -29,12 +29,16 @@ export interface OutboxWorldOptions {
   pages?: number;
   recipients?: number;
   messages: number;
+  /** Round trip the emulator adds to every Graph answer (ms); default none (loopback). */
+  latencyMs?: number;
 }
 
 export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<OutboxWorld> {
   const pageCount = options.pages ?? 10;
   const perPage = options.recipients ?? 10;
   const emu = await startEmulator({ host: '127.0.0.1', port: 0 });
+  // The world is prepared at loopback speed; the round trip applies once instances send.
+  if (options.latencyMs !== undefined) await emu.control.setLatency({ ms: 0 });
   // The emulator's Page and app limits out of the way: the instances' own throttle paces them.
   await emu.control.setLimits({ enabled: false });
   const keys = `k1:${randomBytes(32).toString('base64')}`;
@@ -67,6 +71,7 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
       }),
     );
 
+    if (options.latencyMs !== undefined) await emu.control.setLatency({ ms: options.latencyMs });
     const sent = async () => {
       const out = new Map<string, { recipientId: string; text: string }[]>();
       for (const id of pageIds) {

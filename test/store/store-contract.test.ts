@@ -310,6 +310,18 @@ describe.each(all)('store on $name', (backend) => {
       expect(await store.leases.get('sweep')).toBeUndefined();
     });
 
+    it('are counted live by name prefix until they expire, the prefix taken literally', async () => {
+      await store.leases.acquire('outbox-worker:a', 'a', 30_000);
+      await store.leases.acquire('outbox-worker:b', 'b', 10_000);
+      await store.leases.acquire('outbox-workerXc', 'c', 30_000);
+      await store.leases.acquire('health-sweep:1/8', 'a', 30_000);
+      expect(await store.leases.countLive('outbox-worker:', T0.getTime())).toBe(2);
+      // `_` and `%` in a prefix match only themselves.
+      expect(await store.leases.countLive('outbox_worker', T0.getTime())).toBe(0);
+      expect(await store.leases.countLive('outbox-worker:', T0.getTime() + 10_000)).toBe(1);
+      expect(await store.leases.countLive('outbox-worker:', T0.getTime() + 30_000)).toBe(0);
+    });
+
     it('go to exactly one of several instances racing for them', async () => {
       const wins = await Promise.all(['a', 'b', 'c', 'd'].map((h) => store.leases.acquire('leader', h, 30_000)));
       expect(wins.filter(Boolean)).toHaveLength(1);

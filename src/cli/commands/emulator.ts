@@ -12,6 +12,7 @@ interface EmulatorOptions {
   port?: string;
   seed?: string;
   requireAppsecretProof?: boolean;
+  latency?: string;
 }
 
 export async function run(ctx: CommandContext, _args: string[], options: Record<string, unknown>): Promise<CommandResult> {
@@ -19,6 +20,15 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
   const port = Number(opts.port ?? 0);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw pkError('PK_USAGE', { detail: `--port must be a port number (0-65535), got "${opts.port}"` });
   const { startEmulator, parseSeed } = await import('../../emulator/index.js');
+  const { parseLatency } = await import('../../emulator/latency.js');
+  let latency;
+  if (opts.latency !== undefined) {
+    try {
+      latency = parseLatency(opts.latency);
+    } catch (e) {
+      throw pkError('PK_USAGE', { detail: e instanceof Error ? e.message : String(e) });
+    }
+  }
   let seed;
   if (opts.seed) {
     const path = resolve(ctx.cwd, opts.seed);
@@ -39,6 +49,7 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
     port,
     ...(seed ? { seed } : {}),
     requireAppsecretProof: opts.requireAppsecretProof === true,
+    ...(latency ? { latency } : {}),
   });
   const ready = { url: emu.url, dialogUrl: emu.dialogUrl, appId: emu.appId, appSecret: emu.appSecret, users: emu.users };
   process.stdout.write(`${JSON.stringify(ready)}\n`);

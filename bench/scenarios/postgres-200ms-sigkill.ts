@@ -1,0 +1,100 @@
+/**
+ * Several instances over a real network: 3 instances (separate processes) on one PostgreSQL
+ * deliver 9,000 messages for 10 Pages, the emulator answering after 200 ms and limiting each
+ * Page to 100 sends/s (minimum 9 s), while one instance is SIGKILLed once half the messages
+ * went out. Target: every message final within 1.2x the minimum, each delivered exactly once or
+ * `unknown` (never twice), the survivors taking over the victim's claims when they expire
+ * (PK_LEASE_MS 3 s here) and its share of each Page's budget when its heartbeat lapses.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnInstance, stopAll, type Instance } from '../../test/helpers/instances.js';
+import { prepareOutboxWorld } from '../../test/helpers/outbox-world.js';
+import { startPostgres } from '../../test/helpers/postgres.js';
+import { summarize } from '../lib/measure.js';
+import { NotAvailable } from '../lib/not-available.js';
+import { plan } from '../lib/plan.js';
+import { limitRow } from '../lib/rows.js';
+import type { BenchContext, Row, Scenario } from '../lib/types.js';
+
+const NAME = 'outbox on PostgreSQL at 200 ms, 3 instances, one SIGKILLed midway';
+const PAGES = 10;
+const PER_SECOND = 100;
+const MAX_RATIO = 1.2;
+
+async function once(ctx: BenchContext, messages: number, repeat: number): Promise<{ seconds: number; ok: boolean; note: string }> {
+  const pg = await startPostgres();
+  if ('skipped' in pg) throw new NotAvailable('PostgreSQL binaries (initdb, pg_ctl) on this machine', pg.skipped);
+  const instances: Instance[] = [];
+  try {
+    const w = await prepareOutboxWorld({ database: pg.url, messages, pages: PAGES, recipients: 50, latencyMs: 200 });
+    try {
+      for (const pageId of w.pageIds) await w.emu.control.setLimits({ enabled: true, pageId, sendPerSecond: PER_SECOND });
+      // 95/s per Page over all instances (each takes its share): 5% under the emulator's 100/s.
+      const env = { ...w.env, PK_LEASE_MS: '3000', PAGEKEEPER_DB_POOL_SIZE: '10', PK_MAX_PER_SECOND: '95' };
+      instances.push(...(await Promise.all([0, 1, 2].map((i) => spawnInstance('outbox', env, `kill-${repeat}-${i}`)))));
+      const t0 = performance.now();
+      for (const i of instances) i.go();
+      while ((await w.delivered()) < messages / 2) await sleep(20);
+      instances[0]!.kill('SIGKILL');
+      const killedAt = (performance.now() - t0) / 1000;
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const c = await w.pk.messenger.counts();
+        if (c.sent + c.unknown + c.failed >= messages) break;
+        if (Date.now() > deadline) throw new Error(`not every message final in time: ${JSON.stringify(c)}`);
+        await sleep(20);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      await stopAll(instances);
+      const counts = await w.pk.messenger.counts();
+      const texts = [...(await w.sent()).values()].flat().map((m) => m.text);
+      const duplicates = texts.length - new Set(texts).size;
+      const ids = new Set<string>();
+      for (const pageId of w.pageIds) for (const m of await w.emu.control.sentMessages(pageId)) ids.add(m.messageId);
+      const rows = await w.pk.messenger.list({ limit: messages + 1 });
+      const sentMissing = rows.filter((r) => r.status === 'sent' && (r.messageId === null || !ids.has(r.messageId))).length;
+      const throttled = rows.filter((r) => r.error?.code != null && [4, 17, 32, 613, 80001, 80006].includes(r.error.code)).length;
+      const ok = duplicates === 0 && sentMissing === 0 && counts.failed === 0 && throttled === 0;
+      const note = `killed at ${killedAt.toFixed(1)} s; sent ${counts.sent}, unknown ${counts.unknown}, failed ${counts.failed}, duplicates ${duplicates}, sent but not on the emulator ${sentMissing}, throttle errors ${throttled}`;
+      ctx.log(`  ${seconds.toFixed(2)} s: ${note} (repeat ${repeat + 1})`);
+      return { seconds, ok, note };
+    } finally {
+      await stopAll(instances);
+      await w.close();
+    }
+  } finally {
+    await pg.stop();
+  }
+}
+
+export const scenario: Scenario = {
+  id: 'postgres-200ms-sigkill',
+  issue: 14,
+  rows: [{ name: NAME, unit: 's', yardstick: 'theoretical minimum 9 s', target: '<= 10.80 s, each once or unknown' }],
+  timeoutMs: { quick: 240_000, full: 900_000 },
+  run: async (ctx): Promise<Row[]> => {
+    const messages = ctx.options.quick ? 3_000 : 9_000;
+    const minimumS = messages / (PAGES * PER_SECOND);
+    const p = plan(ctx, { warmups: 0, repeats: 3 }, { warmups: 0, repeats: 1 });
+    const seconds: number[] = [];
+    const notes: string[] = [];
+    let ok = true;
+    for (let r = 0; r < p.repeats; r++) {
+      const run = await once(ctx, messages, r);
+      seconds.push(run.seconds);
+      ok &&= run.ok;
+      notes.push(`repeat ${r + 1}: ${run.note}`);
+    }
+    const row = limitRow({
+      name: NAME,
+      unit: 's',
+      value: summarize(seconds),
+      kind: 'max',
+      limit: minimumS * MAX_RATIO,
+      yardstick: `theoretical minimum ${minimumS} s`,
+      yardstickValue: minimumS,
+      note: [`${messages.toLocaleString('en-US')} messages, 50 people per page, claim expiry 3 s`, ...notes, ...(ctx.options.quick ? ['quick run'] : [])].join('; '),
+    });
+    return [{ ...row, target: `<= ${(minimumS * MAX_RATIO).toFixed(2)} s, each once or unknown, 0 throttle errors`, pass: row.pass && ok }];
+  },
+};
