@@ -14,4 +14,19 @@ export default tseslint.config(
     },
   },
   { files: ['src/cli/**', 'bench/**', 'scripts/**', 'test/**'], rules: { 'no-console': 'off' } },
+  // The store owns every table: SQL lives in src/store/ repositories (docs/architecture.md).
+  // test/architecture/imports-follow-the-layers.test.ts checks the other layer rules.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'kysely', message: 'Only src/store/ talks to the database: add a repository method there instead.' }],
+          patterns: [{ group: ['kysely/*'], message: 'Only src/store/ talks to the database: add a repository method there instead.' }],
+        },
+      ],
+    },
+  },
 );

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:emulator`: Send API throughput of the emulator over keep-alive connections,
- * limits disabled, with RSS before and after. Target (issue 2): >= 8,000 req/s on 2 cores and
+ * limits disabled, with RSS before and after. Target: >= 8,000 req/s on 2 cores and
  * flat memory. Usage: tsx bench/emulator.ts [--seconds 10] [--connections 50] [--amount N]
  *
  * Memory soak: `--requests 1000000` sends that many requests in chunks of 100,000 (`--chunk N`) and prints RSS

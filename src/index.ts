@@ -21,9 +21,11 @@ export { createWebhookNotifier, type WebhookNotifierOptions } from './notify/web
 export { createLogNotifier } from './notify/log-notifier.js';
 export { notifiersFromConfig } from './notify/notifiers-from-config.js';
 export { signBody, verifyBodySignature, SIGNATURE_HEADER } from './notify/sign-body.js';
-export type { PageKeeperContext, ResolvedConfig, Logger, Clock } from './tokens/context.js';
+export type { PageKeeperContext, ResolvedConfig } from './context.js';
+export type { Logger } from './core/logger.js';
+export type { Clock } from './core/clock.js';
 export type { PageTokenCache, CachedPageToken } from './tokens/page-token-cache.js';
-export type { TokenInspection, TokenInvalidReason, TokenType, GranularScope, PageStatus } from './tokens/types.js';
+export type { TokenInspection, TokenInvalidReason, TokenType, GranularScope, PageStatus } from './core/types.js';
 export { buildLoginUrl, DEFAULT_LOGIN_SCOPES, type LoginUrlOptions } from './tokens/build-login-url.js';
 export { createState } from './tokens/create-state.js';
 export { verifyState } from './tokens/verify-state.js';

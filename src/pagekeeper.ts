@@ -9,30 +9,33 @@ import { createGraphClient, type GraphClientOptions } from './graph/create-graph
 import type { CallOptions, Params } from './graph/types.js';
 import { createHealthRuntime, type HealthRuntime, type HealthRuntimeOptions } from './health/create-health-runtime.js';
 import type { DeauthorizeResult } from './health/handle-deauthorize.js';
+import { pageHealthFromStore } from './health/page-health-from-store.js';
 import type { HealthScheduler, HealthSchedulerOptions } from './health/start-health-scheduler.js';
 import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
 import type { HealthEvent, Notifier } from './notify/types.js';
 import { createMessenger, type Messenger, type MessengerOptions } from './messenger/create-messenger.js';
 import { createStore } from './store/create-store.js';
-import { DEFAULT_WEBHOOK_FIELDS } from './subscriptions/webhook-fields.js';
-import { createSubscriptionRepository, type StoredSubscription } from './store/subscription-repository.js';
-import { subscriptionSummary, type SubscriptionSummary } from './subscriptions/subscription-summary.js';
+import { DEFAULT_WEBHOOK_FIELDS } from './core/webhook-fields.js';
+import type { StoredSubscription } from './store/subscription-repository.js';
+import type { SubscriptionSummary } from './subscriptions/subscription-summary.js';
 
 export type { SubscriptionSummary } from './subscriptions/subscription-summary.js';
 import { rotateKeys, type RotateKeysOptions } from './store/rotate-keys.js';
 import type { PageWithTokens } from './store/types.js';
 import { buildLoginUrl, loginScopesFor } from './tokens/build-login-url.js';
 import { createInstagramHandle, type InstagramHandle } from './instagram/instagram-handle.js';
-import { judgeInstagram, type InstagramView } from './instagram/instagram-capability.js';
-import { createInstagramRepository } from './store/instagram-repository.js';
+import { judgeInstagram, type InstagramView } from './tokens/instagram-capability.js';
 import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
-import { silentLogger, systemClock, type Clock, type Logger, type PageKeeperContext } from './tokens/context.js';
+import type { PageKeeperContext } from './context.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { silentLogger, type Logger } from './core/logger.js';
 import { exchangeCode } from './tokens/exchange-code.js';
 import { inspectToken } from './tokens/inspect-token.js';
+import { toPageView } from './tokens/page-view.js';
 import { createPageTokenCache, DEFAULT_TOKEN_CACHE_SIZE } from './tokens/page-token-cache.js';
-import type { PageStatus, TokenInspection } from './tokens/types.js';
+import type { PageStatus, TokenInspection } from './core/types.js';
 
-/** Data access ending within this window makes a Page `expiring` (issue 4). */
+/** Data access ending within this window makes a Page `expiring`. */
 export const DEFAULT_EXPIRING_WINDOW_MS = 14 * 24 * 3600 * 1000;
 
 export interface PageKeeperOptions {
@@ -74,14 +77,14 @@ export interface PageKeeperOptions {
   /** PAGEKEEPER_INSTAGRAM: the Login dialog also asks for the Instagram messaging scopes (docs/instagram.md). Default false. */
   instagram?: boolean;
   /**
-   * Database tuning (issue 7): PostgreSQL pool size and statement timeout; `migrate: false`
+   * Database tuning: PostgreSQL pool size and statement timeout; `migrate: false`
    * refuses a schema that is behind (PK_DB_MIGRATIONS_BEHIND) instead of migrating it, for
    * instances rolled after `pagekeeper migrate`.
    */
   db?: { poolSize?: number; statementTimeoutMs?: number; migrate?: boolean };
   /** Tuning passed to the Graph client (timeouts, retries). */
   graph?: Omit<GraphClientOptions, 'graphUrl' | 'graphVersion' | 'appId' | 'appSecret' | 'logger'>;
-  /** Send caps per Page (default 300/s, Facebook's figure) and throttle tuning (issue 5). */
+  /** Send caps per Page (default 300/s, Facebook's figure) and throttle tuning. */
   messenger?: Omit<MessengerOptions, 'onTokenInvalid'>;
   /** Who hears about health changes (log line, signed webhook, your own); see notifiersFromConfig. */
   notifiers?: Notifier[];
@@ -100,7 +103,7 @@ export interface PageSummary {
   reason: string | null;
   fix: string | null;
   warning: string | null;
-  /** null: the token in use never expires. */
+  /** null: a valid token never expires (or none is valid: see `status` and `tokens.valid`). */
   tokenExpiresAt: Date | null;
   /** When data access lapses unless someone is active (90 days after last activity). */
   dataAccessExpiresAt: Date | null;
@@ -173,7 +176,7 @@ export interface PageKeeper {
   /** The health machinery (token failures, alerts). Not a stable API. */
   readonly health: HealthRuntime;
   /**
-   * Messenger sending (issue 5): direct `send`, the durable outbox (`enqueue`, `getMessage`,
+   * Messenger sending: direct `send`, the durable outbox (`enqueue`, `getMessage`,
    * `list`), `recordInbound` for the 24 h window, and `startWorker`. Built on first use.
    */
   readonly messenger: Messenger;
@@ -268,10 +271,10 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
       return messengerOf();
     },
     context,
-    connect: (token, opts) => health.connect(() => connect(context, token, opts)),
+    connect: (token, opts) => health.connect(() => connect(context, token, pageHealthFromStore, opts)),
     async connectWithCode(input, opts) {
       const short = await exchangeCode(context, input);
-      return health.connect(() => connect(context, short.accessToken, opts));
+      return health.connect(() => connect(context, short.accessToken, pageHealthFromStore, opts));
     },
     loginUrl: (input) =>
       buildLoginUrl({
@@ -286,8 +289,8 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
       }),
     async pages() {
       const pages = await store.pages.list();
-      const links = await createInstagramRepository(store.db).many(pages.map((p) => p.id));
-      const subscriptions = await createSubscriptionRepository(store.db).list();
+      const links = await store.instagram.many(pages.map((p) => p.id));
+      const subscriptions = await store.subscriptions.list();
       return pages.map((p) => ({ ...toSummary(p, subscriptions.get(p.id)), instagram: judgeInstagram(links.get(p.id)) }));
     },
     page,
@@ -310,24 +313,22 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
 }
 
 /** The token in use is the first valid one in failover order (messaging granted, then oldest). */
+/** The library's summary of the one page view (src/tokens/page-view.ts). */
 function toSummary(p: PageWithTokens, sub: StoredSubscription | undefined): Omit<PageSummary, 'instagram'> {
-  const valid = p.tokens.filter((t) => t.status === 'valid');
-  const inUse = [...valid].sort((a, b) => Number(b.messagingGranted) - Number(a.messagingGranted) || a.createdAt.getTime() - b.createdAt.getTime())[0];
-  const shown = inUse ?? p.tokens[0];
-  const dataAccess = valid.map((t) => t.dataAccessExpiresAt?.getTime() ?? 0).filter((n) => n > 0);
+  const view = toPageView(p, sub);
   return {
-    id: p.id,
-    name: p.name,
-    category: p.category,
-    tasks: shown?.tasks ?? [],
-    status: p.status,
-    reason: p.reason,
-    fix: p.fix,
-    warning: p.warning,
-    tokenExpiresAt: shown?.expiresAt ?? null,
-    dataAccessExpiresAt: dataAccess.length > 0 ? new Date(Math.max(...dataAccess)) : (shown?.dataAccessExpiresAt ?? null),
-    lastCheckedAt: p.lastCheckedAt,
-    tokens: { total: p.tokens.length, valid: valid.length },
-    subscription: subscriptionSummary(sub),
+    id: view.id,
+    name: view.name,
+    category: view.category,
+    tasks: view.tasks,
+    status: view.status,
+    reason: view.reason,
+    fix: view.fix,
+    warning: view.warning,
+    tokenExpiresAt: view.tokenExpiresAt === 'never' ? null : view.tokenExpiresAt,
+    dataAccessExpiresAt: view.dataAccessExpiresAt,
+    lastCheckedAt: view.lastCheckedAt,
+    tokens: { total: p.tokens.length, valid: p.tokens.filter((t) => t.status === 'valid').length },
+    subscription: view.subscription,
   };
 }

@@ -4,7 +4,7 @@
  */
 export class NotAvailable extends Error {
   constructor(
-    /** The API the scenario waits for, e.g. "createPageKeeper().check() (issue 4)". */
+    /** The API the scenario waits for, e.g. "createPageKeeper().check()". */
     readonly waitsFor: string,
     detail?: string,
   ) {

@@ -18,7 +18,7 @@ interface GraphClientLike {
   close: () => Promise<void>;
 }
 
-/** What the token operations take as their first argument (src/tokens/context.ts). */
+/** What the token operations take as their first argument (src/context.ts). */
 export interface TokenOpsContext {
   graph: GraphClientLike;
   config: { appId: string; graphUrl: string; graphVersion: string };
@@ -29,7 +29,7 @@ export interface TokenOpsContext {
 /** A Graph client built by pagekeeper's own factory, with its defaults, pointed at the emulator. */
 export async function graphContext(emu: BenchEmulator): Promise<TokenOpsContext> {
   const mod = await importSrc('graph/create-graph-client.js');
-  if (!mod || typeof mod.createGraphClient !== 'function') throw new NotAvailable('createGraphClient in src/graph (issue 3)');
+  if (!mod || typeof mod.createGraphClient !== 'function') throw new NotAvailable('createGraphClient in src/graph');
   const create = mod.createGraphClient as (o: Record<string, unknown>) => GraphClientLike;
   const graph = create({ graphUrl: emu.url, graphVersion: GRAPH_VERSION, appId: emu.appId, appSecret: emu.appSecret });
   return { graph, config: { appId: emu.appId, graphUrl: emu.url, graphVersion: GRAPH_VERSION }, appSecret: emu.appSecret, clock: { now: () => new Date() } };
@@ -68,7 +68,7 @@ export async function pagekeeperSender(emu: BenchEmulator, userId: string, pageI
   try {
     await k.pk.connect(await shortLivedToken(emu, userId));
     const page = k.pk.page(pageId);
-    if (typeof page.post !== 'function') throw new NotAvailable('page(id).post(path, body) (issue 3)');
+    if (typeof page.post !== 'function') throw new NotAvailable('page(id).post(path, body)');
     const post = page.post.bind(page);
     const path = `${pageId}/messages`;
     return {
@@ -85,7 +85,7 @@ export async function pagekeeperSender(emu: BenchEmulator, userId: string, pageI
 /** Step 2 through pagekeeper: `exchangeForLongLived(ctx, short)` from src/tokens. */
 export async function pagekeeperExchanger(emu: BenchEmulator): Promise<Via<Exchanger>> {
   const mod = await importSrc('tokens/exchange-for-long-lived.js');
-  if (!mod || typeof mod.exchangeForLongLived !== 'function') throw new NotAvailable('exchangeForLongLived in src/tokens (issue 3)');
+  if (!mod || typeof mod.exchangeForLongLived !== 'function') throw new NotAvailable('exchangeForLongLived in src/tokens');
   const exchange = mod.exchangeForLongLived as (ctx: TokenOpsContext, short: string) => Promise<{ accessToken: string }>;
   const ctx = await graphContext(emu);
   return {
@@ -98,7 +98,7 @@ export async function pagekeeperExchanger(emu: BenchEmulator): Promise<Via<Excha
 /** Step 3 through pagekeeper: `discoverPages(ctx, userToken)` from src/tokens (follows paging.next). */
 export async function pagekeeperLister(emu: BenchEmulator): Promise<Via<Lister>> {
   const mod = await importSrc('tokens/discover-pages.js');
-  if (!mod || typeof mod.discoverPages !== 'function') throw new NotAvailable('discoverPages in src/tokens (issue 3)');
+  if (!mod || typeof mod.discoverPages !== 'function') throw new NotAvailable('discoverPages in src/tokens');
   const discover = mod.discoverPages as (ctx: TokenOpsContext, token: string, o: { includeBusinessPages: boolean }) => Promise<unknown[]>;
   const ctx = await graphContext(emu);
   return {

@@ -3,7 +3,7 @@
  *
  * The bench is written while the library is: each scenario asks for the piece it measures and
  * gets a `NotAvailable` naming that piece when it is missing, so the table shows the gap.
- * The types below are the shapes issue 3 specifies (`createPageKeeper({ appId, appSecret,
+ * The types below are the library's documented shapes (`createPageKeeper({ appId, appSecret,
  * database, keys, graphUrl?, graphVersion? })` with `connect()`, `page(id).token()`,
  * `page(id).post()`, `check()`, `close()`); they are checked at run time, not trusted.
  */
@@ -45,7 +45,7 @@ async function importOrNull(url: string): Promise<Record<string, any> | null> {
 
 export async function loadCreatePageKeeper(): Promise<CreatePageKeeper> {
   const mod = await importOrNull(MODULE_URL);
-  if (!mod || typeof mod.createPageKeeper !== 'function') throw new NotAvailable('createPageKeeper in src/pagekeeper.ts (issue 3)');
+  if (!mod || typeof mod.createPageKeeper !== 'function') throw new NotAvailable('createPageKeeper in src/pagekeeper.ts');
   return mod.createPageKeeper as CreatePageKeeper;
 }
 
@@ -74,7 +74,7 @@ export async function openPageKeeper(emu: BenchEmulator, extra: Record<string, u
     ...extra,
   });
   for (const m of ['connect', 'page', 'close'] as const) {
-    if (typeof pk[m] !== 'function') throw new NotAvailable(`createPageKeeper().${m}() (issue 3)`);
+    if (typeof pk[m] !== 'function') throw new NotAvailable(`createPageKeeper().${m}()`);
   }
   return {
     pk,

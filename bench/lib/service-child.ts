@@ -1,8 +1,8 @@
 /**
- * The two servers of the service benchmarks (issue 6), each run as its own child process by
+ * The two servers of the service benchmarks, each run as its own child process by
  * bench/lib/child-process.ts, started the same way:
  *
- *   service: src/service/bench-support.ts `startBenchService` (the real service: buildServer over
+ *   service: bench/lib/bench-service.ts `startBenchService` (the real service: buildServer over
  *            createPageKeeper on SQLite, N connected Pages, an API key with every scope, request
  *            logging off as with PAGEKEEPER_LOG_LEVEL=warn), plus `bodies` webhook bodies that
  *            differ a little (sender, mid, text), each signed over its exact bytes; `--database
@@ -12,7 +12,7 @@
  * Prints one JSON ready line and stops on SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { startBareFastify, startBenchService } from '../../src/service/bench-support.js';
+import { startBareFastify, startBenchService } from './bench-service.js';
 
 const { values } = parseArgs({
   options: { mode: { type: 'string', default: 'service' }, pages: { type: 'string', default: '100' }, bodies: { type: 'string', default: '16' }, database: { type: 'string' } },

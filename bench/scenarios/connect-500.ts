@@ -1,5 +1,5 @@
 /**
- * Issue 3: connecting a user with 500 pages makes at most 20 Graph calls (paging with a large
+ * Connecting a user with 500 pages makes at most 20 Graph calls (paging with a large
  * `limit`, debug_token in batches of 50), counted from the emulator's /_emulator/stats. Each
  * repeat connects a fresh user (a first connect), into a fresh pagekeeper.
  */

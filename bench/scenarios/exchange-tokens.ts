@@ -1,5 +1,5 @@
 /**
- * Issue 8: exchange 1,000 short-lived user tokens for long-lived ones (Step 2), 64 in flight:
+ * Exchange 1,000 short-lived user tokens for long-lived ones (Step 2), 64 in flight:
  * pagekeeper's exchangeForLongLived vs the peers that can (fb, facebook-nodejs-business-sdk) vs
  * the bare undici loop. Fresh short-lived tokens are minted through the control API before each
  * run, untimed. The issue sets no target for this comparison: it is reported, and passes when

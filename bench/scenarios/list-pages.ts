@@ -1,5 +1,5 @@
 /**
- * Issue 8: list the 500 pages of one user (Step 3), following paging.next to the end:
+ * List the 500 pages of one user (Step 3), following paging.next to the end:
  * pagekeeper's discoverPages vs fb and facebook-nodejs-business-sdk (each asking limit=100, as
  * pagekeeper does) vs the bare undici loop. The unit is complete 500-page listings per second.
  * The issue sets no target: reported, passes when every contender measured and saw all 500.

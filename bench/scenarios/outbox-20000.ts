@@ -1,5 +1,5 @@
 /**
- * Issue 5: the outbox delivers 20,000 messages across 20 pages, the emulator limiting each page
+ * The outbox delivers 20,000 messages across 20 pages, the emulator limiting each page
  * to 100 sends/s (PUT /_emulator/limits {"enabled":true,"pageId":P,"sendPerSecond":100} per page),
  * within 1.15x the theoretical minimum of 10 s, with zero throttle errors surfaced and zero lost
  * (count GET /_emulator/pages/{id}/messages per page: exactly 1,000 each).
@@ -50,7 +50,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
   const keeper = await openPageKeeper(emu, { messenger: { maxPerSecond: CAP_PER_SECOND } });
   try {
     const messenger = keeper.pk.messenger as MessengerLike | undefined;
-    if (!messenger || typeof messenger.enqueue !== 'function' || typeof messenger.startWorker !== 'function') throw new NotAvailable('pk.messenger.enqueue / startWorker (issue 5)');
+    if (!messenger || typeof messenger.enqueue !== 'function' || typeof messenger.startWorker !== 'function') throw new NotAvailable('pk.messenger.enqueue / startWorker');
     await keeper.pk.connect(await shortLivedToken(emu, user.id));
 
     // People who wrote to each page: opens the window on the emulator and in pagekeeper.

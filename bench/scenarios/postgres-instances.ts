@@ -1,5 +1,5 @@
 /**
- * Issue 7: outbox messages/s for one, two and three instances (separate processes) on one
+ * Outbox messages/s for one, two and three instances (separate processes) on one
  * PostgreSQL database, the emulator's page limits out of the way. On a 2-core machine more
  * instances cannot add cores, so the bar is no collapse: n instances reach >= 0.9x one
  * instance's rate, and every message is delivered exactly once (counted on the emulator).

@@ -1,5 +1,5 @@
 /**
- * Issue 8 / issue 5: send 5,000 Messenger text messages to one page, 64 in flight, with
+ * Send 5,000 Messenger text messages to one page, 64 in flight, with
  * pagekeeper's direct send, each peer library that can send, and the bare undici loop. Same page,
  * same recipients (24 h window open), same body, limits off. Targets: >= 0.85x the bare undici
  * loop, >= 2x the fastest peer (so >= 2x every peer).

@@ -1,5 +1,5 @@
 /**
- * Issue 8 item 3: peak RSS of `pagekeeper serve` holding 100,000 stored pages after a full sweep
+ * Peak RSS of `pagekeeper serve` holding 100,000 stored pages after a full sweep
  * (<= 200 MB), and connect and sweep time for 100,000 pages with their Graph call counts. serve
  * runs from the built dist/ on plain node, as `node dist/cli/main.js serve` does (`npm run build`
  * first), not through tsx.
@@ -29,7 +29,7 @@ import type { Row, Scenario } from '../lib/types.js';
 const PAGES_PER_USER = 500;
 const USERS = { full: 200, quick: 20 };
 const MAX_RSS_MB = 200;
-/** debug_token in batches of 50: one HTTP request per 50 tokens (issue 4). */
+/** debug_token in batches of 50: one HTTP request per 50 tokens. */
 const TOKENS_PER_CALL = 50;
 
 function names(pages: number, quick: boolean) {

@@ -1,9 +1,9 @@
 /**
- * Issue 6: `GET /v1/pages/{id}/token` on the service sustains >= 0.6x the requests/s of a bare
+ * `GET /v1/pages/{id}/token` on the service sustains >= 0.6x the requests/s of a bare
  * Fastify route returning a constant, same machine, same run, keep-alive.
  *
  * Both servers run in their own child process started the same way (bench/lib/service-child.ts):
- * the service through src/service/bench-support.ts (buildServer over createPageKeeper on SQLite,
+ * the service through bench/lib/bench-service.ts (buildServer over createPageKeeper on SQLite,
  * 100 connected Pages, a key with every scope, tokens:read included, request logging off), the
  * yardstick as Fastify's defaults with one constant route. autocannon drives each from the bench
  * process with the same connections and duration, interleaved repeat by repeat; any non-2xx
@@ -43,7 +43,7 @@ export const scenario: Scenario = {
             pagekeeper: results.get('token route')!,
             yardstickOutcome: results.get('bare Fastify')!,
             minRatio: 0.6,
-            note: `autocannon, ${CONNECTIONS} keep-alive connections, ${durationS} s per run, from the bench process; each server in its own child process; service via src/service/bench-support.ts, no request logging`,
+            note: `autocannon, ${CONNECTIONS} keep-alive connections, ${durationS} s per run, from the bench process; each server in its own child process; service via bench/lib/bench-service.ts, no request logging`,
           }),
         ];
       } finally {

@@ -1,5 +1,5 @@
 /**
- * Issue 4: a sweep (`check()`) of 10,000 stored page tokens makes at most 200 Graph calls and
+ * A sweep (`check()`) of 10,000 stored page tokens makes at most 200 Graph calls and
  * takes at most a tenth of the time of a one-call-per-token loop against the same emulator in
  * the same run. The loop is the naive way: one `GET debug_token?input_token=T` per token with the
  * app token, one after another, over a keep-alive undici pool. 20 users of 500 pages each are
@@ -33,7 +33,7 @@ export const scenario: Scenario = {
     const keeper = await openPageKeeper(emu);
     const pool = new Pool(emu.url, { connections: 1, keepAliveTimeout: 60_000 });
     try {
-      if (typeof keeper.pk.check !== 'function') throw new NotAvailable('createPageKeeper().check() (issue 4)');
+      if (typeof keeper.pk.check !== 'function') throw new NotAvailable('createPageKeeper().check()');
       const users = ctx.options.quick ? QUICK_USERS : USERS;
       const TOKENS = users * PAGES_PER_USER;
       const maxCalls = Math.round((MAX_CALLS * users) / USERS);

@@ -1,5 +1,5 @@
 /**
- * Issue 3: `page(id).token()` single-threaded, measured with tinybench:
+ * `page(id).token()` single-threaded, measured with tinybench:
  * - from the in-memory cache (the same page again and again): >= 1,000,000 calls/s;
  * - from the database with decryption (a pagekeeper whose cache holds one entry, cycling over
  *   200 pages, so every call misses: one SQLite read and one AES-256-GCM decryption): >= 20,000/s.

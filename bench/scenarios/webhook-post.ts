@@ -1,9 +1,9 @@
 /**
- * Issue 6: `POST /webhooks/messenger` with X-Hub-Signature-256 verification sustains >= 5,000
+ * `POST /webhooks/messenger` with X-Hub-Signature-256 verification sustains >= 5,000
  * events/s.
  *
  * The service runs in a child process (bench/lib/service-child.ts over
- * src/service/bench-support.ts, request logging off) on a SQLite FILE database, as `serve` runs.
+ * bench/lib/bench-service.ts, request logging off) on a SQLite FILE database, as `serve` runs.
  * autocannon posts 100 bodies in turn, each a one-event messaging body from a different sender
  * with its own mid and text, each signed with the app secret over its exact bytes
  * (`sha256=<hex>`). Every answer must be 200: a 401/403 (signature refused) or 400 fails the

@@ -3,13 +3,19 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { pkError } from '../errors.js';
-import { DEFAULT_WEBHOOK_FIELDS, parseWebhookFields } from '../subscriptions/webhook-fields.js';
+import { parseTrustProxy } from './parse-trust-proxy.js';
+import { DEFAULT_WEBHOOK_FIELDS, parseWebhookFields } from '../core/webhook-fields.js';
 
 export const DEFAULT_DATABASE = 'sqlite:pagekeeper.db';
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
 export const DEFAULT_DIALOG_URL = 'https://www.facebook.com';
-/** Pinned Graph version; see ../shared/graph-api-notes.md "Versions". */
+/** Pinned Graph version; see docs/graph-api.md "Versions". */
 export const DEFAULT_GRAPH_VERSION = 'v25.0';
+/**
+ * Shortest PAGEKEEPER_ADMIN_KEY, PAGEKEEPER_METRICS_KEY and PAGEKEEPER_FORWARD_SECRET accepted:
+ * `openssl rand -base64 24` gives 32 characters; anything under 20 is guessable at leisure.
+ */
+export const MIN_SECRET_LENGTH = 20;
 
 /** The configuration every entry point (CLI, service, library) is built from. */
 export interface PageKeeperConfig {
@@ -37,6 +43,12 @@ export interface PageKeeperConfig {
   dbAutoMigrate: boolean;
   /** PAGEKEEPER_INSTAGRAM=true: the Login dialog also asks for the Instagram messaging scopes (docs/instagram.md). */
   instagram?: boolean;
+  /** PAGEKEEPER_TRUST_PROXY: the reverse proxies whose X-Forwarded-For is believed (Fastify's trustProxy). */
+  trustProxy: string[] | number | undefined;
+  /** PAGEKEEPER_METRICS_KEY: when set, GET /metrics needs `Authorization: Bearer <key>`. */
+  metricsKey: string | undefined;
+  /** PAGEKEEPER_FORWARD_SECRET: signs what is forwarded to PAGEKEEPER_FORWARD_URL. */
+  forwardSecret: string | undefined;
   /** PAGEKEEPER_WEBHOOK_FIELDS: Page webhook fields connected Pages are subscribed with. */
   webhookFields: string[];
 }
@@ -79,7 +91,7 @@ const EnvSchema = z.object({
   PAGEKEEPER_LOGIN_CONFIG_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'PAGEKEEPER_LOGIN_CONFIG_ID must be the numeric configuration id (App Dashboard > Facebook Login for Business > Configurations)').optional()),
   PAGEKEEPER_PUBLIC_URL: optionalText.pipe(url('PAGEKEEPER_PUBLIC_URL').optional()),
   PAGEKEEPER_VERIFY_TOKEN: optionalText,
-  PAGEKEEPER_ADMIN_KEY: optionalText,
+  PAGEKEEPER_ADMIN_KEY: optionalText.pipe(z.string().min(MIN_SECRET_LENGTH, `PAGEKEEPER_ADMIN_KEY must be at least ${MIN_SECRET_LENGTH} characters (openssl rand -base64 24)`).optional()),
   PAGEKEEPER_FORWARD_URL: optionalText.pipe(url('PAGEKEEPER_FORWARD_URL').optional()),
   PAGEKEEPER_NOTIFY_WEBHOOK_URL: optionalText.pipe(url('PAGEKEEPER_NOTIFY_WEBHOOK_URL').optional()),
   PAGEKEEPER_NOTIFY_WEBHOOK_SECRET: optionalText,
@@ -87,6 +99,17 @@ const EnvSchema = z.object({
   PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: positiveInt('PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS'),
   PAGEKEEPER_DB_AUTO_MIGRATE: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_DB_AUTO_MIGRATE must be true or false').optional()),
   PAGEKEEPER_INSTAGRAM: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_INSTAGRAM must be true or false').optional()),
+  PAGEKEEPER_TRUST_PROXY: optionalText.transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    const r = parseTrustProxy(s);
+    if ('error' in r) {
+      ctx.addIssue({ code: 'custom', message: r.error });
+      return z.NEVER;
+    }
+    return r.value;
+  }),
+  PAGEKEEPER_METRICS_KEY: optionalText.pipe(z.string().min(MIN_SECRET_LENGTH, `PAGEKEEPER_METRICS_KEY must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
+  PAGEKEEPER_FORWARD_SECRET: optionalText.pipe(z.string().min(MIN_SECRET_LENGTH, `PAGEKEEPER_FORWARD_SECRET must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
   PAGEKEEPER_WEBHOOK_FIELDS: optionalText.transform((s, ctx) => {
     if (s === undefined) return [...DEFAULT_WEBHOOK_FIELDS];
     const r = parseWebhookFields(s);
@@ -122,6 +145,10 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     throw pkError('PK_CONFIG_INVALID', { name, detail: issue?.message ?? 'invalid' });
   }
   const e = parsed.data;
+  // Separate secrets: whoever receives health alerts must not be able to forge Messenger events.
+  if (e.PAGEKEEPER_FORWARD_SECRET !== undefined && e.PAGEKEEPER_FORWARD_SECRET === e.PAGEKEEPER_NOTIFY_WEBHOOK_SECRET) {
+    throw pkError('PK_CONFIG_INVALID', { name: 'PAGEKEEPER_FORWARD_SECRET', detail: 'it must differ from PAGEKEEPER_NOTIFY_WEBHOOK_SECRET' });
+  }
   return {
     appId: e.PAGEKEEPER_APP_ID,
     appSecret: e.PAGEKEEPER_APP_SECRET,
@@ -141,6 +168,9 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     dbStatementTimeoutMs: e.PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS,
     dbAutoMigrate: e.PAGEKEEPER_DB_AUTO_MIGRATE !== 'false',
     instagram: e.PAGEKEEPER_INSTAGRAM === 'true',
+    trustProxy: e.PAGEKEEPER_TRUST_PROXY,
+    metricsKey: e.PAGEKEEPER_METRICS_KEY,
+    forwardSecret: e.PAGEKEEPER_FORWARD_SECRET,
     webhookFields: e.PAGEKEEPER_WEBHOOK_FIELDS,
   };
 }

@@ -172,6 +172,22 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     return p;
   };
 
+  // A web page open in the developer's browser can reach 127.0.0.1 too: the control API answers
+  // no cross-site browser request (Origin or Sec-Fetch-Site say where it comes from), and a body
+  // must be JSON, which a cross-site form or `fetch` cannot send without a CORS preflight that
+  // this server never grants.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!req.url.startsWith('/_emulator')) return done();
+    const site = req.headers['sec-fetch-site'];
+    const origin = req.headers.origin;
+    const crossSite = (typeof site === 'string' && site !== 'same-origin' && site !== 'none') || (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`);
+    if (crossSite) return void reply.code(403).send({ error: 'the emulator control API refuses cross-site browser requests' });
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (req.method !== 'GET' && hasBody && type !== 'application/json') return void reply.code(415).send({ error: 'the emulator control API takes JSON bodies only (Content-Type: application/json)' });
+    done();
+  });
+
   app.setErrorHandler((err: unknown, req, reply) => {
     if (err instanceof BadInput) return reply.code(400).send({ error: err.message });
     const message = err instanceof Error ? err.message : String(err);
@@ -243,7 +259,7 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     return { delivered: result.delivered, ...(result.status !== undefined ? { status: result.status } : {}), ...(result.error ? { error: result.error } : {}) };
   });
 
-  // The data-deletion callback (graph-api-notes.md "Webhooks"): signed_request with `expires` as well; the app must
+  // The data-deletion callback (docs/graph-api.md "Webhooks"): signed_request with `expires` as well; the app must
   // answer {"url":"<status page>","confirmation_code":"<code>"}.
   app.post<{ Params: { id: string } }>('/_emulator/users/:id/data-deletion', async (req, reply) => {
     const user = userOr404(req.params.id, reply);

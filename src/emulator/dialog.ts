@@ -1,5 +1,5 @@
 /**
- * The Facebook Login dialog (graph-api-notes.md step 1): a consent page showing the app, the
+ * The Facebook Login dialog (docs/graph-api.md "Login: a short-lived user token"): a consent page showing the app, the
  * requested permissions, who is logged in and the pages to grant, with Continue and Cancel.
  * Continue redirects with `code` and `state`; Cancel with the user_denied parameters.
  */

@@ -1,5 +1,5 @@
 /**
- * Graph error objects exactly as Facebook shapes them (graph-api-notes.md "Error object"):
+ * Graph error objects exactly as Facebook shapes them (docs/graph-api.md "Error object"):
  * `{"error":{"message","type","code","error_subcode"?,"is_transient"?,"fbtrace_id"}}`, HTTP 400
  * by default, and `WWW-Authenticate` on OAuthException errors.
  */
@@ -51,7 +51,7 @@ export function errorResult(spec: GraphErrorSpec): GraphResult {
 }
 
 /**
- * `OAuth "Facebook Platform" "<error>" "<message>"`. Token errors say `invalid_token` (graph-api-notes.md);
+ * `OAuth "Facebook Platform" "<error>" "<message>"`. Token errors say `invalid_token` (docs/graph-api.md);
  * other OAuthExceptions say `invalid_request`, as recorded from the real API, e.g.
  * `OAuth "Facebook Platform" "invalid_request" "An active access token must be used to query information about the current user."`
  * (https://github.com/pablobarbera/Rfacebook/issues/123) and `... "invalid_request" "(#4) Application request limit reached"`
@@ -63,7 +63,7 @@ export function wwwAuthenticate(code: number, message: string): string {
   return `OAuth "Facebook Platform" "${TOKEN_CODES.has(code) ? 'invalid_token' : 'invalid_request'}" "${safe}"`;
 }
 
-// Messages copied from real Graph responses (graph-api-notes.md and public test fixtures).
+// Messages copied from real Graph responses (docs/graph-api.md and public test fixtures).
 export const MSG = {
   cannotParse: 'Invalid OAuth access token - Cannot parse access token',
   tokenRequired: 'An access token is required to request this resource.',

@@ -23,7 +23,7 @@ export const MAX_BATCH = 50;
 const DAY_MS = 86400_000;
 const STATS_MAX_KEYS = 1000;
 const CODE_LIFETIME_MS = 10 * 60_000;
-/** Tags refused since 2026-04-27 (graph-api-notes.md "Messenger Send API"). */
+/** Tags refused since 2026-04-27 (docs/graph-api.md "Messenger Send API"). */
 const DEPRECATED_TAGS = new Set(['CONFIRMED_EVENT_UPDATE', 'ACCOUNT_UPDATE', 'POST_PURCHASE_UPDATE']);
 /** Tags still accepted, with the window each allows after the person's last message. */
 const TAG_WINDOWS: Record<string, number> = { HUMAN_AGENT: 7 * DAY_MS, CUSTOMER_FEEDBACK: 7 * DAY_MS };
@@ -242,7 +242,7 @@ export function createGraph(deps: {
     const user = state.users.get(entry.userId)!;
     if (entry.configId !== undefined && deps.business) return deps.business.exchangeCodeForConfig(entry.configId, user);
     const rec = state.mintUserToken(user, { longLived: true });
-    // Real code exchanges answer slightly under 60 days (graph-api-notes.md step 1).
+    // Real code exchanges answer slightly under 60 days (docs/graph-api.md "Login: a short-lived user token").
     rec.expiresAtMs -= 56_000;
     return { access_token: rec.value, token_type: 'bearer', expires_in: LONG_LIVED_SECONDS - 56 };
   }
@@ -522,7 +522,7 @@ export function createGraph(deps: {
         return ok(conversationsEdge(state.conversations, { page: node.page, instagram: node.page.instagram, pageToken, scopes: auth.kind === 'APP' ? [] : auth.record.scopes, params: p, base }));
       }
       if (edge === 'subscribed_apps' && segs.length === 2) {
-        // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/ (graph-api-notes-2 section 1).
+        // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/ (docs/graph-api.md "Page webhook subscriptions").
         if (auth.kind !== 'PAGE' || auth.page.id !== node.page.id) return fail({ code: 210, message: MSG.pageTokenRequired });
         const needMetadata = () => fail({ code: 200, message: '(#200) Requires pages_manage_metadata permission to manage the object' });
         if (m === 'GET') {
@@ -594,7 +594,7 @@ export function createGraph(deps: {
     }
   }
 
-  /** POST /{v}/ with `batch`: each item runs through `handle` as if sent alone (graph-api-notes.md "Batch requests"). */
+  /** POST /{v}/ with `batch`: each item runs through `handle` as if sent alone (docs/graph-api.md "Batch requests"). */
   function batch(call: GraphCall): GraphResult {
     const raw = parseJsonParam(call.params.batch);
     if (raw === undefined) return errorResult({ code: 100, message: '(#100) The parameter batch is required' });

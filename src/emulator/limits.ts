@@ -1,5 +1,5 @@
 /**
- * Rate limits and the usage headers that report them (graph-api-notes.md "Rate-limit headers").
+ * Rate limits and the usage headers that report them (docs/graph-api.md "Rate-limit headers").
  * Fixed windows on the emulator clock: O(1) counters per page and for the app, so they work in
  * real time and jump with POST /_emulator/clock.
  */

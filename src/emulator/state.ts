@@ -318,7 +318,7 @@ export function createState(now: () => number) {
     if (!record.invalid) record.invalid = { subcode, message };
   }
 
-  /** Invalidates exactly what Facebook would for the event (graph-api-notes.md, 190 subcodes). */
+  /** Invalidates exactly what Facebook would for the event (docs/graph-api.md "Error object"). */
   function applyEvent(user: User, type: EventType, pageId?: string) {
     const byType: Record<Exclude<EventType, 'page_role_removed'>, [number, string]> = {
       password_changed: [460, MSG.passwordChanged],

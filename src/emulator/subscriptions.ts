@@ -84,7 +84,7 @@ export function createSubscriptions(deps: { state: EmulatorState; now: () => num
   const byObject = new Map<SubscriptionObject, AppSubscription>();
 
   function wire(s: AppSubscription, version: string) {
-    // Real answers carry {name, version} objects, not the documented strings (graph-api-notes-2 section 1).
+    // Real answers carry {name, version} objects, not the documented strings (docs/graph-api.md "Page webhook subscriptions").
     return { object: s.object, callback_url: s.callbackUrl, active: s.active, fields: s.fields.map((name) => ({ name, version })) };
   }
 

@@ -1,6 +1,6 @@
 /**
  * Outgoing calls Facebook makes to the app: the hub.challenge handshake, signed messaging
- * events and deauthorize callbacks (graph-api-notes.md "Webhooks").
+ * events and deauthorize callbacks (docs/graph-api.md "Webhooks").
  */
 import { createHmac, randomInt } from 'node:crypto';
 
@@ -42,7 +42,7 @@ export interface DeliveryResult {
 }
 
 /**
- * Facebook retries a failed messaging delivery (graph-api-notes.md "Webhooks": non-2xx or no answer within 5 s)
+ * Facebook retries a failed messaging delivery (docs/graph-api.md "Webhooks": non-2xx or no answer within 5 s)
  * with growing pauses, over hours; the emulator does the same in milliseconds so tests can watch it.
  */
 export interface RetryPolicy {

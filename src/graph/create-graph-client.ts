@@ -10,6 +10,7 @@ import { createProofCache } from './appsecret-proof.js';
 import { buildRequest, type BuiltRequest } from './build-request.js';
 import { decideRetry, type RetryPolicy } from './decide-retry.js';
 import { GraphError, badResponseFacts, classifyGraphError, classifyNetworkError } from './graph-error.js';
+import { combineObservers, logObserver, type GraphCallObserver } from './observe-calls.js';
 import { processResponse, type RawAnswer } from './process-response.js';
 import { redactText } from './redact.js';
 import { batchResponseSchema, listSchema } from './schemas.js';
@@ -32,12 +33,17 @@ export const DEFAULT_MAX_BACKOFF_MS = 10_000;
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 /** Sockets per origin: enough for the outbox's default `messenger.maxInFlight` (created on demand, kept alive). */
 export const DEFAULT_CONNECTIONS = 1024;
-/** Graph's batch limit (graph-api-notes.md "Batch requests"). */
+/** Graph's batch limit (docs/graph-api.md "Batch requests"). */
 export const BATCH_LIMIT = 50;
 /** Batch requests in flight at once for one batch() call. */
 export const DEFAULT_BATCH_CONCURRENCY = 4;
 /** A cursor chain longer than this is treated as a loop. */
 export const DEFAULT_MAX_PAGES = 10_000;
+/**
+ * Largest answer read, in bytes. A page of 100 /me/accounts entries or a batch of 50 answers is
+ * well under 1 MB; a 300 MB answer once took `connect` to 1.3 GB of memory.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024;
 
 export interface GraphClientOptions {
   /** `https://graph.facebook.com` or an emulator URL. */
@@ -46,6 +52,8 @@ export interface GraphClientOptions {
   appId: string;
   appSecret: string;
   connectTimeoutMs?: number;
+  /** Answers larger than this fail with PK_GRAPH_BAD_RESPONSE (default DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /** Total time for one attempt. */
   timeoutMs?: number;
   /** Retries of any call; when given, also the bound for reads (see maxIdempotentRetries). */
@@ -57,6 +65,8 @@ export interface GraphClientOptions {
   /** A rate-limit wait longer than this is not slept through: the error goes to the caller. */
   maxRetryAfterMs?: number;
   logger?: GraphLogger;
+  /** Told about every attempt and every finished call, with timing and outcome (metrics use it). */
+  observer?: GraphCallObserver;
   /** Sockets per origin. */
   connections?: number;
   /** Jitter source; inject for tests. */
@@ -144,6 +154,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   private status = 0;
   private rawHeaders: Buffer[] | null = null;
   private readonly chunks: Buffer[] = [];
+  private received = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort: (() => void) | undefined;
 
@@ -154,6 +165,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     private readonly signal: AbortSignal | undefined,
     private readonly resolve: (answer: RawAnswer) => void,
     private readonly reject: (error: unknown) => void,
+    private readonly maxBytes: number,
   ) {
     this.timer = setTimeout(() => {
       this.timedOut = true;
@@ -180,6 +192,17 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) {
+      // Stop reading at once: a huge answer (a hostile or broken endpoint) must not fill memory.
+      const tooBig = new GraphError(badResponseFacts(this.status, `the answer is larger than ${this.maxBytes} bytes`));
+      if (this.settle()) {
+        this.abortRequest?.(tooBig);
+        this.chunks.length = 0;
+        this.reject(tooBig);
+      }
+      return false;
+    }
     this.chunks.push(chunk);
     return true;
   }
@@ -225,6 +248,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   const graphUrl = new URL(options.graphUrl);
   const graphVersion = options.graphVersion ?? DEFAULT_GRAPH_VERSION;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const policy: RetryPolicy = {
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
@@ -234,6 +258,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
   };
   const logger = options.logger ?? noopLogger;
+  const observer = combineObservers(logObserver(logger), options.observer);
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? defaultSleep;
   const appToken = `${options.appId}|${options.appSecret}`;
@@ -263,7 +288,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   function send(built: BuiltRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<RawAnswer> {
     if (closed) return Promise.reject(closedError(built.origin));
     return new Promise<RawAnswer>((resolve, reject) => {
-      const attempt = new Attempt(built.origin, timeoutMs, connectTimeoutMs, signal, resolve, reject);
+      const attempt = new Attempt(built.origin, timeoutMs, connectTimeoutMs, signal, resolve, reject, maxResponseBytes);
       try {
         pool(built.origin).dispatch({ path: built.path, method: built.method, headers: built.headers, body: built.body }, attempt);
       } catch (error) {
@@ -275,17 +300,21 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   async function request<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
     const built = buildRequest(target, req);
     const timeoutMs = req.timeoutMs ?? defaultTimeoutMs;
+    const { method, redactedUrl: url } = built;
+    const callStarted = performance.now();
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted) throw abortReason(req.signal);
       const started = performance.now();
       let error: GraphError;
+      let status: number | null = null;
       try {
         const answer = await send(built, timeoutMs, req.signal);
-        const ms = Math.round(performance.now() - started);
-        logger.debug({ method: built.method, url: built.redactedUrl, status: answer.status, ms, attempt }, 'graph call');
+        status = answer.status;
         try {
           const res = processResponse(answer, { schema: req.schema, secrets: secretsOf(built), parseUsage });
           usage = mergeUsage(usage, res.usage);
+          observer.onAttempt?.({ method, url, attempt, ms: Math.round(performance.now() - started), status, error: null, next: 'done' });
+          observer.onResult?.({ method, url, attempts: attempt, ms: Math.round(performance.now() - callStarted), outcome: 'ok', error: null });
           return res;
         } catch (e) {
           // Error answers carry usage too: throttling is reported on the failing call.
@@ -296,13 +325,14 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
         if (!(e instanceof GraphError)) throw e;
         error = e;
       }
+      const ms = Math.round(performance.now() - started);
       const decision = req.retry === false ? ({ retry: false, reason: 'retries off' } as const) : decideRetry(error, attempt, built.idempotent, policy, random);
-      const facts = { method: built.method, url: built.redactedUrl, attempt, pkCode: error.pkCode, kind: error.kind, code: error.code, subcode: error.subcode, delivery: error.delivery, fbtraceId: error.fbtraceId };
       if (!decision.retry) {
-        logger.debug({ ...facts, reason: decision.reason }, 'graph call failed');
+        observer.onAttempt?.({ method, url, attempt, ms, status, error, next: 'give_up', reason: decision.reason });
+        observer.onResult?.({ method, url, attempts: attempt, ms: Math.round(performance.now() - callStarted), outcome: error.kind, error });
         throw error;
       }
-      logger.warn({ ...facts, delayMs: decision.delayMs }, 'graph call failed, retrying');
+      observer.onAttempt?.({ method, url, attempt, ms, status, error, next: 'retry', delayMs: decision.delayMs });
       await sleep(decision.delayMs, req.signal);
     }
   }

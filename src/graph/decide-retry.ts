@@ -21,7 +21,7 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false; r
 /**
  * Should a failed attempt be tried again, and after how long? Only transient and throttling
  * failures, only when repeating is safe: the call is idempotent, or it provably never reached
- * Facebook (Facebook does not de-duplicate sends, graph-api-notes.md "Messenger Send API").
+ * Facebook (Facebook does not de-duplicate sends, docs/graph-api.md "Messenger Send API").
  * Backoff is exponential with full jitter; a retryAfter from Facebook is a floor.
  *
  * @param attempt number of attempts made so far (1 after the first failure)

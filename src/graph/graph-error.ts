@@ -1,10 +1,10 @@
 /**
  * One typed error for everything that can go wrong talking to Graph, and the pure decision of
- * what a Graph answer means (graph-api-notes.md "Error object";
+ * what a Graph answer means (docs/graph-api.md "Error object";
  * https://developers.facebook.com/docs/graph-api/guides/error-handling/).
  */
 import { pkError, type PageKeeperError } from '../errors.js';
-import type { TokenInvalidReason } from '../tokens/types.js';
+import type { TokenInvalidReason } from '../core/types.js';
 import { redactText } from './redact.js';
 import { parseUsageHeaders, regainAccessMs, type UsageSnapshot } from './usage.js';
 
@@ -95,7 +95,7 @@ export function isGraphError(e: unknown): e is GraphError {
   return e instanceof GraphError;
 }
 
-// 190 subcodes, graph-api-notes.md "Error object".
+// 190 subcodes, docs/graph-api.md "Error object".
 const TOKEN_REASONS: Readonly<Record<number, TokenInvalidReason>> = {
   458: 'app_removed',
   459: 'checkpoint',
@@ -126,7 +126,7 @@ export const DEFAULT_RETRY_AFTER_MS: Readonly<Record<string, number>> = {
 
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 613, 341, 368]);
 
-/** The kind of a Graph error from its code (table in graph-api-notes.md "Error object"). */
+/** The kind of a Graph error from its code (table in docs/graph-api.md "Error object"). */
 export function graphErrorKind(code: number, isTransientFlag: boolean, httpStatus: number | null): GraphErrorKind {
   if (code === 102 || code === 190 || TOKEN_REASONS[code] !== undefined) return 'token_invalid';
   if (code === 10 || (code >= 200 && code <= 299)) return 'permission';

@@ -1,5 +1,5 @@
 /**
- * Wire shapes of the Graph responses pagekeeper reads, checked at the edge (graph-api-notes.md).
+ * Wire shapes of the Graph responses pagekeeper reads, checked at the edge (docs/graph-api.md).
  * Names keep Graph's spelling; processing into camelCase domain types happens in the callers
  * (see to-token-inspection.ts). Objects accept unknown extra fields: Graph adds fields over time.
  * Fields the notes call optional are optional here: the client accepts every variant listed.
@@ -16,7 +16,13 @@ export const accessTokenResponseSchema = z.object({
 export type AccessTokenResponse = z.infer<typeof accessTokenResponseSchema>;
 
 /** `GET /me` (with a user or page token). */
-export const meSchema = z.object({ id: z.string(), name: z.string().optional() });
+/**
+ * Graph object ids (users, Pages) are numeric strings. Stored tokens are bound to them
+ * (src/store/crypto/aad.ts), which relies on it: anything else is a broken or hostile answer.
+ */
+export const GraphIdSchema = z.string().regex(/^\d{1,32}$/, 'must be a numeric Graph id');
+
+export const meSchema = z.object({ id: GraphIdSchema, name: z.string().optional() });
 export type Me = z.infer<typeof meSchema>;
 
 export const pagingSchema = z.object({
@@ -36,7 +42,7 @@ export const PAGE_TASKS = ['ANALYZE', 'ADVERTISE', 'MESSAGING', 'MODERATE', 'CRE
 /** One item of `/me/accounts` (default fields). `tasks` is kept as strings: Facebook adds tasks. */
 export const pageAccountSchema = z.object({
   access_token: z.string().min(1),
-  id: z.string(),
+  id: GraphIdSchema,
   name: z.string(),
   category: z.string().optional(),
   category_list: z.array(z.object({ id: z.string(), name: z.string() })).optional(),
@@ -46,13 +52,13 @@ export type PageAccount = z.infer<typeof pageAccountSchema>;
 export const pageAccountsSchema = listSchema(pageAccountSchema);
 
 /** `GET /{page-id}?fields=access_token`. */
-export const pageTokenSchema = z.object({ access_token: z.string().min(1), id: z.string() });
+export const pageTokenSchema = z.object({ access_token: z.string().min(1), id: GraphIdSchema });
 
 /** `/me/businesses` items. */
 export const businessSchema = z.object({ id: z.string(), name: z.string().optional() });
 export const businessesSchema = listSchema(businessSchema);
 /** `/{business-id}/owned_pages` and `/client_pages` items (ask for `fields=id,name,access_token`). */
-export const businessPageSchema = z.object({ id: z.string(), name: z.string().optional(), access_token: z.string().optional() });
+export const businessPageSchema = z.object({ id: GraphIdSchema, name: z.string().optional(), access_token: z.string().optional() });
 export const businessPagesSchema = listSchema(businessPageSchema);
 
 const granularScopeSchema = z.object({

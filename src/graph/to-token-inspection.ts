@@ -1,4 +1,4 @@
-import type { TokenInspection, TokenType } from '../tokens/types.js';
+import type { TokenInspection, TokenType } from '../core/types.js';
 import { tokenReasonFromSubcode } from './graph-error.js';
 import type { DebugTokenData } from './schemas.js';
 
@@ -23,7 +23,7 @@ function fromSeconds(s: number | undefined): Date | null {
 /**
  * Processes debug_token's `data` into the domain form. `expires_at: 0` means the token never
  * expires and becomes `null`, and so does `data_access_expires_at: 0` (a system user has no
- * data-access window) (graph-api-notes.md "Inspecting a token";
+ * data-access window) (docs/graph-api.md "Inspecting a token: debug_token";
  * https://developers.facebook.com/docs/graph-api/reference/debug_token/).
  */
 export function toTokenInspection(data: DebugTokenData): TokenInspection {

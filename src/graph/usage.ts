@@ -1,6 +1,6 @@
 /**
  * Facebook reports how much of each rate-limit budget is used in response headers, as JSON
- * strings of percentages (graph-api-notes.md "Rate-limit headers";
+ * strings of percentages (docs/graph-api.md "Rate-limit headers";
  * https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
  * Absent headers mean "low usage", not "no limit". The parser never throws: a garbled header is
  * ignored, because a usage report must never fail the call that carried it.

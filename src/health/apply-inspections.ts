@@ -13,11 +13,10 @@
  * All in one transaction. https://developers.facebook.com/docs/graph-api/reference/debug_token/
  */
 import type { PageTokenCheck } from '../store/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import type { InspectOutcome } from '../tokens/inspect-tokens.js';
 import { messagingGrantedFor } from '../tokens/messaging-granted-for.js';
-import { instagramScopesFor } from '../instagram/instagram-capability.js';
-import { createInstagramRepository } from '../store/instagram-repository.js';
+import { instagramScopesFor } from '../tokens/instagram-capability.js';
 
 export interface InspectedToken {
   pageId: string;
@@ -84,7 +83,7 @@ export async function applyInspections(
     }
     await tx.pageTokens.recordChecks(checks);
     if (igScopes.size > 0) {
-      const ig = createInstagramRepository(tx.db);
+      const ig = tx.instagram;
       const links = await ig.many([...igScopes.keys()]);
       for (const [pageId, inspection] of igScopes) {
         const link = links.get(pageId);

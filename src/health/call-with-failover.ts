@@ -1,14 +1,14 @@
 /**
- * A Graph call with a Page's token that survives the token dying (issue 4 item 2): when
+ * A Graph call with a Page's token that survives the token dying: when
  * Facebook answers 190/102, the token is handled (marked, audited, Page re-judged) and, where
  * another admin's valid token exists and repeating is safe, the call is made once more with it.
  *
  * Safe means: the call is idempotent (GET, or the caller says so), or it never reached Facebook
  * (`delivery: 'not_sent'`). A refused POST is not repeated here: Facebook does not de-duplicate
- * sends (graph-api-notes.md "Messenger Send API"), and the outbox decides about its own retries.
+ * sends (docs/graph-api.md "Messenger Send API"), and the outbox decides about its own retries.
  */
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import type { TokenFailureHandler } from './handle-token-failure.js';
 
 export interface FailoverOptions {

@@ -1,7 +1,7 @@
 /**
  * The health of one connected Page from what is known about each of its tokens (one per
  * person who connected it), decided as a pure function so `check`, the reactive invalidation
- * path and the dashboard agree (issue 4 items 1 and 2):
+ * path and the dashboard agree:
  *
  * 1. no usable token left                                    -> needs_reauth (the most telling loss, in plain words)
  * 2. usable tokens, none may send Messenger messages here   -> missing_permission
@@ -9,8 +9,8 @@
  * 3. the best token's access ends within the window         -> expiring
  * 4. otherwise                                               -> healthy, with a warning when some tokens are lost
  */
-import type { PageStatus, TokenInspection, TokenInvalidReason, TokenKind } from '../tokens/types.js';
-import { describeTokenLoss, type TokenLossReason } from './reasons.js';
+import type { PageStatus, TokenInspection, TokenInvalidReason, TokenKind } from '../core/types.js';
+import { describeTokenLoss, type TokenLossReason } from '../core/reasons.js';
 
 export const DEFAULT_EXPIRING_WINDOW_DAYS = 14;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -74,7 +74,7 @@ function hasMessagingScope(inspection: TokenInspection | null, pageId: string): 
   // Not yet inspected: the grant was checked when the token was stored; the next sweep will tell.
   if (inspection === null) return true;
   const granular = inspection.granularScopes.filter((g) => g.scope === MESSAGING_SCOPE);
-  // target_ids is omitted (null) when a grant is not limited to some Pages (graph-api-notes.md "debug_token").
+  // target_ids is omitted (null) when a grant is not limited to some Pages (docs/graph-api.md "Inspecting a token: debug_token").
   if (granular.length > 0) return granular.some((g) => g.targetIds === null || g.targetIds.includes(pageId));
   // No per-Page detail for pages_messaging: the plain grant is all there is to go by.
   return inspection.scopes.includes(MESSAGING_SCOPE);
@@ -106,7 +106,7 @@ function accessEnd(t: PageTokenFacts, userTokenExpiresAt: Record<string, Date | 
   // A system user's Page token ends with the system user's 60-day token, which pagekeeper refreshes.
   if (t.inspection?.expiresAt) candidates.push({ at: t.inspection.expiresAt, what: t.kind === 'system_user' ? 'system_user_token' : 'token' });
   // A Page token taken from a long-lived user token does not expire with it (debug_token
-  // expires_at 0; graph-api-notes.md "Step 3"), so the user token's end only matters for a Page
+  // expires_at 0; docs/graph-api.md "Page tokens"), so the user token's end only matters for a Page
   // token that has an end of its own.
   const user = userTokenExpiresAt?.[t.userId];
   if (user && t.inspection?.expiresAt) candidates.push({ at: user, what: 'user_token' });

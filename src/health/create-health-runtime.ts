@@ -6,7 +6,7 @@
 import { createAlertDispatcher, type AlertDispatcher, type AlertDispatcherOptions } from '../notify/create-alert-dispatcher.js';
 import type { HealthEvent, Notifier } from '../notify/types.js';
 import type { ConnectResult } from '../tokens/connect.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { callWithFailover } from './call-with-failover.js';
 import { handleDeauthorize, type DeauthorizeResult } from './handle-deauthorize.js';
 import { createTokenFailureHandler, type TokenFailureHandler } from './handle-token-failure.js';

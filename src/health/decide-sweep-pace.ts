@@ -1,7 +1,7 @@
 /**
  * How long a sweep waits before its next batch call so it never spends more than its share of
- * the app's rate budget (issue 4 item 6). X-App-Usage's `call_count` is the percentage of the
- * app's rolling-hour budget already used (graph-api-notes.md "Rate-limit headers";
+ * the app's rate budget. X-App-Usage's `call_count` is the percentage of the
+ * app's rolling-hour budget already used (docs/graph-api.md "Rate-limit headers";
  * https://developers.facebook.com/docs/graph-api/overview/rate-limiting/). Each item of a
  * batch counts as one call, so a sweep of many tokens can eat the budget the sends need.
  *

@@ -1,11 +1,11 @@
 /**
  * Facebook's deauthorize callback: the person removed the app, so every token they granted
- * answers 190/458 from now on (graph-api-notes.md "Webhooks" and "Error object"). Every such
+ * answers 190/458 from now on (docs/graph-api.md "Webhooks" and "Error object"). Every such
  * token is marked invalid at once (reason app_removed), each loss audited, each Page re-judged:
  * Pages another admin also connected keep working on that admin's token (failover).
  * https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/#deauth-callback
  */
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { rejudgePage, type RejudgedPage } from './rejudge-pages.js';
 
 export interface DeauthorizeResult {

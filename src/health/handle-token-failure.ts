@@ -1,6 +1,6 @@
 /**
- * What happens the moment Facebook refuses a Page token (190 or 102) on any call (issue 4
- * item 2): that token is marked invalid (one conditional write: only a valid row changes), the
+ * What happens the moment Facebook refuses a Page token (190 or 102) on any call: that token
+ * is marked invalid (one conditional write: only a valid row changes), the
  * loss goes to the audit log, the token cache forgets the Page so the next call gets the next
  * valid token, and the Page is re-judged from stored facts (no Graph call). A Page that still
  * has another admin's valid token stays usable, `healthy` with a warning.
@@ -8,8 +8,8 @@
  * Concurrent failures of the same token share one in-flight promise per (page, user), so 100
  * sends failing together make one write, one audit row and one alert.
  */
-import type { PageKeeperContext } from '../tokens/context.js';
-import type { TokenInvalidReason } from '../tokens/types.js';
+import type { PageKeeperContext } from '../context.js';
+import type { TokenInvalidReason } from '../core/types.js';
 import { rejudgePage, type RejudgedPage } from './rejudge-pages.js';
 
 export interface TokenFailure {

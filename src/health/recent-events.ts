@@ -1,7 +1,7 @@
 import { isAlertEvent, toHealthEvent } from '../notify/to-health-event.js';
 import type { HealthEvent } from '../notify/types.js';
 import type { StoredPage } from '../store/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 
 export const DEFAULT_RECENT_EVENTS = 50;
 

@@ -10,7 +10,8 @@
  */
 import { accessTokenResponseSchema } from '../graph/schemas.js';
 import { connect } from '../tokens/connect.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import { pageHealthFromStore } from './page-health-from-store.js';
+import type { PageKeeperContext } from '../context.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Refresh this long before the end at the latest: earlier than a Page turns `expiring` (14 days by default). */
@@ -47,7 +48,7 @@ export async function refreshSystemUserTokens(ctx: PageKeeperContext, options: {
       );
       // The Pages it holds now, including any that /me/accounts does not list.
       const pageIds = await ctx.store.pageTokens.pageIdsOfUser(user.id);
-      const result = await connect(ctx, body.access_token, { expect: 'system_user', knownPageIds: pageIds, ...(options.signal ? { signal: options.signal } : {}) });
+      const result = await connect(ctx, body.access_token, pageHealthFromStore, { expect: 'system_user', knownPageIds: pageIds, ...(options.signal ? { signal: options.signal } : {}) });
       await ctx.store.audit.append({
         event: 'system_user_token_refreshed',
         userId: user.id,

@@ -1,15 +1,15 @@
 /**
  * Re-decides Pages' health from what is stored about their tokens, without a Graph call
- * (issue 4 item 2: after a call fails with 190/102, after a deauthorize). Writes the new status,
+ * (after a call fails with 190/102, after a deauthorize). Writes the new status,
  * reason, fix and warning; a change of status appends one `page_status_changed` audit row.
  *
  * Concurrent re-judgements of one Page are serialised by the Page row (FOR UPDATE on
  * PostgreSQL; SQLite runs one write transaction at a time), so a change is recorded once.
  */
 import type { StoreRepositories } from '../store/create-store.js';
-import type { PageKeeperContext } from '../tokens/context.js';
-import { pageHealthFromStore } from '../tokens/page-health-from-store.js';
-import type { PageStatus } from '../tokens/types.js';
+import type { PageKeeperContext } from '../context.js';
+import { pageHealthFromStore } from './page-health-from-store.js';
+import type { PageStatus } from '../core/types.js';
 
 export interface RejudgedPage {
   pageId: string;
@@ -32,7 +32,7 @@ export interface RejudgeCause {
 }
 
 export async function rejudgePage(tx: StoreRepositories, ctx: Pick<PageKeeperContext, 'clock' | 'config'>, pageId: string, cause: RejudgeCause): Promise<RejudgedPage | undefined> {
-  if (tx.dialect === 'postgres') await tx.db.selectFrom('pages').select('id').where('id', '=', pageId).forUpdate().execute();
+  await tx.pages.lockForUpdate(pageId);
   const page = await tx.pages.getWithTokens(pageId);
   if (!page || page.removedAt !== null) return undefined;
   const userTokenExpiresAt: Record<string, Date | null> = {};

@@ -1,5 +1,5 @@
 /**
- * Reconnect heals (issue 4 item 5). connect() already stores the person's fresh tokens as
+ * Reconnect heals. connect() already stores the person's fresh tokens as
  * valid and re-judges each Page (a `needs_reauth` Page becomes healthy again, audited as a
  * status change). This adds what it cannot see on its own, by comparing with a snapshot taken
  * before: which of this person's lost tokens work again (`token_restored`), and, when they had
@@ -7,7 +7,7 @@
  * one audit row, hence one alert.
  */
 import type { ConnectResult } from '../tokens/connect.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 
 export interface ReconnectSnapshot {
   invalid: Map<string, string | null>;

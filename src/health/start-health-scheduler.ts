@@ -1,14 +1,14 @@
 /**
- * Periodic health sweeps (issue 4 item 6): every `every` (default 6 h) plus or minus `jitter`,
+ * Periodic health sweeps: every `every` (default 6 h) plus or minus `jitter`,
  * each instance walks the sweep partitions, takes a lease on each partition it can, and
  * sweeps the stale tokens of all the partitions it holds together (sweepStaleTokens). Several instances on one database
- * split the work; none repeats what another did this period (issue 7). Calls are spaced by
+ * split the work; none repeats what another did this period. Calls are spaced by
  * decideSweepPace from the app's X-App-Usage so a sweep stays within its share of the budget.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { UsageSnapshot } from '../graph/usage.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { DEFAULT_BUDGET_PAUSE_MS, DEFAULT_BUDGET_SHARE, DEFAULT_MIN_CALL_INTERVAL_MS, decideSweepPace } from './decide-sweep-pace.js';
 import { refreshSystemUserTokens } from './refresh-system-user-tokens.js';
 import type { RejudgedPage } from './rejudge-pages.js';

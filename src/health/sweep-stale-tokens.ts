@@ -1,6 +1,5 @@
 /**
- * One bounded, resumable scheduled sweep (issue 4 item 6; issue 7 "health sweeps are
- * partitioned, not repeated"). It inspects the valid tokens whose last check is older than
+ * One bounded, resumable scheduled sweep. It inspects the valid tokens whose last check is older than
  * `checkedBefore`, of every partition this instance holds, least recently checked first, and
  * records each result as it goes: progress lives in `last_checked_at`, so a sweep stopped
  * halfway (a restart, a lost lease, the bound) resumes where it stopped, and an instance that
@@ -19,10 +18,8 @@
  * The Pages of each batch whose token was found valid have their webhook subscription read in
  * one more batch call, and a dropped one is subscribed again once (refresh-subscriptions.ts).
  */
-import { sql } from 'kysely';
-import { pageTokenAad } from '../store/crypto/aad.js';
-import { pageTokenFromRow } from '../store/page-token-repository.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
+import type { StaleCursor, StaleToken } from '../store/stale-token-reader.js';
 import { inspectTokens } from '../tokens/inspect-tokens.js';
 import { applyInspections } from './apply-inspections.js';
 import { partitionOf } from './partition-of.js';
@@ -65,48 +62,6 @@ export interface StaleSweepResult {
   complete: boolean;
 }
 
-interface StaleToken {
-  pageId: string;
-  userId: string;
-  token: string;
-  tasks: string[];
-}
-
-interface Cursor {
-  checkedAt: number;
-  pageId: string;
-  userId: string;
-}
-
-/**
- * Reads the next stale valid rows after `after`, least recently checked first (never checked
- * first of all), decrypting only those of held partitions. Rows swept meanwhile leave the
- * stale range, so the keyset never sees a row twice.
- */
-async function readStale(ctx: PageKeeperContext, cutoff: number, after: Cursor | undefined, keep: (pageId: string) => boolean): Promise<{ tokens: StaleToken[]; next: Cursor | undefined }> {
-  const checkedKey = sql<number>`coalesce(last_checked_at, -1)`;
-  let query = ctx.store.db
-    .selectFrom('page_tokens')
-    .selectAll()
-    .where('status', '=', 'valid')
-    .where((eb) => eb.or([eb('last_checked_at', 'is', null), eb('last_checked_at', '<', cutoff)]));
-  if (after) {
-    query = query.where(
-      sql<boolean>`(${checkedKey} > ${after.checkedAt} or (${checkedKey} = ${after.checkedAt} and (page_id > ${after.pageId} or (page_id = ${after.pageId} and user_id > ${after.userId}))))`,
-    );
-  }
-  const rows = await query.orderBy(checkedKey).orderBy('page_id').orderBy('user_id').limit(STALE_SWEEP_READ_CHUNK).execute();
-  const last = rows.at(-1);
-  const tokens: StaleToken[] = [];
-  for (const row of rows) {
-    if (!keep(row.page_id)) continue;
-    const t = pageTokenFromRow(row);
-    tokens.push({ pageId: t.pageId, userId: t.userId, tasks: t.tasks, token: ctx.store.keyring.decrypt(row.token_ciphertext, row.key_id, pageTokenAad(row.page_id, row.user_id)) });
-  }
-  const next = last && rows.length === STALE_SWEEP_READ_CHUNK ? { checkedAt: Number(last.last_checked_at ?? -1), pageId: last.page_id, userId: last.user_id } : undefined;
-  return { tokens, next };
-}
-
 export async function sweepStaleTokens(ctx: PageKeeperContext, options: StaleSweepOptions): Promise<StaleSweepResult> {
   const partitions = options.partitions ?? 1;
   const held = options.held;
@@ -117,13 +72,13 @@ export async function sweepStaleTokens(ctx: PageKeeperContext, options: StaleSwe
 
   let taken = 0;
   let pending: StaleToken[] = [];
-  let cursor: Cursor | undefined;
+  let cursor: StaleCursor | undefined;
   let exhausted = false;
 
   /** The next batch of up to 50, refilling from the database as needed. */
   const nextBatch = async (): Promise<StaleToken[]> => {
     while (pending.length < STALE_SWEEP_BATCH && !exhausted) {
-      const read = await readStale(ctx, cutoff, cursor, mine);
+      const read = await ctx.store.staleTokens.read(cutoff, cursor, STALE_SWEEP_READ_CHUNK, mine);
       pending = pending.concat(read.tokens);
       cursor = read.next;
       if (read.next === undefined) exhausted = true;

@@ -14,10 +14,10 @@
  * Facebook dropped it, subscribed again once (src/subscriptions/refresh-subscriptions.ts).
  */
 import type { PageWithTokens, StoredPageToken } from '../store/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { inspectTokens } from '../tokens/inspect-tokens.js';
-import { factsFromStored } from '../tokens/page-health-from-store.js';
-import type { PageStatus, TokenInspection } from '../tokens/types.js';
+import { factsFromStored } from './page-health-from-store.js';
+import type { PageStatus, TokenInspection } from '../core/types.js';
 import { applyInspections } from './apply-inspections.js';
 import { classifyPageHealth } from './classify-page-health.js';
 import { canManageSubscription } from '../subscriptions/can-manage-subscription.js';

@@ -5,9 +5,8 @@
  * scopes, refuses the send locally with PK_INSTAGRAM_UNAVAILABLE and the fix.
  */
 import { pkError } from '../errors.js';
-import { createInstagramRepository } from '../store/instagram-repository.js';
-import type { PageKeeperContext } from '../tokens/context.js';
-import { judgeInstagram } from './instagram-capability.js';
+import type { PageKeeperContext } from '../context.js';
+import { judgeInstagram } from '../tokens/instagram-capability.js';
 
 /** How long a Page's account is trusted from memory; a reconnect re-reads it at once (forget). */
 export const ACCOUNT_TTL_MS = 30_000;
@@ -21,7 +20,7 @@ export interface InstagramAccounts {
 }
 
 export function createInstagramAccounts(ctx: Pick<PageKeeperContext, 'store'>): InstagramAccounts {
-  const repo = createInstagramRepository(ctx.store.db);
+  const repo = ctx.store.instagram;
   const known = new Map<string, { at: number; igId: string }>();
   return {
     async accountOf(pageId) {

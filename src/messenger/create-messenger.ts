@@ -4,11 +4,11 @@
  */
 import { pkError } from '../errors.js';
 import type { GraphError } from '../graph/graph-error.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { toSendBody } from './build-message.js';
-import { createConversationsRepository, conversationKey } from './conversations-repository.js';
+import { conversationKey } from '../store/conversations-repository.js';
 import { createOutbox, type EnqueueOptions, type EnqueueResult, type MessageView } from './outbox.js';
-import { createOutboxRepository, type ListFilter, type OutboxStatus, type Receipt, type StatusChange } from './outbox-repository.js';
+import { createOutboxRepository, type ListFilter, type OutboxStatus, type Receipt, type StatusChange } from '../store/outbox-repository.js';
 import { changesOfOutcomes, createStatusEvents, type StatusListener } from './outcome-events.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
 import { channelCap, createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
@@ -89,9 +89,11 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     // Rate limits are about real time, whatever clock the stored timestamps use.
     now: () => Date.now(),
   });
-  const conversations = createConversationsRepository(ctx.store.db);
+  const conversations = ctx.store.conversations;
   const statusEvents = createStatusEvents();
   const emitChanges = (changes: readonly StatusChange[], at: number) => statusEvents.emit(changes, at);
+  // The messenger's own binding of the outbox table: the same rows as ctx.store.outbox, with a
+  // hook that turns every state change it writes into a message.status event.
   const repo = createOutboxRepository(ctx.store.db, ctx.store.dialect, { onChanges: (changes) => emitChanges(changes, ctx.clock.now().getTime()) });
   const windowCache = new Map<string, number>();
   const onTokenInvalid =

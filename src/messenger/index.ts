@@ -1,4 +1,4 @@
-/** Messenger sending (issue 5): send helpers, local checks, throttle, direct send, durable outbox and its worker. */
+/** Messenger sending: send helpers, local checks, throttle, direct send, durable outbox and its worker. */
 export * from './types.js';
 export * from './build-message.js';
 export * from './validate-message.js';
@@ -10,8 +10,7 @@ export * from './outcome-events.js';
 export * from './retry-policy.js';
 export * from './throttle.js';
 export * from './send.js';
-export * from './conversations-repository.js';
-export * from './outbox-repository.js';
+export * from './outbox-body.js';
 export * from './outbox.js';
 export * from './worker.js';
 export * from './create-messenger.js';

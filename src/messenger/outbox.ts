@@ -1,17 +1,22 @@
 /**
  * The durable outbox's front half: `enqueue` persists a message before it returns its id, and
  * the same idempotency key never enqueues twice. Delivery is the worker's job (worker.ts).
- * Issue 5 item 3.
  */
 import { randomBytes } from 'node:crypto';
 import { pkError } from '../errors.js';
-import type { PageKeeperContext } from '../tokens/context.js';
-import { payloadOf, type ListFilter, type OutboxMessage, type OutboxRepository, type OutboxStatus } from './outbox-repository.js';
+import type { PageKeeperContext } from '../context.js';
+import type { ListFilter, OutboxMessage, OutboxRepository, OutboxStatus } from '../store/outbox-repository.js';
+import { payloadOf } from './outbox-body.js';
 import { checkWindow, validateFor, type SendDeps } from './send.js';
 
 export interface EnqueueOptions {
   /** The same key never enqueues twice: the first message comes back with `duplicate: true`. */
   idempotencyKey?: string;
+  /**
+   * Who the key belongs to (the service passes the API key's id): the same key from two callers
+   * names two different messages. Keys are always scoped to the Page as well.
+   */
+  idempotencyScope?: string;
   /**
    * Accept a possible duplicate rather than a possible loss: a send whose answer never came
    * back (timeout, reset, a crash mid-POST) is retried instead of being marked `unknown`.
@@ -86,6 +91,15 @@ function newMessageId(): string {
   return `msg_${randomBytes(12).toString('base64url')}`;
 }
 
+/**
+ * The stored form of an idempotency key: owner, Page and key, so one caller's key never matches
+ * another caller's message (the column is unique on its own). The parts are separated by a
+ * control character that neither an API key id, a Page id nor an Idempotency-Key may contain.
+ */
+export function scopedIdempotencyKey(scope: string, pageId: string, key: string): string {
+  return `${scope}\u001f${pageId}\u001f${key}`;
+}
+
 /** A page that exists stays known: pages are removed rarely, and a send to one then fails with the token error. */
 async function assertPage(ctx: PageKeeperContext, known: Set<string>, pageId: string): Promise<void> {
   if (known.has(pageId)) return;
@@ -103,14 +117,13 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       const sendBody = validateFor(channel, body);
       await assertPage(ctx, knownPages, pageId);
       await checkWindow(deps, pageId, sendBody, channel);
-      const idempotencyKey = options.idempotencyKey ?? null;
-      const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, body: sendBody, channel, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
-      if (duplicate && (message.pageId !== pageId || message.channel !== channel || message.psid !== sendBody.recipient.id || payloadOf(message.body) !== payloadOf(sendBody))) {
-        throw pkError(
-          'PK_DUPLICATE',
-          { detail: `The idempotency key was already used for a different message (${message.id}); use a new key for a new message` },
-          { details: { id: message.id } },
-        );
+      const idempotencyKey = options.idempotencyKey === undefined ? null : scopedIdempotencyKey(options.idempotencyScope ?? '', pageId, options.idempotencyKey);
+      const payload = payloadOf(sendBody);
+      const psid = sendBody.recipient.id;
+      const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, psid, payload, channel, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
+      if (duplicate && (message.pageId !== pageId || message.channel !== channel || message.psid !== psid || message.payload !== payload)) {
+        // The first message's id is not told: the answer says only that the key is taken.
+        throw pkError('PK_DUPLICATE', { detail: 'The idempotency key was already used for a different message; use a new key for a new message' });
       }
       if (!duplicate) deps.notify({ pageId, psid: message.psid });
       return { id: message.id, status: message.status, duplicate };

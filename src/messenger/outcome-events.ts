@@ -4,7 +4,7 @@
  * GET /v1/events and sends them to the forward URL (docs/service.md). Listeners run in this
  * process, after the change is written; a listener that throws is ignored (it cannot undo a send).
  */
-import type { ClaimedMessage, OutboxError, OutboxStatus, SendOutcome, StatusChange } from './outbox-repository.js';
+import type { ClaimedMessage, OutboxError, OutboxStatus, SendOutcome, StatusChange } from '../store/outbox-repository.js';
 
 export interface MessageStatusEvent {
   /** The outbox message id (`msg_...`). */

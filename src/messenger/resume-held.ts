@@ -9,8 +9,8 @@
  *   valid token that can message was written or re-checked after the hold (a reconnect, or a
  *   health sweep that found it capable).
  */
-import type { PageKeeperContext } from '../tokens/context.js';
-import type { HeldPage, OutboxRepository } from './outbox-repository.js';
+import type { PageKeeperContext } from '../context.js';
+import type { HeldPage, OutboxRepository } from '../store/outbox-repository.js';
 
 /** Graph codes (and null: no valid token) that say the token itself is gone. */
 const TOKEN_CODES = new Set<number | null>([null, 190, 102, 458, 459, 460, 463, 464, 467, 492]);

@@ -2,7 +2,7 @@
  * What the outbox does with a send that failed: retry it later, fail it for good, hold it
  * until the Page is reconnected, or mark it `unknown` because it may already have gone out.
  *
- * The rules follow graph-api-notes.md ("Error object", "Messenger Send API") and issue 5 item 3:
+ * The rules follow docs/graph-api.md ("Error object", "Messenger Send API") and the outbox's promise to lose nothing and send nothing twice:
  * - Facebook does not de-duplicate sends, so a request that may have reached Facebook without
  *   an answer is never retried blindly: it becomes `unknown` unless the caller chose at-least-once.
  * - Token-wide losses hold the Page's messages: 190/102, and a token that lost pages_messaging or
@@ -71,7 +71,7 @@ const TEMPORARILY_RESTRICTED = 1893063;
 
 /**
  * Send errors that no retry can fix, in plain words: refusals about this recipient or message
- * (recipient-refusal.ts) come with what to do; they never hold the Page.
+ * (recipient-refusal.ts, docs/graph-api.md "Messenger Send API") come with what to do; they never hold the Page.
  */
 function permanentReason(code: number | null, subcode: number | null, message: string | undefined): string | null {
   const refusal = recipientRefusal(code, subcode, message);

@@ -3,7 +3,7 @@
  * the Page's throttle slot, POST `/{page-id}/messages` with the Page token, feed the usage
  * headers back to the throttle.
  *
- * The POST is not idempotent (Facebook does not de-duplicate sends, graph-api-notes.md
+ * The POST is not idempotent (Facebook does not de-duplicate sends, docs/graph-api.md
  * "Messenger Send API"), so it is never retried blindly: the Graph client only repeats it when
  * the request provably never left (delivery `not_sent`). Everything else goes to the caller.
  * https://developers.facebook.com/docs/messenger-platform/reference/send-api/
@@ -11,8 +11,8 @@
 import { pkError } from '../errors.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
 import type { GraphResponse } from '../graph/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
-import { conversationKey, type ConversationsRepository } from './conversations-repository.js';
+import type { PageKeeperContext } from '../context.js';
+import { conversationKey, type ConversationsRepository } from '../store/conversations-repository.js';
 import type { AcquireOptions, SendThrottle } from './throttle.js';
 import type { SendBody } from './types.js';
 import { validateMessage } from './validate-message.js';
@@ -181,7 +181,7 @@ export async function postPreparedBody(
 function checkAnswer(data: unknown, psid: string): SendResult {
   const d = data as { message_id?: unknown; recipient_id?: unknown } | null;
   if (typeof d !== 'object' || d === null) throw pkError('PK_SEND_FAILED', { detail: 'the answer is not a JSON object' });
-  // Sender actions are answered without message_id (graph-api-notes.md "Messenger Send API").
+  // Sender actions are answered without message_id (docs/graph-api.md "Messenger Send API").
   const messageId = typeof d.message_id === 'string' ? d.message_id : '';
   const recipientId = typeof d.recipient_id === 'string' ? d.recipient_id : psid;
   return { messageId, recipientId };

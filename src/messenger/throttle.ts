@@ -2,7 +2,7 @@
  * Adaptive send throttle, one per process, keyed by Page.
  *
  * Facebook allows 300 Send API calls per second per Page for text and 10 per second for audio
- * and video (graph-api-notes.md "Rate-limit headers"; Send API reference, "Limits":
+ * and video (docs/graph-api.md "Rate-limit headers"; Send API reference, "Limits":
  * https://developers.facebook.com/docs/messenger-platform/reference/send-api). Beyond the
  * per-second cap, the rolling budgets reported in X-Business-Use-Case-Usage (types messenger
  * and pages) and X-App-Usage end in code 613/80006/4 throttling, and a throttled Page stays
@@ -242,7 +242,7 @@ export function createSendThrottle(options: SendThrottleOptions): SendThrottle {
       // Page tokens report under the Page id; a system-user token may report under its business id.
       const entries = byId[pageId] ?? Object.values(byId).flat();
       const relevant = entries.filter((e) => SEND_USAGE_TYPES.includes(e.type));
-      // Absent headers mean low usage (graph-api-notes.md), so no entry resets the Page to 0%.
+      // Absent headers mean low usage (docs/graph-api.md), so no entry resets the Page to 0%.
       s.usagePercent = relevant.reduce((m, e) => Math.max(m, percentOf(e)), 0);
       const regainMinutes = relevant.reduce((m, e) => Math.max(m, e.estimatedTimeToRegainAccessMinutes), 0);
       if (regainMinutes > 0) s.pausedUntil = Math.max(s.pausedUntil, t + regainMinutes * 60_000);

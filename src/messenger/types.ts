@@ -9,7 +9,7 @@
  *   https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies
  * - Message tags and the HUMAN_AGENT 7-day window:
  *   https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags
- * - /work/shared/graph-api-notes.md "Messenger Send API" (wins where it speaks: the tags
+ * - /work/shared/docs/graph-api.md "Messenger Send API" (wins where it speaks: the tags
  *   CONFIRMED_EVENT_UPDATE, ACCOUNT_UPDATE and POST_PURCHASE_UPDATE answer code 100 since 2026-04-27).
  */
 
@@ -23,7 +23,7 @@ export type MessageTag = (typeof ACTIVE_TAGS)[number];
 
 /**
  * Tags Facebook retired: a send with one of them is answered with code 100, so pagekeeper
- * refuses it locally and says why (graph-api-notes.md "Messenger Send API").
+ * refuses it locally and says why (docs/graph-api.md "Messenger Send API").
  */
 export const DEPRECATED_TAGS = {
   CONFIRMED_EVENT_UPDATE: { since: '2026-04-27' },

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { pkError } from '../errors.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../core/json-depth.js';
 import {
   ACTIVE_TAGS,
   DEPRECATED_TAGS,
@@ -203,6 +204,8 @@ function checkMessage(message: NonNullable<ParsedBody['message']>, problems: str
  * Send API body Facebook would accept; returns nothing when it is. `details.problems` lists them.
  */
 export function validateMessage(body: unknown): asserts body is SendBody {
+  // Before zod and before the outbox's JSON.stringify: both recurse, and would overflow the stack.
+  if (nestedDeeperThan(body)) throw pkError('PK_MESSAGE_INVALID', { detail: `the body nests more than ${MAX_JSON_DEPTH} levels deep` });
   const parsed = sendBodySchema.safeParse(body);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(describeIssue);

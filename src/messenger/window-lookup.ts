@@ -22,8 +22,8 @@ import { appsecretProof } from '../graph/appsecret-proof.js';
 import { BATCH_LIMIT } from '../graph/create-graph-client.js';
 import { isGraphError } from '../graph/graph-error.js';
 import type { BatchItem } from '../graph/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
-import { conversationKey } from './conversations-repository.js';
+import type { PageKeeperContext } from '../context.js';
+import { conversationKey } from '../store/conversations-repository.js';
 
 export const CONVERSATIONS_PER_SECOND = 2;
 /**

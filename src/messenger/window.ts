@@ -4,7 +4,7 @@
  *
  * - RESPONSE and UPDATE: within 24 hours of the person's last message to the Page.
  * - MESSAGE_TAG + HUMAN_AGENT: within 7 days, for a person on the Page's team answering.
- * Sources: graph-api-notes.md "Messenger Send API";
+ * Sources: docs/graph-api.md "Messenger Send API";
  * https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags
  */
 import { pkError } from '../errors.js';

@@ -7,7 +7,8 @@
  */
 import { isPageKeeperError } from '../errors.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
-import { bodyOf, type ClaimedMessage, type OutboxError, type SendOutcome } from './outbox-repository.js';
+import type { ClaimedMessage, OutboxError, SendOutcome } from '../store/outbox-repository.js';
+import { bodyOf } from './outbox-body.js';
 import { decideSendRetry } from './retry-policy.js';
 import { attachmentTypeOf, checkWindow, keyedThrottle, postPreparedBody, type SendDeps } from './send.js';
 import { throttleKeyOf } from './throttle.js';

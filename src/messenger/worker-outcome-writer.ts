@@ -3,7 +3,7 @@
  * transaction: after `flushMs`, or at once when `flushBatch` are waiting. A failed write puts
  * them back in front, in order.
  */
-import type { ClaimedMessage, SendOutcome } from './outbox-repository.js';
+import type { ClaimedMessage, SendOutcome } from '../store/outbox-repository.js';
 
 export const DEFAULT_FLUSH_MS = 15;
 export const DEFAULT_FLUSH_BATCH = 200;

@@ -34,7 +34,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { ClaimedMessage, OutboxRepository, SendOutcome, StatusChange } from './outbox-repository.js';
+import type { ClaimedMessage, OutboxRepository, SendOutcome, StatusChange } from '../store/outbox-repository.js';
 import { resumeChangedPages } from './resume-held.js';
 import type { SendDeps } from './send.js';
 import { createDeliver } from './worker-deliver.js';

@@ -1,5 +1,5 @@
 /**
- * Turns state changes into alerts, exactly once each (issue 4 item 3). The audit log is the
+ * Turns state changes into alerts, exactly once each. The audit log is the
  * source: every module that changes a Page's or a token's state already appends one audit row
  * per change (conditional writes make concurrent failures one change), so reading the log
  * after a cursor yields one alert per change, never one per failing call.
@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { StoredPage } from '../store/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { isAlertEvent, toHealthEvent } from './to-health-event.js';
 import type { HealthEvent, Notifier } from './types.js';
 
@@ -51,7 +51,7 @@ export interface AlertDispatcher {
   readonly notifierNames: readonly string[];
 }
 
-export type NotificationStatus = 'pending' | 'delivered' | 'failed';
+export type { NotificationStatus } from '../store/notification-repository.js';
 
 /** Backoff before attempt `attempts + 1`: exponential, capped, with jitter in [50%, 100%]. */
 export function notifyRetryDelayMs(attempts: number, baseMs: number, maxMs: number, random: () => number): number {
@@ -70,16 +70,12 @@ export function createAlertDispatcher(ctx: Pick<PageKeeperContext, 'store' | 'cl
   const notifiers = new Map<string, Notifier>();
   options.notifiers.forEach((n, i) => notifiers.set(n.name ?? `notifier-${i}`, n));
   const names = [...notifiers.keys()];
-  const cursorKey = (name: string) => `notify.cursor.${name}`;
 
   // A notifier seen for the first time starts at the end of the log: it is told about what
   // happens from now on, not about history.
   const ready = (async () => {
-    const last = await store.db.selectFrom('audit_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-    const at = String(Number(last?.id ?? 0));
-    for (const name of names) {
-      await store.db.insertInto('meta').values({ key: cursorKey(name), value: at }).onConflict((oc) => oc.column('key').doNothing()).execute();
-    }
+    const at = await store.audit.lastId();
+    for (const name of names) await store.notifications.initCursor(name, at);
   })();
   ready.catch(() => {});
 
@@ -87,24 +83,19 @@ export function createAlertDispatcher(ctx: Pick<PageKeeperContext, 'store' | 'cl
     const pages = new Map<string, StoredPage | undefined>();
     for (const name of names) {
       for (;;) {
-        const row = await store.db.selectFrom('meta').select('value').where('key', '=', cursorKey(name)).executeTakeFirst();
-        const cursor = Number(row?.value ?? 0);
+        const cursor = (await store.notifications.cursor(name)) ?? 0;
         const entries = await store.audit.listAfter(cursor, SCAN_BATCH);
         if (entries.length === 0) break;
-        const now = clock.now().getTime();
+        const now = clock.now();
         await store.transaction(async (tx) => {
           for (const entry of entries) {
             if (!isAlertEvent(entry.event)) continue;
             const pageId = entry.pageId;
             if (pageId !== null && !pages.has(pageId)) pages.set(pageId, await tx.pages.get(pageId));
             const event = toHealthEvent({ ...entry, event: entry.event }, pageId === null ? undefined : pages.get(pageId));
-            await tx.db
-              .insertInto('notifications')
-              .values({ event_id: entry.id, notifier: name, status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, delivered_at: null, payload: JSON.stringify(event) })
-              .onConflict((oc) => oc.columns(['event_id', 'notifier']).doNothing())
-              .execute();
+            await tx.notifications.enqueue(entry.id, name, JSON.stringify(event), now);
           }
-          await tx.db.updateTable('meta').set({ value: String(entries[entries.length - 1]!.id) }).where('key', '=', cursorKey(name)).execute();
+          await tx.notifications.setCursor(name, entries[entries.length - 1]!.id);
         });
         if (entries.length < SCAN_BATCH) break;
       }
@@ -113,32 +104,20 @@ export function createAlertDispatcher(ctx: Pick<PageKeeperContext, 'store' | 'cl
 
   async function deliverDue(): Promise<void> {
     if (names.length === 0) return;
-    const due = await store.db
-      .selectFrom('notifications')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', clock.now().getTime())
-      .where('notifier', 'in', names)
-      .orderBy('id')
-      .limit(DELIVER_BATCH)
-      .execute();
+    const due = await store.notifications.due(names, clock.now(), DELIVER_BATCH);
     for (const row of due) {
       const notifier = notifiers.get(row.notifier);
       if (!notifier) continue;
       const attempts = row.attempts + 1;
       try {
         await notifier.notify(JSON.parse(row.payload) as HealthEvent);
-        await store.db.updateTable('notifications').set({ status: 'delivered', attempts, delivered_at: clock.now().getTime(), last_error: null }).where('id', '=', row.id).execute();
+        await store.notifications.markDelivered(row.id, attempts, clock.now());
       } catch (e) {
         const message = (e instanceof Error ? e.message : String(e)).slice(0, MAX_ERROR_CHARS);
         const giveUp = attempts >= maxAttempts;
-        const next = clock.now().getTime() + notifyRetryDelayMs(attempts, retryBaseMs, maxRetryMs, random);
-        await store.db
-          .updateTable('notifications')
-          .set({ status: giveUp ? 'failed' : 'pending', attempts, last_error: message, next_attempt_at: next })
-          .where('id', '=', row.id)
-          .execute();
-        logger.warn({ notifier: row.notifier, eventId: Number(row.event_id), attempts, giveUp, error: message }, 'alert delivery failed');
+        const next = new Date(clock.now().getTime() + notifyRetryDelayMs(attempts, retryBaseMs, maxRetryMs, random));
+        await store.notifications.markFailed(row.id, { attempts, giveUp, error: message, nextAttemptAt: next });
+        logger.warn({ notifier: row.notifier, eventId: row.eventId, attempts, giveUp, error: message }, 'alert delivery failed');
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { Logger } from '../tokens/context.js';
+import type { Logger } from '../core/logger.js';
 import type { HealthEvent, Notifier } from './types.js';
 
 /** One log line per alert: warn when something got worse, info otherwise. */

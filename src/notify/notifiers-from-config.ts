@@ -1,6 +1,6 @@
 import type { PageKeeperConfig } from '../config/load-config.js';
 import { pkError } from '../errors.js';
-import type { Logger } from '../tokens/context.js';
+import type { Logger } from '../core/logger.js';
 import { createLogNotifier } from './log-notifier.js';
 import type { Notifier } from './types.js';
 import { createWebhookNotifier } from './webhook-notifier.js';

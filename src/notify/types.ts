@@ -1,5 +1,5 @@
 /**
- * What an alert is and who receives it (issue 4 item 3). An alert is one state change read
+ * What an alert is and who receives it. An alert is one state change read
  * from the audit log: a Page's status changing, a token lost or restored, a Page gained or lost
  * on reconnect, a deauthorize, Facebook dropping a Page's webhook subscription. Never a secret: tokens are named by (page, user), nothing more.
  */

@@ -1,6 +1,7 @@
 /**
  * The outgoing webhook: each alert POSTed as JSON with
- * `X-Pagekeeper-Signature: sha256=<hex HMAC-SHA256(body, secret)>`. A non-2xx answer, a timeout
+ * `X-Pagekeeper-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>` (see sign-body.ts),
+ * signed with PAGEKEEPER_NOTIFY_WEBHOOK_SECRET, never the forwarding secret. A non-2xx answer, a timeout
  * or a refused connection rejects, and the delivery loop retries with backoff.
  */
 import { request } from 'undici';

@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto';
-import { judgeInstagram } from '../instagram/instagram-capability.js';
-import { createInstagramRepository } from '../store/instagram-repository.js';
-import { sql } from 'kysely';
-import { OUTBOX_STATUSES } from '../messenger/outbox-repository.js';
-import type { PageWithTokens } from '../store/types.js';
+import { judgeInstagram } from '../tokens/instagram-capability.js';
+import { pkError } from '../errors.js';
 import type { PageKeeper } from '../pagekeeper.js';
-import { subscriptionSummary } from '../subscriptions/subscription-summary.js';
-import { createSubscriptionRepository, type StoredSubscription } from '../store/subscription-repository.js';
 import type { SubscriptionTarget } from '../subscriptions/page-subscription-calls.js';
 import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
+import { toPageView } from '../tokens/page-view.js';
 import { createApiKeyStore, type ApiKeyStoreOptions } from './api-keys/create-api-key-store.js';
-import type { MetricSample, OutboxPort, PageView, ServiceConfig, ServiceDeps } from './deps.js';
-
-/** 3 bound values a row: far under SQLite's and PostgreSQL's limits on parameters. */
-const INBOUND_ROWS_PER_STATEMENT = 500;
+import type { MetricSample, OutboxPort, ServiceConfig, ServiceDeps } from './deps.js';
 
 /** Settings read from PageKeeperConfig (loadConfig) and the serve flags. */
 export interface ServiceSettings {
@@ -22,44 +15,21 @@ export interface ServiceSettings {
   adminKey: string | undefined;
   forwardUrl: string | undefined;
   notifyWebhookSecret: string | undefined;
+  /** PAGEKEEPER_FORWARD_SECRET: signs forwarded webhook bodies (never the alert secret). */
+  forwardSecret?: string | undefined;
+  /** PAGEKEEPER_METRICS_KEY: when set, /metrics needs it as a bearer token. */
+  metricsKey?: string | undefined;
   /** PAGEKEEPER_KEYS text; a fallback source for cookie keys. */
   keys: string | undefined;
   devOpenDashboard: boolean;
 }
 
 export interface CreateServiceDepsOptions {
-  /** The outbox (issue 5), when one runs in this process. */
+  /** The outbox, when one runs in this process. */
   outbox?: OutboxPort;
   apiKeys?: ApiKeyStoreOptions;
   /** More Prometheus samples, e.g. Graph calls by outcome (createGraphCallCounter). */
   metrics?: () => MetricSample[];
-}
-
-function toView(p: PageWithTokens, sub: StoredSubscription | undefined): PageView {
-  return {
-    id: p.id,
-    name: p.name,
-    category: p.category,
-    status: p.status,
-    reason: p.reason,
-    fix: p.fix,
-    warning: p.warning,
-    lastCheckedAt: p.lastCheckedAt,
-    connectedAt: p.connectedAt,
-    removedAt: p.removedAt,
-    tokens: p.tokens.map((t) => ({
-      userId: t.userId,
-      status: t.status,
-      invalidReason: t.invalidReason,
-      expiresAt: t.expiresAt,
-      dataAccessExpiresAt: t.dataAccessExpiresAt,
-      messagingGranted: t.messagingGranted,
-      tasks: t.tasks,
-      lastCheckedAt: t.lastCheckedAt,
-      kind: t.tokenKind,
-    })),
-    subscription: subscriptionSummary(sub),
-  };
 }
 
 /**
@@ -68,8 +38,6 @@ function toView(p: PageWithTokens, sub: StoredSubscription | undefined): PageVie
  */
 export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, options: CreateServiceDepsOptions = {}): ServiceDeps {
   const { store, tokens, clock } = pk.context;
-  const db = store.db;
-  const subscriptions = createSubscriptionRepository(db);
   const appSecret = pk.context.appSecret;
   const config: ServiceConfig = {
     appId: pk.context.config.appId,
@@ -78,7 +46,8 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     verifyToken: settings.verifyToken,
     adminKey: settings.adminKey,
     forwardUrl: settings.forwardUrl,
-    forwardSecret: settings.notifyWebhookSecret,
+    forwardSecret: settings.forwardSecret,
+    metricsKey: settings.metricsKey,
     // Cookie keys are derived (per purpose) from a server-side secret; the app secret is always set here.
     cookieSecret: createHash('sha256').update(`pagekeeper-cookies:${appSecret}:${settings.keys ?? ''}`).digest('base64url'),
     devOpenDashboard: settings.devOpenDashboard,
@@ -86,25 +55,28 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
 
   return {
     config,
-    apiKeys: createApiKeyStore(db, options.apiKeys),
+    apiKeys: createApiKeyStore(store.apiKeys, options.apiKeys),
     pages: {
       list: async () => {
         const pages = await store.pages.list();
-        const links = await createInstagramRepository(store.db).many(pages.map((p) => p.id));
-        const subs = await subscriptions.list();
-        return pages.map((p) => ({ ...toView(p, subs.get(p.id)), instagram: judgeInstagram(links.get(p.id)) }));
+        const links = await store.instagram.many(pages.map((p) => p.id));
+        const subs = await store.subscriptions.list();
+        return pages.map((p) => ({ ...toPageView(p, subs.get(p.id)), instagram: judgeInstagram(links.get(p.id)) }));
       },
       get: async (id) => {
         const p = await store.pages.getWithTokens(id);
-        return p ? { ...toView(p, (await subscriptions.list([id])).get(id)), instagram: judgeInstagram(await createInstagramRepository(store.db).get(id)) } : undefined;
+        return p ? { ...toPageView(p, (await store.subscriptions.list([id])).get(id)), instagram: judgeInstagram(await store.instagram.get(id)) } : undefined;
       },
       // Straight to the token cache: pk.page(id) would build a handle per request for one call.
       token: (id) => tokens.token(id),
       check: async (id) => {
+        // A Page that is not connected is a 404 for every caller (REST and the dashboard form).
+        const known = await store.pages.get(id);
+        if (!known || known.removedAt !== null) throw pkError('PK_PAGE_NOT_FOUND', { pageId: id });
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);
-        if (!p) throw new Error('page vanished during the check');
-        return { ...toView(p, (await subscriptions.list([id])).get(id)), instagram: judgeInstagram(await createInstagramRepository(store.db).get(id)) };
+        if (!p) throw pkError('PK_PAGE_NOT_FOUND', { pageId: id });
+        return { ...toPageView(p, (await store.subscriptions.list([id])).get(id)), instagram: judgeInstagram(await store.instagram.get(id)) };
       },
     },
     connect: {
@@ -125,33 +97,10 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     },
     ...(options.outbox ? { outbox: options.outbox } : {}),
 
-    async recordInbound(contacts) {
-      // One multi-row upsert per chunk (the webhook route batches per event-loop turn): one
-      // statement per event was most of a webhook's cost. A window never moves backwards
-      // (webhooks can arrive out of order). The messenger's in-memory window cache is not told:
-      // it only remembers open windows and falls back to this table on a miss.
-      const latest = new Map<string, { page_id: string; psid: string; last_inbound_at: number }>();
-      for (const c of contacts) {
-        const k = `${c.pageId}\u0000${c.psid}`;
-        const ms = c.at.getTime();
-        const prev = latest.get(k);
-        // One row per key: PostgreSQL refuses to update a row twice in one statement.
-        if (!prev || prev.last_inbound_at < ms) latest.set(k, { page_id: c.pageId, psid: c.psid, last_inbound_at: ms });
-      }
-      const rows = [...latest.values()];
-      for (let i = 0; i < rows.length; i += INBOUND_ROWS_PER_STATEMENT) {
-        await db
-          .insertInto('conversations')
-          .values(rows.slice(i, i + INBOUND_ROWS_PER_STATEMENT))
-          .onConflict((oc) =>
-            oc
-              .columns(['page_id', 'psid'])
-              .doUpdateSet({ last_inbound_at: sql<number>`excluded.last_inbound_at` })
-              .where('conversations.last_inbound_at', '<', sql<number>`excluded.last_inbound_at`),
-          )
-          .execute();
-      }
-    },
+    // One multi-row upsert per chunk (the webhook route batches per event-loop turn): one
+    // statement per event was most of a webhook's cost. The messenger's in-memory window cache
+    // is not told: it only remembers open windows and falls back to the table on a miss.
+    recordInbound: (contacts) => store.conversations.recordInboundMany(contacts),
 
     async recordReceipts(receipts) {
       await pk.messenger.recordReceipts(receipts);
@@ -163,22 +112,21 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     handleDeauthorize: async (userId) => void (await pk.handleDeauthorize(userId)),
 
     async deleteUserData(userId, confirmationCode) {
-      const requestedAt = clock.now().getTime();
-      await db.insertInto('data_deletions').values({ confirmation_code: confirmationCode, user_id: userId, requested_at: requestedAt, completed_at: null, status: 'pending' }).execute();
+      await store.dataDeletions.request(confirmationCode, userId, clock.now());
       // Tokens still marked valid may unsubscribe the Pages that go with this user (best effort, after the deletion).
       const held: SubscriptionTarget[] = [];
-      for (const r of await db.selectFrom('page_tokens').select('page_id').where('user_id', '=', userId).where('status', '=', 'valid').execute()) {
-        const t = await store.pageTokens.getWithToken(r.page_id, userId).catch(() => undefined);
-        if (t) held.push({ pageId: r.page_id, token: t.token });
+      for (const r of (await store.pageTokens.listForUser(userId)).filter((t) => t.status === 'valid')) {
+        const t = await store.pageTokens.getWithToken(r.pageId, userId).catch(() => undefined);
+        if (t) held.push({ pageId: r.pageId, token: t.token });
       }
       let deletedPageIds: string[] = [];
       await store.transaction(async (tx) => {
         const r = await tx.users.deleteWithData(userId);
         deletedPageIds = r.deletedPageIds;
         // The audit trail names the user; it goes too. The deletion itself is logged without the id.
-        await tx.db.deleteFrom('audit_log').where('user_id', '=', userId).execute();
+        await tx.audit.deleteForUser(userId);
         await tx.audit.append({ event: 'user_data_deleted', detail: { pages: r.deletedPageIds.length, existed: r.existed } });
-        await tx.db.updateTable('data_deletions').set({ status: 'completed', completed_at: clock.now().getTime() }).where('confirmation_code', '=', confirmationCode).execute();
+        await tx.dataDeletions.complete(confirmationCode, clock.now());
       });
       // Cached page tokens of the deleted user must not be handed out again.
       tokens.clear();
@@ -188,22 +136,18 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
       ).catch(() => []);
     },
 
-    async dataDeletionStatus(code) {
-      const row = await db.selectFrom('data_deletions').select(['status', 'requested_at', 'completed_at']).where('confirmation_code', '=', code).executeTakeFirst();
-      return row ? { status: row.status, requestedAt: new Date(row.requested_at), completedAt: row.completed_at === null ? null : new Date(row.completed_at) } : undefined;
-    },
+    dataDeletionStatus: (code) => store.dataDeletions.get(code),
 
     recentEvents: (limit) => store.audit.list({ limit }),
 
-    async outboxCounts() {
-      const rows = await db.selectFrom('outbox').select(['status', (eb) => eb.fn.countAll<number | string>().as('n')]).groupBy('status').execute();
-      // Every status, zeros included, so /metrics always shows delivered and read too.
-      return { ...Object.fromEntries(OUTBOX_STATUSES.map((st) => [st, 0])), ...Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])) };
-    },
+    // Every status, zeros included, so /metrics always shows delivered and read too.
+    outboxCounts: () => store.outbox.counts(),
 
-    async ping() {
-      await sql`select 1`.execute(db);
-    },
+    callbackReplays: store.callbackReplays,
+    adminSessions: store.adminSessions,
+    now: () => clock.now().getTime(),
+
+    ping: () => store.ping(),
 
     extraMetrics() {
       const usage = pk.context.graph.usage();

@@ -1,11 +1,15 @@
-import type { InstagramView } from '../instagram/instagram-capability.js';
+import type { InstagramView } from '../tokens/instagram-capability.js';
 /**
  * What the service needs from the rest of pagekeeper, as one interface. Routes depend on this,
  * not on createPageKeeper or the store directly, so each route can be tested with a small
  * stand-in and the real wiring lives in one adapter (create-service-deps.ts).
  */
+import type { AdminSessionRepository } from '../store/admin-session-repository.js';
+import type { CallbackReplayRepository } from '../store/callback-replay-repository.js';
 import type { AuditEntry } from '../store/types.js';
-import type { PageStatus } from '../tokens/types.js';
+import type { PageStatus } from '../core/types.js';
+import type { MessageView } from '../messenger/outbox.js';
+import type { PageTokenView, PageView as CorePageView } from '../tokens/page-view.js';
 import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
 import type { MessageStatusEvent } from '../messenger/outcome-events.js';
 import type { InboundContact, ReceiptEvent } from './webhooks/webhook-event.js';
@@ -19,47 +23,22 @@ export interface ServiceConfig {
   verifyToken: string | undefined;
   adminKey: string | undefined;
   forwardUrl: string | undefined;
-  /** Signs what is forwarded to forwardUrl (`X-Pagekeeper-Signature`). */
+  /** PAGEKEEPER_FORWARD_SECRET: signs what is forwarded to forwardUrl (`X-Pagekeeper-Signature`). */
   forwardSecret: string | undefined;
+  /** PAGEKEEPER_METRICS_KEY: when set, GET /metrics needs `Authorization: Bearer <key>`. */
+  metricsKey?: string | undefined;
   /** Derives the cookie keys (connect state, admin session) when no app secret is set. */
   cookieSecret: string;
   /** `--dev` on a loopback address: the dashboard is open without login. */
   devOpenDashboard: boolean;
 }
 
-/** One granting user's token for a page, without the token. */
-export interface PageTokenView {
-  userId: string;
-  status: 'valid' | 'invalid';
-  invalidReason: string | null;
-  /** null: never expires. */
-  expiresAt: Date | null;
-  dataAccessExpiresAt: Date | null;
-  messagingGranted: boolean;
-  tasks: string[];
-  lastCheckedAt: Date | null;
-  /** A person's token or a system user's (Business Settings). */
-  kind: 'user' | 'system_user';
-}
-
-/** A connected page as the API and dashboard show it. Never holds a token. */
-export interface PageView {
-  id: string;
-  name: string;
-  category: string | null;
-  status: PageStatus;
-  reason: string | null;
-  fix: string | null;
-  warning: string | null;
-  lastCheckedAt: Date | null;
-  connectedAt: Date;
-  removedAt: Date | null;
-  tokens: PageTokenView[];
+/** The page view every surface shares (src/tokens/page-view.ts), plus the linked Instagram account. */
+export type PageView = CorePageView & {
   /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
   instagram?: InstagramView;
-  /** The app's webhook subscription to the Page, as last read or written by connect or a check. */
-  subscription: { subscribed: boolean; fields: string[]; checkedAt: Date | null; reason: string | null; fix: string | null };
-}
+};
+export type { PageTokenView };
 
 /** What the OAuth callback reports to the person. */
 export interface ConnectOutcome {
@@ -70,28 +49,18 @@ export interface ConnectOutcome {
   problems: string[];
 }
 
-/** A queued message's state, as `GET /v1/messages/:id` shows it. */
-export interface MessageView {
-  id: string;
-  pageId: string;
-  psid: string;
-  status: string;
-  attempts: number;
-  messageId: string | null;
-  error: { code: number | null; subcode: number | null; message: string | null } | null;
-  createdAt: Date;
-  updatedAt: Date;
-  sentAt: Date | null;
-}
+/** A queued message's state, as `GET /v1/messages/:id` and `pagekeeper outbox` show it. */
+export type { MessageView };
 
 /**
- * The outbox (issue 5), written by its own module; the service only calls these.
+ * The outbox, written by its own module; the service only calls these.
  * enqueue validates the body (PK_MESSAGE_INVALID), refuses unknown pages (PK_PAGE_NOT_FOUND)
  * and, for a repeated idempotency key, returns the first message with `duplicate: true`
  * (or throws PK_DUPLICATE when the key was used for a different body).
  */
 export interface OutboxPort {
-  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string; channel?: 'messenger' | 'instagram' }): Promise<{ id: string; status: string; duplicate: boolean }>;
+  /** `idempotencyScope` is the calling API key's id: keys of different callers never meet. */
+  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string; idempotencyScope?: string; channel?: 'messenger' | 'instagram' }): Promise<{ id: string; status: string; duplicate: boolean }>;
   get(id: string): Promise<MessageView | undefined>;
 }
 
@@ -127,6 +96,12 @@ export interface ServiceDeps {
   recentEvents(limit: number): Promise<AuditEntry[]>;
   /** Outbox rows by status, for the dashboard and metrics. */
   outboxCounts(): Promise<Record<string, number>>;
+  /** signed_request values already acted on, shared by every instance on the database. */
+  callbackReplays: CallbackReplayRepository;
+  /** Dashboard sessions: logout ends one on every instance. */
+  adminSessions: AdminSessionRepository;
+  /** The current time in ms (the library's clock). */
+  now(): number;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   /** Extra Prometheus samples (Graph calls by outcome, rate budget) when the client exposes them. */

@@ -1,6 +1,6 @@
 /**
- * The work that runs inside `pagekeeper serve` beside the HTTP server (issue 6 item 4): the
- * outbox worker (issue 5) and the health scheduler (issue 4). Each worker is started after the
+ * The work that runs inside `pagekeeper serve` beside the HTTP server: the
+ * outbox worker and the health scheduler. Each worker is started after the
  * server listens and stopped (in parallel) on SIGTERM before the database closes.
  */
 import type { WorkerOptions } from '../messenger/worker.js';
@@ -46,7 +46,10 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 export function outboxPortOf(pk: PageKeeper): OutboxPort {
   return {
     enqueue: (pageId, body, options) =>
-      pk.messenger.enqueue(pageId, body, { ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }), ...(options.channel === undefined ? {} : { channel: options.channel }) }),
+      pk.messenger.enqueue(pageId, body, {
+        ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey, ...(options.idempotencyScope === undefined ? {} : { idempotencyScope: options.idempotencyScope }) }),
+        ...(options.channel === undefined ? {} : { channel: options.channel }),
+      }),
     get: (id) => pk.messenger.get(id),
   };
 }

@@ -12,6 +12,10 @@ export interface AuditRepository {
   list(options?: { limit?: number; pageId?: string; userId?: string; beforeId?: number }): Promise<AuditEntry[]>;
   /** Events after `afterId`, oldest first (for notifiers catching up). */
   listAfter(afterId: number, limit?: number): Promise<AuditEntry[]>;
+  /** The id of the latest event, 0 when the log is empty. */
+  lastId(): Promise<number>;
+  /** Deletes every event naming the user (their data deletion). */
+  deleteForUser(userId: string): Promise<void>;
 }
 
 export function auditFromRow(row: Selectable<AuditLogTable>): AuditEntry {
@@ -63,6 +67,15 @@ export function createAuditRepository(db: Kysely<Database>, now: () => Date): Au
     async listAfter(afterId, limit = 500) {
       const rows = await db.selectFrom('audit_log').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
       return rows.map(auditFromRow);
+    },
+
+    async lastId() {
+      const last = await db.selectFrom('audit_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+      return Number(last?.id ?? 0);
+    },
+
+    async deleteForUser(userId) {
+      await db.deleteFrom('audit_log').where('user_id', '=', userId).execute();
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * `pagekeeper migrate --from sqlite:FILE --to postgres://...` (issue 7 item 6): copies every
+ * `pagekeeper migrate --from sqlite:FILE --to postgres://...`: copies every
  * table from one database to another, rows as they are stored. Tokens stay encrypted: the
  * ciphertexts are copied byte for byte and stay valid because their additional authenticated
  * data names the page and user (src/store/crypto/aad.ts), never the database.

@@ -1,20 +1,33 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { createAdminSessionRepository, type AdminSessionRepository } from './admin-session-repository.js';
+import { createApiKeyRepository, type ApiKeyRepository } from './api-key-repository.js';
 import { createAuditRepository, type AuditRepository } from './audit-repository.js';
+import { createCallbackReplayRepository, type CallbackReplayRepository } from './callback-replay-repository.js';
+import { createConversationsRepository, type ConversationsRepository } from './conversations-repository.js';
 import type { Keyring } from './crypto/keyring.js';
 import { parseKeys } from './crypto/parse-keys.js';
+import { createDataDeletionRepository, type DataDeletionRepository } from './data-deletion-repository.js';
 import { checkMigrations, migrateToLatest } from './migrate.js';
 import { openDatabase, type Dialect, type OpenDatabaseOptions, type OpenedDatabase } from './open-database.js';
+import { createInstagramRepository, type InstagramRepository } from './instagram-repository.js';
 import { createLeaseRepository, type LeaseRepository } from './lease-repository.js';
+import { createNotificationRepository, type NotificationRepository } from './notification-repository.js';
+import { createOutboxRepository, type OutboxRepository } from './outbox-repository.js';
 import { createPageRepository, type PageRepository } from './page-repository.js';
 import { createPageTokenRepository, type PageTokenRepository } from './page-token-repository.js';
 import type { Database } from './schema.js';
+import { createStaleTokenReader, type StaleTokenReader } from './stale-token-reader.js';
+import { createSubscriptionRepository, type SubscriptionRepository } from './subscription-repository.js';
 import { createUserRepository, type UserRepository } from './user-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 
 /** The repositories, bound either to the database or to one transaction. */
 export interface StoreRepositories {
-  /** The Kysely instance (or transaction) these repositories use, for tables without a repository yet. */
+  /**
+   * The Kysely instance (or transaction) these repositories use, for the store's own code and
+   * tests. Every table has a repository: code outside src/store/ goes through those.
+   */
   readonly db: Kysely<Database>;
   readonly keyring: Keyring;
   readonly dialect: Dialect;
@@ -24,6 +37,28 @@ export interface StoreRepositories {
   readonly audit: AuditRepository;
   /** Named leases with expiry, for leader election and partitioned work across instances. */
   readonly leases: LeaseRepository;
+  /** Durable Messenger sends (payloads as stored text). */
+  readonly outbox: OutboxRepository;
+  /** When each person last wrote to each Page (the Messenger window). */
+  readonly conversations: ConversationsRepository;
+  /** The service's API keys (hashes only). */
+  readonly apiKeys: ApiKeyRepository;
+  /** Alert deliveries and each notifier's cursor in the audit log. */
+  readonly notifications: NotificationRepository;
+  /** Facebook data deletion requests and their confirmation codes. */
+  readonly dataDeletions: DataDeletionRepository;
+  /** The health sweep's keyset read of stale valid tokens. */
+  readonly staleTokens: StaleTokenReader;
+  /** The app's webhook subscription to each Page, as last read or written. */
+  readonly subscriptions: SubscriptionRepository;
+  /** Facebook callbacks (signed_request values) already acted on, shared by every instance. */
+  readonly callbackReplays: CallbackReplayRepository;
+  /** Dashboard sessions by hash, so logging out ends a session on every instance. */
+  readonly adminSessions: AdminSessionRepository;
+  /** The Instagram account linked to each Page and its Instagram scopes (docs/instagram.md). */
+  readonly instagram: InstagramRepository;
+  /** One round trip to the database (readiness checks). */
+  ping(): Promise<void>;
   /**
    * Runs `fn` in one transaction with every repository bound to it; commits when `fn`
    * resolves, rolls back when it throws. Nested calls join the outer transaction.
@@ -87,10 +122,21 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     keyring,
     dialect,
     users: createUserRepository(db, keyring, now),
-    pages: createPageRepository(db, now, sqlite),
+    pages: createPageRepository(db, now, sqlite, dialect),
     pageTokens: createPageTokenRepository(db, keyring, now, sqlite),
     audit: createAuditRepository(db, now),
     leases: createLeaseRepository(db, now),
+    outbox: createOutboxRepository(db, dialect),
+    conversations: createConversationsRepository(db),
+    apiKeys: createApiKeyRepository(db),
+    notifications: createNotificationRepository(db),
+    dataDeletions: createDataDeletionRepository(db),
+    staleTokens: createStaleTokenReader(db, keyring),
+    subscriptions: createSubscriptionRepository(db),
+    callbackReplays: createCallbackReplayRepository(db),
+    adminSessions: createAdminSessionRepository(db),
+    instagram: createInstagramRepository(db),
+    ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };
   return self;

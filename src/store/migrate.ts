@@ -12,7 +12,10 @@ export function dialectOf(db: Kysely<Database>): Dialect {
 }
 
 function migrator(db: Kysely<Database>, dialect: Dialect): Migrator {
-  return new Migrator({ db, provider: migrationProvider(dialect), migrationTableName: MIGRATION_TABLE });
+  // Migrations are numbered ahead of time and can land out of order (0007 released before 0006):
+  // a database that already ran a later one still gets an earlier one instead of refusing to
+  // start. Each migration only adds what it names, so their order does not matter.
+  return new Migrator({ db, provider: migrationProvider(dialect), migrationTableName: MIGRATION_TABLE, allowUnorderedMigrations: true });
 }
 
 /**

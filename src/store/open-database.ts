@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -62,7 +62,10 @@ function openSqlite(path: string, cwd: string): OpenedDatabase {
   const file = memory ? ':memory:' : resolve(cwd, path);
   let handle: BetterSqlite3.Database;
   try {
-    if (!memory) mkdirSync(dirname(file), { recursive: true });
+    if (!memory) {
+      mkdirSync(dirname(file), { recursive: true });
+      createPrivately(file);
+    }
     handle = new BetterSqlite3(file);
     handle.pragma('journal_mode = WAL');
     handle.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -73,6 +76,23 @@ function openSqlite(path: string, cwd: string): OpenedDatabase {
     throw pkError('PK_DB_UNREACHABLE', { detail: `cannot open SQLite file ${file}: ${(cause as Error).message}` }, { cause });
   }
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) }), dialect: 'sqlite', location: file, sqlite: handle };
+}
+
+/** Owner read and write only: the file holds queued message text, key hashes and ciphertexts. */
+export const SQLITE_FILE_MODE = 0o600;
+
+/**
+ * Creates the database file with mode 0600 before SQLite opens it; SQLite gives the `-wal` and
+ * `-shm` files it creates the mode of the database file (https://www.sqlite.org/tempfiles.html),
+ * so they are 0600 too. An existing file keeps its mode (`pagekeeper doctor` warns when it is
+ * readable by others): changing it under a running deployment could lock out its backup job.
+ */
+function createPrivately(file: string): void {
+  try {
+    closeSync(openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, SQLITE_FILE_MODE));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<OpenedDatabase> {

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
+import type { Dialect } from './open-database.js';
 import { pageTokenFromRow } from './page-token-repository.js';
 import { inTransaction, toDate, toMillis } from './row-mapping.js';
 import type { Database, PagesTable } from './schema.js';
@@ -9,6 +10,12 @@ export interface PageRepository {
   /** Inserts or updates a page's name and category; a previously removed page is restored. Status is kept. */
   upsert(page: PageInput): Promise<{ created: boolean }>;
   get(id: string): Promise<StoredPage | undefined>;
+  /**
+   * Locks the page's row until the transaction ends (FOR UPDATE on PostgreSQL), so concurrent
+   * re-judgements of one page run one after the other. SQLite runs one write transaction at a
+   * time already, so there it does nothing.
+   */
+  lockForUpdate(id: string): Promise<void>;
   /** One page with its tokens' states (no token values), or undefined. */
   getWithTokens(id: string): Promise<PageWithTokens | undefined>;
   /** Pages by id with their tokens' states (no token values); removed pages only when asked. */
@@ -51,7 +58,7 @@ export function pageFromRow(row: Selectable<PagesTable>): StoredPage {
  * @param sqlite the raw handle under `db` on SQLite (see bindRepositories): setStatuses runs as
  *   statements prepared once on it.
  */
-export function createPageRepository(db: Kysely<Database>, now: () => Date, sqlite?: BetterSqlite3.Database): PageRepository {
+export function createPageRepository(db: Kysely<Database>, now: () => Date, sqlite?: BetterSqlite3.Database, dialect?: Dialect): PageRepository {
   let statusOf: BetterSqlite3.Statement<[string], { status: StoredPage['status'] }> | undefined;
   let writeStatus: BetterSqlite3.Statement | undefined;
   let writeStatusKeepChecked: BetterSqlite3.Statement | undefined;
@@ -90,6 +97,10 @@ export function createPageRepository(db: Kysely<Database>, now: () => Date, sqli
     async get(id) {
       const row = await db.selectFrom('pages').selectAll().where('id', '=', id).executeTakeFirst();
       return row && pageFromRow(row);
+    },
+
+    async lockForUpdate(id) {
+      if (dialect === 'postgres') await db.selectFrom('pages').select('id').where('id', '=', id).forUpdate().execute();
     },
 
     async getWithTokens(id) {

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
-import type { TokenInvalidReason } from '../tokens/types.js';
+import type { TokenInvalidReason } from '../core/types.js';
 import { pageTokenAad } from './crypto/aad.js';
 import type { Keyring } from './crypto/keyring.js';
 import { parseStringArray, toDate, toMillis } from './row-mapping.js';
@@ -22,6 +22,8 @@ export interface PageTokenRepository {
   listForPage(pageId: string): Promise<StoredPageToken[]>;
   /** The Pages one user granted a token for, by id (whatever its status). */
   pageIdsOfUser(userId: string): Promise<string[]>;
+  /** The states of one user's tokens (whatever their status), without tokens, by page. */
+  listForUser(userId: string): Promise<StoredPageToken[]>;
   /**
    * A page's valid tokens, decrypted, in failover order: messaging granted first, then the
    * oldest grant. Empty when the page has none (or does not exist).
@@ -164,6 +166,11 @@ export function createPageTokenRepository(db: Kysely<Database>, keyring: Keyring
     async pageIdsOfUser(userId) {
       const rows = await db.selectFrom('page_tokens').select('page_id').where('user_id', '=', userId).orderBy('page_id').execute();
       return rows.map((r) => r.page_id);
+    },
+
+    async listForUser(userId) {
+      const rows = await db.selectFrom('page_tokens').selectAll().where('user_id', '=', userId).orderBy('page_id').execute();
+      return rows.map(pageTokenFromRow);
     },
 
     async get(pageId, userId) {

@@ -19,6 +19,8 @@ export interface Database {
   leases: LeasesTable;
   data_deletions: DataDeletionsTable;
   meta: MetaTable;
+  callback_replays: CallbackReplaysTable;
+  admin_sessions: AdminSessionsTable;
 }
 
 export type TokenStatusColumn = 'valid' | 'invalid';
@@ -188,4 +190,23 @@ export interface DataDeletionsTable {
 export interface MetaTable {
   key: string;
   value: string;
+}
+
+/** A Facebook callback's signed_request that was acted on, and the answer given (migration 0006). */
+export interface CallbackReplaysTable {
+  /** sha256 hex of the signed_request text. */
+  key: string;
+  /** `deauthorize` or `data-deletion`. */
+  purpose: string;
+  /** The JSON answer returned the first time. */
+  answer: string;
+  seen_at: number;
+  expires_at: number;
+}
+
+/** A signed-in dashboard session (migration 0006); the cookie carries the id, the table only its hash. */
+export interface AdminSessionsTable {
+  id_hash: string;
+  created_at: number;
+  expires_at: number;
 }

@@ -1,4 +1,4 @@
-import type { PageStatus, TokenInvalidReason, TokenKind } from '../tokens/types.js';
+import type { PageStatus, TokenInvalidReason, TokenKind } from '../core/types.js';
 
 /** Domain shapes of stored rows (camelCase, Dates, parsed JSON). Tokens appear only where named. */
 

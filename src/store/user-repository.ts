@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { TokenInvalidReason } from '../tokens/types.js';
+import type { TokenInvalidReason } from '../core/types.js';
 import { userTokenAad } from './crypto/aad.js';
 import type { Keyring } from './crypto/keyring.js';
 import { inTransaction, parseStringArray, toDate, toMillis } from './row-mapping.js';

@@ -1,4 +1,4 @@
-import type { GranularScope } from '../tokens/types.js';
+import type { GranularScope } from '../core/types.js';
 
 /**
  * Whether a Page token can subscribe the app to the Page's webhooks: `pages_manage_metadata`

@@ -12,7 +12,7 @@ export const NO_METADATA_PERMISSION: SubscriptionProblem = {
 };
 
 /**
- * A failed `subscribed_apps` call in words (graph-api-notes-2 section 1: 200 permissions, 190,
+ * A failed `subscribed_apps` call in words (docs/graph-api.md "Page webhook subscriptions": 200 permissions, 190,
  * 100, 210, 80001, 102). Pure; Facebook's own message is already scrubbed of secrets.
  */
 export function describeSubscriptionProblem(error: Pick<GraphError, 'kind' | 'code' | 'detail'>): SubscriptionProblem {

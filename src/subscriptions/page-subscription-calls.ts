@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { GraphError, badResponseFacts } from '../graph/graph-error.js';
 import { formatIssues } from '../graph/process-response.js';
 import type { BatchItem, BatchItemResult } from '../graph/types.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 
 /** A Page and the token to act with. Never log the token. */
 export interface SubscriptionTarget {

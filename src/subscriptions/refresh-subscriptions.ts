@@ -8,11 +8,11 @@
  * Page already known to be unsubscribed is not tried again until its state changes (a
  * reconnect, or Facebook showing it subscribed); a failed read leaves the stored state as is.
  */
-import { createSubscriptionRepository, type StoredSubscription } from '../store/subscription-repository.js';
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { StoredSubscription } from '../store/subscription-repository.js';
+import type { PageKeeperContext } from '../context.js';
 import { describeSubscriptionProblem, NO_METADATA_PERMISSION } from './describe-subscription-problem.js';
 import { readSubscriptions, subscribePages, type SubscriptionTarget } from './page-subscription-calls.js';
-import { DEFAULT_WEBHOOK_FIELDS } from './webhook-fields.js';
+import { DEFAULT_WEBHOOK_FIELDS } from '../core/webhook-fields.js';
 
 export interface RefreshTarget extends SubscriptionTarget {
   /** Whether the token can read and write the subscription (canManageSubscription). */
@@ -48,7 +48,7 @@ export async function refreshSubscriptions(
   const out: RefreshedSubscriptions = { read: 0, failed: 0, resubscribed: [], stillUnsubscribed: [], calls: 0 };
   if (targets.length === 0) return out;
   const fields = [...(ctx.config.webhookFields ?? DEFAULT_WEBHOOK_FIELDS)];
-  const stored = await createSubscriptionRepository(ctx.store.db).list(targets.map((t) => t.pageId));
+  const stored = await ctx.store.subscriptions.list(targets.map((t) => t.pageId));
   const able = targets.filter((t) => t.canManage);
   const reads = await readSubscriptions(ctx, able, options);
   if (able.length > 0) out.calls += Math.ceil(able.length / 50);
@@ -94,7 +94,7 @@ export async function refreshSubscriptions(
   });
 
   await ctx.store.transaction(async (tx) => {
-    const repo = createSubscriptionRepository(tx.db);
+    const repo = tx.subscriptions;
     for (const r of record) await repo.record(r.pageId, { subscribed: r.subscribed, fields: r.fields, checkedAt: now, problem: r.problem, fix: r.fix });
     for (const a of alerts) {
       await tx.audit.append({

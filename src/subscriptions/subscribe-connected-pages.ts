@@ -5,11 +5,10 @@
  * only its Messenger webhooks do not arrive. Without this, "connected but no messages arrive"
  * (https://developers.facebook.com/docs/messenger-platform/webhooks#connect-your-app).
  */
-import type { PageKeeperContext } from '../tokens/context.js';
-import { createSubscriptionRepository } from '../store/subscription-repository.js';
+import type { PageKeeperContext } from '../context.js';
 import { describeSubscriptionProblem, NO_METADATA_PERMISSION } from './describe-subscription-problem.js';
 import { subscribePages, type SubscriptionTarget } from './page-subscription-calls.js';
-import { DEFAULT_WEBHOOK_FIELDS } from './webhook-fields.js';
+import { DEFAULT_WEBHOOK_FIELDS } from '../core/webhook-fields.js';
 
 /** A Page's subscription as connect, `pages` and the API report it. */
 export interface PageSubscription {
@@ -36,7 +35,7 @@ export async function subscribeConnectedPages(
   const out = new Map<string, PageSubscription>();
   const unable = targets.filter((t) => !t.canManage);
   // A Page another admin's token already subscribed stays subscribed: this token just cannot tell.
-  const known = await createSubscriptionRepository(ctx.store.db).list(unable.map((t) => t.pageId));
+  const known = await ctx.store.subscriptions.list(unable.map((t) => t.pageId));
   const keep = new Set<string>();
   for (const t of unable) {
     const k = known.get(t.pageId);
@@ -52,7 +51,7 @@ export async function subscribeConnectedPages(
   });
   const now = ctx.clock.now();
   await ctx.store.transaction(async (tx) => {
-    const r = createSubscriptionRepository(tx.db);
+    const r = tx.subscriptions;
     for (const [pageId, s] of out) if (!keep.has(pageId)) await r.record(pageId, { subscribed: s.subscribed, fields: s.fields, checkedAt: now, problem: s.reason, fix: s.fix });
   });
   const failed = [...out.values()].filter((s) => !s.subscribed).length;

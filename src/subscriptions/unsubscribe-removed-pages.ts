@@ -4,7 +4,7 @@
  * that token still works (https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/#Deleting).
  * Best effort: a refusal is logged (with the Graph code, never the token) and forgotten.
  */
-import type { PageKeeperContext } from '../tokens/context.js';
+import type { PageKeeperContext } from '../context.js';
 import { unsubscribePages, type SubscriptionTarget } from './page-subscription-calls.js';
 
 export async function unsubscribeRemovedPages(ctx: Pick<PageKeeperContext, 'graph' | 'config' | 'logger'>, targets: readonly SubscriptionTarget[], options: { signal?: AbortSignal } = {}): Promise<string[]> {

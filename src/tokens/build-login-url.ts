@@ -1,7 +1,7 @@
 /**
  * The Facebook Login dialog URL for the server-side code flow
  * (https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/;
- * graph-api-notes.md "Step 1"), or, for a Business-type app, the Facebook Login for Business
+ * docs/graph-api.md "Login: a short-lived user token"), or, for a Business-type app, the Facebook Login for Business
  * dialog: `config_id` (a configuration made in the App Dashboard) replaces `scope`, with
  * `response_type=code` and `override_default_response_type=true`, which a system user token
  * needs (https://developers.facebook.com/docs/facebook-login/facebook-login-for-business).

@@ -5,7 +5,7 @@
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/debugging-and-error-handling
  */
 import { pkError } from '../errors.js';
-import type { TokenInspection, TokenType } from './types.js';
+import type { TokenInspection, TokenType } from '../core/types.js';
 import { describeInvalidReason } from './describe-invalid-reason.js';
 
 /** Listing the Pages and messaging as them; without these connect is pointless. */

@@ -17,21 +17,20 @@
  * a system user's token skips the exchange (500 Pages: 27), and its 60-day refresh is one
  * exchange plus that (28). Subscription batches go out only for Pages whose token can subscribe.
  */
+import type { PageStatus, TokenKind } from '../core/types.js';
 import { pkError } from '../errors.js';
 import { meSchema } from '../graph/schemas.js';
-import type { PageStatus, TokenKind } from './types.js';
+import type { StoredPageToken } from '../store/types.js';
 import { checkConnectToken } from './check-connect-token.js';
-import type { PageKeeperContext } from './context.js';
+import type { PageKeeperContext } from '../context.js';
 import { discoverPages } from './discover-pages.js';
 import { exchangeForLongLived } from './exchange-for-long-lived.js';
 import { inspectToken } from './inspect-token.js';
 import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
-import { pageHealthFromStore } from './page-health-from-store.js';
 import { CONNECT_TOKEN_TYPES, checkExpectedKind, discoverSystemUserPages, systemUserRequiredScopes, tokenKindOf } from './system-user.js';
 import { verifyPageToken } from './verify-page-token.js';
-import { instagramScopesFor, judgeInstagram, type InstagramView } from '../instagram/instagram-capability.js';
-import { createInstagramRepository } from '../store/instagram-repository.js';
+import { instagramScopesFor, judgeInstagram, type InstagramView } from './instagram-capability.js';
 import { canManageSubscription } from '../subscriptions/can-manage-subscription.js';
 import { subscribeConnectedPages, type PageSubscription } from '../subscriptions/subscribe-connected-pages.js';
 import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
@@ -62,7 +61,7 @@ export interface ConnectResult {
   added: string[];
   /** Pages this user granted at their last connect but not now; their token from this user is dropped. */
   removed: string[];
-  /** Pages whose token from this user had stopped working and works again (set by PageKeeper.connect; issue 4 item 5). */
+  /** Pages whose token from this user had stopped working and works again (set by PageKeeper.connect). */
   restored?: string[];
 }
 
@@ -73,6 +72,17 @@ export type ConnectProgress =
   | { step: 'discovered'; pages: number; businessPages: number }
   | { step: 'verified'; pages: number; neverExpiring: number }
   | { step: 'stored'; pages: number };
+
+/**
+ * Decides a Page's health from its stored tokens, without a Graph call: the health layer's
+ * pageHealthFromStore (src/health/page-health-from-store.ts). Passed in, so the token flow does
+ * not depend on the layer above it.
+ */
+export type JudgeStoredPage = (
+  pageId: string,
+  tokens: readonly StoredPageToken[],
+  options: { now: Date; expiringWindowMs: number; userTokenExpiresAt?: Record<string, Date | null> },
+) => { status: PageStatus; reason: string | null; fix: string | null; warning: string | null };
 
 /** Abort and progress hooks for connect. */
 export interface ConnectOptions {
@@ -90,7 +100,7 @@ export interface ConnectOptions {
  * Connects one person: see the file comment for the steps and the Graph call budget.
  * https://developers.facebook.com/docs/pages-api/overview#get-page-access-tokens
  */
-export async function connect(ctx: PageKeeperContext, shortLivedUserToken: string, options: ConnectOptions = {}): Promise<ConnectResult> {
+export async function connect(ctx: PageKeeperContext, shortLivedUserToken: string, pageHealthFromStore: JudgeStoredPage, options: ConnectOptions = {}): Promise<ConnectResult> {
   const token = shortLivedUserToken.trim();
   if (token === '') throw pkError('PK_USAGE', { detail: 'No token given: paste a short-lived user token (Graph API Explorer) or use `pagekeeper connect --browser`' });
   const now = ctx.clock.now();
@@ -136,14 +146,14 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   const judge = { now, expiringWindowMs: ctx.config.expiringWindowMs, userTokenExpiresAt: { [userId]: longLived.expiresAt } };
   const granted = new Set(verified.map((v) => v.page.id));
   const result = await ctx.store.transaction(async (tx) => {
-    const before = await tx.db.selectFrom('page_tokens').select(['page_id', 'status']).where('user_id', '=', userId).execute();
-    const had = new Set(before.map((r) => r.page_id));
+    const before = await tx.pageTokens.listForUser(userId);
+    const had = new Set(before.map((t) => t.pageId));
     // The old tokens of Pages this user no longer grants: the one way left to unsubscribe them.
     const oldTokens: SubscriptionTarget[] = [];
     for (const r of before) {
-      if (granted.has(r.page_id) || r.status !== 'valid') continue;
-      const t = await tx.pageTokens.getWithToken(r.page_id, userId);
-      if (t) oldTokens.push({ pageId: r.page_id, token: t.token });
+      if (granted.has(r.pageId) || r.status !== 'valid') continue;
+      const t = await tx.pageTokens.getWithToken(r.pageId, userId);
+      if (t) oldTokens.push({ pageId: r.pageId, token: t.token });
     }
     await tx.users.upsert({
       id: userId,
@@ -177,7 +187,7 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
         scopes: instagramScopesFor(inspection, page.instagram?.id ?? null),
         checkedAt: now,
       };
-      await createInstagramRepository(tx.db).upsert(igLink);
+      await tx.instagram.upsert(igLink);
       const stored = await tx.pages.getWithTokens(page.id);
       const health = pageHealthFromStore(page.id, stored?.tokens ?? [], judge);
       const changed = await tx.pages.setStatus(page.id, { status: health.status, reason: health.reason, fix: health.fix, warning: health.warning, lastCheckedAt: now });

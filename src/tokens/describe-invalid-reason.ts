@@ -1,9 +1,9 @@
-import type { TokenInvalidReason } from './types.js';
+import type { TokenInvalidReason } from '../core/types.js';
 
 /**
  * Plain words for why Facebook refuses the token someone is connecting with right now (the 190
- * subcodes in graph-api-notes.md "Error object"), addressed to that person. Stored Page tokens
- * that stop working are described by health/reasons.ts, addressed to whoever runs pagekeeper.
+ * subcodes in docs/graph-api.md "Error object"), addressed to that person. Stored Page tokens
+ * that stop working are described by core/reasons.ts, addressed to whoever runs pagekeeper.
  */
 const REASONS: Readonly<Record<TokenInvalidReason, { reason: string; fix: string }>> = {
   expired: { reason: 'the token expired', fix: 'Connect again with a fresh token (`pagekeeper connect`).' },

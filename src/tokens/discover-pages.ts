@@ -4,11 +4,11 @@
  * user granted `business_management`, the Pages reachable only through a Business Manager:
  * /me/businesses -> /{business-id}/owned_pages and /client_pages
  * (https://developers.facebook.com/docs/pages-api/overview#get-page-access-tokens;
- * graph-api-notes.md "Step 3"). De-duplicated by Page id, /me/accounts first.
+ * docs/graph-api.md "Page tokens"). De-duplicated by Page id, /me/accounts first.
  */
 import { z } from 'zod';
 import { businessPageSchema, businessSchema, pageAccountSchema, pageTokenSchema } from '../graph/schemas.js';
-import type { PageKeeperContext } from './context.js';
+import type { PageKeeperContext } from '../context.js';
 
 /** Page size for every list call: 500 Pages in 5 calls instead of 20 at Graph's default 25. */
 export const DISCOVERY_PAGE_LIMIT = 100;

@@ -1,12 +1,12 @@
 /**
  * Facebook Login, server side: trades the `code` from the dialog's redirect for a short-lived
  * user token (https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow/#confirm;
- * graph-api-notes.md "Step 1"). `redirectUri` must be byte-identical to the dialog's.
+ * docs/graph-api.md "Login: a short-lived user token"). `redirectUri` must be byte-identical to the dialog's.
  */
 import { pkError } from '../errors.js';
 import { isGraphError } from '../graph/graph-error.js';
 import { accessTokenResponseSchema } from '../graph/schemas.js';
-import type { PageKeeperContext } from './context.js';
+import type { PageKeeperContext } from '../context.js';
 
 /** A token from `/oauth/access_token`, processed. */
 export interface ExchangedToken {

@@ -2,12 +2,12 @@
  * Step 2: a short-lived user token (about 1 h) becomes a long-lived one (about 60 days), server
  * side because it needs the app secret
  * (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived/;
- * graph-api-notes.md "Step 2"). Page tokens derived from the result never expire.
+ * docs/graph-api.md "Long-lived user token"). Page tokens derived from the result never expire.
  */
 import { pkError } from '../errors.js';
 import { isGraphError } from '../graph/graph-error.js';
 import { accessTokenResponseSchema } from '../graph/schemas.js';
-import type { PageKeeperContext } from './context.js';
+import type { PageKeeperContext } from '../context.js';
 import type { ExchangedToken } from './exchange-code.js';
 
 /**

@@ -5,8 +5,8 @@
  */
 import { debugTokenResponseSchema } from '../graph/schemas.js';
 import { toTokenInspection } from '../graph/to-token-inspection.js';
-import type { PageKeeperContext } from './context.js';
-import type { TokenInspection } from './types.js';
+import type { PageKeeperContext } from '../context.js';
+import type { TokenInspection } from '../core/types.js';
 
 /** debug_token for one token; an invalid token resolves with `isValid: false` and the reason. */
 export async function inspectToken(ctx: Pick<PageKeeperContext, 'graph'>, token: string, options: { signal?: AbortSignal } = {}): Promise<TokenInspection> {

@@ -7,8 +7,8 @@
 import { GraphError, badResponseFacts } from '../graph/graph-error.js';
 import { debugTokenResponseSchema } from '../graph/schemas.js';
 import { toTokenInspection } from '../graph/to-token-inspection.js';
-import type { PageKeeperContext } from './context.js';
-import type { TokenInspection } from './types.js';
+import type { PageKeeperContext } from '../context.js';
+import type { TokenInspection } from '../core/types.js';
 
 /**
  * Batch requests in flight at once: a sweep's chunk of 500 (or a 500-page connect) goes out in

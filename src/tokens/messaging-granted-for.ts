@@ -1,8 +1,8 @@
-import type { TokenInspection } from './types.js';
+import type { TokenInspection } from '../core/types.js';
 
 /**
  * Whether `pages_messaging` covers this Page: a granular scope without `target_ids` covers every
- * Page, one with `target_ids` only those listed (graph-api-notes.md "Inspecting a token"). With
+ * Page, one with `target_ids` only those listed (docs/graph-api.md "Inspecting a token: debug_token"). With
  * no granular scopes at all, the plain scope list decides.
  */
 export function messagingGrantedFor(inspection: Pick<TokenInspection, 'scopes' | 'granularScopes'>, pageId: string): boolean {

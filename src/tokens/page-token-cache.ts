@@ -7,7 +7,7 @@
 import { pkError } from '../errors.js';
 import type { StoreRepositories } from '../store/create-store.js';
 import type { PageTokenRepository } from '../store/page-token-repository.js';
-import { describeTokenLoss } from '../health/reasons.js';
+import { describeTokenLoss } from '../core/reasons.js';
 
 export const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
 

@@ -18,9 +18,9 @@
 import { z } from 'zod';
 import { pkError } from '../errors.js';
 import { isGraphError } from '../graph/graph-error.js';
-import type { PageKeeperContext } from './context.js';
+import type { PageKeeperContext } from '../context.js';
 import { discoverPages, type DiscoveredPage } from './discover-pages.js';
-import type { TokenInspection, TokenKind } from './types.js';
+import type { TokenInspection, TokenKind } from '../core/types.js';
 
 /** Token types connect takes: a person's user token or a system user's token. */
 export const CONNECT_TOKEN_TYPES = ['USER', 'SYSTEM_USER'] as const;

@@ -1,11 +1,11 @@
 import { pkError } from '../errors.js';
 import type { DiscoveredPage } from './discover-pages.js';
-import type { TokenInspection } from './types.js';
+import type { TokenInspection } from '../core/types.js';
 
 /**
  * A Page token worth storing is valid, is a PAGE token for this Page, and never expires
  * (debug_token `expires_at: 0`). One that expires came from a short-lived user token: storing it
- * would defeat the point (graph-api-notes.md "Step 3").
+ * would defeat the point (docs/graph-api.md "Page tokens").
  */
 export function verifyPageToken(page: Pick<DiscoveredPage, 'id'>, inspection: TokenInspection, options: { grantorExpiresAt?: Date | null } = {}): TokenInspection {
   if (!inspection.isValid) {

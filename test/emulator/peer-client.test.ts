@@ -1,5 +1,5 @@
 /**
- * Peer check (issue 2 item 7): a public Graph client, unmodified but for its base URL, works
+ * Peer check: a public Graph client, unmodified but for its base URL, works
  * against the emulator. messaging-api-messenger takes `origin`; it signs every call with
  * appsecret_proof, so this also checks the emulator accepts a third party's proofs.
  */

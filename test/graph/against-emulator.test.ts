@@ -5,10 +5,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createGraphClient, type GraphClient } from '../../src/graph/create-graph-client.js';
-import { GraphError } from '../../src/graph/graph-error.js';
 import { accessTokenResponseSchema, debugTokenResponseSchema, meSchema, pageAccountSchema, sendMessageResponseSchema } from '../../src/graph/schemas.js';
 import { toTokenInspection } from '../../src/graph/to-token-inspection.js';
-import { captureLogger } from './stub-server.js';
+import { captureLogger, failure } from './stub-server.js';
 
 let emu: RunningEmulator;
 let client: GraphClient;
@@ -48,16 +47,6 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
-}
-
-async function failure(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GraphError) return e;
-    throw e;
-  }
-  throw new Error('expected a GraphError');
 }
 
 describe('the Graph client against the emulator', () => {

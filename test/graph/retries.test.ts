@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGraphClient, type GraphClient } from '../../src/graph/create-graph-client.js';
-import { GraphError } from '../../src/graph/graph-error.js';
-import { APP_ID, APP_SECRET, USER_TOKEN, recordSleeps, sendJson, startStub, type StubServer } from './stub-server.js';
+import { APP_ID, APP_SECRET, failure, recordSleeps, sendJson, startStub, type StubServer, USER_TOKEN } from './stub-server.js';
 
 const stubs: StubServer[] = [];
 const clients: GraphClient[] = [];
@@ -22,16 +21,6 @@ async function setup(handler: Parameters<typeof startStub>[0], extra: Partial<Pa
 
 const temporary = { error: { message: 'An unknown error has occurred.', type: 'OAuthException', code: 1, fbtrace_id: 'A1' } };
 const meSchema = z.object({ id: z.string() });
-
-async function failure(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GraphError) return e;
-    throw e;
-  }
-  throw new Error('expected a GraphError');
-}
 
 describe('retrying Graph calls', () => {
   it('retries a GET after transient errors and returns the eventual answer', async () => {

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { GraphError } from '../../src/graph/graph-error.js';
 
 export interface SeenRequest {
   method: string;
@@ -75,3 +76,14 @@ export function recordSleeps() {
 export const APP_ID = '1234567890123';
 export const APP_SECRET = 'appsecret0123456789abcdef';
 export const USER_TOKEN = 'EAAGuserTokenWhichMustNeverBeLogged0123456789';
+
+/** The GraphError a call fails with; fails the test when it succeeds or throws something else. */
+export async function failure(p: Promise<unknown>): Promise<GraphError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof GraphError) return e;
+    throw e;
+  }
+  throw new Error('expected a GraphError');
+}

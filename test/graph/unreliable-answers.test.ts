@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGraphClient, type GraphClient } from '../../src/graph/create-graph-client.js';
-import { GraphError } from '../../src/graph/graph-error.js';
 import { pageAccountsSchema } from '../../src/graph/schemas.js';
-import { APP_ID, APP_SECRET, USER_TOKEN, recordSleeps, sendJson, startStub, type StubServer } from './stub-server.js';
+import { APP_ID, APP_SECRET, failure, recordSleeps, sendJson, startStub, type StubServer, USER_TOKEN } from './stub-server.js';
 
 const stubs: StubServer[] = [];
 const clients: GraphClient[] = [];
@@ -18,16 +17,6 @@ async function setup(handler: Parameters<typeof startStub>[0], extra: Partial<Pa
   const client = createGraphClient({ graphUrl: stub.url, appId: APP_ID, appSecret: APP_SECRET, sleep: recordSleeps().sleep, ...extra });
   clients.push(client);
   return { stub, client };
-}
-
-async function failure(p: Promise<unknown>): Promise<GraphError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GraphError) return e;
-    throw e;
-  }
-  throw new Error('expected a GraphError');
 }
 
 describe('answers that cannot be trusted', () => {

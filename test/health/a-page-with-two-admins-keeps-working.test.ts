@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { auditOf, memoryNotifier, openKeeper } from './setup.js';
 
-/** Issue 4 item 2: failover between two admins of one Page. */
+/** Failover between two admins of one Page. */
 describe('a Page two people connected keeps working when one of them loses their token', () => {
   async function twoAdmins() {
     const emu = await startTestEmulator();

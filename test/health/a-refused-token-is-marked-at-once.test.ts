@@ -4,7 +4,7 @@ import { startTestEmulator } from '../helpers/emulator.js';
 import { auditOf, connectedKeeper } from './setup.js';
 
 /**
- * Issue 4 item 2: the first Graph call refused with 190 marks that token invalid, records it,
+ * The first Graph call refused with 190 marks that token invalid, records it,
  * and re-judges the Page with no extra Graph call; the reason and fix are in plain words.
  */
 describe('a Page call refused by Facebook marks the token invalid at once', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyPageHealth } from '../../src/health/classify-page-health.js';
 import type { PageHealth, PageTokenFacts } from '../../src/health/classify-page-health.js';
-import { TOKEN_LOSS_REASONS, describeTokenLoss } from '../../src/health/reasons.js';
-import type { TokenInspection, TokenInvalidReason } from '../../src/tokens/types.js';
+import { TOKEN_LOSS_REASONS, describeTokenLoss } from '../../src/core/reasons.js';
+import type { TokenInspection, TokenInvalidReason } from '../../src/core/types.js';
 
 const PAGE = '111';
 const now = new Date('2026-06-01T00:00:00Z');

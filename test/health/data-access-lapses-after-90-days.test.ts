@@ -4,7 +4,7 @@ import { auditOf, movableClock, openKeeper } from './setup.js';
 
 /**
  * data_access_expires_at: data access lapses 90 days after the person was last active, even
- * while the token itself stays valid (graph-api-notes.md "debug_token"). Warned within 14 days.
+ * while the token itself stays valid (docs/graph-api.md "Inspecting a token: debug_token"). Warned within 14 days.
  */
 describe('data access lapsing after 90 days of inactivity', () => {
   it('day 80: expiring with the date; day 91: needs_reauth; logging in and reconnecting heals', async () => {

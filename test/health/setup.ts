@@ -5,7 +5,7 @@
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import type { HealthEvent, Notifier } from '../../src/notify/types.js';
 import type { PageKeeper } from '../../src/pagekeeper.js';
-import type { Clock } from '../../src/tokens/context.js';
+import type { Clock } from '../../src/core/clock.js';
 import { openKeeper, type TestKeeper } from '../tokens/setup.js';
 
 export { openKeeper, newKey, tempDir } from '../tokens/setup.js';

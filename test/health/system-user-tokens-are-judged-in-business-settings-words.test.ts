@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyPageHealth, type PageTokenFacts } from '../../src/health/classify-page-health.js';
-import { describeTokenLoss, SYSTEM_USER_LOSS_REASONS, TOKEN_LOSS_REASONS } from '../../src/health/reasons.js';
+import { describeTokenLoss, SYSTEM_USER_LOSS_REASONS, TOKEN_LOSS_REASONS } from '../../src/core/reasons.js';
 import { toTokenInspection } from '../../src/graph/to-token-inspection.js';
-import type { TokenInspection, TokenInvalidReason } from '../../src/tokens/types.js';
+import type { TokenInspection, TokenInvalidReason } from '../../src/core/types.js';
 
 const PAGE = '111';
 const now = new Date('2026-06-01T00:00:00Z');

@@ -61,7 +61,10 @@ describe('the outgoing webhook', () => {
     expect(forPage).toHaveLength(2);
     for (const r of forPage) {
       // Checked independently of pagekeeper's own signing code.
-      expect(r.signature).toBe(`sha256=${createHmac('sha256', SECRET).update(r.body).digest('hex')}`);
+      // `t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`, t close to now (receivers refuse old ones).
+      const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(r.signature ?? '') ?? [];
+      expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(60);
+      expect(v1).toBe(createHmac('sha256', SECRET).update(`${t}.${r.body}`).digest('hex'));
       expect(r.contentType).toMatch(/application\/json/);
     }
     const status = forPage.map((r) => JSON.parse(r.body) as Record<string, unknown>).find((e) => e.type === 'page_status_changed')!;

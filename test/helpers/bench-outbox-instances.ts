@@ -1,5 +1,5 @@
 /**
- * Issue 7's bench: outbox messages/s for one, two and three instances (separate processes,
+ * The several-instances bench: outbox messages/s for one, two and three instances (separate processes,
  * test/helpers/instance-process.ts) on one PostgreSQL, the emulator's page limits out of the
  * way. Each run gets a fresh database in a throwaway cluster (test/helpers/postgres.ts), queues
  * `messages` texts across `pages` Pages (test/helpers/outbox-world.ts), starts the instances,
@@ -11,7 +11,7 @@
  * prints one JSON document: {"runs":[{instances,messages,ms,perSecond,deliveredOnce}],
  * "ratios":{"2":r,"3":r}} (rate of n instances / rate of one). For bench/scenarios:
  *
- *   import { measureOutboxInstances } from '../../test/helpers/bench-outbox-instances.js';
+ *   import { measureOutboxInstances } from './bench-outbox-instances.js';
  *   const run = await measureOutboxInstances({ instances: 3, messages: 5000, pages: 10 });
  *
  * Throws when PostgreSQL binaries are missing (the caller reports the row as unavailable).

@@ -1,5 +1,5 @@
 /**
- * The databases a library-level contract suite runs on (issue 7 item 1): SQLite (a temp file)
+ * The databases a library-level contract suite runs on: SQLite (a temp file)
  * always, PostgreSQL (a fresh database in this process's throwaway cluster) when the machine
  * has its binaries. Off CI without them the PostgreSQL half is skipped with a printed reason;
  * with CI=true test/helpers/postgres.ts throws instead, so CI cannot silently skip it.

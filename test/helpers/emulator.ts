@@ -18,6 +18,8 @@
 import { afterAll, onTestFinished } from 'vitest';
 import type { RunningEmulator, StartEmulatorOptions } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
+import type { PageKeeperOptions } from '../../src/pagekeeper.js';
+import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
 
 export type TestEmulator = RunningEmulator;
 
@@ -99,4 +101,20 @@ export async function pageTokens(emu: TestEmulator, userToken: string): Promise<
     next = body.paging?.next;
   }
   return out;
+}
+
+/**
+ * createPageKeeper's options for a PageKeeper over `emu`: its app, its Graph and Login URLs, an
+ * in-memory SQLite store and a fresh key unless `overrides` say otherwise.
+ */
+export function keeperOptions(emu: RunningEmulator, overrides: Partial<PageKeeperOptions> = {}): PageKeeperOptions {
+  return {
+    appId: emu.appId,
+    appSecret: emu.appSecret,
+    graphUrl: emu.url,
+    dialogUrl: emu.dialogUrl,
+    database: 'sqlite::memory:',
+    keys: generateKeyEntry('t1'),
+    ...overrides,
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * One pagekeeper instance in its own process, for the several-instances tests and bench
- * (issue 7): a PageKeeper on the shared database, plus an outbox worker (`outbox`) or one
+ * One pagekeeper instance in its own process, for the several-instances tests and bench:
+ * a PageKeeper on the shared database, plus an outbox worker (`outbox`) or one
  * health sweep round (`sweep`). Started by test/helpers/instances.ts; run it by hand with
  *
  *   PAGEKEEPER_DATABASE=postgres://... PAGEKEEPER_KEYS=... PAGEKEEPER_APP_ID=... \

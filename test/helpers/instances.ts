@@ -1,5 +1,5 @@
 /**
- * Several pagekeeper instances as separate processes on one database (issue 7): each runs
+ * Several pagekeeper instances as separate processes on one database: each runs
  * test/helpers/instance-process.ts through tsx. No vitest import, so the bench can use it too.
  *
  *   const a = await spawnInstance('outbox', env, 'a');   // resolves once it printed "ready"

@@ -7,6 +7,7 @@ import { onTestFinished } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createPageKeeper, type PageKeeper, type PageKeeperOptions } from '../../src/pagekeeper.js';
 import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
+import { keeperOptions } from './emulator.js';
 
 export interface MessengerWorld {
   emu: RunningEmulator;
@@ -31,16 +32,14 @@ export async function startMessengerWorld(options: { database?: string; graphTim
     await opened.pk?.close();
     await emu.close();
   });
-  const pk = (opened.pk = await createPageKeeper({
-    appId: emu.appId,
-    appSecret: emu.appSecret,
-    database,
-    keys,
-    graphUrl: emu.url,
-    dialogUrl: emu.dialogUrl,
-    ...(options.graphTimeoutMs === undefined ? {} : { graph: { timeoutMs: options.graphTimeoutMs } }),
-    ...(options.messenger === undefined ? {} : { messenger: options.messenger }),
-  }));
+  const pk = (opened.pk = await createPageKeeper(
+    keeperOptions(emu, {
+      database,
+      keys,
+      ...(options.graphTimeoutMs === undefined ? {} : { graph: { timeoutMs: options.graphTimeoutMs } }),
+      ...(options.messenger === undefined ? {} : { messenger: options.messenger }),
+    }),
+  ));
   await pk.connect(emu.users[0]!.shortLivedToken);
   const firstPage = emu.users[0]!.pages[0]!.id;
   const keeper = pk;

@@ -1,5 +1,5 @@
 /**
- * A queued outbox for the several-instances test and bench (issue 7): an in-process emulator
+ * A queued outbox for the several-instances test and bench: an in-process emulator
  * (page limits off), one admin with `pages` Pages connected into `database`, `recipients`
  * people per Page who wrote first (the 24 h window is open), and `messages` texts queued
  * round-robin over the people. Each text is `r<recipient>#<n>`, n counting up per person, so
@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createPageKeeper, type PageKeeper } from '../../src/pagekeeper.js';
+import { keeperOptions } from './emulator.js';
 
 export interface OutboxWorld {
   emu: RunningEmulator;
@@ -42,7 +43,7 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
   // The emulator's Page and app limits out of the way: the instances' own throttle paces them.
   await emu.control.setLimits({ enabled: false });
   const keys = `k1:${randomBytes(32).toString('base64')}`;
-  const pk = await createPageKeeper({ appId: emu.appId, appSecret: emu.appSecret, graphUrl: emu.url, database: options.database, keys });
+  const pk = await createPageKeeper(keeperOptions(emu, { database: options.database, keys }));
   try {
     const admin = await emu.control.createUser({ name: 'Outbox Admin', pages: Array.from({ length: pageCount }, (_, i) => ({ name: `Shop ${i}` })) });
     await pk.connect(admin.shortLivedToken);

@@ -1,5 +1,5 @@
 /**
- * A throwaway PostgreSQL for tests (issue 7 item 4): initdb + pg_ctl from the machine's
+ * A throwaway PostgreSQL for tests: initdb + pg_ctl from the machine's
  * binaries in a fresh temp directory, listening on a free 127.0.0.1 port with its unix socket
  * inside that directory. One cluster per test process, one fresh database per `startPostgres()`
  * call so suites never see each other's rows. PostgreSQL refuses to run as root, so as root the

@@ -4,13 +4,13 @@
  * person's order (never two of one person's messages out at once). A worker that dies after
  * marking `sending` (its POSTs may have left) leaves those messages `unknown` after a restart,
  * not re-sent blindly, or queued again for callers who chose at-least-once; what it had only
- * claimed (never marked `sending`) is taken over and sent once (issue 7: nothing lost).
+ * claimed (never marked `sending`) is taken over and sent once (nothing lost).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createOutboxRepository, type OutboxRepository } from '../../src/messenger/outbox-repository.js';
+import { createOutboxRepository, type OutboxRepository } from '../../src/store/outbox-repository.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { startMessengerWorld, textBody, waitFor } from '../helpers/messenger.js';
@@ -27,7 +27,7 @@ async function memoryRepo(): Promise<OutboxRepository> {
 
 async function enqueue(repo: OutboxRepository, pageId: string, psid: string, text: string): Promise<string> {
   const id = `${pageId}-${psid}-${text}`;
-  await repo.insert({ id, pageId, body: { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { text } }, idempotencyKey: null, atLeastOnce: false, at: new Date(1_000) });
+  await repo.insert({ id, pageId, psid, payload: JSON.stringify({ messaging_type: 'RESPONSE', message: { text } }), idempotencyKey: null, atLeastOnce: false, at: new Date(1_000) });
   return id;
 }
 

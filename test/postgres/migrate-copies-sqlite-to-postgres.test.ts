@@ -1,5 +1,5 @@
 /**
- * `pagekeeper migrate --from sqlite:FILE --to postgres://...` (issue 7 item 6): every table
+ * `pagekeeper migrate --from sqlite:FILE --to postgres://...`: every table
  * arrives, tokens stay encrypted and still open with the same keys, counts are verified,
  * sequences continue past the copied ids, and a non-empty target is refused without --force.
  */
@@ -75,11 +75,11 @@ describe.skipIf(skipped !== undefined)('pagekeeper migrate --from sqlite --to po
       expect(b).toEqual(a);
       expect(JSON.stringify(b)).not.toContain('EAA');
       expect(new Set(b.map((t) => t.key_id))).toEqual(new Set(['k1', 'k2']));
-      const token = await target.pageTokens.getWithToken('p-6-8', 'u-6');
+      const token = await target.pageTokens.getWithToken('806008', '906');
       // k1-only tokens (users 0-2) open too: the copy keeps each row's key id.
-      expect((await target.pageTokens.getWithToken('p-0-0', 'u-0'))?.token).toBe('EAApage-p-0-0-secret');
-      expect(token?.token).toBe('EAApage-p-6-8-secret');
-      expect((await target.users.getWithToken('u-0'))?.token).toBe('EAAuser-u-0-secret');
+      expect((await target.pageTokens.getWithToken('800000', '900'))?.token).toBe('EAApage-800000-secret');
+      expect(token?.token).toBe('EAApage-806008-secret');
+      expect((await target.users.getWithToken('900'))?.token).toBe('EAAuser-900-secret');
       expect(await target.db.selectFrom('audit_log').selectAll().orderBy('id').execute()).toEqual(await source.db.selectFrom('audit_log').selectAll().orderBy('id').execute());
     } finally {
       await Promise.all([source.close(), target.close()]);
@@ -122,11 +122,11 @@ describe.skipIf(skipped !== undefined)('pagekeeper migrate --from sqlite --to po
 async function fill(store: Store, fromUser: number, toUser: number): Promise<void> {
   for (let u = fromUser; u < toUser; u++) {
     await store.transaction(async (tx) => {
-      await tx.users.upsert({ id: `u-${u}`, name: `User ${u}`, token: `EAAuser-u-${u}-secret`, tokenExpiresAt: null, dataAccessExpiresAt: null, scopes: ['pages_messaging'] });
+      await tx.users.upsert({ id: `90${u}`, name: `User ${u}`, token: `EAAuser-90${u}-secret`, tokenExpiresAt: null, dataAccessExpiresAt: null, scopes: ['pages_messaging'] });
       for (let p = 0; p < PAGES_PER_USER; p++) {
-        const pageId = `p-${u}-${p}`;
+        const pageId = `80${u}00${p}`;
         await tx.pages.upsert({ id: pageId, name: `Page ${pageId}`, category: 'Shop' });
-        await tx.pageTokens.upsert({ pageId, userId: `u-${u}`, token: `EAApage-${pageId}-secret`, tasks: ['MESSAGING'], expiresAt: null, dataAccessExpiresAt: null, messagingGranted: true });
+        await tx.pageTokens.upsert({ pageId, userId: `90${u}`, token: `EAApage-${pageId}-secret`, tasks: ['MESSAGING'], expiresAt: null, dataAccessExpiresAt: null, messagingGranted: true });
       }
     });
   }
@@ -155,6 +155,6 @@ async function fillOtherTables(store: Store): Promise<void> {
   await store.db.insertInto('conversations').values({ page_id: 'p-1-0', psid: '1000', last_inbound_at: T0.getTime() }).execute();
   await store.db.insertInto('api_keys').values({ id: 'key_1', name: 'ci', scopes: '["pages:read"]', key_hash: 'ab'.repeat(32), created_at: T0.getTime(), revoked_at: null, last_used_at: null }).execute();
   await store.db.insertInto('notifications').values({ event_id: 1, notifier: 'log', status: 'delivered', attempts: 1, next_attempt_at: T0.getTime(), last_error: null, delivered_at: T0.getTime(), payload: '{}' }).execute();
-  await store.db.insertInto('data_deletions').values({ confirmation_code: 'c0de', user_id: 'u-1', requested_at: T0.getTime(), completed_at: null, status: 'pending' }).execute();
+  await store.db.insertInto('data_deletions').values({ confirmation_code: 'c0de', user_id: '901', requested_at: T0.getTime(), completed_at: null, status: 'pending' }).execute();
   await store.db.insertInto('meta').values({ key: 'installed_by', value: 'test' }).execute();
 }

@@ -1,5 +1,5 @@
 /**
- * Issue 7 item 3: a database that cannot be reached, or whose schema is behind, stops
+ * A database that cannot be reached, or whose schema is behind, stops
  * `pagekeeper pages` and `pagekeeper serve` at once with the code and the fix, never a stack
  * trace, a hang, or the password from the URL. `pagekeeper migrate` brings the schema current.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 7 items 2 and 5: three instances (separate processes) on one PostgreSQL deliver 5,000
+ * Three instances (separate processes) on one PostgreSQL deliver 5,000
  * queued messages across 10 Pages exactly once, counted on the emulator, each person's
  * messages in order, while one instance is SIGKILLed midway; the claims it held are taken over
  * once they expire (the claim expiry is shortened here from the 30 s default).
@@ -179,6 +179,8 @@ describe.skipIf(skipped !== undefined)('three instances on one PostgreSQL', () =
     });
     victim!.kill('SIGKILL');
     await victim!.exited;
+    // What the victim had marked `sending` when it died: only these may end `unknown`.
+    const sendingAtDeath = new Set((await outboxState(w, victim!.id)).sending.map((r) => r.id));
     await w.emu.control.clearFaults();
 
     const [rescuer] = await instances(w, 1);
@@ -189,10 +191,13 @@ describe.skipIf(skipped !== undefined)('three instances on one PostgreSQL', () =
     });
     const counts = await w.pk.messenger.counts();
     expect(counts.unknown).toBeGreaterThanOrEqual(inFlight);
+    // And from above: a message the victim had not started sending is delivered, not given up as unknown.
+    expect(counts.unknown).toBeLessThanOrEqual(sendingAtDeath.size);
     expect(counts.sent + counts.unknown).toBe(600);
     const texts = [...(await w.sent()).values()].flat().map((m) => m.text);
     expect(new Set(texts).size).toBe(texts.length);
     const unknown = await w.pk.messenger.list({ status: 'unknown' });
     expect(unknown.every((m) => /may have been delivered/.test(m.error?.message ?? ''))).toBe(true);
+    expect(unknown.filter((m) => !sendingAtDeath.has(m.id))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Issue 7 items 2 and 5: three instances (separate processes) on one PostgreSQL sweeping 1,000
+ * Three instances (separate processes) on one PostgreSQL sweeping 1,000
  * stale tokens split the work through partition leases: each token is inspected once, counted
  * as debug_token batch items on the emulator.
  */
@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import { createPageKeeper } from '../../src/pagekeeper.js';
+import { keeperOptions } from '../helpers/emulator.js';
 import { spawnInstance, stopAll } from '../helpers/instances.js';
 import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
 
@@ -28,7 +29,7 @@ describe.skipIf(skipped !== undefined)('three instances on one PostgreSQL', () =
     const emu = await startEmulator({ host: '127.0.0.1', port: 0 });
     await emu.control.setLimits({ enabled: false });
     const keys = `k1:${randomBytes(32).toString('base64')}`;
-    const pk = await createPageKeeper({ appId: emu.appId, appSecret: emu.appSecret, graphUrl: emu.url, database, keys });
+    const pk = await createPageKeeper(keeperOptions(emu, { database, keys }));
     const children: Awaited<ReturnType<typeof spawnInstance>>[] = [];
     onTestFinished(async () => {
       await stopAll(children);

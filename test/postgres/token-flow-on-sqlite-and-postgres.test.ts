@@ -1,5 +1,5 @@
 /**
- * One contract for the library, run on SQLite and PostgreSQL alike (issue 7 item 1): the token
+ * One contract for the library, run on SQLite and PostgreSQL alike: the token
  * flow through createPageKeeper against the emulator behaves the same on both databases.
  * connect, pages, token, reconnect, check.
  */
@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { createPageKeeper, type PageKeeper } from '../../src/pagekeeper.js';
 import { databaseBackends } from '../helpers/databases.js';
-import { GRAPH_VERSION, graph, startTestEmulator } from '../helpers/emulator.js';
+import { GRAPH_VERSION, graph, keeperOptions, startTestEmulator } from '../helpers/emulator.js';
 
 const backends = await databaseBackends('token flow contract');
 
@@ -19,15 +19,7 @@ describe.each(backends)('the token flow on $name', (backend) => {
 
   async function keeper(emu: RunningEmulator, database?: string, keys = `k1:${randomBytes(32).toString('base64')}`): Promise<{ pk: PageKeeper; database: string; keys: string }> {
     const url = database ?? (await backend.fresh());
-    const pk = await createPageKeeper({
-      appId: emu.appId,
-      appSecret: emu.appSecret,
-      graphUrl: emu.url,
-      dialogUrl: emu.dialogUrl,
-      database: url,
-      keys,
-      graph: { retryBaseMs: 1, maxBackoffMs: 5 },
-    });
+    const pk = await createPageKeeper(keeperOptions(emu, { database: url, keys, graph: { retryBaseMs: 1, maxBackoffMs: 5 } }));
     onTestFinished(() => pk.close());
     return { pk, database: url, keys };
   }

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 1: with the emulator failing a share of Graph calls in each way it can (500, 503,
+ * With the emulator failing a share of Graph calls in each way it can (500, 503,
  * reset sockets, calls that never answer, HTML 502 pages, truncated JSON, transient errors),
  * every connect, sweep, token read and send ends in success or in one coded error
  * (PageKeeperError.code or GraphError.pkCode) within a bound; nothing crashes, no promise is
@@ -15,7 +15,11 @@ import { openKeeper } from '../tokens/setup.js';
 
 const SOAK = process.env.PAGEKEEPER_SOAK === '1';
 const KINDS: FaultKind[] = ['http500', 'http503', 'reset', 'timeout', 'html502', 'malformed_json', 'transient'];
-const PAGES = 65;
+/**
+ * More than one /me/accounts request holds (pagekeeper asks for 100 at a time): faults then land
+ * between pages too, and a paging bug that drops the last page shows as a missing Page.
+ */
+const PAGES = 230;
 /** Per-attempt Graph timeout: short, so `timeout` faults cost little; 4 attempts per call. */
 const CALL_TIMEOUT_MS = 250;
 /** No single operation may take longer than this; a slower one counts as hung. */
@@ -75,7 +79,16 @@ describe.each(KINDS)('with %s faults on Graph calls', (kind) => {
       Number((await pk.context.store.db.selectFrom('page_tokens').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', user.id).executeTakeFirstOrThrow()).n);
 
     // A healthy start: the user is connected and a PSID has written to the first page.
-    const first = await pk.connect(user.shortLivedToken);
+    // Setup, before any fault: with no retries and a 250 ms attempt timeout, a loaded machine can
+    // time out one of its few hundred calls; try the setup again rather than fail on it.
+    let first: Awaited<ReturnType<typeof pk.connect>> | undefined;
+    for (let attempt = 1; first === undefined; attempt++) {
+      try {
+        first = await pk.connect(user.shortLivedToken);
+      } catch (e) {
+        if (attempt >= 3 || !(e instanceof GraphError) || e.pkCode !== 'PK_GRAPH_TIMEOUT') throw e;
+      }
+    }
     expect(first.pages).toHaveLength(PAGES);
     const pageId = user.pages[0]!.id;
     const { psid } = await emu.control.inbound(pageId, { text: 'hello' });

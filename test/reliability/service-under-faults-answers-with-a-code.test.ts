@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 1, through the service: while Graph fails a share of calls in each way, the REST
+ * Through the service: while Graph fails a share of calls in each way, the REST
  * routes that call Facebook (check, token reads, sends through the outbox) answer 2xx or a
  * coded error, never a bare 500, and never hang.
  */
@@ -8,8 +8,7 @@ import type { FaultKind } from '../../src/emulator/index.js';
 import { createPageKeeper } from '../../src/pagekeeper.js';
 import { createServiceDeps } from '../../src/service/create-service-deps.js';
 import { buildServer } from '../../src/service/server/build-server.js';
-import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
-import { startTestEmulator } from '../helpers/emulator.js';
+import { keeperOptions, startTestEmulator } from '../helpers/emulator.js';
 
 const SOAK = process.env.PAGEKEEPER_SOAK === '1';
 const KINDS: FaultKind[] = ['http500', 'http503', 'reset', 'timeout', 'html502', 'malformed_json', 'transient'];
@@ -19,14 +18,7 @@ describe.each(KINDS)('with %s faults', (kind) => {
   it('REST calls that reach Facebook answer 2xx or a coded error', async () => {
     const emu = await startTestEmulator();
     await emu.control.setLimits({ enabled: false });
-    const pk = await createPageKeeper({
-      appId: emu.appId,
-      appSecret: emu.appSecret,
-      database: 'sqlite::memory:',
-      keys: generateKeyEntry('t1'),
-      graphUrl: emu.url,
-      graph: { timeoutMs: 250, retryBaseMs: 1, maxBackoffMs: 5, maxRetries: 1 },
-    });
+    const pk = await createPageKeeper(keeperOptions(emu, { graph: { timeoutMs: 250, retryBaseMs: 1, maxBackoffMs: 5, maxRetries: 1 } }));
     const deps = createServiceDeps(
       pk,
       { publicUrl: undefined, verifyToken: undefined, adminKey: undefined, forwardUrl: undefined, notifyWebhookSecret: undefined, keys: undefined, devOpenDashboard: false },

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 2: `pagekeeper connect` killed with SIGKILL at any point (during the Graph calls,
+ * `pagekeeper connect` killed with SIGKILL at any point (during the Graph calls,
  * just after the last one, while it writes) leaves the store holding either the state before
  * it or the state after it, never a mix; the next connect works without any manual step.
  *
@@ -16,6 +16,7 @@ import { expect, it, onTestFinished } from 'vitest';
 import { buildEmulatorServer, parseSeed } from '../../src/emulator/index.js';
 import { createStore } from '../../src/store/create-store.js';
 import { spawnCli, runCliProcess } from '../helpers/cli-process.js';
+import { killWhileWriting } from '../helpers/kill-mid-write.js';
 import { newKey } from '../tokens/setup.js';
 
 const SOAK = process.env.PAGEKEEPER_SOAK === '1';
@@ -132,8 +133,34 @@ it('a connect killed at any point leaves the old state or the new one, and the n
     expect(now.connects).toBeGreaterThanOrEqual(completed);
   }
 
-  // Which states the kills left, for whoever reads a failure (both are correct).
-  expect(outcomes).toHaveLength(KILL_POINTS.length);
+  // The kills above are aimed by time and may all miss the write. These are aimed by the
+  // database: once the last Graph answer is out, the command is frozen and probed until it holds
+  // SQLite's write lock, then killed; the checks above must hold for a kill that surely landed
+  // inside a write transaction.
+  let midWrite = 0;
+  for (const nth of [1, 3, 8]) {
+    graphAnswers = 0;
+    const run = spawnCli(['connect', '--json'], { cwd: dir, env, input: `${token}\n`, timeoutMs: 60_000 });
+    let exited = false;
+    void run.done.then(() => (exited = true));
+    const aimed = new Promise<boolean>((resolve) => {
+      onGraphAnswer = (n) => {
+        if (n === graphCalls) resolve(killWhileWriting(run.child, dbFile, () => exited, { nth }));
+      };
+      void run.done.then(() => resolve(false));
+    });
+    const landed = await aimed;
+    const r = await run.done;
+    onGraphAnswer = undefined;
+    if (r.code === 0) completed++;
+    if (landed) midWrite++;
+    const now = snapshot(dbFile, userId);
+    outcomes.push(`mid-write at lock sample ${nth}: ${landed ? 'landed' : 'missed'}, ${r.signal ?? `exit ${r.code}`}`);
+    expect(now.checkTimes, `mid-write kill ${nth}: tokens written by more than one connect`).toHaveLength(1);
+    expect([PAGES, PAGES - REMOVED], `mid-write kill ${nth}`).toContain(now.tokens);
+    expect(now.connects).toBeGreaterThanOrEqual(completed);
+  }
+  expect(midWrite, `kills that landed inside a write: ${outcomes.join('; ')}`).toBeGreaterThanOrEqual(1);
 
   // Restart: a plain connect finishes the job, no repair step.
   const last = await connectOnce();

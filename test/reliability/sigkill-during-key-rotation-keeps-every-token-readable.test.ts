@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 2: `pagekeeper keys rotate` killed with SIGKILL part-way leaves every stored
+ * `pagekeeper keys rotate` killed with SIGKILL part-way leaves every stored
  * token readable with the keyring that holds both keys, and running it again (no manual step)
  * finishes the job: every row on the new key, every token the same as before.
  */

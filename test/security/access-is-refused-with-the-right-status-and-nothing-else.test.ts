@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 5: every way in without the right credential gets the right status and a coded
+ * Every way in without the right credential gets the right status and a coded
  * refusal that says nothing about the data behind it: the REST API without a key, with a wrong,
  * revoked or under-scoped key; the dashboard without a session; a replayed login state or
  * code; a body over the limit; a client too slow to finish its request.

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 4: configuration is untrusted text. Any environment, any .env file and any
+ * Configuration is untrusted text. Any environment, any .env file and any
  * PAGEKEEPER_KEYS value ends in a configuration or in one coded PageKeeperError whose message
  * names the setting but never repeats its value (values may be secrets).
  */
@@ -27,6 +27,9 @@ const NAMES = [
   'PAGEKEEPER_FORWARD_URL',
   'PAGEKEEPER_NOTIFY_WEBHOOK_URL',
   'PAGEKEEPER_NOTIFY_WEBHOOK_SECRET',
+  'PAGEKEEPER_TRUST_PROXY',
+  'PAGEKEEPER_METRICS_KEY',
+  'PAGEKEEPER_FORWARD_SECRET',
 ];
 
 /** Hostile text that carries a marker, so an echo of it can be recognised in a message. */

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 4: whatever comes back from "Facebook" (random bytes, truncated JSON, wrong
+ * Whatever comes back from "Facebook" (random bytes, truncated JSON, wrong
  * types, error objects with garbage fields, huge bodies, any status) the client ends in typed
  * data or one GraphError with a PK code, and no secret of the call in its message.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 4: webhook bodies and signatures, signed_request values, and REST ids and bodies
+ * Webhook bodies and signatures, signed_request values, and REST ids and bodies
  * (random bytes, unicode, SQL metacharacters, oversized) never crash the service, never get a
  * 500, always get a coded error when refused, and a refused request writes nothing: every
  * table's row count is the same after it.

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 3, for the process people actually run: `pagekeeper serve` at log level debug,
+ * For the process people actually run: `pagekeeper serve` at log level debug,
  * through a browser-style connect, REST calls, signed and forged webhooks, a sent message, a
  * token that dies, a deauthorize callback and a SIGTERM. Its whole stdout and stderr, every
  * response it gave and its database files hold none of the secrets (the `/v1/pages/{id}/token`

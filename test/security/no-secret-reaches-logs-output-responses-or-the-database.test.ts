@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 3: one run through the token flow, the CLI and the service, happy paths and the
+ * One run through the token flow, the CLI and the service, happy paths and the
  * error paths where tokens usually leak (wrong secret, expired token, invalidated page token,
  * bad webhook signature, bad signed_request, wrong API key, replayed login), collecting every
  * debug log line, every CLI output, every service response (body and headers), every error the

@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 4: the CLI given random arguments (unknown commands and options, unicode, SQL
+ * The CLI given random arguments (unknown commands and options, unicode, SQL
  * metacharacters, huge values, negative numbers) exits 0, 1 or 2 with one coded line, never a
  * stack trace, never a hang, and never prints the configured secrets. Commands that wait for a
  * person or run forever (serve, emulator, demo, connect --browser) are left out.

@@ -14,8 +14,8 @@ describe('API key lookup cache', () => {
   it('answers a known key from the cache until the TTL, then sees a revoke made elsewhere', async () => {
     store = await createStore({ database: 'sqlite::memory:', keys: generateKeyEntry('t') });
     let t = 1_000_000;
-    const service = createApiKeyStore(store.db, { cacheTtlMs: 2_000, now: () => t });
-    const cli = createApiKeyStore(store.db, { now: () => t });
+    const service = createApiKeyStore(store.apiKeys, { cacheTtlMs: 2_000, now: () => t });
+    const cli = createApiKeyStore(store.apiKeys, { now: () => t });
     const { key, id } = await cli.create({ name: 'k' });
 
     expect(service.cached(key)).toBeUndefined();
@@ -32,7 +32,7 @@ describe('API key lookup cache', () => {
 
   it('a revoke through the same store takes effect at once, and a wrong key is never cached', async () => {
     store = await createStore({ database: 'sqlite::memory:', keys: generateKeyEntry('t') });
-    const service = createApiKeyStore(store.db, { cacheTtlMs: 60_000 });
+    const service = createApiKeyStore(store.apiKeys, { cacheTtlMs: 60_000 });
     const { key, id } = await service.create({ name: 'k' });
     const wrong = `pk_${'A'.repeat(43)}`;
     expect(await service.authenticate(wrong)).toBeNull();
@@ -45,7 +45,7 @@ describe('API key lookup cache', () => {
 
   it('keeps at most MAX_CACHED_KEYS keys, dropping the oldest', async () => {
     store = await createStore({ database: 'sqlite::memory:', keys: generateKeyEntry('t') });
-    const service = createApiKeyStore(store.db, { cacheTtlMs: 60_000 });
+    const service = createApiKeyStore(store.apiKeys, { cacheTtlMs: 60_000 });
     const keys: string[] = [];
     for (let i = 0; i <= MAX_CACHED_KEYS; i++) keys.push((await service.create({ name: `k${i}` })).key);
     for (const k of keys) await service.authenticate(k);

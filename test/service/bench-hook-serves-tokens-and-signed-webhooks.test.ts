@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { startBareFastify, startBenchService } from '../../src/service/bench-support.js';
+import { startBareFastify, startBenchService } from '../../bench/lib/bench-service.js';
 
 describe('the benchmark hook', () => {
   it('starts the service with N pages, a key that reads tokens, and a webhook body that passes verification', async () => {

@@ -27,6 +27,19 @@ describe('the connect state', () => {
     expect(guard.check(s, c, T0 + 1000)).toEqual({ ok: false, why });
   });
 
+  it('refuses a signature spelled differently even when it decodes to the same bytes', () => {
+    // A 32-byte HMAC is 43 base64url characters: the last one carries 2 padding bits, so
+    // flipping its lowest bit changes the text but not the decoded bytes.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const signer = createValueSigner('secret', 'connect-state');
+    const cookie = signer.sign('value', 60_000, T0);
+    const last = alphabet.indexOf(cookie.at(-1)!);
+    const respelled = cookie.slice(0, -1) + alphabet[last ^ 1]!;
+    expect(Buffer.from(respelled.split('.')[2]!, 'base64url')).toEqual(Buffer.from(cookie.split('.')[2]!, 'base64url'));
+    expect(signer.verify(cookie, T0 + 1000)).toBe('value');
+    expect(signer.verify(respelled, T0 + 1000)).toBeNull();
+  });
+
   it('expires after its lifetime', () => {
     const guard = createConnectStateGuard('secret');
     const { state, cookie } = guard.issue(T0);

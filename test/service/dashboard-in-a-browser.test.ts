@@ -1,5 +1,5 @@
 /**
- * The dashboard in a real browser (issue 6 item 8): Debian's Chromium driven by playwright-core
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core
  * against `pagekeeper serve --emulator --dev`. Off CI the test is skipped, with the reason
  * printed, when Chromium is not installed; under CI=true a missing Chromium is a failure
  * (.ci/run installs it).

@@ -44,7 +44,7 @@ describe("Facebook's app callbacks", () => {
   it('deauthorize marks the user tokens unusable and the pages as needing a reconnect', async () => {
     const h = await startService();
     const [pageId] = await h.connectFirstUser();
-    const signed = makeSignedRequest({ user_id: h.emu.users[0]!.id, algorithm: 'HMAC-SHA256', issued_at: 1 }, h.emu.appSecret);
+    const signed = makeSignedRequest({ user_id: h.emu.users[0]!.id, algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000) }, h.emu.appSecret);
     const res = await h.server.app.inject({ method: 'POST', url: '/facebook/deauthorize', headers: form(signed), payload: `signed_request=${encodeURIComponent(signed)}` });
     expect(res.statusCode).toBe(200);
     const page = await h.deps.pages.get(pageId!);

@@ -93,7 +93,9 @@ describe('the REST API', () => {
     const body = { recipient: { id: '42' }, messaging_type: 'RESPONSE', message: { text: 'grüß dich' } };
     const res = await h.server.app.inject({ method: 'POST', url: `/v1/pages/${pageId}/messages`, headers: { ...auth(key), 'idempotency-key': 'order-7' }, payload: body });
     expect([res.statusCode, res.json()]).toEqual([202, { id: 'msg_1', status: 'queued', duplicate: false }]);
-    expect(calls).toEqual([{ pageId, body, o: { idempotencyKey: 'order-7' } }]);
+    // The key goes with the calling API key's id, which scopes it (keys of other callers never meet).
+    const keyId = (await h.deps.apiKeys.list()).at(-1)?.id;
+    expect(calls).toEqual([{ pageId, body, o: { idempotencyKey: 'order-7', idempotencyScope: `api_key:${keyId}` } }]);
     expect((await h.server.app.inject({ url: '/v1/messages/msg_1', headers: auth(key) })).json().status).toBe('sent');
     expect((await h.server.app.inject({ url: '/v1/messages/msg_2', headers: auth(key) })).statusCode).toBe(404);
   });
@@ -110,10 +112,12 @@ describe('the REST API', () => {
     expect(res.json().lastCheckedAt).not.toBeNull();
   });
 
-  it('slows down a client after many failed keys (429 with Retry-After)', async () => {
+  it('slows down failed keys after many failures (429 with Retry-After), never the valid ones', async () => {
     const h = await startService({}, { maxAuthFailures: 3 });
     for (let i = 0; i < 3; i++) expect((await h.server.app.inject({ url: '/v1/pages', headers: auth('nope') })).statusCode).toBe(401);
-    const res = await h.server.app.inject({ url: '/v1/pages', headers: auth(await h.key(['pages:read'])) });
+    // A valid key is still answered (other callers' failures never lock it out); failures get 429.
+    expect((await h.server.app.inject({ url: '/v1/pages', headers: auth(await h.key(['pages:read'])) })).statusCode).toBe(200);
+    const res = await h.server.app.inject({ url: '/v1/pages', headers: auth('nope') });
     expect(res.statusCode).toBe(429);
     expect(res.json().error.code).toBe('PK_RATE_LIMITED');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);

@@ -24,7 +24,7 @@ export interface ServeProcess {
 
 /** The hard stop: serve must be gone well before this after SIGTERM (it promises 10 s). */
 const HARD_STOP_MS = 90_000;
-/** Issue 6 item 4: on SIGTERM, exit 0 within 10 s. */
+/** On SIGTERM, exit 0 within 10 s. */
 const SHUTDOWN_PROMISE_MS = 10_000;
 
 export async function startServeProcess(env: Record<string, string> = {}): Promise<ServeProcess> {

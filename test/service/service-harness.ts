@@ -1,14 +1,15 @@
 /**
- * Test harness: the real library (createPageKeeper) over an in-memory SQLite store, pointed at
- * an in-process emulator, with the service built on top. Closes itself when the test ends.
+ * Test harness: the service as createService builds it for `pagekeeper serve`, over an
+ * in-memory SQLite store, pointed at an in-process emulator, not listening (tests inject or
+ * listen themselves) and without workers. Closes itself when the test ends.
  */
 import { onTestFinished } from 'vitest';
-import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
-import { createPageKeeper, type PageKeeper } from '../../src/pagekeeper.js';
-import { createServiceDeps, type ServiceSettings } from '../../src/service/create-service-deps.js';
+import { loadConfig, type PageKeeperConfig } from '../../src/config/load-config.js';
+import type { PageKeeper } from '../../src/pagekeeper.js';
+import { createService } from '../../src/service/create-service.js';
 import type { OutboxPort, ServiceDeps } from '../../src/service/deps.js';
-import { outboxPortOf } from '../../src/service/service-extensions.js';
-import { buildServer, type BuildServerOptions, type PageKeeperServer } from '../../src/service/server/build-server.js';
+import type { BuildServerOptions, PageKeeperServer } from '../../src/service/server/build-server.js';
+import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
 import type { Scope } from '../../src/service/api-keys/scopes.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
@@ -23,38 +24,47 @@ export interface Harness {
   connectFirstUser(): Promise<string[]>;
 }
 
-export async function startService(
-  settings: Partial<ServiceSettings> = {},
-  options: BuildServerOptions & { outbox?: OutboxPort | 'library'; connect?: boolean } = {},
-): Promise<Harness> {
-  const emu = await startTestEmulator();
-  const pk = await createPageKeeper({
+/** The service's configuration over the emulator: in-memory SQLite, a fresh key, no environment. */
+export function emulatorServiceConfig(emu: TestEmulator, overrides: Partial<PageKeeperConfig> = {}): PageKeeperConfig {
+  return {
+    // Defaults only: no environment, and no .env file in this folder.
+    ...loadConfig({ cwd: import.meta.dirname, env: {} }),
     appId: emu.appId,
     appSecret: emu.appSecret,
     database: 'sqlite::memory:',
     keys: generateKeyEntry('t1'),
     graphUrl: emu.url,
     dialogUrl: emu.dialogUrl,
-  });
-  const deps = createServiceDeps(
-    pk,
-    {
+    ...overrides,
+  };
+}
+
+export async function startService(
+  settings: Partial<PageKeeperConfig> & { devOpenDashboard?: boolean } = {},
+  options: BuildServerOptions & { outbox?: OutboxPort | 'library'; connect?: boolean } = {},
+): Promise<Harness> {
+  const emu = await startTestEmulator();
+  const { outbox: _outbox, connect: _connect, ...serverOptions } = options;
+  const service = await createService({
+    config: emulatorServiceConfig(emu, {
       publicUrl: 'http://127.0.0.1:1',
       verifyToken: 'verify-me',
       adminKey: 'admin-key-for-tests-0123456789',
       forwardUrl: undefined,
       notifyWebhookSecret: undefined,
-      keys: undefined,
-      devOpenDashboard: false,
       ...settings,
-    },
-    { apiKeys: { cacheTtlMs: 0 }, ...(options.outbox ? { outbox: options.outbox === 'library' ? outboxPortOf(pk) : options.outbox } : {}) },
-  );
-  const server = await buildServer(deps, options);
-  onTestFinished(async () => {
-    await server.shutdown(2000);
-    await pk.close();
+    }),
+    listen: false,
+    outboxWorker: false,
+    healthScheduler: false,
+    devOpenDashboard: settings.devOpenDashboard === true,
+    apiKeys: { cacheTtlMs: 0 },
+    // 'library': the PageKeeper's own outbox, as serve has it; otherwise the port given, or none.
+    ...(options.outbox === 'library' ? {} : { outbox: options.outbox ?? false }),
+    server: serverOptions,
   });
+  const { pk, deps, server } = service;
+  onTestFinished(() => service.close(2000));
   return {
     emu,
     pk,

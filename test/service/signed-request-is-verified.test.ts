@@ -21,7 +21,7 @@ function refusal(value: unknown): string | null {
 describe('a signed_request', () => {
   it('yields the user id when it is signed with the app secret', () => {
     const value = makeSignedRequest({ user_id: '218471', algorithm: 'HMAC-SHA256', issued_at: 1291836800 }, SECRET);
-    expect(parseSignedRequest(value, SECRET)).toEqual({ userId: '218471', issuedAt: new Date(1291836800_000) });
+    expect(parseSignedRequest(value, SECRET)).toEqual({ userId: '218471', issuedAt: new Date(1291836800_000), hasCode: false });
   });
 
   it('accepts unknown fields and a numeric user id', () => {

@@ -2,12 +2,13 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { verifyBodySignature } from '../../src/notify/sign-body.js';
 import { signBody } from '../../src/service/security/verify-webhook-signature.js';
 import { startService } from './service-harness.js';
 
 function eventBody(pageId: string, text: string, escapeNonAscii: boolean, psid = '7000000000000001'): Buffer {
   const json = JSON.stringify({ object: 'page', entry: [{ id: pageId, time: Date.now(), messaging: [{ sender: { id: psid }, recipient: { id: pageId }, timestamp: Date.now() - 1000, message: { mid: 'm_1', text } }] }] });
-  // Facebook's form: non-ASCII as \uXXXX escapes (graph-api-notes.md "Webhooks").
+  // Facebook's form: non-ASCII as \uXXXX escapes (docs/graph-api.md "Webhooks").
   const text2 = escapeNonAscii ? json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
   return Buffer.from(text2, 'utf8');
 }
@@ -85,7 +86,7 @@ describe('the Messenger webhook', () => {
     onTestFinished(() => new Promise<void>((r) => app.close(() => r())));
     const forwardUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/hook`;
 
-    const h = await startService({ forwardUrl, notifyWebhookSecret: 'forward-secret' });
+    const h = await startService({ forwardUrl, forwardSecret: 'forward-secret-0123456789', notifyWebhookSecret: 'alert-secret-0123456789' });
     const [pageId] = await h.connectFirstUser();
     await h.server.app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(h.server.app.server.address() as AddressInfo).port}`;
@@ -102,7 +103,10 @@ describe('the Messenger webhook', () => {
 
     await gotIt;
     expect(received[0]!.body.equals(body)).toBe(true);
-    expect(received[0]!.signature).toBe(signBody(body, 'forward-secret'));
+    // t=...,v1=... over "<t>." + the exact bytes, with the forwarding secret (not the alert secret).
+    expect(received[0]!.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(verifyBodySignature(received[0]!.body, 'forward-secret-0123456789', received[0]!.signature)).toBe(true);
+    expect(verifyBodySignature(received[0]!.body, 'alert-secret-0123456789', received[0]!.signature)).toBe(false);
 
     let text = '';
     while (!text.includes('event: messenger')) text += new TextDecoder().decode((await reader.read()).value);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthRound } from '../../src/health/start-health-scheduler.js';
 import { createServiceExtensions } from '../../src/service/service-extensions.js';
-import { silentLogger } from '../../src/tokens/context.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { eventually } from './serve-process.js';
 import { startService } from './service-harness.js';
 

@@ -1,36 +1,30 @@
 /**
  * The database backends every store contract test runs against: SQLite (a temp file) always,
  * PostgreSQL when the machine has its binaries (skipped with a printed reason otherwise, except
- * on CI where test/helpers/postgres.ts throws instead).
+ * on CI where test/helpers/postgres.ts throws instead). The same databases as every other
+ * library-level suite's (test/helpers/databases.ts), one of each per test file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPostgres } from '../helpers/postgres.js';
+import { databaseBackends } from '../helpers/databases.js';
 
 export interface Backend {
   name: 'sqlite' | 'postgres';
   /** PAGEKEEPER_DATABASE for this backend; undefined when skipped. */
   url: string | undefined;
   skipped: string | undefined;
+  /** Kept for the callers' afterAll; the databases are dropped when the file's tests end. */
   stop(): Promise<void>;
 }
 
+/** One database per backend for the calling file (test/helpers/databases.ts makes and drops them). */
 export async function backends(): Promise<Backend[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'pk-store-'));
-  const sqlite: Backend = {
-    name: 'sqlite',
-    url: `sqlite:${join(dir, 'store.db')}`,
-    skipped: undefined,
-    stop: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-  const pgResult = await startPostgres();
-  const postgres: Backend =
-    'skipped' in pgResult
-      ? { name: 'postgres', url: undefined, skipped: pgResult.skipped, stop: async () => {} }
-      : { name: 'postgres', url: pgResult.url, skipped: undefined, stop: pgResult.stop };
-  if (postgres.skipped) console.log(`[store] PostgreSQL suite skipped: ${postgres.skipped}`);
-  return [sqlite, postgres];
+  return Promise.all(
+    (await databaseBackends('store')).map(async (db) => ({
+      name: db.name,
+      url: db.skipped ? undefined : await db.fresh(),
+      skipped: db.skipped,
+      stop: async () => {},
+    })),
+  );
 }
 
 /** Empties every table between tests (children first). */

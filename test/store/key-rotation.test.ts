@@ -15,17 +15,17 @@ const PAGES = 25;
 async function seed(store: Store) {
   await store.transaction(async (tx) => {
     for (let u = 0; u < USERS; u++) {
-      await tx.users.upsert({ id: `u${u}`, name: `U${u}`, token: `user-token-${u}`, tokenExpiresAt: null, dataAccessExpiresAt: null, scopes: [] });
+      await tx.users.upsert({ id: `9${u}`, name: `U${u}`, token: `user-token-${u}`, tokenExpiresAt: null, dataAccessExpiresAt: null, scopes: [] });
       for (let p = 0; p < PAGES; p++) {
-        await tx.pages.upsert({ id: `p${String(p).padStart(2, '0')}`, name: `P${p}` });
-        await tx.pageTokens.upsert({ pageId: `p${String(p).padStart(2, '0')}`, userId: `u${u}`, token: `page-token-${p}-${u}`, tasks: [], expiresAt: null, dataAccessExpiresAt: null, messagingGranted: true });
+        await tx.pages.upsert({ id: `8${String(p).padStart(2, '0')}`, name: `P${p}` });
+        await tx.pageTokens.upsert({ pageId: `8${String(p).padStart(2, '0')}`, userId: `9${u}`, token: `page-token-${p}-${u}`, tasks: [], expiresAt: null, dataAccessExpiresAt: null, messagingGranted: true });
       }
     }
   });
 }
 
 async function everyTokenDecrypts(store: Store) {
-  for (let u = 0; u < USERS; u++) expect((await store.users.getWithToken(`u${u}`))?.token).toBe(`user-token-${u}`);
+  for (let u = 0; u < USERS; u++) expect((await store.users.getWithToken(`9${u}`))?.token).toBe(`user-token-${u}`);
   const tokens = await store.pageTokens.listAllWithTokens();
   expect(tokens).toHaveLength(USERS * PAGES);
   for (const t of tokens) expect(t.token).toBe(`page-token-${Number(t.pageId.slice(1))}-${t.userId.slice(1)}`);

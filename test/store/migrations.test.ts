@@ -23,7 +23,7 @@ describe.each(all)('migrations on $name', (backend) => {
       expect(await migrateToLatest(db)).toEqual([]);
       await expect(checkMigrations(db)).resolves.toBeUndefined();
       const tables = (await db.introspection.getTables()).map((t) => t.name);
-      for (const t of ['users', 'pages', 'page_tokens', 'audit_log', 'outbox', 'conversations', 'api_keys', 'notifications', 'leases', 'data_deletions', 'meta']) {
+      for (const t of ['users', 'pages', 'page_tokens', 'audit_log', 'outbox', 'conversations', 'api_keys', 'notifications', 'leases', 'data_deletions', 'meta', 'callback_replays', 'admin_sessions']) {
         expect(tables).toContain(t);
       }
     } finally {

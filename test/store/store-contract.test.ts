@@ -1,5 +1,5 @@
 /**
- * One contract for the store, run against SQLite and PostgreSQL alike (issue 7 item 1).
+ * One contract for the store, run against SQLite and PostgreSQL alike.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPageKeeperError } from '../../src/errors.js';

@@ -1,7 +1,7 @@
 /** PAGEKEEPER_WEBHOOK_FIELDS: the fields connected Pages are subscribed with, checked once at start. */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { parseWebhookFields } from '../../src/subscriptions/webhook-fields.js';
+import { parseWebhookFields } from '../../src/core/webhook-fields.js';
 
 const env = (v?: string) => ({ PAGEKEEPER_APP_ID: '123', ...(v === undefined ? {} : { PAGEKEEPER_WEBHOOK_FIELDS: v }) });
 

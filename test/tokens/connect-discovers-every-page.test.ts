@@ -1,21 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { verifyPageToken } from '../../src/tokens/verify-page-token.js';
-import type { TokenInspection } from '../../src/tokens/types.js';
+import type { TokenInspection } from '../../src/core/types.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { openKeeper } from './setup.js';
 
 const ALL_SCOPES = ['pages_show_list', 'pages_messaging', 'pages_manage_metadata', 'business_management'];
 
 describe('connect discovers every Page the person can act for', () => {
-  it('follows /me/accounts paging past the first 25: 65 pages', async () => {
+  // 230 Pages: pagekeeper asks for 100 a request, so /me/accounts answers in three pages (100,
+  // 100, 30). With 65 one request held them all and a paging bug that dropped a page passed.
+  it('follows /me/accounts paging to the end: 230 pages in three requests', async () => {
     const emu = await startTestEmulator();
-    const created = await emu.control.createUser({ name: 'Many Pages', pages: Array.from({ length: 65 }, (_, i) => ({ name: `Shop ${i}` })) });
+    const created = await emu.control.createUser({ name: 'Many Pages', pages: Array.from({ length: 230 }, (_, i) => ({ name: `Shop ${i}` })) });
     const { pk } = await openKeeper(emu);
+    await emu.control.resetStats();
     const result = await pk.connect(created.shortLivedToken);
-    expect(result.pages).toHaveLength(65);
+    expect(result.pages).toHaveLength(230);
     expect(new Set(result.pages.map((p) => p.id))).toEqual(new Set(created.pages.map((p) => p.id)));
     expect(result.pages.every((p) => p.tokenExpiresAt === null)).toBe(true);
-    expect(await pk.pages()).toHaveLength(65);
+    expect(await pk.pages()).toHaveLength(230);
+    const calls = await emu.control.stats();
+    const accountCalls = Object.entries(calls.calls).filter(([k]) => k.includes('me/accounts')).reduce((n, [, v]) => n + v, 0);
+    expect(accountCalls).toBe(3);
   });
 
   it('adds Business Manager pages when business_management is granted, without duplicates', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkConnectToken } from '../../src/tokens/check-connect-token.js';
-import type { TokenInspection } from '../../src/tokens/types.js';
+import type { TokenInspection } from '../../src/core/types.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { openKeeper, type TestKeeper } from './setup.js';
 

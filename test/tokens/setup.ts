@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { createPageKeeper, type PageKeeper, type PageKeeperOptions } from '../../src/pagekeeper.js';
-import type { Logger } from '../../src/tokens/context.js';
+import type { Logger } from '../../src/core/logger.js';
+import { keeperOptions } from '../helpers/emulator.js';
 
 export const newKey = (id = 'k1') => `${id}:${randomBytes(32).toString('base64')}`;
 
@@ -37,17 +38,7 @@ export async function openKeeper(emu: RunningEmulator, options: Partial<PageKeep
   const dbFile = givenDbFile ?? join(tempDir(), 'pk.db');
   const keys = 'keys' in options ? options.keys : newKey();
   const logger = captureLogger();
-  const pk = await createPageKeeper({
-    appId: emu.appId,
-    appSecret: emu.appSecret,
-    graphUrl: emu.url,
-    dialogUrl: emu.dialogUrl,
-    database: `sqlite:${dbFile}`,
-    logger,
-    graph: { retryBaseMs: 1, maxBackoffMs: 5 },
-    ...rest,
-    keys,
-  });
+  const pk = await createPageKeeper(keeperOptions(emu, { database: `sqlite:${dbFile}`, logger, graph: { retryBaseMs: 1, maxBackoffMs: 5 }, ...rest, keys }));
   onTestFinished(() => pk.close());
   return { pk, dbFile, keys: keys ?? '', logger };
 }

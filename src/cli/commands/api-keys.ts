@@ -5,6 +5,7 @@
 import { pkError } from '../../errors.js';
 import { createApiKeyStore, type ApiKeyRecord, type ApiKeyStore } from '../../service/api-keys/create-api-key-store.js';
 import { DEFAULT_SCOPES, parseScopes, SCOPES } from '../../service/api-keys/scopes.js';
+import { createApiKeyRepository } from '../../store/api-key-repository.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openDatabase } from '../../store/open-database.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -22,7 +23,7 @@ async function withApiKeys<T>(ctx: CommandContext, fn: (keys: ApiKeyStore) => Pr
   const { db, dialect } = await openDatabase(config.database, { cwd: ctx.cwd });
   try {
     await migrateToLatest(db, dialect);
-    return await fn(createApiKeyStore(db, { cacheTtlMs: 0 }));
+    return await fn(createApiKeyStore(createApiKeyRepository(db), { cacheTtlMs: 0 }));
   } finally {
     await db.destroy();
   }

@@ -6,6 +6,8 @@ import type { SweepResult } from '../../health/sweep.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';
 import { paint, statusWord, table } from '../output.js';
+import type { WatchSummary } from '../watch-health.js';
+import { showInvisible } from '../../core/visible-text.js';
 
 export interface CheckJson {
   checked: number;
@@ -15,9 +17,9 @@ export interface CheckJson {
   subscriptions: { read: number; failed: number; resubscribed: string[]; stillUnsubscribed: string[] };
 }
 
-export async function run(ctx: CommandContext, _args: string[] = [], options: { watch?: boolean; every?: string } = {}): Promise<CommandResult<CheckJson>> {
-  // --watch: periodic, budget-paced sweeps in the foreground until Ctrl-C (src/health/watch-health.ts).
-  if (options.watch) return (await import('../../health/run-check-watch.js')).runCheckWatch(ctx, options) as unknown as Promise<CommandResult<CheckJson>>;
+export async function run(ctx: CommandContext, _args: string[] = [], options: { watch?: boolean; every?: string } = {}): Promise<CommandResult<CheckJson | WatchSummary>> {
+  // --watch: periodic, budget-paced sweeps in the foreground until Ctrl-C (src/cli/watch-health.ts).
+  if (options.watch) return (await import('../run-check-watch.js')).runCheckWatch(ctx, options);
   const showProgress = ctx.stderr.isTTY === true;
   const result = await withPageKeeper(ctx, (pk) =>
     pk.check({
@@ -41,12 +43,12 @@ function human(r: SweepResult, color: boolean): string {
   const out = [
     table(
       ['PAGE', 'NAME', 'STATUS'],
-      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p)]),
+      r.pages.map((x) => [x.id, showInvisible(x.name), statusWord(x.status, p)]),
       p,
     ),
   ];
   for (const x of r.pages.filter((y) => y.status !== 'healthy' || y.warning)) {
-    out.push('', `${p.bold(x.name)} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
+    out.push('', `${p.bold(showInvisible(x.name))} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
   }
   const bad = r.checked - r.healthy;
   out.push('', bad === 0 ? p.ok(`All ${r.checked} pages are healthy.`) : p.bad(`${bad} of ${r.checked} pages need attention.`));

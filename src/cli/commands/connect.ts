@@ -22,6 +22,7 @@ import { verifyState } from '../../tokens/verify-state.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';
 import { expiry, iso, paint, statusWord, table } from '../output.js';
+import { showInvisible } from '../../core/visible-text.js';
 
 export const DEFAULT_CALLBACK_PORT = 8765;
 /** A login code lives 10 minutes; waiting longer than that is pointless. */
@@ -106,18 +107,18 @@ function human(r: ConnectResult, color: boolean): string {
   const p = paint(color);
   const who = r.userToken.kind === 'system_user' ? 'the system user token' : 'the user token';
   const lines = [
-    `${p.ok('Connected')} ${r.userToken.kind === 'system_user' ? 'system user ' : ''}${p.bold(r.user.name)} (${r.user.id}): ${r.pages.length} page${r.pages.length === 1 ? '' : 's'}; ${who} expires ${expiry(r.userToken.expiresAt)}.`,
+    `${p.ok('Connected')} ${r.userToken.kind === 'system_user' ? 'system user ' : ''}${p.bold(showInvisible(r.user.name))} (${r.user.id}): ${r.pages.length} page${r.pages.length === 1 ? '' : 's'}; ${who} expires ${expiry(r.userToken.expiresAt)}.`,
     '',
     table(
       ['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS', 'WEBHOOKS'],
-      r.pages.map((x) => [x.id, x.name, statusWord(x.status, p), expiry(x.tokenExpiresAt), x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown', x.subscription.subscribed ? 'subscribed' : 'NOT subscribed']),
+      r.pages.map((x) => [x.id, showInvisible(x.name), statusWord(x.status, p), expiry(x.tokenExpiresAt), x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown', x.subscription.subscribed ? 'subscribed' : 'NOT subscribed']),
       p,
     ),
   ];
   const unsubscribed = r.pages.filter((x) => !x.subscription.subscribed);
-  for (const x of unsubscribed) lines.push('', `${p.bold(x.name)} (${x.id}) is connected but receives no Messenger webhooks: ${x.subscription.reason ?? ''}${x.subscription.fix ? `\n  fix: ${x.subscription.fix}` : ''}`);
+  for (const x of unsubscribed) lines.push('', `${p.bold(showInvisible(x.name))} (${x.id}) is connected but receives no Messenger webhooks: ${x.subscription.reason ?? ''}${x.subscription.fix ? `\n  fix: ${x.subscription.fix}` : ''}`);
   if (r.added.length > 0) lines.push('', `Added: ${r.added.join(', ')}`);
-  if (r.removed.length > 0) lines.push('', `No longer granted by ${r.user.name}: ${r.removed.join(', ')}`);
+  if (r.removed.length > 0) lines.push('', `No longer granted by ${showInvisible(r.user.name)}: ${r.removed.join(', ')}`);
   return lines.join('\n');
 }
 

@@ -4,6 +4,8 @@
  * subscription and the connected Pages' subscriptions) and says for each line either ok or what
  * to fix. Exits 1 when any check fails. Never prints a secret.
  */
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadConfig, type PageKeeperConfig } from '../../config/load-config.js';
 import { isPageKeeperError } from '../../errors.js';
 import { createGraphClient } from '../../graph/create-graph-client.js';
@@ -12,7 +14,6 @@ import { debugTokenResponseSchema } from '../../graph/schemas.js';
 import { toTokenInspection } from '../../graph/to-token-inspection.js';
 import { createStore } from '../../store/create-store.js';
 import { parseKeys } from '../../store/crypto/parse-keys.js';
-import { createSubscriptionRepository } from '../../store/subscription-repository.js';
 import { judgeAppSubscription, messengerCallbackUrl, readAppSubscriptions } from '../../subscriptions/app-subscription.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { paint } from '../output.js';
@@ -24,12 +25,47 @@ export interface DoctorCheck {
   fix?: string;
 }
 
+export interface DoctorWarning {
+  name: string;
+  detail: string;
+  fix?: string;
+}
+
 export interface DoctorJson {
   ok: boolean;
   checks: DoctorCheck[];
+  /** Things that work but should be fixed (a file others can read); they do not fail the run. */
+  warnings: DoctorWarning[];
 }
 
-/** Graph API versions and the day Facebook stops serving them (graph-api-notes.md "Versions"). */
+/** Mode bits that let users other than the owner read or write a file. */
+const GROUP_OR_OTHER = 0o077;
+
+/** A warning for each of `.env` and the SQLite database (with -wal, -shm) that others can read. */
+function fileModeWarnings(cwd: string, config: PageKeeperConfig | undefined): DoctorWarning[] {
+  if (process.platform === 'win32') return [];
+  const files: string[] = [join(cwd, '.env')];
+  const database = config?.database;
+  if (database?.startsWith('sqlite:') && database !== 'sqlite::memory:') {
+    const file = resolve(cwd, database.slice('sqlite:'.length));
+    files.push(file, `${file}-wal`, `${file}-shm`);
+  }
+  const out: DoctorWarning[] = [];
+  for (const file of files) {
+    let mode: number;
+    try {
+      mode = statSync(file).mode & 0o777;
+    } catch {
+      continue;
+    }
+    if ((mode & GROUP_OR_OTHER) !== 0) {
+      out.push({ name: 'file mode', detail: `${file} is readable by other users (mode ${mode.toString(8)})`, fix: `chmod 600 ${file}` });
+    }
+  }
+  return out;
+}
+
+/** Graph API versions and the day Facebook stops serving them (docs/graph-api.md "Versions"). */
 const VERSION_ENDS: Readonly<Record<string, string>> = { 'v21.0': '2027-01-21', 'v22.0': '2027-05-20' };
 
 function failure(e: unknown): { detail: string; fix?: string } {
@@ -91,7 +127,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
       try {
         const pages = await store.pages.list();
         add('database', true, `${store.dialect} at ${store.location}, ${pages.length} page${pages.length === 1 ? '' : 's'}`);
-        const subs = await createSubscriptionRepository(store.db).list(pages.map((x) => x.id));
+        const subs = await store.subscriptions.list(pages.map((x) => x.id));
         pageSubscriptions = { total: pages.length, subscribed: 0, notSubscribed: [], unknown: 0 };
         for (const page of pages) {
           const sub = subs.get(page.id);
@@ -174,13 +210,15 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
     add('webhooks (pages)', false, `${pageSubscriptions.unknown} of ${pageSubscriptions.total} Pages have a subscription not read yet`, 'Run `pagekeeper check`: it reads each Page\'s subscription and subscribes the Page where it can.');
   } else add('webhooks (pages)', true, `${pageSubscriptions.subscribed} of ${pageSubscriptions.total} Pages subscribed`);
 
+  const warnings = fileModeWarnings(ctx.cwd, config);
   const ok = checks.every((c) => c.ok);
   const p = paint(ctx.color);
   const width = Math.max(...checks.map((c) => c.name.length));
   const human = [
     ...checks.map((c) => `${c.ok ? p.ok('ok  ') : p.bad('FAIL')}  ${c.name.padEnd(width)}  ${c.detail}${!c.ok && c.fix ? `\n      ${' '.repeat(width)}  fix: ${c.fix}` : ''}`),
+    ...warnings.map((w) => `${p.bad('warn')}  ${w.name.padEnd(width)}  ${w.detail}${w.fix ? `\n      ${' '.repeat(width)}  fix: ${w.fix}` : ''}`),
     '',
     ok ? p.ok('Everything is in order.') : p.bad('Some checks failed; fix them in order, top to bottom.'),
   ].join('\n');
-  return { data: { ok, checks }, human, exitCode: ok ? 0 : 1 };
+  return { data: { ok, checks, warnings }, human, exitCode: ok ? 0 : 1 };
 }

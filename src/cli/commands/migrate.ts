@@ -1,6 +1,6 @@
 /**
  * `pagekeeper migrate`: brings PAGEKEEPER_DATABASE to this version's schema and says which
- * version it is at. Run it once before rolling several instances onto a new version (issue 7):
+ * version it is at. Run it once before rolling several instances onto a new version:
  * an instance started without migrating refuses a behind schema (PK_DB_MIGRATIONS_BEHIND).
  *
  * `pagekeeper migrate --from sqlite:FILE --to postgres://...`: copies every table, tokens still

@@ -1,6 +1,6 @@
 /** `pagekeeper outbox [--status S]`: the outbox's messages (oldest first) and counts by status. */
 import { pkError } from '../../errors.js';
-import { OUTBOX_STATUSES, type OutboxStatus } from '../../messenger/outbox-repository.js';
+import { OUTBOX_STATUSES, type OutboxStatus } from '../../store/outbox-repository.js';
 import type { MessageView } from '../../messenger/outbox.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';

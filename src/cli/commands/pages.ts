@@ -1,9 +1,10 @@
 /** `pagekeeper pages`: every connected Page, its health and when its token expires ("never"). */
-import type { InstagramView } from '../../instagram/instagram-capability.js';
+import type { InstagramView } from '../../tokens/instagram-capability.js';
 import type { PageSummary } from '../../pagekeeper.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';
 import { expiry, iso, paint, relativeTime, statusWord, table } from '../output.js';
+import { showInvisible } from '../../core/visible-text.js';
 
 export interface PagesJson {
   pages: {
@@ -45,16 +46,16 @@ function human(pages: PageSummary[], color: boolean): string {
   const p = paint(color);
   const rows = pages.map((x) => [
     x.id,
-    x.name,
+    showInvisible(x.name),
     statusWord(x.status, p),
-    expiry(x.tokenExpiresAt),
+    x.tokens.valid === 0 ? 'no valid token' : expiry(x.tokenExpiresAt),
     x.dataAccessExpiresAt ? expiry(x.dataAccessExpiresAt) : 'unknown',
     x.lastCheckedAt ? relativeTime(x.lastCheckedAt) : 'never',
     x.subscription.subscribed ? 'yes' : x.subscription.checkedAt === null ? 'unknown' : 'no',
   ]);
   const out = [table(['PAGE', 'NAME', 'STATUS', 'TOKEN EXPIRES', 'DATA ACCESS ENDS', 'LAST CHECKED', 'WEBHOOKS'], rows, p)];
   for (const x of pages.filter((y) => y.status !== 'healthy' || y.warning)) {
-    out.push('', `${p.bold(x.name)} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
+    out.push('', `${p.bold(showInvisible(x.name))} (${x.id}): ${x.reason ?? x.warning ?? ''}${x.fix ? `\n  fix: ${x.fix}` : ''}`);
   }
   for (const x of pages.filter((y) => !y.subscription.subscribed && y.subscription.checkedAt !== null)) {
     out.push('', `${p.bold(x.name)} (${x.id}) receives no webhooks: ${x.subscription.reason ?? ''}${x.subscription.fix ? `\n  fix: ${x.subscription.fix}` : ''}`);

@@ -1,28 +1,24 @@
 /**
  * `pagekeeper serve [--host 127.0.0.1] [--port 3000] [--emulator] [--dev] [--json]`: the
- * service (issue 6). Prints `pagekeeper listening on http://HOST:PORT` (or one JSON line
+ * service. Prints `pagekeeper listening on http://HOST:PORT` (or one JSON line
  * `{"url","emulatorUrl"?}`) once it listens; logs go to stderr as JSON lines. On SIGINT/SIGTERM
  * it stops taking work, lets in-flight requests and workers finish, and returns within 10 s.
  */
 import { rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
-import { dbOptions, loadConfig, requireSetting } from '../../config/load-config.js';
-import { pkError } from '../../errors.js';
+import { loadConfig } from '../../config/load-config.js';
+import { isPageKeeperError, pkError } from '../../errors.js';
 import { notifiersFromConfig } from '../../notify/notifiers-from-config.js';
-import { createPageKeeper } from '../../pagekeeper.js';
 import { SCOPES } from '../../service/api-keys/scopes.js';
-import { createServiceDeps } from '../../service/create-service-deps.js';
+import { createService } from '../../service/create-service.js';
 import { createGraphCallCounter } from '../../service/graph-call-counter.js';
-import { buildServer } from '../../service/server/build-server.js';
 import { createServiceLogger } from '../../service/server/create-service-logger.js';
-import { createServiceExtensions } from '../../service/service-extensions.js';
 import { generateKeyEntry } from '../../store/crypto/generate-key-entry.js';
 import type { CommandContext, CommandResult } from '../context.js';
 
 export const DEFAULT_PORT = 3000;
-/** Everything must be stopped within this after SIGTERM (issue 6 item 4: 10 s, with margin). */
+/** Everything must be stopped within this after SIGTERM (10 s, with margin). */
 export const SHUTDOWN_DEADLINE_MS = 9_000;
 /** Where `--emulator` keeps its throwaway database (git-ignored). */
 export const DEV_DIR = '.pagekeeper-dev';
@@ -63,63 +59,46 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
     keys = generateKeyEntry('dev');
   }
 
-  // Graph calls by outcome for /metrics, counted from the Graph client's log lines.
-  const graphCalls = createGraphCallCounter(logger);
-  let pk;
+  // Graph calls by outcome for /metrics, counted by the Graph client's call observer.
+  const graphCalls = createGraphCallCounter();
+  let service;
   try {
-    pk = await createPageKeeper({
-      appId: emulator ? emulator.appId : requireSetting(config.appId, 'PAGEKEEPER_APP_ID'),
-      appSecret: emulator ? emulator.appSecret : requireSetting(config.appSecret, 'PAGEKEEPER_APP_SECRET'),
-      database,
-      // The --emulator playground's throwaway SQLite file always migrates.
-      db: emulator ? {} : dbOptions(config),
-      keys,
-      graphUrl: emulator ? emulator.url : config.graphUrl,
-      dialogUrl: emulator ? emulator.dialogUrl : config.dialogUrl,
-      graphVersion: config.graphVersion,
-      webhookFields: config.webhookFields,
-      ...(config.loginConfigId && !emulator ? { loginConfigId: config.loginConfigId } : {}),
+    service = await createService({
+      config: emulator
+        ? {
+            ...config,
+            appId: emulator.appId,
+            appSecret: emulator.appSecret,
+            database,
+            keys,
+            graphUrl: emulator.url,
+            dialogUrl: emulator.dialogUrl,
+            // The --emulator playground's throwaway SQLite file always migrates.
+            dbPoolSize: undefined,
+            dbStatementTimeoutMs: undefined,
+            dbAutoMigrate: true,
+            verifyToken: config.verifyToken ?? 'pagekeeper-dev-verify-token',
+            // The emulator's dialog is the classic one: no Login for Business configuration.
+            loginConfigId: undefined,
+          }
+        : config,
       cwd: ctx.cwd,
-      instagram: config.instagram === true,
-      logger: graphCalls.logger,
+      logger,
+      listen: { host, port },
+      devOpenDashboard,
       // Health alerts: a log line always, a signed webhook when PAGEKEEPER_NOTIFY_WEBHOOK_URL is set.
-      notifiers: notifiersFromConfig(config, logger),
+      pageKeeper: { graph: { observer: graphCalls.observer }, notifiers: notifiersFromConfig(config, logger) },
+      metrics: graphCalls.samples,
     });
   } catch (e) {
     await emulator?.close();
-    throw e;
-  }
-
-  const extensions = await createServiceExtensions({ pk, logger });
-  const deps = createServiceDeps(
-    pk,
-    {
-      publicUrl: config.publicUrl,
-      verifyToken: config.verifyToken ?? (emulator ? 'pagekeeper-dev-verify-token' : undefined),
-      adminKey: config.adminKey,
-      forwardUrl: config.forwardUrl,
-      notifyWebhookSecret: config.notifyWebhookSecret,
-      keys,
-      devOpenDashboard,
-    },
-    { ...(extensions.outbox ? { outbox: extensions.outbox } : {}), metrics: graphCalls.samples },
-  );
-  const server = await buildServer(deps, { logger });
-  try {
-    await server.app.listen({ host, port });
-  } catch (e) {
-    await Promise.allSettled([server.shutdown(1000), pk.close(), emulator?.close()]);
+    if (isPageKeeperError(e)) throw e;
     throw pkError('PK_USAGE', { detail: `cannot listen on ${host}:${port}: ${(e as Error).message}` });
   }
-  const addr = server.app.server.address() as AddressInfo;
-  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${shownHost}:${addr.port}`;
-  // Without PAGEKEEPER_PUBLIC_URL the OAuth redirect comes back to where we listen (local use).
-  if (deps.config.publicUrl === undefined) {
-    deps.config.publicUrl = url;
-    if (!LOOPBACK.has(host)) logger.warn('PAGEKEEPER_PUBLIC_URL is not set; Facebook Login will redirect to the listen address');
-  }
-  for (const w of extensions.workers) await w.start();
+  const { deps } = service;
+  const url = service.url!;
+  if (config.publicUrl === undefined && !LOOPBACK.has(host)) logger.warn('PAGEKEEPER_PUBLIC_URL is not set; Facebook Login will redirect to the listen address');
+  await service.startWorkers();
 
   // The playground is wired end to end: the emulator's webhooks (messages, deauthorize, data
   // deletion) come to this service, and a throwaway API key with every scope is printed so the
@@ -151,12 +130,9 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
 
   // Shutdown: stop taking work, let in-flight work finish, close; all before the deadline.
   const deadline = Date.now() + SHUTDOWN_DEADLINE_MS;
-  const left = () => Math.max(0, deadline - Date.now());
   logger.info('shutting down');
-  const workersStopped = Promise.allSettled(extensions.workers.map((w) => w.stop(left())));
-  await server.shutdown(left());
-  await Promise.race([workersStopped, new Promise((r) => setTimeout(r, left()).unref())]);
-  await Promise.race([Promise.allSettled([pk.close(), emulator?.close()]), new Promise((r) => setTimeout(r, left()).unref())]);
+  await service.close(SHUTDOWN_DEADLINE_MS);
+  await Promise.race([emulator?.close(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
   logger.flush();
   return { data: { url, stopped: true }, human: '' };
 }

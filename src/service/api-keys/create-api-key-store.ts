@@ -1,19 +1,9 @@
-import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import { pkError } from '../../errors.js';
-import type { ApiKeysTable, Database } from '../../store/schema.js';
+import type { ApiKeyRecord, ApiKeyRepository } from '../../store/api-key-repository.js';
 import { API_KEY_PATTERN, generateApiKey, generateApiKeyId, hashApiKey } from './api-key-material.js';
 import { DEFAULT_SCOPES, type Scope } from './scopes.js';
 
-/** A stored key, without any key material. */
-export interface ApiKeyRecord {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: Date;
-  revokedAt: Date | null;
-  lastUsedAt: Date | null;
-}
+export type { ApiKeyRecord };
 
 export interface CreatedApiKey {
   id: string;
@@ -56,27 +46,8 @@ export const MAX_KEY_NAME_LENGTH = 100;
 /** Keys remembered at once by the lookup cache; the oldest is dropped beyond this. */
 export const MAX_CACHED_KEYS = 1_000;
 
-const ScopesColumn = z.array(z.string());
-
-function toRecord(row: ApiKeysTable): ApiKeyRecord {
-  let scopes: string[] = [];
-  try {
-    scopes = ScopesColumn.parse(JSON.parse(row.scopes));
-  } catch {
-    // A damaged scopes column grants nothing rather than failing every request.
-  }
-  return {
-    id: row.id,
-    name: row.name,
-    scopes,
-    createdAt: new Date(row.created_at),
-    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
-    lastUsedAt: row.last_used_at === null ? null : new Date(row.last_used_at),
-  };
-}
-
-/** API keys on the `api_keys` table: only SHA-256 hashes are stored. */
-export function createApiKeyStore(db: Kysely<Database>, options: ApiKeyStoreOptions = {}): ApiKeyStore {
+/** API keys over the store's `api_keys` repository: only SHA-256 hashes are stored. */
+export function createApiKeyStore(keys: ApiKeyRepository, options: ApiKeyStoreOptions = {}): ApiKeyStore {
   const cacheTtlMs = options.cacheTtlMs ?? DEFAULT_AUTH_CACHE_TTL_MS;
   const touchEveryMs = options.touchEveryMs ?? DEFAULT_TOUCH_EVERY_MS;
   const now = options.now ?? Date.now;
@@ -92,24 +63,18 @@ export function createApiKeyStore(db: Kysely<Database>, options: ApiKeyStoreOpti
       const key = generateApiKey();
       const id = generateApiKeyId();
       const list = [...new Set(scopes)];
-      await db
-        .insertInto('api_keys')
-        .values({ id, name: trimmed, scopes: JSON.stringify(list), key_hash: hashApiKey(key), created_at: now(), revoked_at: null, last_used_at: null })
-        .execute();
+      await keys.insert({ id, name: trimmed, scopes: list, keyHash: hashApiKey(key), at: now() });
       return { id, name: trimmed, scopes: list, key };
     },
 
-    async list() {
-      const rows = await db.selectFrom('api_keys').selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
-      return rows.map(toRecord);
-    },
+    list: () => keys.list(),
 
     async revoke(id) {
-      await db.updateTable('api_keys').set({ revoked_at: now() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-      const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!row) throw pkError('PK_NOT_FOUND', { what: `API key ${id}` });
+      await keys.revoke(id, now());
+      const record = await keys.get(id);
+      if (!record) throw pkError('PK_NOT_FOUND', { what: `API key ${id}` });
       for (const [k, entry] of cache) if (entry.record.id === id) cache.delete(k);
-      return toRecord(row);
+      return record;
     },
 
     cached(key) {
@@ -123,22 +88,21 @@ export function createApiKeyStore(db: Kysely<Database>, options: ApiKeyStoreOpti
       const t = now();
       const hit = cache.get(key);
       if (hit && hit.until > t) return hit.record;
-      const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', hashApiKey(key)).executeTakeFirst();
-      if (!row || row.revoked_at !== null) {
+      const record = await keys.findByHash(hashApiKey(key));
+      if (!record || record.revokedAt !== null) {
         cache.delete(key);
         return null;
       }
-      const record = toRecord(row);
       if (cacheTtlMs > 0) {
         cache.delete(key);
         const oldest = cache.size >= MAX_CACHED_KEYS ? cache.keys().next().value : undefined;
         if (oldest !== undefined) cache.delete(oldest);
         cache.set(key, { record, until: t + cacheTtlMs });
       }
-      if ((touched.get(row.id) ?? 0) + touchEveryMs <= t) {
-        touched.set(row.id, t);
+      if ((touched.get(record.id) ?? 0) + touchEveryMs <= t) {
+        touched.set(record.id, t);
         // Best effort: a failed bookkeeping write must not fail the request.
-        await db.updateTable('api_keys').set({ last_used_at: t }).where('id', '=', row.id).execute().catch(() => {});
+        await keys.touch(record.id, t).catch(() => {});
       }
       return record;
     },

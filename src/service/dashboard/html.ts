@@ -2,6 +2,8 @@
  * HTML by tagged template: every interpolated value is escaped unless it is itself the output
  * of `html` (a SafeHtml). Arrays are joined. So forgetting to escape is not possible by accident.
  */
+import { showInvisible } from '../../core/visible-text.js';
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -11,8 +13,9 @@ export class SafeHtml {
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/** HTML-escapes, and shows bidi overrides and control characters as visible escapes (showInvisible). */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  return showInvisible(s).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 function render(v: unknown): string {

@@ -6,7 +6,7 @@ import type { MessageView, PageView, ServiceDeps } from '../deps.js';
 import { apiRoute, type AnyApiRoute } from '../server/route-table.js';
 import { inboundRoute } from './inbound-route.js';
 
-/** Page and user ids are numeric strings (graph-api-notes.md); anything else is refused before any lookup. */
+/** Page and user ids are numeric strings (docs/graph-api.md); anything else is refused before any lookup. */
 export const PageIdSchema = z.string().regex(/^\d{1,32}$/, 'must be a numeric Page id');
 const MessageIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a message id as returned by POST /v1/pages/{id}/messages');
 /** Printable ASCII, as for HTTP header values generally; long enough for a UUID or a hash. */
@@ -64,7 +64,7 @@ const MessageResponseSchema = z.object({
   channel: z.enum(['instagram']).optional(),
 });
 
-/** The Send API body (graph-api-notes.md "Messenger Send API"); rules beyond the shape are checked by validateFor (per channel). */
+/** The Send API body (docs/graph-api.md "Messenger Send API"); rules beyond the shape are checked by validateFor (per channel). */
 export const SendMessageBodySchema = z
   .looseObject({
     recipient: z.looseObject({ id: z.string().min(1).max(64) }),
@@ -83,12 +83,8 @@ export const SendMessageBodySchema = z
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
-/** The JSON form of a page; the best valid token decides the page's expiry fields. */
+/** The JSON form of a page view (its expiry fields follow the one rule of src/tokens/page-view.ts). */
 export function pageJson(p: PageView): z.output<typeof PageResponseSchema> {
-  const valid = p.tokens.filter((t) => t.status === 'valid');
-  const never = valid.some((t) => t.expiresAt === null);
-  const latest = valid.reduce<Date | null>((acc, t) => (t.expiresAt && (!acc || t.expiresAt > acc) ? t.expiresAt : acc), null);
-  const dataAccess = valid.reduce<Date | null>((acc, t) => (t.dataAccessExpiresAt && (!acc || t.dataAccessExpiresAt > acc) ? t.dataAccessExpiresAt : acc), null);
   return {
     id: p.id,
     name: p.name,
@@ -99,8 +95,8 @@ export function pageJson(p: PageView): z.output<typeof PageResponseSchema> {
     warning: p.warning,
     lastCheckedAt: iso(p.lastCheckedAt),
     connectedAt: p.connectedAt.toISOString(),
-    tokenExpiresAt: valid.length === 0 ? null : never ? 'never' : iso(latest),
-    dataAccessExpiresAt: iso(dataAccess),
+    tokenExpiresAt: p.tokenExpiresAt === 'never' ? 'never' : iso(p.tokenExpiresAt),
+    dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
     tokens: p.tokens.map((t) => ({
       userId: t.userId,
       status: t.status,
@@ -122,7 +118,7 @@ function messageJson(m: MessageView): z.output<typeof MessageResponseSchema> {
 
 const pageParams = z.object({ id: PageIdSchema });
 
-/** The REST API under /v1 (issue 6 item 2). */
+/** The REST API under /v1. */
 export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
   const requirePage = async (id: string) => {
     const page = await deps.pages.get(id);
@@ -162,7 +158,7 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         404: { description: 'Not connected' },
         409: { description: 'No valid token left (PK_NO_VALID_TOKEN): reconnect' },
       },
-      // The hot route (issue 6 Performance): the cached token's promise, mapped once, no async wrapper.
+      // The hot route: the cached token's promise, mapped once, no async wrapper.
       handler: ({ params, reply }) =>
         deps.pages.token(params.id).then((token) => {
           // A token must not be kept by a proxy or the browser cache.
@@ -192,8 +188,14 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         validateFor(channel, sendBody);
         const box = outbox();
         await requirePage(params.id);
-        const queued = await box.enqueue(params.id, sendBody, { ...(idempotencyKey === undefined ? {} : { idempotencyKey }), ...(channel === 'instagram' ? { channel } : {}) });
-        // The same answer for a repeat: the caller learns the first message's id either way.
+        // Keys are scoped to the calling API key (and the Page): another client's key never
+        // matches, so a conflict cannot reveal someone else's message.
+        const scope = request.apiKey?.id ?? '';
+        const queued = await box.enqueue(params.id, sendBody, {
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey, idempotencyScope: `api_key:${scope}` }),
+          ...(channel === 'instagram' ? { channel } : {}),
+        });
+        // The same answer for the same caller's repeat: it learns its first message's id.
         void reply.code(202);
         return queued;
       },

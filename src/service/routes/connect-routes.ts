@@ -6,7 +6,7 @@ import { connectResultPage, messagePage } from '../dashboard/pages.js';
 import { CONNECT_STATE_COOKIE, CONNECT_STATE_TTL_MS, type ConnectStateGuard } from '../security/connect-state.js';
 
 /**
- * The Facebook Login connect flow (issue 6 item 1; graph-api-notes.md "Step 1"):
+ * The Facebook Login connect flow (docs/graph-api.md "Login: a short-lived user token"):
  * /connect sets a signed state cookie and redirects to the Login dialog; /oauth/callback
  * accepts only the matching state, once, then lets the library exchange and store.
  * Every failure is a page that says what happened, and nothing is stored.

@@ -10,11 +10,12 @@ import { createValueSigner, safeEqual } from '../security/signed-value.js';
 import { PageIdSchema } from './api-routes.js';
 
 export const ADMIN_COOKIE = 'pk_admin';
-export const ADMIN_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** A dashboard session ends after this, or at logout (on every instance). */
+export const ADMIN_SESSION_TTL_MS = 2 * 60 * 60 * 1000;
 const RECENT_EVENTS = 20;
 
 /**
- * The dashboard (issue 6 item 5), behind an admin login: a form posting PAGEKEEPER_ADMIN_KEY
+ * The dashboard, behind an admin login: a form posting PAGEKEEPER_ADMIN_KEY
  * sets a signed session cookie (key derived from the admin key, so changing the admin key
  * signs everyone out). Open without login only with `--dev` on a loopback address.
  * Forms carry a CSRF token bound to the session, on top of the SameSite=Strict cookie.
@@ -26,16 +27,23 @@ export async function dashboardRoutes(
   const { deps, limiter } = opts;
   const adminKey = deps.config.adminKey;
   const signer = adminKey === undefined ? undefined : createValueSigner(adminKey, 'admin-session');
-  const csrfKey = createHmac('sha256', deps.config.cookieSecret).update('pagekeeper:csrf').digest();
+  // In --dev every visitor shares the session 'dev', so its CSRF token must not be derivable
+  // from anything fixed: a fresh key per process.
+  const csrfKey = deps.config.devOpenDashboard ? randomBytes(32) : createHmac('sha256', deps.config.cookieSecret).update('pagekeeper:csrf').digest();
   const csrfFor = (session: string) => createHmac('sha256', csrfKey).update(session).digest('base64url');
   const cookieOptions = { path: '/', httpOnly: true, secure: opts.secureCookies, sameSite: 'strict' as const };
   const html = 'text/html; charset=utf-8';
 
-  /** The session id when the request may see the dashboard, else null. */
-  const session = (request: FastifyRequest): string | null => {
+  /**
+   * The session cookie when the request may see the dashboard, else null. The cookie must be
+   * intact and unexpired, and its session must still be on record (logout removes it).
+   */
+  const session = async (request: FastifyRequest): Promise<string | null> => {
     if (deps.config.devOpenDashboard) return 'dev';
     const cookie = request.cookies[ADMIN_COOKIE];
-    return signer && cookie ? (signer.verify(cookie) === null ? null : cookie) : null;
+    const id = signer && cookie ? signer.verify(cookie) : null;
+    if (id === null || cookie === undefined) return null;
+    return (await deps.adminSessions.isActive(id, Date.now())) ? cookie : null;
   };
   const csrfOk = (request: FastifyRequest, s: string) => {
     const given = (request.body as Record<string, unknown> | undefined)?.csrf;
@@ -50,7 +58,7 @@ export async function dashboardRoutes(
   app.get('/assets/dashboard.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(DASHBOARD_CSS));
 
   app.get('/', async (request, reply) => {
-    const s = session(request);
+    const s = await session(request);
     if (s === null) return signer ? reply.redirect('/login', 303) : notConfigured(reply);
     const q = request.query as Record<string, unknown>;
     const [pages, events, outboxCounts] = await Promise.all([deps.pages.list(), deps.recentEvents(RECENT_EVENTS), deps.outboxCounts()]);
@@ -71,32 +79,41 @@ export async function dashboardRoutes(
 
   app.get('/login', async (request, reply) => {
     if (!signer) return deps.config.devOpenDashboard ? reply.redirect('/', 303) : notConfigured(reply);
-    if (session(request) !== null) return reply.redirect('/', 303);
+    if ((await session(request)) !== null) return reply.redirect('/', 303);
     return reply.type(html).send(loginPage(null));
   });
 
   app.post('/login', async (request, reply) => {
     if (!signer || adminKey === undefined) return notConfigured(reply);
-    const wait = limiter.blockedFor(request.ip);
-    if (wait > 0) return reply.code(429).header('retry-after', String(wait)).type(html).send(loginPage(`Too many attempts; try again in ${wait} s.`));
+    // The key is checked first: a correct login is never refused for other callers' failures.
     const given = (request.body as Record<string, unknown> | undefined)?.adminKey;
     if (typeof given !== 'string' || !safeEqual(given, adminKey)) {
+      const wait = limiter.blockedFor(request.ip);
+      if (wait > 0) return reply.code(429).header('retry-after', String(wait)).type(html).send(loginPage(`Too many attempts; try again in ${wait} s.`));
       limiter.recordFailure(request.ip);
       return reply.code(401).type(html).send(loginPage('That admin key is not right.'));
     }
-    const cookie = signer.sign(randomBytes(16).toString('base64url'), ADMIN_SESSION_TTL_MS);
+    const id = randomBytes(16).toString('base64url');
+    const at = Date.now();
+    await deps.adminSessions.create(id, at, at + ADMIN_SESSION_TTL_MS);
+    const cookie = signer.sign(id, ADMIN_SESSION_TTL_MS, at);
     void reply.setCookie(ADMIN_COOKIE, cookie, { ...cookieOptions, maxAge: Math.floor(ADMIN_SESSION_TTL_MS / 1000) });
     return reply.redirect('/', 303);
   });
 
   app.post('/logout', async (request, reply) => {
-    const s = session(request);
-    if (s !== null && csrfOk(request, s)) void reply.clearCookie(ADMIN_COOKIE, cookieOptions);
+    const s = await session(request);
+    if (s !== null && csrfOk(request, s)) {
+      // Ended on the server: the cookie, if someone kept a copy, no longer opens anything.
+      const id = signer?.verify(s);
+      if (id) await deps.adminSessions.end(id);
+      void reply.clearCookie(ADMIN_COOKIE, cookieOptions);
+    }
     return reply.redirect(signer ? '/login' : '/', 303);
   });
 
   app.post('/pages/:id/check', async (request, reply) => {
-    const s = session(request);
+    const s = await session(request);
     if (s === null) return reply.code(401).type(html).send(messagePage('Sign in first', 'Your session has ended.', { testid: 'signed-out', error: true }));
     if (!csrfOk(request, s)) return reply.code(403).type(html).send(messagePage('Request refused', 'The form was stale or came from another site.', { testid: 'csrf-refused', error: true }));
     const id = PageIdSchema.safeParse((request.params as { id?: unknown }).id);

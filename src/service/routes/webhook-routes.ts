@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../core/json-depth.js';
 import type { ServiceDeps } from '../deps.js';
 import { safeEqual } from '../security/signed-value.js';
 import { verifyWebhookSignature } from '../security/verify-webhook-signature.js';
@@ -20,7 +21,7 @@ function refuse(reply: FastifyReply, status: 401 | 403, message: string) {
 }
 
 /**
- * Messenger webhooks (graph-api-notes.md "Webhooks";
+ * Messenger webhooks (docs/graph-api.md "Webhooks";
  * https://developers.facebook.com/docs/graph-api/webhooks/getting-started).
  * Registered in their own encapsulated scope: here, and only here, bodies stay raw Buffers so
  * the signature is checked over exactly the bytes Facebook signed.
@@ -65,6 +66,9 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
       } catch {
         return reply.code(400).send({ error: { code: 'PK_VALIDATION', message: 'Invalid request: the webhook body is not JSON' } });
       }
+      // Signed does not mean sane: a body nested past any real event would overflow the stack of
+      // the validator, the event stream's JSON.stringify or the forwarder's receiver.
+      if (nestedDeeperThan(parsed)) return reply.code(400).send({ error: { code: 'PK_VALIDATION', message: `Invalid request: the webhook body nests more than ${MAX_JSON_DEPTH} levels deep` } });
       const body = WebhookBodySchema.safeParse(parsed);
       if (!body.success) return reply.code(400).send({ error: { code: 'PK_VALIDATION', message: 'Invalid request: not a webhook event body' } });
 

@@ -28,6 +28,9 @@ export function createValueSigner(secret: string, purpose: string): ValueSigner 
       const [valueText, expiresText, sigText] = parts as [string, string, string];
       if (!/^\d{1,16}$/.test(expiresText) || !/^[A-Za-z0-9_-]*$/.test(valueText) || !/^[A-Za-z0-9_-]+$/.test(sigText)) return null;
       const given = Buffer.from(sigText, 'base64url');
+      // Only the canonical spelling: base64url's last character carries padding bits that
+      // decode to the same bytes, so a changed character must not verify as the same signature.
+      if (given.toString('base64url') !== sigText) return null;
       const expected = mac(`${valueText}.${expiresText}`);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
       if (Number(expiresText) <= now) return null;

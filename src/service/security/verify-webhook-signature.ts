@@ -8,7 +8,7 @@ const SIGNATURE_HEADER = /^sha256=([0-9a-fA-F]{64})$/;
  *
  * The HMAC is computed over the bytes exactly as received: Facebook signs its own
  * serialisation, with non-ASCII escaped as `\u00e4`, so any re-serialisation of the parsed
- * JSON would break the signature (graph-api-notes.md "Webhooks";
+ * JSON would break the signature (docs/graph-api.md "Webhooks";
  * https://developers.facebook.com/docs/messenger-platform/webhooks#validate-payloads).
  * Never throws: a missing, malformed or wrong header is simply `false`.
  */

@@ -12,7 +12,9 @@ import { dashboardRoutes } from '../routes/dashboard-routes.js';
 import { eventsRoute } from '../routes/events-route.js';
 import { facebookCallbackRoutes } from '../routes/facebook-callback-routes.js';
 import { webhookRoutes } from '../routes/webhook-routes.js';
+import { browserRequestGuard } from '../security/browser-request-guard.js';
 import { createConnectStateGuard } from '../security/connect-state.js';
+import { safeEqual } from '../security/signed-value.js';
 import { createEventHub, type EventHub } from '../webhooks/event-hub.js';
 import { createForwarder, type Forwarder } from '../webhooks/create-forwarder.js';
 import { createInboundBatcher } from '../webhooks/create-inbound-batcher.js';
@@ -34,6 +36,10 @@ export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
 const CONNECTIONS_CHECK_MS = 1_000;
 export const SERVICE_VERSION = '0.1.0';
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 export interface BuildServerOptions {
   /** A pino logger (see createServiceLogger); default: no logging. */
   logger?: Logger;
@@ -41,8 +47,17 @@ export interface BuildServerOptions {
   requestTimeoutMs?: number;
   headersTimeoutMs?: number;
   connectionTimeoutMs?: number;
-  /** Failed authentications per address per minute before 429. */
+  /** Failed authentications per address per minute before further failures get 429. */
   maxAuthFailures?: number;
+  /**
+   * Fastify's `trustProxy` (PAGEKEEPER_TRUST_PROXY): the proxy addresses/CIDRs whose
+   * X-Forwarded-For is believed, or a hop count. Default: none, the socket address is the client.
+   */
+  trustProxy?: string[] | number;
+  /** How often an open /v1/events stream re-checks its key (default SSE_RECHECK_MS). */
+  eventStreamRecheckMs?: number;
+  /** Longest life of one /v1/events stream (default SSE_MAX_LIFE_MS). */
+  eventStreamMaxLifeMs?: number;
 }
 
 declare module 'fastify' {
@@ -63,7 +78,7 @@ export interface PageKeeperServer {
 }
 
 /**
- * Builds the service (issue 6) without listening: tests drive it with `app.inject` or listen
+ * Builds the service without listening: tests drive it with `app.inject` or listen
  * on port 0. Routes only talk to `deps`.
  */
 export async function buildServer(deps: ServiceDeps, options: BuildServerOptions = {}): Promise<PageKeeperServer> {
@@ -84,7 +99,10 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
     // Request ids are random, not a counter, so logs of two instances do not collide.
     genReqId: () => crypto.randomUUID(),
     return503OnClosing: true,
-    trustProxy: false,
+    // Off unless PAGEKEEPER_TRUST_PROXY names the proxies (or a hop count): with it on, anyone
+    // could choose their address with X-Forwarded-For and dodge the failed-login limit.
+    // A hop count trusts that many proxies nearest to us, as Fastify does for a number.
+    trustProxy: typeof options.trustProxy === 'number' ? trustHops(options.trustProxy) : (options.trustProxy ?? false),
     // The router's own refusals (a malformed %-escape, a path segment over 100 characters) would
     // otherwise answer in Fastify's shape, echoing the URL; answer in ours, with a code.
     frameworkErrors: (err, _request, reply) => {
@@ -104,7 +122,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
     deps.config.forwardUrl && deps.config.forwardSecret
       ? createForwarder({ url: deps.config.forwardUrl, secret: deps.config.forwardSecret, onError: (d) => app.log.warn(d) })
       : undefined;
-  if (deps.config.forwardUrl && !deps.config.forwardSecret) app.log.warn('PAGEKEEPER_FORWARD_URL is set without PAGEKEEPER_NOTIFY_WEBHOOK_SECRET; events are not forwarded unsigned');
+  if (deps.config.forwardUrl && !deps.config.forwardSecret) app.log.warn('PAGEKEEPER_FORWARD_URL is set without PAGEKEEPER_FORWARD_SECRET; events are not forwarded unsigned');
   // Outbox outcomes (message.status) go where webhook events go: the event stream and the forward URL.
   const offStatus = deps.onMessageStatus?.((e) => {
     hub.publish('message.status', e);
@@ -147,9 +165,16 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
     const header = request.headers.authorization;
     return typeof header === 'string' ? /^Bearer ([^\s]+)$/i.exec(header)?.[1] : undefined;
   };
-  /** The refusal for this key and scope (recording a failure), or undefined after admitting the request. */
+  /**
+   * The refusal for this key and scope, or undefined after admitting the request. The key is
+   * checked first: a valid key is never refused because of other callers' failures from the same
+   * address (behind a proxy every client may share one). Only a failed attempt is counted, and
+   * only failed attempts are answered 429 once the address has failed too often.
+   */
   const admit = (request: FastifyRequest, key: ApiKeyRecord | null, scope: Scope): Error | undefined => {
     if (!key) {
+      const wait = limiter.blockedFor(request.ip);
+      if (wait > 0) return pkError('PK_RATE_LIMITED', { retryAfter: wait }, { details: { retryAfter: wait } });
       limiter.recordFailure(request.ip);
       return pkError('PK_UNAUTHORIZED');
     }
@@ -158,8 +183,6 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
     return undefined;
   };
   const authenticate = (scope: Scope) => async (request: FastifyRequest, _reply: FastifyReply) => {
-    const wait = limiter.blockedFor(request.ip);
-    if (wait > 0) throw pkError('PK_RATE_LIMITED', { retryAfter: wait }, { details: { retryAfter: wait } });
     const presented = bearer(request);
     const refused = admit(request, presented ? await deps.apiKeys.authenticate(presented) : null, scope);
     if (refused) throw refused;
@@ -169,7 +192,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   const authenticateHook = (scope: Scope) => {
     const slow = authenticate(scope);
     return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
-      const presented = limiter.blockedFor(request.ip) > 0 ? undefined : bearer(request);
+      const presented = bearer(request);
       const hit = presented === undefined ? undefined : deps.apiKeys.cached(presented);
       if (hit) {
         done(admit(request, hit, scope));
@@ -188,7 +211,15 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
       return reply.code(503).send({ status: 'unavailable', database: 'unreachable', error: { code: 'PK_DB_UNREACHABLE', message: 'The database does not answer' } });
     }
   });
-  app.get('/metrics', async (_request, reply) => {
+  const metricsKey = deps.config.metricsKey;
+  app.get('/metrics', async (request, reply) => {
+    // Optional: page counts, queue sizes and Page ids are not for everyone who can reach the port.
+    if (metricsKey !== undefined) {
+      const given = bearer(request);
+      if (given === undefined || !safeEqual(given, metricsKey)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'PK_UNAUTHORIZED', message: 'GET /metrics needs Authorization: Bearer <PAGEKEEPER_METRICS_KEY>' } });
+      }
+    }
     const extra: MetricSample[] = [];
     const [pages, outbox] = await Promise.all([deps.pages.list().catch(() => []), deps.outboxCounts().catch(() => ({}) as Record<string, number>)]);
     for (const status of ['healthy', 'expiring', 'needs_reauth', 'missing_permission']) {
@@ -209,7 +240,18 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   const openApi = buildOpenApi(routes, { version: SERVICE_VERSION, ...(deps.config.publicUrl ? { serverUrl: deps.config.publicUrl } : {}) });
   app.get('/openapi.json', async () => openApi);
   registerApiRoutes(app, routes, authenticateHook);
-  eventsRoute(app, { hub, preHandler: authenticate('events:read'), headers });
+  eventsRoute(app, {
+    hub,
+    preHandler: authenticate('events:read'),
+    headers,
+    stillAllowed: async (request) => {
+      const presented = bearer(request);
+      const key = presented === undefined ? null : await deps.apiKeys.authenticate(presented);
+      return key !== null && hasScope(key.scopes, 'events:read');
+    },
+    ...(options.eventStreamRecheckMs === undefined ? {} : { recheckMs: options.eventStreamRecheckMs }),
+    ...(options.eventStreamMaxLifeMs === undefined ? {} : { maxLifeMs: options.eventStreamMaxLifeMs }),
+  });
 
   const inbound = createInboundBatcher({ write: (contacts) => deps.recordInbound(contacts), onError: (e) => logError('recording inbound messages failed', e) });
   await app.register(webhookRoutes, { deps, hub, forwarder, inbound });
@@ -222,6 +264,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
   // Cookies only where they are used (connect state, dashboard session): the cookie plugin's
   // onRequest and onSend hooks would otherwise run on every API request too.
   await app.register(async (withCookies) => {
+    withCookies.addHook('onRequest', browserRequestGuard({ dev: deps.config.devOpenDashboard, publicUrl: () => deps.config.publicUrl }));
     await withCookies.register(cookie);
     await withCookies.register(connectRoutes, { deps, guard: createConnectStateGuard(connectSecret), secureCookies, logError });
     await withCookies.register(dashboardRoutes, { deps, limiter, secureCookies });

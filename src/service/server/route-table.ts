@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { pkError } from '../../errors.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../core/json-depth.js';
 import type { Scope } from '../api-keys/scopes.js';
 
 /**
@@ -44,6 +46,8 @@ export function registerApiRoutes(
       handler: (request, reply) => {
         const params = r.params ? r.params.parse(request.params) : undefined;
         const query = r.query ? r.query.parse(request.query) : undefined;
+        // Depth first: a hostile nesting would overflow the stack of any recursive step after this.
+        if (r.body && nestedDeeperThan(request.body)) throw pkError('PK_VALIDATION', { detail: `the body nests more than ${MAX_JSON_DEPTH} levels deep` });
         const body = r.body ? r.body.parse(request.body) : undefined;
         return r.handler({ params, query, body, request, reply });
       },

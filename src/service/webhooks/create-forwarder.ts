@@ -1,9 +1,10 @@
 import { request } from 'undici';
-import { signBody } from '../security/verify-webhook-signature.js';
+import { SIGNATURE_HEADER, signBody } from '../../notify/sign-body.js';
 
 /**
  * Forwards verified webhook bodies to the application (PAGEKEEPER_FORWARD_URL), byte for byte,
- * signed with `X-Pagekeeper-Signature: sha256=<HMAC-SHA256(body, PAGEKEEPER_NOTIFY_WEBHOOK_SECRET)>`.
+ * signed with `X-Pagekeeper-Signature: t=<unix s>,v1=<hex HMAC-SHA256(PAGEKEEPER_FORWARD_SECRET, "<t>." + body)>`
+ * (a secret of its own: a receiver of health alerts cannot forge Messenger events).
  * Runs after the 200 went back to Facebook (which must get it within 5 s), a few at a time,
  * with a bounded queue: when the application is down, the oldest forwards are dropped and
  * counted instead of growing memory. Delivery is best effort; the durable record of inbound
@@ -41,13 +42,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   let idle: (() => void)[] = [];
 
   async function send(body: Buffer, event: string | undefined): Promise<void> {
-    const signature = signBody(body, options.secret);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
+        // Signed per attempt: the timestamp says when this delivery was made.
+        const signature = signBody(body, options.secret);
         const res = await request(options.url, {
           method: 'POST',
           body,
-          headers: { 'content-type': 'application/json', 'x-pagekeeper-signature': signature, 'user-agent': 'pagekeeper', ...(event === undefined ? {} : { 'x-pagekeeper-event': event }) },
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature, 'user-agent': 'pagekeeper', ...(event === undefined ? {} : { 'x-pagekeeper-event': event }) },
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The Messenger webhook body (graph-api-notes.md "Webhooks";
+ * The Messenger webhook body (docs/graph-api.md "Webhooks";
  * https://developers.facebook.com/docs/messenger-platform/webhooks#event-notifications).
  * Loose objects throughout: Facebook adds fields without notice, and pagekeeper forwards the
  * body untouched, so only what pagekeeper itself reads is required.

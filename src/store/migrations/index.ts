@@ -3,6 +3,7 @@ import type { Dialect } from '../open-database.js';
 import { initialMigration } from './0001-initial.js';
 import { instagramMigration } from './0009-instagram.js';
 import { pageSubscriptionsMigration } from './0003-page-subscriptions.js';
+import { callbackReplaysAndAdminSessionsMigration } from './0006-callback-replays-and-admin-sessions.js';
 import { tokenKindMigration } from './0007-token-kind.js';
 
 /**
@@ -13,6 +14,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
     '0003_page_subscriptions': pageSubscriptionsMigration(),
+    '0006_callback_replays_and_admin_sessions': callbackReplaysAndAdminSessionsMigration(),
     '0007_token_kind': tokenKindMigration(),
     '0009_instagram': instagramMigration(),
   };

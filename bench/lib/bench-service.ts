@@ -1,5 +1,5 @@
 /**
- * What the benchmarks (issue 6 "Performance") call to measure the service: the real service
+ * What the benchmarks call to measure the service: the real service
  * (createPageKeeper over SQLite, pointed at an in-process emulator, N connected Pages, an API
  * key with every scope) and the yardstick, a bare Fastify route returning a constant. Both
  * listen on 127.0.0.1 with keep-alive, like `pagekeeper serve`.
@@ -11,8 +11,8 @@
  *   await svc.close();
  *
  * As a child process (one JSON ready line on stdout, stops on SIGTERM/SIGINT):
- *   node --import tsx src/service/bench-support.ts [--pages N] [--events-per-webhook K] [--log-level info]
- *   node --import tsx src/service/bench-support.ts --bare
+ *   node --import tsx bench/lib/bench-service.ts [--pages N] [--events-per-webhook K] [--log-level info]
+ *   node --import tsx bench/lib/bench-service.ts --bare
  *
  * Request logging is off unless a log level is given (it would dominate the numbers); `serve`
  * itself takes PAGEKEEPER_LOG_LEVEL (`warn` or `silent` for the same effect).
@@ -22,13 +22,12 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import pino from 'pino';
-import { startEmulator } from '../emulator/index.js';
-import { createPageKeeper } from '../pagekeeper.js';
-import { generateKeyEntry } from '../store/crypto/generate-key-entry.js';
-import { SCOPES } from './api-keys/scopes.js';
-import { createServiceDeps } from './create-service-deps.js';
-import { buildServer } from './server/build-server.js';
-import { createServiceLogger } from './server/create-service-logger.js';
+import { startEmulator } from '../../src/emulator/index.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { SCOPES } from '../../src/service/api-keys/scopes.js';
+import { createService } from '../../src/service/create-service.js';
+import { createServiceLogger } from '../../src/service/server/create-service-logger.js';
+import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
 
 export const DEFAULT_BENCH_PAGES = 100;
 
@@ -53,7 +52,7 @@ export interface BenchService {
   emulatorUrl: string;
   /** A ready, validly signed POST /webhooks/messenger request. */
   webhook: { path: '/webhooks/messenger'; body: string; headers: Record<string, string>; events: number };
-  /** `sha256=<hex>` over the exact bytes, as Facebook signs (graph-api-notes.md "Webhooks"). */
+  /** `sha256=<hex>` over the exact bytes, as Facebook signs (docs/graph-api.md "Webhooks"). */
   sign(body: string | Buffer): string;
   close(): Promise<void>;
 }
@@ -74,30 +73,32 @@ export async function startBenchService(options: BenchServiceOptions = {}): Prom
   const emu = await startEmulator({
     seed: { users: [{ name: 'Bench Admin', pages: Array.from({ length: n }, (_, i) => ({ name: `Bench Page ${i + 1}` })) }] },
   });
-  const pk = await createPageKeeper({
-    appId: emu.appId,
-    appSecret: emu.appSecret,
-    database: options.database ?? 'sqlite::memory:',
-    keys: generateKeyEntry('bench'),
-    graphUrl: emu.url,
-    dialogUrl: emu.dialogUrl,
+  const verifyToken = 'bench-verify-token';
+  const logger = options.logLevel ? createServiceLogger({ level: options.logLevel, destination: pino.destination({ dest: '/dev/null', sync: false }) }) : undefined;
+  const service = await createService({
+    config: {
+      ...loadConfig({ cwd: process.cwd(), env: {} }),
+      appId: emu.appId,
+      appSecret: emu.appSecret,
+      database: options.database ?? 'sqlite::memory:',
+      keys: generateKeyEntry('bench'),
+      graphUrl: emu.url,
+      dialogUrl: emu.dialogUrl,
+      verifyToken,
+      publicUrl: undefined,
+      adminKey: undefined,
+      forwardUrl: undefined,
+      notifyWebhookSecret: undefined,
+    },
+    ...(logger ? { logger } : {}),
+    listen: { host: '127.0.0.1', port: 0 },
+    outboxWorker: false,
+    healthScheduler: false,
   });
+  const { pk, deps } = service;
+  const url = service.url!;
   const connected = await pk.connect(emu.users[0]!.shortLivedToken);
   const pageIds = connected.pages.map((p) => p.id);
-  const verifyToken = 'bench-verify-token';
-  const deps = createServiceDeps(pk, {
-    publicUrl: undefined,
-    verifyToken,
-    adminKey: undefined,
-    forwardUrl: undefined,
-    notifyWebhookSecret: undefined,
-    keys: undefined,
-    devOpenDashboard: false,
-  });
-  const logger = options.logLevel ? createServiceLogger({ level: options.logLevel, destination: pino.destination({ dest: '/dev/null', sync: false }) }) : undefined;
-  const server = await buildServer(deps, logger ? { logger } : {});
-  const url = await listen(server.app);
-  deps.config.publicUrl = url;
   const apiKey = (await deps.apiKeys.create({ name: 'bench', scopes: SCOPES })).key;
   const pageId = pageIds[0]!;
   // Warm the token cache once: the benchmark measures the steady state.
@@ -130,8 +131,7 @@ export async function startBenchService(options: BenchServiceOptions = {}): Prom
     webhook: { path: '/webhooks/messenger', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(body) }, events: eventsPerWebhook },
     sign,
     async close() {
-      await server.shutdown(2_000);
-      await pk.close();
+      await service.close(2_000);
       await emu.close();
     },
   };

@@ -5,7 +5,7 @@
  * `instagram_manage_messages` (https://developers.facebook.com/docs/messenger-platform/instagram/get-started).
  */
 import type { InstagramLink } from '../store/instagram-repository.js';
-import type { TokenInspection } from '../tokens/types.js';
+import type { TokenInspection } from '../core/types.js';
 
 export const INSTAGRAM_SCOPES = ['instagram_basic', 'instagram_manage_messages'] as const;
 

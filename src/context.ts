@@ -5,25 +5,11 @@
  * service take it as their first argument (no singletons: two PageKeepers in one process never
  * share state).
  */
-import type { GraphClient } from '../graph/create-graph-client.js';
-import type { Store } from '../store/create-store.js';
-import type { PageTokenCache } from './page-token-cache.js';
-
-/** A pino-compatible logger. Never pass a token, secret or key in any field. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
+import type { Clock } from './core/clock.js';
+import type { Logger } from './core/logger.js';
+import type { GraphClient } from './graph/create-graph-client.js';
+import type { Store } from './store/create-store.js';
+import type { PageTokenCache } from './tokens/page-token-cache.js';
 
 /** The configuration a PageKeeper runs with, normalised once (defaults applied). */
 export interface ResolvedConfig {
@@ -35,7 +21,7 @@ export interface ResolvedConfig {
   loginConfigId?: string;
   /** Where the data lives, without credentials. */
   databaseLocation: string;
-  /** Data access ending within this many ms makes a page `expiring` (issue 4: default 14 days). */
+  /** Data access ending within this many ms makes a page `expiring` (default 14 days). */
   expiringWindowMs: number;
   /** Ask the Login dialog for the Instagram messaging scopes too (PAGEKEEPER_INSTAGRAM). */
   instagram?: boolean;

@@ -3,9 +3,9 @@
  * connect (every token was just verified) and when a reconnect drops one admin's grant. The
  * decision itself is classifyPageHealth's; this only rebuilds its input from stored rows.
  */
-import { classifyPageHealth, type PageHealth, type PageTokenFacts } from '../health/classify-page-health.js';
+import { classifyPageHealth, type PageHealth, type PageTokenFacts } from './classify-page-health.js';
 import type { StoredPageToken } from '../store/types.js';
-import type { TokenInspection } from './types.js';
+import type { TokenInspection } from '../core/types.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -14,7 +14,7 @@ export type TokenType = 'USER' | 'PAGE' | 'APP' | 'SYSTEM_USER';
 /** Whose token a connection holds: a person's user token or a system user's token. */
 export type TokenKind = 'user' | 'system_user';
 
-/** Why Facebook says a token is no longer usable, from the 190 subcode (graph-api-notes.md "Error object"). */
+/** Why Facebook says a token is no longer usable, from the 190 subcode (docs/graph-api.md "Error object"). */
 export type TokenInvalidReason =
   | 'expired' // 463
   | 'password_changed' // 460

@@ -3,10 +3,10 @@
  * check.ts only dispatches to it: opens a PageKeeper from the CLI configuration, watches until
  * SIGINT, prints one line per round on stderr, and returns the totals.
  */
-import type { CommandContext, CommandResult } from '../cli/context.js';
-import { cliConfig, withPageKeeper } from '../cli/open-page-keeper.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { cliConfig, withPageKeeper } from './open-page-keeper.js';
 import { notifiersFromConfig } from '../notify/notifiers-from-config.js';
-import { parseDuration } from './parse-duration.js';
+import { parseDuration } from '../health/parse-duration.js';
 import { watchHealth, type WatchSummary } from './watch-health.js';
 
 export async function runCheckWatch(ctx: CommandContext, options: { every?: string }): Promise<CommandResult<WatchSummary>> {

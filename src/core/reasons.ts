@@ -1,10 +1,10 @@
 /**
  * Plain words for why a token stopped working and what the person must do, one entry per
- * reason. The reasons come from the 190 subcodes (graph-api-notes.md "Error object";
+ * reason. The reasons come from the 190 subcodes (docs/graph-api.md "Error object";
  * https://developers.facebook.com/docs/facebook-login/guides/access-tokens/debugging).
  * Used by `check`, alerts, the CLI and the dashboard, so a person reads the same words everywhere.
  */
-import type { TokenInvalidReason, TokenKind } from '../tokens/types.js';
+import type { TokenInvalidReason, TokenKind } from './types.js';
 
 /** A token loss: Facebook's reasons, plus data access lapsing while the token itself is still valid. */
 export type TokenLossReason = TokenInvalidReason | 'data_access_expired';

@@ -3,7 +3,7 @@
  * its claim (`claimed_by`), so an instance that lost its claim (it stalled past the lease and
  * another instance recovered the row) cannot overwrite what happened since.
  *
- * Claiming (issue 5 item 3, issue 7 item 2): only the head of a recipient's queue is claimable:
+ * Claiming: only the head of a recipient's queue is claimable:
  * the oldest (lowest `seq`) message of a (page_id, psid) that is not final. A held or retrying
  * head therefore blocks the person's later messages, which keeps their order. The claim is one
  * `UPDATE ... WHERE seq IN (SELECT ...) RETURNING` statement: on SQLite a write statement takes
@@ -11,9 +11,8 @@
  * inner SELECT uses `FOR UPDATE SKIP LOCKED`, so concurrent instances skip each other's rows.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Dialect } from '../store/open-database.js';
-import type { Database, OutboxStatusColumn, OutboxTable } from '../store/schema.js';
-import type { SendBody } from './types.js';
+import type { Dialect } from './open-database.js';
+import type { Database, OutboxStatusColumn, OutboxTable } from './schema.js';
 
 export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'held', 'unknown'] as const;
 export type OutboxStatus = OutboxStatusColumn;
@@ -38,17 +37,20 @@ export interface OutboxError {
   message: string | null;
 }
 
-/** One outbox message as the rest of pagekeeper sees it. */
+/**
+ * One stored outbox message. The payload is the Send API body without `recipient` (the person
+ * lives in `psid`), kept as the JSON text it was stored as; turning it back into a body is the
+ * messenger's job (src/messenger/outbox-body.ts).
+ */
 export interface OutboxMessage {
   id: string;
   seq: number;
   pageId: string;
   psid: string;
   idempotencyKey: string | null;
-  /** The Send API body, recipient included. */
-  body: SendBody;
+  payload: string;
   /** messenger or instagram (docs/instagram.md). */
-  channel: 'messenger' | 'instagram';
+  channel: OutboxChannel;
   status: OutboxStatus;
   atLeastOnce: boolean;
   attempts: number;
@@ -66,9 +68,11 @@ export interface OutboxMessage {
 export interface NewOutboxMessage {
   id: string;
   pageId: string;
-  body: SendBody;
+  psid: string;
+  /** The Send API body without `recipient`, as JSON text. */
+  payload: string;
   /** Default messenger. */
-  channel?: 'messenger' | 'instagram';
+  channel?: OutboxChannel;
   idempotencyKey: string | null;
   atLeastOnce: boolean;
   at: Date;
@@ -79,17 +83,10 @@ type Row = Selectable<OutboxTable>;
 const num = (v: unknown): number => Number(v);
 const dateOrNull = (v: number | null): Date | null => (v === null ? null : new Date(Number(v)));
 
-/** The stored payload is the body without `recipient`: the person lives in its own column. */
-export function payloadOf(body: SendBody): string {
-  const { recipient: _recipient, ...rest } = body;
-  return JSON.stringify(rest);
-}
+/** Which inbox a message goes to: a Messenger person or an Instagram account (docs/instagram.md). */
+export type OutboxChannel = 'messenger' | 'instagram';
 
-export function bodyOf(psid: string, payload: string): SendBody {
-  return { recipient: { id: psid }, ...(JSON.parse(payload) as object) } as SendBody;
-}
-
-export const channelOf = (v: unknown): 'messenger' | 'instagram' => (v === 'instagram' ? 'instagram' : 'messenger');
+export const channelOf = (v: unknown): OutboxChannel => (v === 'instagram' ? 'instagram' : 'messenger');
 
 export function messageFromRow(r: Row): OutboxMessage {
   const hasError = r.error_code !== null || r.error_subcode !== null || r.error_message !== null;
@@ -99,7 +96,7 @@ export function messageFromRow(r: Row): OutboxMessage {
     pageId: r.page_id,
     psid: r.psid,
     idempotencyKey: r.idempotency_key,
-    body: bodyOf(r.psid, r.payload),
+    payload: r.payload,
     channel: channelOf(r.channel),
     status: r.status,
     atLeastOnce: num(r.at_least_once) === 1,
@@ -199,7 +196,7 @@ export interface OutboxRepository {
   /**
    * The batched claim (one statement): up to `limit` recipient heads that are due, claimed for
    * `workerId` until `now + leaseMs`. They stay `queued` (a worker that dies before sending them
-   * leaves them to be taken over when the claim expires, issue 7); markSendingMany commits
+   * leaves them to be taken over when the claim expires); markSendingMany commits
    * `sending` right before their POSTs. `recipients` narrows the claim to those people (the
    * follow-on claim after their previous message finished); `excludePages` skips Pages that
    * have enough in flight. `attempts` are the attempts made so far.
@@ -277,15 +274,13 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
 
   const repo: OutboxRepository = {
     async insert(m) {
-      const payload = payloadOf(m.body);
-      const psid = m.body.recipient.id;
       const at = m.at.getTime();
       const values = {
         id: m.id,
         page_id: m.pageId,
-        psid,
+        psid: m.psid,
         idempotency_key: m.idempotencyKey,
-        payload,
+        payload: m.payload,
         channel: m.channel ?? 'messenger',
         status: 'queued' as const,
         at_least_once: m.atLeastOnce ? 1 : 0,

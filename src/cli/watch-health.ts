@@ -7,7 +7,7 @@
 import { createAlertDispatcher } from '../notify/create-alert-dispatcher.js';
 import type { Notifier } from '../notify/types.js';
 import type { PageKeeper } from '../pagekeeper.js';
-import { DEFAULT_SWEEP_EVERY_MS, type HealthRound } from './start-health-scheduler.js';
+import { DEFAULT_SWEEP_EVERY_MS, type HealthRound } from '../health/start-health-scheduler.js';
 
 export interface WatchHealthOptions {
   every?: number;
