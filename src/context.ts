@@ -23,6 +23,8 @@ export interface ResolvedConfig {
   databaseLocation: string;
   /** Data access ending within this many ms makes a page `expiring` (default 14 days). */
   expiringWindowMs: number;
+  /** Ask the Login dialog for the Instagram messaging scopes too (PAGEKEEPER_INSTAGRAM). */
+  instagram?: boolean;
   /** Page webhook fields connect and the health sweep subscribe Pages with (PAGEKEEPER_WEBHOOK_FIELDS); default DEFAULT_WEBHOOK_FIELDS. */
   webhookFields?: readonly string[];
 }

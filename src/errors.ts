@@ -131,6 +131,7 @@ export const ERRORS = {
   // Messenger
   PK_MESSAGE_INVALID: { message: 'The message is invalid: {detail}', status: 400, exitCode: 1 },
   PK_OUTSIDE_WINDOW: { message: '{detail}', fix: '{fix}', status: 409, exitCode: 1 },
+  PK_INSTAGRAM_UNAVAILABLE: { message: 'Page {pageId} cannot send Instagram messages: {reason}', fix: '{fix}', status: 409, exitCode: 1 },
   PK_SEND_FAILED: { message: 'Facebook refused the message: {detail}', status: 502, exitCode: 1 },
   PK_DUPLICATE: { message: '{detail}', status: 409, exitCode: 1 },
 

@@ -22,7 +22,9 @@ import type { SubscriptionSummary } from './subscriptions/subscription-summary.j
 export type { SubscriptionSummary } from './subscriptions/subscription-summary.js';
 import { rotateKeys, type RotateKeysOptions } from './store/rotate-keys.js';
 import type { PageWithTokens } from './store/types.js';
-import { buildLoginUrl, DEFAULT_LOGIN_SCOPES } from './tokens/build-login-url.js';
+import { buildLoginUrl, loginScopesFor } from './tokens/build-login-url.js';
+import { createInstagramHandle, type InstagramHandle } from './instagram/instagram-handle.js';
+import { judgeInstagram, type InstagramView } from './tokens/instagram-capability.js';
 import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
 import type { PageKeeperContext } from './context.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -72,6 +74,8 @@ export interface PageKeeperOptions {
   webhookFields?: readonly string[];
   /** Relative SQLite paths resolve against this directory. */
   cwd?: string;
+  /** PAGEKEEPER_INSTAGRAM: the Login dialog also asks for the Instagram messaging scopes (docs/instagram.md). Default false. */
+  instagram?: boolean;
   /**
    * Database tuning: PostgreSQL pool size and statement timeout; `migrate: false`
    * refuses a schema that is behind (PK_DB_MIGRATIONS_BEHIND) instead of migrating it, for
@@ -106,6 +110,8 @@ export interface PageSummary {
   lastCheckedAt: Date | null;
   /** Tokens stored for the Page (one per admin who connected it) and how many are valid. */
   tokens: { total: number; valid: number };
+  /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
+  instagram: InstagramView;
   /** The app's webhook subscription to the Page as last read or written (connect, check). */
   subscription: SubscriptionSummary;
 }
@@ -125,6 +131,8 @@ export interface PageHandle {
   get<T = unknown>(path: string, params?: Params, options?: CallOptions<T>): Promise<T>;
   /** `POST /{version}/{path}` with a JSON body and the Page token, e.g. `{page-id}/messages` (https://developers.facebook.com/docs/messenger-platform/reference/send-api/). */
   post<T = unknown>(path: string, body?: Record<string, unknown>, options?: CallOptions<T>): Promise<T>;
+  /** The inbox of the Instagram account linked to the Page, with the Page token (docs/instagram.md). */
+  readonly instagram: InstagramHandle;
 }
 
 export interface PageKeeper {
@@ -205,6 +213,7 @@ export async function createPageKeeper(options: PageKeeperOptions): Promise<Page
       ...(options.loginConfigId ? { loginConfigId: options.loginConfigId } : {}),
       databaseLocation: store.location,
       expiringWindowMs: options.expiringWindowMs ?? DEFAULT_EXPIRING_WINDOW_MS,
+      instagram: options.instagram === true,
       webhookFields: options.webhookFields ?? DEFAULT_WEBHOOK_FIELDS,
     },
     appSecret,
@@ -239,6 +248,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
       inspect: () => bound(id, (token) => inspectToken(context, token)),
       get: (path, params, opts = {}) => bound(id, (token) => graph.get(path, params, { ...opts, token })),
       post: (path, body, opts = {}) => bound(id, (token) => graph.post(path, body, { ...opts, token }), opts.idempotent ?? false),
+      instagram: createInstagramHandle(id, () => messengerOf()),
     };
     // Handles are tiny and stateless; keep a bounded number to avoid churn in hot loops.
     if (handles.size < 10_000) handles.set(id, handle);
@@ -273,14 +283,15 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
         appId: context.config.appId,
         redirectUri: input.redirectUri,
         state: input.state,
-        scopes: input.scopes ?? DEFAULT_LOGIN_SCOPES,
+        scopes: input.scopes ?? loginScopesFor(context.config),
         rerequest: input.rerequest,
         configId: context.config.loginConfigId,
       }),
     async pages() {
       const pages = await store.pages.list();
+      const links = await store.instagram.many(pages.map((p) => p.id));
       const subscriptions = await store.subscriptions.list();
-      return pages.map((p) => toSummary(p, subscriptions.get(p.id)));
+      return pages.map((p) => ({ ...toSummary(p, subscriptions.get(p.id)), instagram: judgeInstagram(links.get(p.id)) }));
     },
     page,
     check: (opts) => sweep(context, opts).finally(() => health.changed()),
@@ -303,7 +314,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
 
 /** The token in use is the first valid one in failover order (messaging granted, then oldest). */
 /** The library's summary of the one page view (src/tokens/page-view.ts). */
-function toSummary(p: PageWithTokens, sub: StoredSubscription | undefined): PageSummary {
+function toSummary(p: PageWithTokens, sub: StoredSubscription | undefined): Omit<PageSummary, 'instagram'> {
   const view = toPageView(p, sub);
   return {
     id: view.id,

@@ -75,7 +75,8 @@ const COMMANDS: CommandSpec[] = [
         .argument('<psid>', "the person's Page-scoped id")
         .argument('[text...]', 'the text to send')
         .option('--tag <tag>', 'send as MESSAGE_TAG with this tag (HUMAN_AGENT: a person replying within 7 days)')
-        .option('--image <url>', 'send an image by URL instead of text'),
+        .option('--image <url>', 'send an image by URL instead of text')
+        .option('--instagram', "reply on Instagram: <psid> is an IGSID of the Page's linked Instagram account (docs/instagram.md)"),
     load: () => import('./commands/send.js'),
   },
   {

@@ -27,6 +27,7 @@ export async function openPageKeeper(ctx: Pick<CommandContext, 'cwd' | 'env'>): 
     webhookFields: config.webhookFields,
     ...(config.loginConfigId ? { loginConfigId: config.loginConfigId } : {}),
     cwd: ctx.cwd,
+    instagram: config.instagram === true,
   });
 }
 

@@ -39,6 +39,14 @@ export interface paths {
                       tasks: string[];
                       lastCheckedAt: string | null;
                     })[];
+                  instagram?: {
+                    id: string | null;
+                    username: string | null;
+                    /** @enum {string} */
+                    messaging: "ok" | "missing_permission" | "not_linked";
+                    reason?: string;
+                    fix?: string;
+                  };
                   subscription: {
                     subscribed: boolean;
                     fields: string[];
@@ -114,6 +122,14 @@ export interface paths {
                   tasks: string[];
                   lastCheckedAt: string | null;
                 })[];
+              instagram?: {
+                id: string | null;
+                username: string | null;
+                /** @enum {string} */
+                messaging: "ok" | "missing_permission" | "not_linked";
+                reason?: string;
+                fix?: string;
+              };
               subscription: {
                 subscribed: boolean;
                 fields: string[];
@@ -270,9 +286,11 @@ export interface paths {
               [key: string]: unknown;
             };
             /** @enum {string} */
-            sender_action?: "typing_on" | "typing_off" | "mark_seen";
+            sender_action?: "typing_on" | "typing_off" | "mark_seen" | "react" | "unreact";
             /** @enum {string} */
             notification_type?: "REGULAR" | "SILENT_PUSH" | "NO_PUSH";
+            /** @enum {string} */
+            channel?: "messenger" | "instagram";
             [key: string]: unknown;
           };
         };
@@ -471,6 +489,8 @@ export interface paths {
               /** @description ISO 8601 time */
               updatedAt: string;
               sentAt: string | null;
+              /** @enum {string} */
+              channel?: "instagram";
             };
           };
         };
@@ -562,6 +582,14 @@ export interface paths {
                   tasks: string[];
                   lastCheckedAt: string | null;
                 })[];
+              instagram?: {
+                id: string | null;
+                username: string | null;
+                /** @enum {string} */
+                messaging: "ok" | "missing_permission" | "not_linked";
+                reason?: string;
+                fix?: string;
+              };
               subscription: {
                 subscribed: boolean;
                 fields: string[];

@@ -43,6 +43,8 @@ export interface PageKeeperConfig {
   dbStatementTimeoutMs: number | undefined;
   /** PAGEKEEPER_DB_AUTO_MIGRATE=false: refuse a behind schema instead of migrating it at start. */
   dbAutoMigrate: boolean;
+  /** PAGEKEEPER_INSTAGRAM=true: the Login dialog also asks for the Instagram messaging scopes (docs/instagram.md). */
+  instagram?: boolean;
   /** PAGEKEEPER_TRUST_PROXY: the reverse proxies whose X-Forwarded-For is believed (Fastify's trustProxy). */
   trustProxy: string[] | number | undefined;
   /** PAGEKEEPER_METRICS_KEY: when set, GET /metrics needs `Authorization: Bearer <key>`. */
@@ -99,6 +101,7 @@ const EnvSchema = z.object({
   PAGEKEEPER_DB_POOL_SIZE: positiveInt('PAGEKEEPER_DB_POOL_SIZE'),
   PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS: positiveInt('PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS'),
   PAGEKEEPER_DB_AUTO_MIGRATE: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_DB_AUTO_MIGRATE must be true or false').optional()),
+  PAGEKEEPER_INSTAGRAM: optionalText.pipe(z.enum(['true', 'false'], 'PAGEKEEPER_INSTAGRAM must be true or false').optional()),
   PAGEKEEPER_TRUST_PROXY: optionalText.transform((s, ctx) => {
     if (s === undefined) return undefined;
     const r = parseTrustProxy(s);
@@ -168,6 +171,7 @@ export function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = 
     dbPoolSize: e.PAGEKEEPER_DB_POOL_SIZE,
     dbStatementTimeoutMs: e.PAGEKEEPER_DB_STATEMENT_TIMEOUT_MS,
     dbAutoMigrate: e.PAGEKEEPER_DB_AUTO_MIGRATE !== 'false',
+    instagram: e.PAGEKEEPER_INSTAGRAM === 'true',
     trustProxy: e.PAGEKEEPER_TRUST_PROXY,
     metricsKey: e.PAGEKEEPER_METRICS_KEY,
     forwardSecret: e.PAGEKEEPER_FORWARD_SECRET,

@@ -18,14 +18,27 @@ import { PAGE_WEBHOOK_FIELDS, type Subscriptions } from './subscriptions.js';
 import type { DeliveryResult, RetryPolicy } from './webhooks.js';
 import { APP_ROLES } from './app-mode.js';
 import { registerMessagingControl } from './control-messaging.js';
+import { registerInstagramControl } from './instagram.js';
 import { DEFAULT_RETRY, deliverEvent, deliverSignedRequest, verifyEndpoint } from './webhooks.js';
 
 const taskList = z.array(z.enum(ALL_TASKS)).optional();
+/** A linked Instagram professional account (instagram.ts). */
+const instagramRef = z
+  .object({ username: z.string().regex(/^[A-Za-z0-9._]{1,30}$/, 'must be an Instagram username (letters, digits, . and _)'), id: z.string().regex(/^\d+$/).optional(), link: z.enum(['business', 'connected']).optional() })
+  .strict()
+  .optional();
 const pageRef = z.union([
   z
-    .object({ id: z.string().regex(/^\d+$/, 'must be a numeric page id'), name: z.string().min(1).optional(), tasks: taskList, category: z.string().optional(), subscribed: z.boolean().optional() })
+    .object({
+      id: z.string().regex(/^\d+$/, 'must be a numeric page id'),
+      name: z.string().min(1).optional(),
+      tasks: taskList,
+      category: z.string().optional(),
+      subscribed: z.boolean().optional(),
+      instagram: instagramRef,
+    })
     .strict(),
-  z.object({ name: z.string().min(1), tasks: taskList, category: z.string().optional(), subscribed: z.boolean().optional() }).strict(),
+  z.object({ name: z.string().min(1), tasks: taskList, category: z.string().optional(), subscribed: z.boolean().optional(), instagram: instagramRef }).strict(),
 ]);
 
 export const userInput = z
@@ -123,8 +136,14 @@ export function publicUser(state: EmulatorState, user: User, token: string) {
     id: user.id,
     name: user.name,
     shortLivedToken: token,
-    pages: [...user.roles].map(([id, tasks]) => ({ id, name: state.pages.get(id)!.name, tasks })),
+    pages: [...user.roles].map(([id, tasks]) => pageView(state.pages.get(id)!, tasks)),
   };
+}
+
+/** A Page as the control API shows it; `instagram` only when an account is linked. */
+function pageView(page: Page, tasks: string[]) {
+  const ig = page.instagram;
+  return { id: page.id, name: page.name, tasks, ...(ig ? { instagram: { id: ig.id, username: ig.username, link: ig.link } } : {}) };
 }
 
 export function registerControl(app: FastifyInstance, deps: ControlDeps) {
@@ -203,7 +222,7 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
   app.get('/_emulator/users', async () => ({
     data: state.userOrder.map((id) => {
       const u = state.users.get(id)!;
-      return { id: u.id, name: u.name, scopes: u.scopes, pages: [...u.roles].map(([pid, tasks]) => ({ id: pid, name: state.pages.get(pid)!.name, tasks })) };
+      return { id: u.id, name: u.name, scopes: u.scopes, pages: [...u.roles].map(([pid, tasks]) => pageView(state.pages.get(pid)!, tasks)) };
     }),
   }));
 
@@ -284,7 +303,8 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
 
   app.put('/_emulator/limits', async (req) => {
     const input = parse(limitsInput, req.body);
-    if (input.pageId && !state.pages.has(input.pageId)) throw new BadInput(`pageId: no page with id ${input.pageId}`);
+    // An Instagram account id sets the limits of that account's sends.
+    if (input.pageId && !state.pages.has(input.pageId) && !state.instagramAccounts.has(input.pageId)) throw new BadInput(`pageId: no page or Instagram account with id ${input.pageId}`);
     return limits.configure(input);
   });
   app.get('/_emulator/limits', async () => limits.configure({}));
@@ -398,6 +418,7 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
     },
     parse,
   });
+  registerInstagramControl(app, { state, now: deps.now, webhook: () => webhook, record: (url, result) => record('messages', url, result), parse });
 
   app.get('/_emulator/stats', async () => graph.stats());
   app.post('/_emulator/stats/reset', async () => {

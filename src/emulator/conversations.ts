@@ -127,6 +127,8 @@ export function parseFields(raw: string): FieldSpec[] {
 
 export interface ConversationsCall {
   page: { id: string; name: string };
+  /** The Page's linked Instagram account: `platform=instagram` lists its threads (keyed by the account id). */
+  instagram?: { id: string; username: string } | undefined;
   /** The caller is a Page token of this Page. */
   pageToken: boolean;
   scopes: readonly string[];
@@ -143,27 +145,37 @@ export function conversationsEdge(store: ConversationStore, call: ConversationsC
   }
   const platform = typeof params.platform === 'string' ? params.platform : 'messenger';
   if (platform !== 'messenger' && platform !== 'instagram') return fail({ code: 100, message: '(#100) Param platform must be one of {MESSENGER, INSTAGRAM}' });
-  const limited = store.admit(page.id);
+  const ig = platform === 'instagram' ? call.instagram : undefined;
+  if (platform === 'instagram') {
+    if (!ig) return fail({ code: 100, subcode: 2534013, message: '(#100) The page is not linked to an Instagram account' });
+    if (!call.scopes.includes('instagram_manage_messages')) return fail({ code: 200, message: '(#200) Requires instagram_manage_messages permission to manage the object' });
+  }
+  // 2 calls per second per Page, and per Instagram account.
+  const limited = store.admit(ig?.id ?? page.id);
   if (limited) return fail(limited);
   const userId = typeof params.user_id === 'string' && params.user_id !== '' ? params.user_id : undefined;
   const rawFields = typeof params.fields === 'string' && params.fields.trim() !== '' ? params.fields : undefined;
   const fields = rawFields ? parseFields(rawFields) : userId ? [{ name: 'id' }] : [{ name: 'id' }, { name: 'updated_time' }];
   for (const f of fields) if (!THREAD_FIELDS.has(f.name)) return fail({ code: 100, message: MSG.nonexistingField(f.name, 'UnifiedThread') });
 
-  // Instagram threads are not emulated: a Messenger Page has none.
-  const threads = platform === 'instagram' ? [] : userId ? [store.thread(page.id, userId)].filter((t): t is Thread => t !== undefined) : store.threads(page.id);
+  // Instagram threads live under the Instagram account's id.
+  const owner = ig?.id ?? page.id;
+  const threads = userId ? [store.thread(owner, userId)].filter((t): t is Thread => t !== undefined) : store.threads(owner);
   const shown = threads.map((t) => ({ id: t.id, thread: t }));
   const listed = userId ? { data: shown } : paginate(shown, params, call.base);
-  return { ...listed, data: listed.data.map(({ thread }) => threadNode(thread, page, fields)) };
+  return { ...listed, data: listed.data.map(({ thread }) => threadNode(thread, page, fields, ig)) };
 }
 
-function personFrom(psid: string) {
+function personFrom(psid: string, ig?: { id: string; username: string }) {
+  // Instagram writes `from` as {username, id}.
+  if (ig) return { username: `person_${psid.slice(-4)}`, id: psid };
   return { name: `Person ${psid.slice(-4)}`, email: `${psid}@facebook.com`, id: psid };
 }
 
-function threadNode(t: Thread, page: { id: string; name: string }, fields: FieldSpec[]): Record<string, unknown> {
+function threadNode(t: Thread, page: { id: string; name: string }, fields: FieldSpec[], ig?: { id: string; username: string }): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const pageFrom = { name: page.name, email: `${page.id}@facebook.com`, id: page.id };
+  const pageFrom = ig ? { username: ig.username, id: ig.id } : { name: page.name, email: `${page.id}@facebook.com`, id: page.id };
+  const personOf = (id: string) => personFrom(id, ig);
   for (const f of fields) {
     if (f.name === 'id') continue;
     if (f.name === 'updated_time') out.updated_time = graphTime(t.updatedMs);
@@ -171,8 +183,8 @@ function threadNode(t: Thread, page: { id: string; name: string }, fields: Field
     else if (f.name === 'can_reply') out.can_reply = true;
     else if (f.name === 'snippet') out.snippet = t.messages.at(-1)?.text ?? '';
     else if (f.name === 'link') out.link = `/${page.id}/inbox/${t.id}`;
-    else if (f.name === 'name') out.name = personFrom(t.psid).name;
-    else if (f.name === 'participants' || f.name === 'senders') out[f.name] = { data: [personFrom(t.psid), pageFrom] };
+    else if (f.name === 'name') out.name = `Person ${t.psid.slice(-4)}`;
+    else if (f.name === 'participants' || f.name === 'senders') out[f.name] = { data: [personOf(t.psid), pageFrom] };
     else if (f.name === 'messages') {
       const sub = f.sub ?? [{ name: 'id' }, { name: 'created_time' }];
       for (const s of sub) if (!MESSAGE_FIELDS.has(s.name)) fail({ code: 100, message: MSG.nonexistingField(s.name, 'Message') });
@@ -183,8 +195,8 @@ function threadNode(t: Thread, page: { id: string; name: string }, fields: Field
           const node: Record<string, unknown> = {};
           for (const s of sub) {
             if (s.name === 'created_time') node.created_time = graphTime(m.createdMs);
-            else if (s.name === 'from') node.from = m.fromPerson ? personFrom(t.psid) : pageFrom;
-            else if (s.name === 'to') node.to = { data: [m.fromPerson ? pageFrom : personFrom(t.psid)] };
+            else if (s.name === 'from') node.from = m.fromPerson ? personOf(t.psid) : pageFrom;
+            else if (s.name === 'to') node.to = { data: [m.fromPerson ? pageFrom : personOf(t.psid)] };
             else if (s.name === 'message') node.message = m.text ?? '';
           }
           node.id = m.id;

@@ -5,8 +5,9 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
+import { conversationNode, conversationsEdge, parseFields } from './conversations.js';
+import { INSTAGRAM_RATE_MESSAGE, instagramFieldsOf, isInstagramRecipient, sendInstagram } from './instagram.js';
 import type { Business } from './business.js';
-import { conversationNode, conversationsEdge } from './conversations.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
 import { messageId } from './ids.js';
@@ -85,8 +86,17 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const fieldsOf = (params: Record<string, unknown>): string[] | undefined => {
   const f = str(params.fields);
-  return f ? f.split(',').map((s) => s.trim().replace(/\{.*$/, '')).filter(Boolean) : undefined;
+  // Nested fields (`instagram_business_account{id,username}`) hold commas of their own.
+  return f ? parseFields(f).map((x) => x.name) : undefined;
 };
+
+/** The Instagram account a send to an IGSID counts against; undefined for a Messenger send. */
+function instagramSendKey(page: Page, params: Record<string, unknown>): string | undefined {
+  if (!page.instagram) return undefined;
+  const recipient = parseJsonParam(params.recipient);
+  const id = isObj(recipient) ? str(recipient.id) : undefined;
+  return id !== undefined && isInstagramRecipient(page, id) ? page.instagram.id : undefined;
+}
 
 /** What a fault does to one batch item: replace its result (as if the call answered so) or the whole item (`null` = not finished). */
 export type BatchItemOverride = { result: GraphResult } | { item: Record<string, unknown> | null };
@@ -280,6 +290,7 @@ export function createGraph(deps: {
           if (auth.kind === 'USER' && tasks) return state.pageTokenFor(auth.record, page.id).value;
           return undefined;
         },
+        ...instagramFieldsOf(page, auth.kind === 'APP' ? [] : auth.record.scopes),
       },
       fields,
       'Page',
@@ -326,6 +337,10 @@ export function createGraph(deps: {
     const recipientId = isObj(recipient) ? str(recipient.id) : undefined;
     if (!recipientId) return fail({ code: 100, message: '(#100) param recipient must be non-empty.' });
     const messagingType = str(p.messaging_type) ?? 'RESPONSE';
+    // An IGSID of the Page's linked Instagram account: Instagram's rules (instagram.ts).
+    if (isInstagramRecipient(page, recipientId) && MESSAGING_TYPES.has(messagingType)) {
+      return sendInstagram(state, now, { page, scopes: auth.record.scopes, recipientId, messagingType, tag: str(p.tag), message: parseJsonParam(p.message), senderAction: str(p.sender_action), payload: parseJsonParam(p.payload) });
+    }
     if (!MESSAGING_TYPES.has(messagingType)) return fail({ code: 100, message: '(#100) Param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}' });
     const message = parseJsonParam(p.message);
     const senderAction = str(p.sender_action);
@@ -425,7 +440,11 @@ export function createGraph(deps: {
     // Usage: page tokens fall under Business Use Case limits, everything else under the app's.
     let usage: Record<string, string>;
     if (auth.kind === 'PAGE') {
-      const d = isSend ? limits.send(auth.page.id) : limits.pageCall(auth.page.id);
+      // Instagram sends count against the Instagram account's budget, apart from the Page's Messenger sends.
+      const igKey = isSend ? instagramSendKey(auth.page, call.params) : undefined;
+      const d = isSend ? limits.send(igKey ?? auth.page.id) : limits.pageCall(auth.page.id);
+      // Instagram's business-use-case limit answers code 80002 (https://developers.facebook.com/docs/graph-api/overview/rate-limiting).
+      if (d.error && igKey !== undefined) throw new UsageError({ code: 80002, message: INSTAGRAM_RATE_MESSAGE, isTransient: true }, d.headers);
       if (d.error) throw new UsageError(d.error, d.headers);
       usage = d.headers;
     } else {
@@ -500,7 +519,7 @@ export function createGraph(deps: {
       if (edge === 'messages' && m === 'POST' && segs.length === 2) return ok(sendMessage(auth, node.page, p));
       if (edge === 'conversations' && m === 'GET' && segs.length === 2) {
         const pageToken = auth.kind === 'PAGE' && auth.page.id === node.page.id;
-        return ok(conversationsEdge(state.conversations, { page: node.page, pageToken, scopes: auth.kind === 'APP' ? [] : auth.record.scopes, params: p, base }));
+        return ok(conversationsEdge(state.conversations, { page: node.page, instagram: node.page.instagram, pageToken, scopes: auth.kind === 'APP' ? [] : auth.record.scopes, params: p, base }));
       }
       if (edge === 'subscribed_apps' && segs.length === 2) {
         // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/ (docs/graph-api.md "Page webhook subscriptions").

@@ -25,6 +25,8 @@ export interface EmulatorPageInfo {
   id: string;
   name: string;
   tasks: string[];
+  /** The linked Instagram account, when the Page has one. */
+  instagram?: { id: string; username: string; link: 'business' | 'connected' };
 }
 
 export interface EmulatorUserInfo {
@@ -112,8 +114,11 @@ export interface EmulatorControl {
   request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
   createUser(input: {
     name: string;
-    /** `subscribed: false` starts a new Page without the app subscribed to it (default: subscribed as if done before). */
-    pages?: ({ name: string; tasks?: string[]; category?: string; subscribed?: boolean } | { id: string; tasks?: string[] })[];
+    /**
+     * `subscribed: false` starts a new Page without the app subscribed to it (default: subscribed as if done before);
+     * `instagram` links an Instagram professional account to it.
+     */
+    pages?: ({ name: string; tasks?: string[]; category?: string; subscribed?: boolean; instagram?: { username: string; link?: 'business' | 'connected' } } | { id: string; tasks?: string[] })[];
     scopes?: string[];
     businessPages?: { name?: string; id?: string; tasks?: string[]; relation?: 'owned' | 'client' }[];
   }): Promise<EmulatorUserInfo>;
@@ -140,6 +145,10 @@ export interface EmulatorControl {
   /** Marks a person who messaged the page as (un)reachable: unavailable sends answer 551/1545041. */
   setAvailable(pageId: string, psid: string, available: boolean): Promise<void>;
   sentMessages(pageId: string): Promise<SentMessageInfo[]>;
+  /** A person writes to the Instagram account: sends the signed `object: "instagram"` webhook. */
+  instagramInbound(igId: string, input: { text: string; igsid?: string; role?: 'admin' | 'developer' | 'tester' | null }): Promise<{ igsid: string; mid: string; delivered: boolean; webhookStatus?: number }>;
+  /** What the Page sent to the Instagram account's people. */
+  instagramMessages(igId: string): Promise<SentMessageInfo[]>;
   /** The app's subscription to the Page: its fields, or null when not subscribed. */
   pageSubscription(pageId: string): Promise<{ subscribedFields: string[] | null }>;
   /** Facebook drops the app's subscription to the Page (as after an hour of failed deliveries). */
@@ -206,6 +215,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     webhook: () => request('GET', 'webhook'),
     setAvailable: async (pageId, psid, available) => void (await request('POST', `pages/${pageId}/conversations/${psid}`, { available })),
     sentMessages: async (pageId) => (await request<{ data: SentMessageInfo[] }>('GET', `pages/${pageId}/messages`)).data,
+    instagramInbound: (igId, input) => request('POST', `instagram/${igId}/inbound`, input),
+    instagramMessages: async (igId) => (await request<{ data: SentMessageInfo[] }>('GET', `instagram/${igId}/messages`)).data,
     pageSubscription: (pageId) => request('GET', `pages/${pageId}/subscription`),
     dropPageSubscription: async (pageId) => void (await request('DELETE', `pages/${pageId}/subscription`)),
     stats: () => request('GET', 'stats'),

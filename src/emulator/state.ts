@@ -57,6 +57,22 @@ export interface Page {
   sentNext: number;
   /** The app's subscription to this Page's webhooks (`/{page-id}/subscribed_apps`); null = not subscribed. */
   subscribedFields: string[] | null;
+  /** The Instagram professional account linked to the Page, if any (instagram.ts). */
+  instagram?: InstagramAccount;
+}
+
+/**
+ * An Instagram professional account linked to a Page. `link: 'business'` = linked during the
+ * business conversion (both `instagram_business_account` and `connected_instagram_account` show
+ * it); `'connected'` = connected in the Page's settings (only `connected_instagram_account`).
+ */
+export interface InstagramAccount {
+  id: string;
+  username: string;
+  link: 'business' | 'connected';
+  /** People (by IGSID) who wrote to the account. */
+  people: Map<string, { lastInboundMs: number }>;
+  sent: SentMessage[];
 }
 
 export interface User {
@@ -98,6 +114,7 @@ export interface PageSpec {
   name?: string;
   tasks?: string[];
   category?: string;
+  instagram?: { username: string; id?: string; link?: 'business' | 'connected' };
   /** false: the Page starts without the app subscribed to it; otherwise it is subscribed as if done before. */
   subscribed?: boolean;
 }
@@ -143,13 +160,19 @@ export function createState(now: () => number) {
   const businesses = new Map<string, Business>();
   const tokens = new Map<string, TokenRecord>();
   const userOrder: string[] = [];
+  /** Instagram account id -> the Page it is linked to. */
+  const instagramAccounts = new Map<string, string>();
   /** Development or live, and who has a role on the app (app-mode.ts). */
   const appMode = createAppModeState();
   /** Every Page's Messenger threads, for the Conversations API (conversations.ts). */
   const conversations = createConversationStore(now);
 
   function ensurePage(spec: PageSpec): Page {
-    if (spec.id && pages.has(spec.id)) return pages.get(spec.id)!;
+    if (spec.id && pages.has(spec.id)) {
+      const known = pages.get(spec.id)!;
+      if (spec.instagram && !known.instagram) linkInstagram(known, spec.instagram);
+      return known;
+    }
     const id = spec.id ?? newId();
     ids.add(id);
     const page: Page = {
@@ -165,7 +188,17 @@ export function createState(now: () => number) {
       subscribedFields: spec.subscribed === false ? null : [...DEFAULT_PAGE_SUBSCRIBED_FIELDS],
     };
     pages.set(id, page);
+    if (spec.instagram) linkInstagram(page, spec.instagram);
     return page;
+  }
+
+  function linkInstagram(page: Page, spec: NonNullable<PageSpec['instagram']>): InstagramAccount {
+    const id = spec.id ?? `1784${newId().slice(0, 13)}`;
+    ids.add(id);
+    const account: InstagramAccount = { id, username: spec.username, link: spec.link ?? 'business', people: new Map(), sent: [] };
+    page.instagram = account;
+    instagramAccounts.set(id, page.id);
+    return account;
   }
 
   function mintUserToken(user: User, opts: { longLived: boolean; scopes?: string[] }): TokenRecord {
@@ -331,6 +364,8 @@ export function createState(now: () => number) {
     businesses,
     tokens,
     userOrder,
+    instagramAccounts,
+    linkInstagram,
     appMode,
     conversations,
     newId,

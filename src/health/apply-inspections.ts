@@ -16,6 +16,7 @@ import type { PageTokenCheck } from '../store/types.js';
 import type { PageKeeperContext } from '../context.js';
 import type { InspectOutcome } from '../tokens/inspect-tokens.js';
 import { messagingGrantedFor } from '../tokens/messaging-granted-for.js';
+import { instagramScopesFor } from '../tokens/instagram-capability.js';
 
 export interface InspectedToken {
   pageId: string;
@@ -45,6 +46,8 @@ export async function applyInspections(
   await ctx.store.transaction(async (tx) => {
     // Healthy tokens (nearly all) are recorded in one bulk write.
     const checks: Array<{ pageId: string; userId: string; check: PageTokenCheck }> = [];
+    /** The sweep also re-judges each Page's Instagram scopes (docs/instagram.md). */
+    const igScopes = new Map<string, Parameters<typeof instagramScopesFor>[0]>();
     for (const { pageId, userId, outcome } of items) {
       if (!outcome || !outcome.ok) {
         out.failed++;
@@ -59,6 +62,7 @@ export async function applyInspections(
           userId,
           check: { expiresAt: inspection.expiresAt, dataAccessExpiresAt: inspection.dataAccessExpiresAt, messagingGranted: messagingGrantedFor(inspection, pageId), checkedAt },
         });
+        igScopes.set(pageId, inspection);
         continue;
       }
       const reason = inspection.error?.reason ?? 'invalid';
@@ -78,6 +82,16 @@ export async function applyInspections(
       checks.push({ pageId, userId, check: { checkedAt } });
     }
     await tx.pageTokens.recordChecks(checks);
+    if (igScopes.size > 0) {
+      const ig = tx.instagram;
+      const links = await ig.many([...igScopes.keys()]);
+      for (const [pageId, inspection] of igScopes) {
+        const link = links.get(pageId);
+        if (!link) continue;
+        const scopes = instagramScopesFor(inspection, link.igId);
+        if (scopes.join() !== link.scopes.join()) await ig.setScopes(pageId, scopes, checkedAt);
+      }
+    }
   });
   // After the commit: a token() call racing the transaction could otherwise re-cache the old row.
   for (const pageId of lost) ctx.tokens.invalidate(pageId);

@@ -11,10 +11,11 @@ import { createOutbox, type EnqueueOptions, type EnqueueResult, type MessageView
 import { createOutboxRepository, type ListFilter, type OutboxStatus, type Receipt, type StatusChange } from '../store/outbox-repository.js';
 import { changesOfOutcomes, createStatusEvents, type StatusListener } from './outcome-events.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
-import { createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
+import { channelCap, createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
 import { createOutboxWorker, type OutboxWorker, type WorkerDeps, type WorkerOptions } from './worker.js';
 import { createWindowLookup } from './window-lookup.js';
+import { createInstagramAccounts, type InstagramAccounts } from '../instagram/instagram-accounts.js';
 
 export interface MessengerOptions {
   /** Sends per second per Page, at most 300 (Facebook's Send API figure); default 300. */
@@ -58,6 +59,10 @@ export interface Messenger {
   counts(): Promise<Record<OutboxStatus, number>>;
   /** The person wrote to the Page at `at` (webhook): opens the window. */
   recordInbound(pageId: string, psid: string, at: Date | number): Promise<void>;
+  /** The person (IGSID) wrote to the Instagram account `igId` at `at` (an `object: "instagram"` webhook): opens Instagram's window. */
+  recordInstagramInbound(igId: string, igsid: string, at: Date | number): Promise<void>;
+  /** Which Instagram account each Page sends as (docs/instagram.md). */
+  readonly instagram: InstagramAccounts;
   /** Starts a worker in this process; stopped by stop() (and PageKeeper.close()). */
   startWorker(options?: WorkerOptions): OutboxWorker;
   /** Held messages of the page are queued again (call after a reconnect; workers also re-check on their own). */
@@ -99,13 +104,14 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       ctx.tokens.invalidate(pageId);
     });
   const windowLookup = options.lookupWindow === false ? undefined : createWindowLookup(ctx);
-  const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid, ...(windowLookup === undefined ? {} : { windowLookup }) };
+  const instagram = createInstagramAccounts(ctx);
+  const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid, instagram, ...(windowLookup === undefined ? {} : { windowLookup }) };
   const workers = new Set<OutboxWorker>();
   const outbox = createOutbox({ ...deps, repo, notify: (person) => workers.forEach((w) => w.wake(person)) });
 
   // Across instances a Page's budget is shared: each of n live workers gets 1/n of the cap.
   let liveWorkers = 1;
-  const capOf = (pageId: string) => Math.min(maxPerSecond, pageCaps[pageId] ?? maxPerSecond);
+  const capOf = (pageId: string) => channelCap(pageId, Math.min(maxPerSecond, pageCaps[pageId] ?? maxPerSecond));
   const capsSetFor = new Set<string>(Object.keys(pageCaps));
   function setLiveWorkers(n: number): void {
     if (n === liveWorkers) return;
@@ -162,6 +168,13 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       const ms = typeof at === 'number' ? at : at.getTime();
       await conversations.recordInbound(pageId, psid, new Date(ms));
       rememberInbound(windowCache, conversationKey(pageId, psid), ms);
+    },
+    instagram,
+    async recordInstagramInbound(igId, igsid, at) {
+      const ms = typeof at === 'number' ? at : at.getTime();
+      // Instagram people are keyed by the account id, beside the Pages' PSIDs (ids never shared).
+      await conversations.recordInbound(igId, igsid, new Date(ms));
+      rememberInbound(windowCache, conversationKey(igId, igsid), ms);
     },
     startWorker(opts) {
       const w = createOutboxWorker(workerDeps, opts);

@@ -7,9 +7,7 @@ import { pkError } from '../errors.js';
 import type { PageKeeperContext } from '../context.js';
 import type { ListFilter, OutboxMessage, OutboxRepository, OutboxStatus } from '../store/outbox-repository.js';
 import { payloadOf } from './outbox-body.js';
-import { checkWindow, type SendDeps } from './send.js';
-import type { SendBody } from './types.js';
-import { validateMessage } from './validate-message.js';
+import { checkWindow, validateFor, type SendDeps } from './send.js';
 
 export interface EnqueueOptions {
   /** The same key never enqueues twice: the first message comes back with `duplicate: true`. */
@@ -24,6 +22,8 @@ export interface EnqueueOptions {
    * back (timeout, reset, a crash mid-POST) is retried instead of being marked `unknown`.
    */
   atLeastOnce?: boolean;
+  /** `instagram`: the recipient is an IGSID of the Page's linked Instagram account (docs/instagram.md). Default messenger. */
+  channel?: 'messenger' | 'instagram';
 }
 
 export interface EnqueueResult {
@@ -44,6 +44,8 @@ export interface MessageView {
   createdAt: Date;
   updatedAt: Date;
   sentAt: Date | null;
+  /** Present for Instagram messages only. */
+  channel?: 'instagram';
 }
 
 export interface Outbox {
@@ -60,7 +62,7 @@ export interface Outbox {
   resumeHeld(pageId: string): Promise<number>;
 }
 
-export interface OutboxDeps extends Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache' | 'windowLookup'> {
+export interface OutboxDeps extends Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache' | 'windowLookup' | 'instagram'> {
   repo: OutboxRepository;
   /**
    * Wakes the local worker, if any, so a new message does not wait for the next poll; with the
@@ -81,6 +83,7 @@ export function toMessageView(m: OutboxMessage): MessageView {
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
     sentAt: m.sentAt,
+    ...(m.channel === 'instagram' ? { channel: 'instagram' as const } : {}),
   };
 }
 
@@ -110,14 +113,15 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   const knownPages = new Set<string>();
   return {
     async enqueue(pageId, body, options = {}) {
-      validateMessage(body);
+      const channel = options.channel ?? 'messenger';
+      const sendBody = validateFor(channel, body);
       await assertPage(ctx, knownPages, pageId);
-      await checkWindow(deps, pageId, body);
+      await checkWindow(deps, pageId, sendBody, channel);
       const idempotencyKey = options.idempotencyKey === undefined ? null : scopedIdempotencyKey(options.idempotencyScope ?? '', pageId, options.idempotencyKey);
-      const payload = payloadOf(body as SendBody);
-      const psid = body.recipient.id;
-      const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, psid, payload, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
-      if (duplicate && (message.pageId !== pageId || message.psid !== psid || message.payload !== payload)) {
+      const payload = payloadOf(sendBody);
+      const psid = sendBody.recipient.id;
+      const { message, duplicate } = await repo.insert({ id: newMessageId(), pageId, psid, payload, channel, idempotencyKey, atLeastOnce: options.atLeastOnce === true, at: ctx.clock.now() });
+      if (duplicate && (message.pageId !== pageId || message.channel !== channel || message.psid !== psid || message.payload !== payload)) {
         // The first message's id is not told: the answer says only that the key is taken.
         throw pkError('PK_DUPLICATE', { detail: 'The idempotency key was already used for a different message; use a new key for a new message' });
       }

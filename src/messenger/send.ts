@@ -18,6 +18,12 @@ import type { SendBody } from './types.js';
 import { validateMessage } from './validate-message.js';
 import { decideWindow } from './window.js';
 import type { WindowLookup } from './window-lookup.js';
+import type { InstagramAccounts } from '../instagram/instagram-accounts.js';
+import { validateInstagramMessage } from '../instagram/validate-instagram-message.js';
+import { throttleKeyOf } from './throttle.js';
+
+/** Messenger (the Page's own inbox) or Instagram (the inbox of the Instagram account linked to the Page). */
+export type Channel = 'messenger' | 'instagram';
 
 /** A direct send waits this long at most for a paused Page before giving up with PK_RATE_LIMITED. */
 export const DEFAULT_MAX_PAUSE_WAIT_MS = 5_000;
@@ -36,6 +42,8 @@ export interface SendDeps {
   windowCache: Map<string, number>;
   /** Asks Facebook when pagekeeper's own record cannot open the window; absent: refuse locally. */
   windowLookup?: WindowLookup;
+  /** The Instagram account of each Page, for Instagram sends (docs/instagram.md). */
+  instagram?: InstagramAccounts;
   /** Called when Facebook says the Page's token is no longer valid (marks it, fails over). */
   onTokenInvalid(pageId: string, userId: string, error: GraphError): Promise<void>;
 }
@@ -47,6 +55,8 @@ export interface DirectSendOptions {
   maxPauseWaitMs?: number;
   /** Already validated by the caller (the outbox validated it at enqueue). */
   validated?: boolean;
+  /** Default messenger; instagram sends to an IGSID through the Page (docs/instagram.md). */
+  channel?: Channel;
 }
 
 export interface SendResult {
@@ -68,37 +78,61 @@ export function rememberInbound(cache: Map<string, number>, key: string, ms: num
  * a newer message it shows is recorded. Throws PK_OUTSIDE_WINDOW only when Facebook shows no
  * message in the window either; when Facebook cannot be asked, the send goes on and Facebook decides.
  */
-export async function checkWindow(deps: Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache' | 'windowLookup'>, pageId: string, body: SendBody): Promise<void> {
+export async function checkWindow(
+  deps: Pick<SendDeps, 'ctx' | 'conversations' | 'windowCache' | 'windowLookup' | 'instagram'>,
+  pageId: string,
+  body: SendBody,
+  channel: Channel = 'messenger',
+): Promise<void> {
   const messagingType = 'messaging_type' in body ? body.messaging_type : 'RESPONSE';
   const tag = 'tag' in body ? body.tag : undefined;
   const psid = body.recipient.id;
-  const key = conversationKey(pageId, psid);
+  // Instagram people are recorded under the Instagram account's id (IGSIDs are per account).
+  const owner = channel === 'instagram' ? await instagramAccountOf(deps, pageId) : pageId;
+  const key = conversationKey(owner, psid);
   const now = deps.ctx.clock.now();
   const cached = deps.windowCache.get(key);
   if (cached !== undefined && decideWindow({ messagingType, tag, lastInboundAt: new Date(cached), now }).ok) return;
-  const last = await deps.conversations.lastInboundAt(pageId, psid);
+  const last = await deps.conversations.lastInboundAt(owner, psid);
   if (last !== null) rememberInbound(deps.windowCache, key, last.getTime());
-  const decision = decideWindow({ messagingType, tag, lastInboundAt: last, now });
+  const decision = decideWindow({ messagingType, tag, lastInboundAt: last, now, channel });
   if (decision.ok) return;
   if (deps.windowLookup === undefined) throw decision.error;
 
-  const outcome = await deps.windowLookup.ask(pageId, psid);
+  const outcome = await deps.windowLookup.ask(pageId, psid, channel === 'instagram' ? { platform: 'instagram', ownerId: owner } : undefined);
   if (outcome.kind === 'unknown') return;
   let best = last;
   // A time slightly ahead of this machine's clock (skew) is recorded as now.
   const at = outcome.kind === 'found' ? Math.min(outcome.at, now.getTime()) : null;
   if (at !== null && (last === null || at > last.getTime())) {
     best = new Date(at);
-    await deps.conversations.recordInbound(pageId, psid, best);
+    await deps.conversations.recordInbound(owner, psid, best);
     rememberInbound(deps.windowCache, key, at);
   }
-  const again = decideWindow({ messagingType, tag, lastInboundAt: best, now, checkedWithFacebook: true });
+  const again = decideWindow({ messagingType, tag, lastInboundAt: best, now, checkedWithFacebook: true, channel });
   if (!again.ok) throw again.error;
 }
 
-/** The attachment type, for the throttle's 10/s audio and video budget. */
+async function instagramAccountOf(deps: Pick<SendDeps, 'instagram'>, pageId: string): Promise<string> {
+  if (deps.instagram === undefined) throw pkError('PK_INTERNAL', { detail: 'Instagram sends need the Instagram accounts of the messenger' });
+  return deps.instagram.accountOf(pageId);
+}
+
+/** Validates a body for its channel: Messenger's rules or Instagram's (1,000 bytes, 10 attachments, react). */
+export function validateFor(channel: Channel, body: unknown): SendBody {
+  if (channel === 'instagram') return validateInstagramMessage(body);
+  validateMessage(body);
+  return body as SendBody;
+}
+
+/** The attachment type, for the throttle's 10/s audio and video budget (the first one of an Instagram list). */
 export function attachmentTypeOf(body: SendBody): AcquireOptions['attachmentType'] {
-  return 'message' in body ? (body.message.attachment?.type ?? null) : null;
+  if (!('message' in body)) return null;
+  const m = body.message as { attachment?: { type: string }; attachments?: Array<{ type: string }> };
+  const types = [m.attachment?.type, ...(m.attachments ?? []).map((a) => a.type)];
+  if (types.includes('video')) return 'video';
+  if (types.includes('audio')) return 'audio';
+  return (body.message.attachment?.type ?? null) as AcquireOptions['attachmentType'];
 }
 
 /** Tells the throttle about a throttling answer; code 4 is the app's budget, the rest the Page's. */
@@ -160,9 +194,11 @@ function checkAnswer(data: unknown, psid: string): SendResult {
  *   GraphError Facebook answered with (its `delivery` says whether it may have gone out).
  */
 export async function sendMessage(deps: SendDeps, pageId: string, body: SendBody, options: DirectSendOptions = {}): Promise<SendResult> {
-  if (options.validated !== true) validateMessage(body);
-  await checkWindow(deps, pageId, body);
-  const { ctx, throttle } = deps;
+  const channel = options.channel ?? 'messenger';
+  if (options.validated !== true) validateFor(channel, body);
+  await checkWindow(deps, pageId, body, channel);
+  const { ctx } = deps;
+  const throttle = keyedThrottle(deps.throttle, throttleKeyOf(pageId, channel));
   const token = await ctx.tokens.get(pageId);
   const attachmentType = attachmentTypeOf(body);
   const maxPause = options.maxPauseWaitMs ?? DEFAULT_MAX_PAUSE_WAIT_MS;
@@ -176,6 +212,24 @@ export async function sendMessage(deps: SendDeps, pageId: string, body: SendBody
     await throttle.wait(pageId, options.signal, { attachmentType });
     if (throttle.state(pageId).pausedUntil === null) break;
   }
-  const res = await postPreparedBody(deps, pageId, body, token, options);
+  const res = await postPreparedBody({ ...deps, throttle }, pageId, body, token, options);
   return checkAnswer(res.data, body.recipient.id);
+}
+
+/**
+ * The throttle seen through one key: a Page's Instagram sends use their own key for every call
+ * (`pageId` arguments are replaced), so the code that sends stays the same for both channels.
+ */
+export function keyedThrottle(throttle: SendThrottle, key: string): SendThrottle {
+  return {
+    ...throttle,
+    acquire: (_p, opts) => throttle.acquire(key, opts),
+    wait: (_p, signal, opts) => throttle.wait(key, signal, opts),
+    reserve: (_p, signal, opts) => throttle.reserve(key, signal, opts),
+    admit: (_p, signal) => throttle.admit(key, signal),
+    observeUsage: (_p, usage) => throttle.observeUsage(key, usage),
+    observeThrottle: (_p, ms) => throttle.observeThrottle(key, ms),
+    setPageCap: (_p, n) => throttle.setPageCap(key, n),
+    state: () => throttle.state(key),
+  };
 }

@@ -24,6 +24,28 @@ import type { MediaType } from './types.js';
 export const SEND_API_MAX_PER_SECOND = 300;
 /** Audio and video sends per second per Page. */
 export const SEND_API_MEDIA_MAX_PER_SECOND = 10;
+/**
+ * Instagram sends per second per Instagram account: Meta's Messenger rate page says 300, the
+ * Graph rate-limiting page says 100; pagekeeper keeps to 100
+ * (https://developers.facebook.com/docs/graph-api/overview/rate-limiting#instagram-messaging).
+ * Audio and video stay at SEND_API_MEDIA_MAX_PER_SECOND.
+ */
+export const INSTAGRAM_SEND_MAX_PER_SECOND = 100;
+const INSTAGRAM_KEY_PREFIX = 'instagram:';
+
+/**
+ * The throttle key of a send: a Page's Messenger sends share the Page's key; its Instagram sends
+ * use their own (one Instagram account per Page), so neither channel's budget starves the other.
+ */
+export function throttleKeyOf(pageId: string, channel: 'messenger' | 'instagram' = 'messenger'): string {
+  return channel === 'instagram' ? `${INSTAGRAM_KEY_PREFIX}${pageId}` : pageId;
+}
+
+/** The highest cap a key may have: Instagram keys stop at INSTAGRAM_SEND_MAX_PER_SECOND. */
+export function channelCap(key: string, cap: number): number {
+  return key.startsWith(INSTAGRAM_KEY_PREFIX) ? Math.min(cap, INSTAGRAM_SEND_MAX_PER_SECOND) : cap;
+}
+
 /** Re-checks of the sliding second in one `wait` (bounded so an injected clock that never moves cannot spin). */
 const MAX_WINDOW_WAITS = 100;
 /** How long all Pages pause when X-App-Usage reaches 100% (it carries no regain time; the window rolls over an hour). */
@@ -149,7 +171,8 @@ export function createSendThrottle(options: SendThrottleOptions): SendThrottle {
   }
 
   function capOf(pageId: string): number {
-    return Math.min(defaultCap, pageCaps.get(pageId) ?? defaultCap);
+    const top = channelCap(pageId, defaultCap);
+    return Math.min(top, pageCaps.get(pageId) ?? top);
   }
 
   function factorOf(s: PageState): number {

@@ -50,9 +50,15 @@ export const NOT_ALLOWED_PAUSE_MS = 10 * 60_000;
  * among the 20 most recent; `unknown`: Facebook could not be asked (then Facebook decides on send). */
 export type LookupOutcome = { kind: 'found'; at: number } | { kind: 'none' } | { kind: 'unknown'; reason: string };
 
+/** Instagram lookups: `platform=instagram`, paced and cached per Instagram account (`ownerId`). */
+export interface LookupChannel {
+  platform: 'instagram';
+  ownerId: string;
+}
+
 export interface WindowLookup {
   /** Facebook's answer for this person of this Page, from the cache or one lookup. Never throws. */
-  ask(pageId: string, psid: string): Promise<LookupOutcome>;
+  ask(pageId: string, psid: string, channel?: LookupChannel): Promise<LookupOutcome>;
   /** Lookups made (Graph calls), for tests and metrics. */
   readonly calls: number;
 }
@@ -104,6 +110,9 @@ export function newestFromPerson(body: unknown, psid: string): number | null | '
 
 interface Pending {
   pageId: string;
+  /** Whose 2/s the lookup counts against: the Page, or its Instagram account. */
+  owner: string;
+  platform: 'messenger' | 'instagram';
   psid: string;
   resolve(outcome: LookupOutcome): void;
 }
@@ -137,19 +146,19 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
     const t = Date.now();
     const items: Pending[] = [];
     let wakeIn = Infinity;
-    for (const [pageId, queue] of queues) {
-      const paused = pausedUntil.get(pageId) ?? 0;
+    for (const [owner, queue] of queues) {
+      const paused = pausedUntil.get(owner) ?? 0;
       if (paused > t) {
         wakeIn = Math.min(wakeIn, paused - t);
         continue;
       }
-      const recent = (sentAt.get(pageId) ?? []).filter((at) => t - at < PACING_WINDOW_MS);
+      const recent = (sentAt.get(owner) ?? []).filter((at) => t - at < PACING_WINDOW_MS);
       while (recent.length < CONVERSATIONS_PER_SECOND && queue.length > 0 && items.length < BATCH_LIMIT) {
         items.push(queue.shift()!);
         recent.push(t);
       }
-      sentAt.set(pageId, recent);
-      if (queue.length === 0) queues.delete(pageId);
+      sentAt.set(owner, recent);
+      if (queue.length === 0) queues.delete(owner);
       else wakeIn = Math.min(wakeIn, Math.max(1, recent.length >= CONVERSATIONS_PER_SECOND ? recent[0]! + PACING_WINDOW_MS - t : 1));
     }
     if (wakeIn !== Infinity) schedule(wakeIn);
@@ -166,7 +175,7 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
         p.resolve({ kind: 'unknown', reason: e instanceof Error ? e.message : String(e) });
         continue;
       }
-      const query = new URLSearchParams({ platform: 'messenger', user_id: p.psid, fields: LOOKUP_FIELDS, access_token: token, appsecret_proof: appsecretProof(ctx.appSecret, token) });
+      const query = new URLSearchParams({ platform: p.platform, user_id: p.psid, fields: LOOKUP_FIELDS, access_token: token, appsecret_proof: appsecretProof(ctx.appSecret, token) });
       batch.push({ p, item: { method: 'GET', relativeUrl: `${p.pageId}/conversations?${query.toString()}` } });
     }
     if (batch.length === 0) return;
@@ -192,24 +201,25 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
         return;
       }
       const e = r.error;
-      if (e.kind === 'rate_limited') pausedUntil.set(p.pageId, Date.now() + (e.retryAfterMs ?? 60_000));
+      if (e.kind === 'rate_limited') pausedUntil.set(p.owner, Date.now() + (e.retryAfterMs ?? 60_000));
       // Asking again for the Page's next person would be refused the same way.
-      else if (e.kind === 'permission' || e.kind === 'token_invalid') pausedUntil.set(p.pageId, Date.now() + NOT_ALLOWED_PAUSE_MS);
+      else if (e.kind === 'permission' || e.kind === 'token_invalid') pausedUntil.set(p.owner, Date.now() + NOT_ALLOWED_PAUSE_MS);
       p.resolve({ kind: 'unknown', reason: e.detail });
     });
   }
 
-  function lookup(pageId: string, psid: string): Promise<LookupOutcome> {
+  function lookup(pageId: string, psid: string, channel: LookupChannel | undefined): Promise<LookupOutcome> {
+    const owner = channel?.ownerId ?? pageId;
     return new Promise<LookupOutcome>((resolve) => {
-      const queue = queues.get(pageId) ?? [];
-      const paused = (pausedUntil.get(pageId) ?? 0) - Date.now();
+      const queue = queues.get(owner) ?? [];
+      const paused = (pausedUntil.get(owner) ?? 0) - Date.now();
       // More waiting than the Page's 2/s clears in MAX_LOOKUP_WAIT_MS: do not ask, let Facebook decide.
       if (queue.length >= (CONVERSATIONS_PER_SECOND * MAX_LOOKUP_WAIT_MS) / 1000 || paused > MAX_LOOKUP_WAIT_MS) {
         resolve({ kind: 'unknown', reason: 'too many Conversations lookups are waiting for this Page (Facebook allows 2 per second)' });
         return;
       }
-      queue.push({ pageId, psid, resolve });
-      queues.set(pageId, queue);
+      queue.push({ pageId, owner, platform: channel?.platform ?? 'messenger', psid, resolve });
+      queues.set(owner, queue);
       schedule(LOOKUP_GATHER_MS);
     });
   }
@@ -218,13 +228,13 @@ export function createWindowLookup(ctx: PageKeeperContext): WindowLookup {
     get calls() {
       return calls;
     },
-    ask(pageId, psid) {
-      const key = conversationKey(pageId, psid);
+    ask(pageId, psid, channel) {
+      const key = conversationKey(channel?.ownerId ?? pageId, psid);
       const known = answers.get(key);
       if (known !== undefined && Date.now() - known.at < ANSWER_TTL_MS) return Promise.resolve(known.outcome);
       const pending = inFlight.get(key);
       if (pending !== undefined) return pending;
-      const p = lookup(pageId, psid).then((outcome) => {
+      const p = lookup(pageId, psid, channel).then((outcome) => {
         remember(key, outcome);
         if (outcome.kind === 'unknown') ctx.logger.warn({ pageId, reason: outcome.reason }, 'could not ask Facebook about the messaging window; the send goes to Facebook to decide');
         return outcome;

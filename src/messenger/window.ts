@@ -20,6 +20,8 @@ export interface WindowInput {
   now: Date;
   /** Facebook's Conversations API was asked too (window-lookup.ts): the refusal says so. */
   checkedWithFacebook?: boolean;
+  /** Instagram has the same 24-hour and 7-day HUMAN_AGENT windows; only the words differ. */
+  channel?: 'messenger' | 'instagram';
 }
 
 export type WindowDecision = { ok: true } | { ok: false; error: PageKeeperError };
@@ -54,7 +56,7 @@ export function decideWindow(input: WindowInput): WindowDecision {
   const humanAgent = messagingType === 'MESSAGE_TAG' && input.tag === 'HUMAN_AGENT';
   if (messagingType === 'MESSAGE_TAG' && !humanAgent) return { ok: true };
 
-  const windowName = humanAgent ? 'the 7-day HUMAN_AGENT window' : "Messenger's 24-hour window";
+  const windowName = humanAgent ? 'the 7-day HUMAN_AGENT window' : input.channel === 'instagram' ? "Instagram's 24-hour window" : "Messenger's 24-hour window";
   const checked = input.checkedWithFacebook === true;
   if (lastInboundAt === null) {
     return outside(

@@ -10,7 +10,8 @@ import { isGraphError, type GraphError } from '../graph/graph-error.js';
 import type { ClaimedMessage, OutboxError, SendOutcome } from '../store/outbox-repository.js';
 import { bodyOf } from './outbox-body.js';
 import { decideSendRetry } from './retry-policy.js';
-import { attachmentTypeOf, checkWindow, postPreparedBody, type SendDeps } from './send.js';
+import { attachmentTypeOf, checkWindow, keyedThrottle, postPreparedBody, type SendDeps } from './send.js';
+import { throttleKeyOf } from './throttle.js';
 import type { MarkBatcher } from './worker-mark-batcher.js';
 import type { SendSlots } from './worker-send-slots.js';
 
@@ -36,7 +37,7 @@ const errorOf = (e: GraphError, reason?: string): OutboxError => ({ code: e.code
 
 export function createDeliver(deps: DeliverDeps, options: DeliverOptions): { deliver(m: ClaimedMessage): Promise<void>; decide(m: ClaimedMessage, e: unknown): void } {
   const { send, marks, slots, record, now } = deps;
-  const { ctx, throttle } = send;
+  const { ctx } = send;
 
   function finish(m: ClaimedMessage, status: 'failed' | 'held' | 'unknown', error: OutboxError, holdPage = false): void {
     record(m, { kind: 'finish', id: m.id, pageId: m.pageId, status, error, holdPage });
@@ -79,11 +80,13 @@ export function createDeliver(deps: DeliverDeps, options: DeliverOptions): { del
 
   async function deliver(m: ClaimedMessage): Promise<void> {
     const body = bodyOf(m.psid, m.payload);
+    // A Page's Instagram sends have their own budget (throttle.ts throttleKeyOf).
+    const throttle = m.channel === 'instagram' ? keyedThrottle(send.throttle, throttleKeyOf(m.pageId, 'instagram')) : send.throttle;
     // The window may have closed since enqueue: refuse locally, without a Graph call.
     try {
-      await checkWindow(send, m.pageId, body);
+      await checkWindow(send, m.pageId, body, m.channel);
     } catch (e) {
-      if (isPageKeeperError(e) && e.code === 'PK_OUTSIDE_WINDOW') return finish(m, 'failed', { code: null, subcode: null, message: `${e.code}: ${e.message}${e.fix ? ` | fix: ${e.fix}` : ''}` });
+      if (isPageKeeperError(e) && (e.code === 'PK_OUTSIDE_WINDOW' || e.code === 'PK_INSTAGRAM_UNAVAILABLE')) return finish(m, 'failed', { code: null, subcode: null, message: `${e.code}: ${e.message}${e.fix ? ` | fix: ${e.fix}` : ''}` });
       return decide(m, e);
     }
 
@@ -129,7 +132,7 @@ export function createDeliver(deps: DeliverDeps, options: DeliverOptions): { del
     try {
       await throttle.admit(m.pageId);
       startedAt = performance.now();
-      res = await postPreparedBody(send, m.pageId, body, token, { timeoutMs: options.timeoutMs });
+      res = await postPreparedBody(m.channel === 'instagram' ? { ...send, throttle } : send, m.pageId, body, token, { timeoutMs: options.timeoutMs });
     } catch (e) {
       slots.free();
       return decide(m, e);

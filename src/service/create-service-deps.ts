@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { judgeInstagram } from '../tokens/instagram-capability.js';
 import { pkError } from '../errors.js';
 import { tokenReasonFromSubcode } from '../graph/graph-error.js';
 import type { PageKeeper } from '../pagekeeper.js';
@@ -62,12 +63,13 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     pages: {
       list: async () => {
         const pages = await store.pages.list();
+        const links = await store.instagram.many(pages.map((p) => p.id));
         const subs = await store.subscriptions.list();
-        return pages.map((p) => toPageView(p, subs.get(p.id)));
+        return pages.map((p) => ({ ...toPageView(p, subs.get(p.id)), instagram: judgeInstagram(links.get(p.id)) }));
       },
       get: async (id) => {
         const p = await store.pages.getWithTokens(id);
-        return p ? toPageView(p, (await store.subscriptions.list([id])).get(id)) : undefined;
+        return p ? { ...toPageView(p, (await store.subscriptions.list([id])).get(id)), instagram: judgeInstagram(await store.instagram.get(id)) } : undefined;
       },
       // Straight to the token cache: pk.page(id) would build a handle per request for one call.
       token: (id) => tokens.token(id),
@@ -78,7 +80,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         await pk.check({ pageIds: [id] });
         const p = await store.pages.getWithTokens(id);
         if (!p) throw pkError('PK_PAGE_NOT_FOUND', { pageId: id });
-        return toPageView(p, (await store.subscriptions.list([id])).get(id));
+        return { ...toPageView(p, (await store.subscriptions.list([id])).get(id)), instagram: judgeInstagram(await store.instagram.get(id)) };
       },
     },
     async graphProxy(pageId, req) {

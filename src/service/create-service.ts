@@ -83,6 +83,8 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     webhookFields: config.webhookFields,
     ...(config.loginConfigId ? { loginConfigId: config.loginConfigId } : {}),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    // PAGEKEEPER_INSTAGRAM: the Login dialog also asks for the Instagram messaging scopes.
+    instagram: config.instagram === true,
     ...(options.logger && !options.pageKeeper?.logger ? { logger: options.logger } : {}),
   });
   try {

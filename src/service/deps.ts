@@ -1,3 +1,4 @@
+import type { InstagramView } from '../tokens/instagram-capability.js';
 /**
  * What the service needs from the rest of pagekeeper, as one interface. Routes depend on this,
  * not on createPageKeeper or the store directly, so each route can be tested with a small
@@ -8,7 +9,7 @@ import type { CallbackReplayRepository } from '../store/callback-replay-reposito
 import type { AuditEntry } from '../store/types.js';
 import type { PageStatus } from '../core/types.js';
 import type { MessageView } from '../messenger/outbox.js';
-import type { PageTokenView, PageView } from '../tokens/page-view.js';
+import type { PageTokenView, PageView as CorePageView } from '../tokens/page-view.js';
 import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
 import type { MessageStatusEvent } from '../messenger/outcome-events.js';
 import type { InboundContact, ReceiptEvent } from './webhooks/webhook-event.js';
@@ -38,8 +39,12 @@ export interface ServiceConfig {
   returnOrigins?: readonly string[];
 }
 
-/** The page view every surface shares (src/tokens/page-view.ts). */
-export type { PageTokenView, PageView };
+/** The page view every surface shares (src/tokens/page-view.ts), plus the linked Instagram account. */
+export type PageView = CorePageView & {
+  /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
+  instagram?: InstagramView;
+};
+export type { PageTokenView };
 
 /** What the OAuth callback reports to the person. */
 export interface ConnectOutcome {
@@ -65,7 +70,7 @@ export type { MessageView };
  */
 export interface OutboxPort {
   /** `idempotencyScope` is the calling API key's id: keys of different callers never meet. */
-  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string; idempotencyScope?: string }): Promise<{ id: string; status: string; duplicate: boolean }>;
+  enqueue(pageId: string, body: unknown, options: { idempotencyKey?: string; idempotencyScope?: string; channel?: 'messenger' | 'instagram' }): Promise<{ id: string; status: string; duplicate: boolean }>;
   get(id: string): Promise<MessageView | undefined>;
 }
 

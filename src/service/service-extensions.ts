@@ -46,7 +46,10 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 export function outboxPortOf(pk: PageKeeper): OutboxPort {
   return {
     enqueue: (pageId, body, options) =>
-      pk.messenger.enqueue(pageId, body, options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey, ...(options.idempotencyScope === undefined ? {} : { idempotencyScope: options.idempotencyScope }) }),
+      pk.messenger.enqueue(pageId, body, {
+        ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey, ...(options.idempotencyScope === undefined ? {} : { idempotencyScope: options.idempotencyScope }) }),
+        ...(options.channel === undefined ? {} : { channel: options.channel }),
+      }),
     get: (id) => pk.messenger.get(id),
   };
 }

@@ -9,6 +9,7 @@ import { parseKeys } from './crypto/parse-keys.js';
 import { createDataDeletionRepository, type DataDeletionRepository } from './data-deletion-repository.js';
 import { checkMigrations, migrateToLatest } from './migrate.js';
 import { openDatabase, type Dialect, type OpenDatabaseOptions, type OpenedDatabase } from './open-database.js';
+import { createInstagramRepository, type InstagramRepository } from './instagram-repository.js';
 import { createLeaseRepository, type LeaseRepository } from './lease-repository.js';
 import { createNotificationRepository, type NotificationRepository } from './notification-repository.js';
 import { createOutboxRepository, type OutboxRepository } from './outbox-repository.js';
@@ -60,6 +61,8 @@ export interface StoreRepositories {
   readonly tenants: TenantRepository;
   /** Single-use connect links and their outcomes (main database). */
   readonly connectSessions: ConnectSessionRepository;
+  /** The Instagram account linked to each Page and its Instagram scopes (docs/instagram.md). */
+  readonly instagram: InstagramRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -140,6 +143,7 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     adminSessions: createAdminSessionRepository(db),
     tenants: createTenantRepository(db, keyring, now),
     connectSessions: createConnectSessionRepository(db),
+    instagram: createInstagramRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };

@@ -49,6 +49,8 @@ export interface OutboxMessage {
   psid: string;
   idempotencyKey: string | null;
   payload: string;
+  /** messenger or instagram (docs/instagram.md). */
+  channel: OutboxChannel;
   status: OutboxStatus;
   atLeastOnce: boolean;
   attempts: number;
@@ -69,6 +71,8 @@ export interface NewOutboxMessage {
   psid: string;
   /** The Send API body without `recipient`, as JSON text. */
   payload: string;
+  /** Default messenger. */
+  channel?: OutboxChannel;
   idempotencyKey: string | null;
   atLeastOnce: boolean;
   at: Date;
@@ -79,6 +83,11 @@ type Row = Selectable<OutboxTable>;
 const num = (v: unknown): number => Number(v);
 const dateOrNull = (v: number | null): Date | null => (v === null ? null : new Date(Number(v)));
 
+/** Which inbox a message goes to: a Messenger person or an Instagram account (docs/instagram.md). */
+export type OutboxChannel = 'messenger' | 'instagram';
+
+export const channelOf = (v: unknown): OutboxChannel => (v === 'instagram' ? 'instagram' : 'messenger');
+
 export function messageFromRow(r: Row): OutboxMessage {
   const hasError = r.error_code !== null || r.error_subcode !== null || r.error_message !== null;
   return {
@@ -88,6 +97,7 @@ export function messageFromRow(r: Row): OutboxMessage {
     psid: r.psid,
     idempotencyKey: r.idempotency_key,
     payload: r.payload,
+    channel: channelOf(r.channel),
     status: r.status,
     atLeastOnce: num(r.at_least_once) === 1,
     attempts: num(r.attempts),
@@ -109,6 +119,7 @@ export interface ClaimedMessage {
   pageId: string;
   psid: string;
   payload: string;
+  channel: 'messenger' | 'instagram';
   atLeastOnce: boolean;
   attempts: number;
 }
@@ -270,6 +281,7 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
         psid: m.psid,
         idempotency_key: m.idempotencyKey,
         payload: m.payload,
+        channel: m.channel ?? 'messenger',
         status: 'queued' as const,
         at_least_once: m.atLeastOnce ? 1 : 0,
         attempts: 0,
@@ -410,11 +422,11 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
     async claimHeads(workerId, now, leaseMs, limit, filter = {}) {
       if (limit <= 0 || filter.recipients?.length === 0) return [];
       const claimSet = { claimed_by: workerId, claim_expires_at: now + leaseMs };
-      const toClaimed = (rows: ReadonlyArray<{ id: string; seq: unknown; page_id: string; psid: string; payload: string; at_least_once: unknown; attempts: unknown }>) =>
+      const toClaimed = (rows: ReadonlyArray<{ id: string; seq: unknown; page_id: string; psid: string; payload: string; channel: unknown; at_least_once: unknown; attempts: unknown }>) =>
         rows
-          .map((r) => ({ id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) }))
+          .map((r) => ({ id: r.id, seq: num(r.seq), pageId: r.page_id, psid: r.psid, payload: r.payload, channel: channelOf(r.channel), atLeastOnce: num(r.at_least_once) === 1, attempts: num(r.attempts) }))
           .sort((a, b) => a.seq - b.seq);
-      const returned = ['id', 'seq', 'page_id', 'psid', 'payload', 'at_least_once', 'attempts'] as const;
+      const returned = ['id', 'seq', 'page_id', 'psid', 'payload', 'channel', 'at_least_once', 'attempts'] as const;
 
       if (filter.recipients !== undefined) {
         // Each person's head is their oldest blocking message, found by one probe of the

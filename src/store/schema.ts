@@ -13,6 +13,7 @@ export interface Database {
   audit_log: AuditLogTable;
   outbox: OutboxTable;
   conversations: ConversationsTable;
+  page_instagram: PageInstagramTable;
   api_keys: ApiKeysTable;
   notifications: NotificationsTable;
   leases: LeasesTable;
@@ -128,6 +129,19 @@ export interface OutboxTable {
   created_at: number;
   updated_at: number;
   sent_at: number | null;
+  /** `messenger` or `instagram` (migration 0009). */
+  channel: Generated<string>;
+}
+
+/** The Instagram account linked to a Page (migration 0009); null `ig_id` = none linked. */
+export interface PageInstagramTable {
+  page_id: string;
+  ig_id: string | null;
+  username: string | null;
+  link: string | null;
+  /** JSON array. */
+  scopes: Generated<string>;
+  checked_at: number;
 }
 
 export interface ConversationsTable {

@@ -107,6 +107,10 @@ export function createUserRepository(db: Kysely<Database>, keyring: Keyring, now
         if (deletedPageIds.length > 0) {
           await db.deleteFrom('outbox').where('page_id', 'in', deletedPageIds).execute();
           await db.deleteFrom('conversations').where('page_id', 'in', deletedPageIds).execute();
+          // Instagram people are keyed by the linked account's id.
+          const igIds = (await db.selectFrom('page_instagram').select('ig_id').where('page_id', 'in', deletedPageIds).execute()).flatMap((r) => (r.ig_id === null ? [] : [r.ig_id]));
+          if (igIds.length > 0) await db.deleteFrom('conversations').where('page_id', 'in', igIds).execute();
+          await db.deleteFrom('page_instagram').where('page_id', 'in', deletedPageIds).execute();
           await db.deleteFrom('pages').where('id', 'in', deletedPageIds).execute();
         }
       }

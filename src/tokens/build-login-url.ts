@@ -11,6 +11,18 @@
 /** What connect needs: list the Pages and message as them. `pages_manage_metadata` subscribes webhooks. */
 export const DEFAULT_LOGIN_SCOPES = ['pages_show_list', 'pages_messaging', 'pages_manage_metadata'] as const;
 
+/**
+ * Asked for too when PAGEKEEPER_INSTAGRAM=true: Instagram messaging through the Page needs
+ * instagram_basic and instagram_manage_messages, and Meta's list adds business_management for
+ * accounts owned by a business (https://developers.facebook.com/docs/messenger-platform/instagram/get-started).
+ */
+export const INSTAGRAM_LOGIN_SCOPES = ['instagram_basic', 'instagram_manage_messages', 'business_management'] as const;
+
+/** The default scopes for this configuration: the Instagram ones only when enabled (review scope stays as it was otherwise). */
+export function loginScopesFor(config: { instagram?: boolean }): readonly string[] {
+  return config.instagram === true ? [...DEFAULT_LOGIN_SCOPES, ...INSTAGRAM_LOGIN_SCOPES] : DEFAULT_LOGIN_SCOPES;
+}
+
 export interface LoginUrlOptions {
   /** e.g. https://www.facebook.com (PAGEKEEPER_DIALOG_URL). */
   dialogUrl: string;

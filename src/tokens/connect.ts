@@ -30,6 +30,7 @@ import { inspectTokens } from './inspect-tokens.js';
 import { messagingGrantedFor } from './messaging-granted-for.js';
 import { CONNECT_TOKEN_TYPES, checkExpectedKind, discoverSystemUserPages, systemUserRequiredScopes, tokenKindOf } from './system-user.js';
 import { verifyPageToken } from './verify-page-token.js';
+import { instagramScopesFor, judgeInstagram, type InstagramView } from './instagram-capability.js';
 import { canManageSubscription } from '../subscriptions/can-manage-subscription.js';
 import { subscribeConnectedPages, type PageSubscription } from '../subscriptions/subscribe-connected-pages.js';
 import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
@@ -44,6 +45,8 @@ export interface ConnectedPage {
   tokenExpiresAt: Date | null;
   dataAccessExpiresAt: Date | null;
   status: PageStatus;
+  /** The linked Instagram account and whether pagekeeper can message it (docs/instagram.md). */
+  instagram: InstagramView;
   /** The app's webhook subscription to the Page after connect; `reason` and `fix` say why not when it is not subscribed. */
   subscription: PageSubscription;
 }
@@ -180,13 +183,31 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
         tokenKind: kind,
       });
       await tx.pageTokens.recordCheck(page.id, userId, { checkedAt: now });
+      const igLink = {
+        pageId: page.id,
+        igId: page.instagram?.id ?? null,
+        username: page.instagram?.username ?? null,
+        link: page.instagram?.link ?? null,
+        scopes: instagramScopesFor(inspection, page.instagram?.id ?? null),
+        checkedAt: now,
+      };
+      await tx.instagram.upsert(igLink);
       const stored = await tx.pages.getWithTokens(page.id);
       const health = pageHealthFromStore(page.id, stored?.tokens ?? [], judge);
       const changed = await tx.pages.setStatus(page.id, { status: health.status, reason: health.reason, fix: health.fix, warning: health.warning, lastCheckedAt: now });
       if (changed && changed.previousStatus !== health.status) {
         await tx.audit.append({ event: 'page_status_changed', pageId: page.id, userId, oldState: changed.previousStatus, newState: health.status, reason: health.reason ?? 'connected' });
       }
-      pages.push({ id: page.id, name: page.name, tasks: page.tasks, tokenExpiresAt: inspection.expiresAt, dataAccessExpiresAt: inspection.dataAccessExpiresAt, status: health.status, subscription: UNKNOWN_SUBSCRIPTION });
+      pages.push({
+        id: page.id,
+        name: page.name,
+        tasks: page.tasks,
+        tokenExpiresAt: inspection.expiresAt,
+        dataAccessExpiresAt: inspection.dataAccessExpiresAt,
+        status: health.status,
+        subscription: UNKNOWN_SUBSCRIPTION,
+        instagram: judgeInstagram(igLink),
+      });
     }
     const { revokedPageIds, removedPageIds } = await tx.pages.markRemovedForUser(userId, verified.map((v) => v.page.id));
     for (const pageId of revokedPageIds) {

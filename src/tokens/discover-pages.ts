@@ -24,9 +24,33 @@ export interface DiscoveredPage {
   accessToken: string;
   /** `assigned`: read from the Page itself for a system user (`GET /{page-id}?fields=access_token`). */
   source: 'accounts' | 'business' | 'assigned';
+  /** The linked Instagram professional account; null when Facebook showed none. */
+  instagram: { id: string; username: string | null; link: 'business' | 'connected' } | null;
 }
 
-const businessPageWithTasks = businessPageSchema.extend({ tasks: z.array(z.string()).optional(), category: z.string().optional() });
+/**
+ * The Page fields naming its linked Instagram account, read in the same list calls:
+ * `instagram_business_account` (linked during the business conversion) and
+ * `connected_instagram_account` (connected in the Page's settings). Facebook leaves them out
+ * when the token lacks instagram_basic (https://developers.facebook.com/docs/graph-api/reference/page/,
+ * https://developers.facebook.com/docs/messenger-platform/instagram/get-started).
+ */
+export const INSTAGRAM_FIELDS = 'instagram_business_account{id,username},connected_instagram_account{id,username}';
+const PAGE_FIELDS = `id,name,category,tasks,access_token,${INSTAGRAM_FIELDS}`;
+
+const igAccount = z.object({ id: z.union([z.string(), z.number()]).transform(String), username: z.string().optional() }).optional();
+const instagramFields = { instagram_business_account: igAccount, connected_instagram_account: igAccount };
+
+/** The linked account from a Page item; the business one wins when both are given. */
+export function instagramOf(p: { instagram_business_account?: { id: string; username?: string | undefined } | undefined; connected_instagram_account?: { id: string; username?: string | undefined } | undefined }): DiscoveredPage['instagram'] {
+  const b = p.instagram_business_account;
+  if (b) return { id: b.id, username: b.username ?? p.connected_instagram_account?.username ?? null, link: 'business' };
+  const c = p.connected_instagram_account;
+  return c ? { id: c.id, username: c.username ?? null, link: 'connected' } : null;
+}
+
+const businessPageWithTasks = businessPageSchema.extend({ tasks: z.array(z.string()).optional(), category: z.string().optional(), ...instagramFields });
+const accountWithInstagram = pageAccountSchema.extend(instagramFields);
 
 /**
  * Every Page of the user, de-duplicated.
@@ -40,8 +64,8 @@ export async function discoverPages(
   const found = new Map<string, DiscoveredPage>();
   const call = { token: userToken, signal: options.signal };
 
-  for await (const p of ctx.graph.paginate('me/accounts', { fields: 'id,name,category,tasks,access_token', limit: DISCOVERY_PAGE_LIMIT }, { ...call, itemSchema: pageAccountSchema })) {
-    if (!found.has(p.id)) found.set(p.id, { id: p.id, name: p.name, category: p.category ?? null, tasks: p.tasks ?? [], accessToken: p.access_token, source: 'accounts' });
+  for await (const p of ctx.graph.paginate('me/accounts', { fields: PAGE_FIELDS, limit: DISCOVERY_PAGE_LIMIT }, { ...call, itemSchema: accountWithInstagram })) {
+    if (!found.has(p.id)) found.set(p.id, { id: p.id, name: p.name, category: p.category ?? null, tasks: p.tasks ?? [], accessToken: p.access_token, source: 'accounts', instagram: instagramOf(p) });
   }
   if (!options.includeBusinessPages) return [...found.values()];
 
@@ -49,12 +73,12 @@ export async function discoverPages(
   for await (const b of ctx.graph.paginate('me/businesses', { fields: 'id,name', limit: DISCOVERY_PAGE_LIMIT }, { ...call, itemSchema: businessSchema })) businesses.push(b.id);
   for (const businessId of businesses) {
     for (const edge of ['owned_pages', 'client_pages'] as const) {
-      const pages = ctx.graph.paginate(`${businessId}/${edge}`, { fields: 'id,name,category,tasks,access_token', limit: DISCOVERY_PAGE_LIMIT }, { ...call, itemSchema: businessPageWithTasks });
+      const pages = ctx.graph.paginate(`${businessId}/${edge}`, { fields: PAGE_FIELDS, limit: DISCOVERY_PAGE_LIMIT }, { ...call, itemSchema: businessPageWithTasks });
       for await (const p of pages) {
         if (found.has(p.id)) continue;
         // A business edge may leave the token out; the Page itself hands it to an admin.
         const accessToken = p.access_token ?? (await ctx.graph.get(p.id, { fields: 'access_token' }, { ...call, schema: pageTokenSchema })).access_token;
-        found.set(p.id, { id: p.id, name: p.name ?? p.id, category: p.category ?? null, tasks: p.tasks ?? [], accessToken, source: 'business' });
+        found.set(p.id, { id: p.id, name: p.name ?? p.id, category: p.category ?? null, tasks: p.tasks ?? [], accessToken, source: 'business', instagram: instagramOf(p) });
       }
     }
   }

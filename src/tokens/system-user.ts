@@ -94,7 +94,7 @@ export async function withAssignedPages(
     }
     if (p.access_token === undefined && lenient) continue;
     if (p.access_token === undefined) throw pkError('PK_SYSTEM_USER_PAGE_UNAVAILABLE', { userId: input.userId, pageId, detail: 'Facebook answered without an access_token for it' });
-    found.set(pageId, { id: pageId, name: p.name ?? pageId, category: p.category ?? null, tasks: [], accessToken: p.access_token, source: 'assigned' });
+    found.set(pageId, { id: pageId, name: p.name ?? pageId, category: p.category ?? null, tasks: [], accessToken: p.access_token, source: 'assigned', instagram: null });
   }
   if (found.size === 0) throw pkError('PK_SYSTEM_USER_NO_PAGES', { userId: input.userId });
   return [...found.values()];

@@ -1,7 +1,7 @@
 /**
  * The layers of docs/architecture.md, checked on every import in src/: cli at the top, then the
- * service, then the library's front door (pagekeeper.ts, index.ts), then health, messenger and
- * notify, then tokens (with context.ts and subscriptions), then graph, store and config, then core
+ * service, then the library's front door (pagekeeper.ts, index.ts), then health, messenger,
+ * instagram and notify, then tokens (with context.ts and subscriptions), then graph, store and config, then core
  * (with errors.ts).
  * A module may import its own layer or any layer below; the emulator stands alone (it imports
  * nothing of pagekeeper, and only the CLI starts it). Kysely is the store's alone.
@@ -24,6 +24,7 @@ const RANKS: Record<string, number> = {
   subscriptions: 2,
   health: 3,
   messenger: 3,
+  instagram: 3,
   notify: 3,
   pagekeeper: 4,
   index: 4,

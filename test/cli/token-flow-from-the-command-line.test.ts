@@ -54,7 +54,7 @@ describe('pagekeeper connect | pages | token | check, as a person runs them', ()
     expect(human.stdout.includes('\u001b[')).toBe(false);
 
     const pagesJson = parseJsonOutput<{ pages: Record<string, unknown>[] }>(await run(['pages', '--json']));
-    expect(Object.keys(pagesJson.pages[0]!).sort()).toEqual(['dataAccessExpiresAt', 'id', 'lastCheckedAt', 'name', 'reason', 'status', 'subscription', 'tasks', 'tokenExpiresAt']);
+    expect(Object.keys(pagesJson.pages[0]!).sort()).toEqual(['dataAccessExpiresAt', 'id', 'instagram', 'lastCheckedAt', 'name', 'reason', 'status', 'subscription', 'tasks', 'tokenExpiresAt']);
 
     const token = await run(['token', user.pages[0]!.id]);
     expect(token.code).toBe(0);

@@ -26,7 +26,24 @@ describe('inbound contacts from a webhook body', () => {
   });
 
   it('ignores bodies for other objects', () => {
-    expect(inboundContacts(WebhookBodySchema.parse({ object: 'instagram', entry: [{ id: 'X', messaging: [{ sender: { id: 'U' }, message: {} }] }] }), NOW)).toEqual([]);
+    expect(inboundContacts(WebhookBodySchema.parse({ object: 'user', entry: [{ id: 'X', messaging: [{ sender: { id: 'U' }, message: {} }] }] }), NOW)).toEqual([]);
+  });
+
+  it('records an Instagram DM under the Instagram account and IGSID, but not its echo', () => {
+    const ig = WebhookBodySchema.parse({
+      object: 'instagram',
+      entry: [
+        {
+          id: 'IG',
+          time: 1,
+          messaging: [
+            { sender: { id: 'IGSID' }, recipient: { id: 'IG' }, timestamp: 1_799_999_000_000, message: { mid: 'm', text: 'hi' } },
+            { sender: { id: 'IG' }, recipient: { id: 'IGSID' }, timestamp: 1_799_999_100_000, message: { mid: 'e', text: 'reply', is_echo: true } },
+          ],
+        },
+      ],
+    });
+    expect(inboundContacts(ig, NOW)).toEqual([{ pageId: 'IG', psid: 'IGSID', at: new Date(1_799_999_000_000) }]);
   });
 
   it('accepts numeric ids and unknown fields but not a body without entries', () => {

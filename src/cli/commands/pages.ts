@@ -1,4 +1,5 @@
 /** `pagekeeper pages`: every connected Page, its health and when its token expires ("never"). */
+import type { InstagramView } from '../../tokens/instagram-capability.js';
 import type { PageSummary } from '../../pagekeeper.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { withPageKeeper } from '../open-page-keeper.js';
@@ -15,6 +16,8 @@ export interface PagesJson {
     tokenExpiresAt: string | null;
     dataAccessExpiresAt: string | null;
     lastCheckedAt: string | null;
+    /** docs/instagram.md */
+    instagram: InstagramView;
     subscription: { subscribed: boolean; fields: string[]; checkedAt: string | null; reason: string | null; fix: string | null };
   }[];
 }
@@ -31,6 +34,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<PagesJson>
       tokenExpiresAt: iso(p.tokenExpiresAt),
       dataAccessExpiresAt: iso(p.dataAccessExpiresAt),
       lastCheckedAt: iso(p.lastCheckedAt),
+      instagram: p.instagram,
       subscription: { ...p.subscription, checkedAt: iso(p.subscription.checkedAt) },
     })),
   };

@@ -2,6 +2,8 @@
  * `pagekeeper send <page-id> <psid> [text] [--tag T] [--image URL]`: sends one message now
  * (no outbox) and prints Facebook's message id. Refused locally, without a Graph call, outside
  * the Messenger window (PK_OUTSIDE_WINDOW names the HUMAN_AGENT tag when it would help).
+ * `--instagram`: the recipient is an IGSID and the message goes to the Page's linked Instagram
+ * account, with Instagram's limits and window (docs/instagram.md).
  */
 import { pkError } from '../../errors.js';
 import { image, text } from '../../messenger/build-message.js';
@@ -14,7 +16,7 @@ export interface SendJson {
   recipientId: string;
 }
 
-const USAGE = 'usage: pagekeeper send <page-id> <psid> [text] [--tag HUMAN_AGENT] [--image URL] (give text or --image)';
+const USAGE = 'usage: pagekeeper send <page-id> <psid|igsid> [text] [--tag HUMAN_AGENT] [--image URL] [--instagram] (give text or --image)';
 
 export async function run(ctx: CommandContext, args: string[], options: Record<string, unknown>): Promise<CommandResult<SendJson>> {
   const [pageId, psid, ...words] = args;
@@ -25,6 +27,7 @@ export async function run(ctx: CommandContext, args: string[], options: Record<s
   if ((body === '') === (imageUrl === undefined)) throw pkError('PK_USAGE', { detail: USAGE });
   const message = imageUrl === undefined ? text(body) : image(imageUrl);
   const sendOptions: SendOptions = tag === undefined ? { messagingType: 'RESPONSE' } : { messagingType: 'MESSAGE_TAG', tag };
-  const r = await withPageKeeper(ctx, (pk) => pk.messenger.send(pageId, psid, message, { ...sendOptions, signal: ctx.signal }));
+  const channel = options.instagram === true ? ('instagram' as const) : ('messenger' as const);
+  const r = await withPageKeeper(ctx, (pk) => pk.messenger.send(pageId, psid, message, { ...sendOptions, signal: ctx.signal, channel }));
   return { data: { messageId: r.messageId, recipientId: r.recipientId }, human: r.messageId };
 }

@@ -61,12 +61,22 @@ export interface DashboardModel {
   notice?: string;
 }
 
+/** The Page's Instagram inbox (docs/instagram.md): shown when an account is linked or a permission is missing. */
+function instagramLine(p: PageView): SafeHtml | string {
+  const ig = p.instagram;
+  if (!ig || (ig.id === null && ig.messaging === 'not_linked')) return '';
+  const name = ig.username === null ? 'Instagram' : html`Instagram @${ig.username}`;
+  return html`<br><span data-testid="page-instagram" data-messaging="${ig.messaging}">${name}${
+    ig.messaging === 'ok' ? html` <span class="muted">messaging ok</span>` : html` <span class="badge missing_permission">${ig.messaging.replace('_', ' ')}</span>${ig.fix ? html`<p class="problem muted">Fix: ${ig.fix}</p>` : ''}`
+  }</span>`;
+}
+
 function pageRow(p: PageView, m: DashboardModel): SafeHtml {
   const j = pageJson(p);
   const expiry = j.tokenExpiresAt === null ? html`<span class="muted">no valid token</span>` : j.tokenExpiresAt === 'never' ? html`never` : time(new Date(j.tokenExpiresAt), '');
   const dataAccess = j.dataAccessExpiresAt === null ? html`<span class="muted">unknown</span>` : html`${countdown(new Date(j.dataAccessExpiresAt), m.now)}`;
   return html`<tr data-testid="page-row" data-page-id="${p.id}" data-status="${p.status}">
-<th scope="row"><span data-testid="page-name">${p.name}</span><br><span class="muted">${p.id}</span></th>
+<th scope="row"><span data-testid="page-name">${p.name}</span><br><span class="muted">${p.id}</span>${instagramLine(p)}</th>
 <td><span class="badge ${p.status}" data-testid="page-status">${STATUS_LABELS[p.status] ?? p.status}</span>${
     p.status !== 'healthy' && (p.reason || p.fix)
       ? html`<p class="problem" data-testid="page-reason">${p.reason ?? ''}</p>${p.fix ? html`<p class="problem muted" data-testid="page-fix">Fix: ${p.fix}</p>` : ''}`

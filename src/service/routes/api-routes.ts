@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { pkError } from '../../errors.js';
-import { validateMessage } from '../../messenger/validate-message.js';
+import { validateFor } from '../../messenger/send.js';
 import { MESSAGING_TYPES, SENDER_ACTIONS } from '../../messenger/types.js';
 import type { MessageView, PageView, ServiceDeps } from '../deps.js';
 import { apiRoute, type AnyApiRoute } from '../server/route-table.js';
@@ -39,6 +39,16 @@ export const PageResponseSchema = z.object({
   tokenExpiresAt: z.union([z.literal('never'), Iso]).nullable(),
   dataAccessExpiresAt: Iso.nullable(),
   tokens: z.array(TokenViewSchema),
+  /** docs/instagram.md */
+  instagram: z
+    .object({
+      id: z.string().nullable(),
+      username: z.string().nullable(),
+      messaging: z.enum(['ok', 'missing_permission', 'not_linked']),
+      reason: z.string().optional(),
+      fix: z.string().optional(),
+    })
+    .optional(),
   /** The app's webhook subscription to the Page; without it no Messenger webhook arrives. */
   subscription: z.object({ subscribed: z.boolean(), fields: z.array(z.string()), checkedAt: Iso.nullable(), reason: z.string().nullable(), fix: z.string().nullable() }),
 });
@@ -53,19 +63,25 @@ const MessageResponseSchema = z.object({
   createdAt: Iso,
   updatedAt: Iso,
   sentAt: Iso.nullable(),
+  channel: z.enum(['instagram']).optional(),
 });
 
-/** The Send API body (docs/graph-api.md "Messenger Send API"); rules beyond the shape are checked by validateMessage. */
+/** The Send API body (docs/graph-api.md "Messenger Send API"); rules beyond the shape are checked by validateFor (per channel). */
 export const SendMessageBodySchema = z
   .looseObject({
     recipient: z.looseObject({ id: z.string().min(1).max(64) }),
     messaging_type: z.enum(MESSAGING_TYPES).optional(),
     tag: z.string().optional(),
     message: z.record(z.string(), z.unknown()).optional(),
-    sender_action: z.enum(SENDER_ACTIONS).optional(),
+    // Instagram adds react/unreact (docs/instagram.md); each channel's own rules are checked by validateFor.
+    sender_action: z.enum([...SENDER_ACTIONS, 'react', 'unreact']).optional(),
     notification_type: z.enum(['REGULAR', 'SILENT_PUSH', 'NO_PUSH']).optional(),
+    /** pagekeeper's own field, not sent to Facebook: `instagram` sends to an IGSID of the Page's linked Instagram account. */
+    channel: z.enum(['messenger', 'instagram']).optional(),
   })
-  .describe('A Messenger Send API body: {"recipient":{"id":"<PSID>"},"messaging_type":"RESPONSE","message":{"text":"hi"}}');
+  .describe(
+    'A Messenger Send API body: {"recipient":{"id":"<PSID>"},"messaging_type":"RESPONSE","message":{"text":"hi"}}; add "channel":"instagram" to reply to an IGSID through the Page\'s Instagram account',
+  );
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -93,6 +109,7 @@ export function pageJson(p: PageView): z.output<typeof PageResponseSchema> {
       tasks: t.tasks,
       lastCheckedAt: iso(t.lastCheckedAt),
     })),
+    ...(p.instagram ? { instagram: p.instagram } : {}),
     subscription: { ...p.subscription, checkedAt: iso(p.subscription.checkedAt) },
   };
 }
@@ -179,13 +196,17 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
       handler: async ({ params, body, request, reply }) => {
         const rawKey = request.headers['idempotency-key'];
         const idempotencyKey = rawKey === undefined ? undefined : IdempotencyKeySchema.parse(rawKey);
-        validateMessage(body);
+        const { channel = 'messenger', ...sendBody } = body;
+        validateFor(channel, sendBody);
         const box = outbox(request);
         await requirePage(request, params.id);
         // Keys are scoped to the calling API key (and the Page): another client's key never
         // matches, so a conflict cannot reveal someone else's message.
         const scope = request.apiKey?.id ?? '';
-        const queued = await box.enqueue(params.id, body, idempotencyKey === undefined ? {} : { idempotencyKey, idempotencyScope: `api_key:${scope}` });
+        const queued = await box.enqueue(params.id, sendBody, {
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey, idempotencyScope: `api_key:${scope}` }),
+          ...(channel === 'instagram' ? { channel } : {}),
+        });
         // The same answer for the same caller's repeat: it learns its first message's id.
         void reply.code(202);
         return queued;

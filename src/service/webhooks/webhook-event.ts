@@ -38,6 +38,7 @@ export type WebhookBody = z.infer<typeof WebhookBodySchema>;
 
 /** A person writing to a Page: opens (or renews) the 24-hour standard messaging window. */
 export interface InboundContact {
+  /** The Page, or for Instagram the Instagram account the person wrote to. */
   pageId: string;
   psid: string;
   at: Date;
@@ -54,7 +55,10 @@ const MAX_TS = 1e13;
  * A missing or absurd timestamp falls back to `receivedAt`; a future one is clamped to it.
  */
 export function inboundContacts(body: WebhookBody, receivedAt: Date): InboundContact[] {
-  if (body.object !== 'page') return [];
+  // Instagram DMs (`object: "instagram"`) have the same shape; `entry.id` and `recipient.id` are
+  // the Instagram account, so the person is recorded under the account's id
+  // (https://developers.facebook.com/docs/messenger-platform/instagram/features/webhook).
+  if (body.object !== 'page' && body.object !== 'instagram') return [];
   const latest = new Map<string, InboundContact>();
   for (const entry of body.entry) {
     for (const ev of entry.messaging ?? []) {

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../open-database.js';
 import { initialMigration } from './0001-initial.js';
+import { instagramMigration } from './0009-instagram.js';
 import { pageSubscriptionsMigration } from './0003-page-subscriptions.js';
 import { callbackReplaysAndAdminSessionsMigration } from './0006-callback-replays-and-admin-sessions.js';
 import { tokenKindMigration } from './0007-token-kind.js';
@@ -17,6 +18,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0006_callback_replays_and_admin_sessions': callbackReplaysAndAdminSessionsMigration(),
     '0007_token_kind': tokenKindMigration(),
     '0008_tenants': tenantsMigration(),
+    '0009_instagram': instagramMigration(),
   };
 }
 
