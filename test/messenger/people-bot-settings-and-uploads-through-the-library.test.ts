@@ -128,8 +128,18 @@ describe('page(id).uploadAttachment', () => {
     expect(byUrl.attachmentId).toMatch(/^\d+$/);
     const sent = await pk.messenger.send(pageId, psid, { message: { attachment: { type: 'image', payload: { attachment_id: byUrl.attachmentId } } } });
     expect(sent.messageId).toMatch(/^m_/);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(3000, 7)]);
+    const byFile = await pk.page(pageId).uploadAttachment({ file: png, type: 'image', filename: 'logo.png' });
+    expect(byFile.attachmentId).not.toBe(byUrl.attachmentId);
+    const queued = await pk.messenger.enqueue(pageId, { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { attachment: { type: 'image', payload: { attachment_id: byFile.attachmentId } } } });
+    const worker = pk.messenger.startWorker({ pollMs: 20 });
+    onTestFinished(() => worker.stop());
+    await expect.poll(async () => (await pk.messenger.get(queued.id))?.status, { timeout: 10_000 }).toBe('sent');
     const uploads = await emu.control.attachments(pageId);
     expect(uploads[0]).toMatchObject({ id: byUrl.attachmentId, type: 'image', url: 'https://cdn.example.com/menu.png', reusable: true });
+    expect(uploads[1]).toMatchObject({ id: byFile.attachmentId, type: 'image', url: null, reusable: true, file: { filename: 'logo.png', contentType: 'image/png', bytes: png.length } });
+    const delivered = (await emu.control.sentMessages(pageId)).map((m) => m.message);
+    expect(delivered).toContainEqual({ attachment: { type: 'image', payload: { attachment_id: byFile.attachmentId } } });
   });
 
   it('refuses a bad upload locally', async () => {
