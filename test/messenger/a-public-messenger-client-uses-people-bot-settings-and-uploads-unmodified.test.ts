@@ -47,7 +47,7 @@ describe('messaging-api-messenger, unmodified but for its origin', () => {
   it('uploadAttachment by URL and from a Buffer (multipart) answers reusable attachment ids', async () => {
     const { emu, pageId, psid, client } = await setup();
     const byUrl = await client.uploadImage('https://cdn.example.com/a.jpg', { isReusable: true });
-    const byFile = await client.uploadImage(Buffer.from('GIF89a-emulated-bytes'), { filename: 'a.gif', contentType: 'image/gif' });
+    const byFile = await client.uploadImage(Buffer.from('GIF89a-emulated-bytes'), { filename: 'a.gif', isReusable: true });
     expect(byUrl.attachmentId).toMatch(/^\d+$/);
     expect(byFile.attachmentId).toMatch(/^\d+$/);
     const uploads = await emu.control.attachments(pageId);
