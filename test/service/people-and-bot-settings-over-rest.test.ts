@@ -84,3 +84,29 @@ describe('names beside PSIDs on dashboard pages', () => {
     expect(names.has(`${pageId}:${slow}`)).toBe(false);
   });
 });
+
+describe('POST /v1/pages/{id}/messages by attachment_id', () => {
+  it('queues a message that sends an uploaded attachment by its id', async () => {
+    const h = await startService({}, { outbox: 'library' });
+    const [pageId] = await h.connectFirstUser();
+    const { psid } = await h.emu.control.inbound(pageId!, { text: 'hi' });
+    await h.pk.messenger.recordInbound(pageId!, psid, Date.now());
+    const { attachmentId } = await h.pk.page(pageId!).uploadAttachment({ url: 'https://cdn.example.com/price-list.pdf' });
+    const key = await h.key(['messages:write']);
+    const r = await h.server.app.inject({
+      method: 'POST',
+      url: `/v1/pages/${pageId}/messages`,
+      headers: { authorization: `Bearer ${key}` },
+      payload: { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { attachment: { type: 'file', payload: { attachment_id: attachmentId } } } },
+    });
+    expect(r.statusCode).toBe(202);
+    const worker = h.pk.messenger.startWorker({ pollMs: 20 });
+    try {
+      await expect.poll(async () => (await h.pk.messenger.get(r.json().id))?.status, { timeout: 10_000 }).toBe('sent');
+    } finally {
+      await worker.stop();
+    }
+    expect((await h.emu.control.sentMessages(pageId!)).map((m) => m.message)).toEqual([{ attachment: { type: 'file', payload: { attachment_id: attachmentId } } }]);
+    expect((await h.emu.control.attachments(pageId!))[0]).toMatchObject({ id: attachmentId, type: 'file' });
+  });
+});
