@@ -25,7 +25,8 @@ export function createPagePlatform(pageId: string, graph: GraphClient, call: Pag
       get: (fields) => call((token) => graph.get('me/messenger_profile', { fields: fields.join(',') }, { token }), true),
       // Setting the same properties twice leaves the same profile: safe to repeat on another admin's token.
       post: (profile) => call((token) => graph.post('me/messenger_profile', profile as Record<string, unknown>, { token, idempotent: true }), true),
-      delete: (fields) => call((token) => graph.delete('me/messenger_profile', { fields: JSON.stringify(fields) }, { token, idempotent: true }), true),
+      // The reference's DELETE carries `{"fields":[...]}` as a JSON body.
+      delete: (fields) => call((token) => graph.request({ method: 'DELETE', path: 'me/messenger_profile', json: { fields }, token, idempotent: true }).then((r) => r.data), true),
     }),
     async uploadAttachment(input) {
       const body = await buildUploadRequest(input);

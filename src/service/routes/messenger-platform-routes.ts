@@ -105,8 +105,9 @@ export function messengerPlatformRoutes(
         await requirePage(request, p.id);
         const bot = depsFor(request).messengerProfile;
         if (!bot) throw unavailable();
-        if (removed.length > 0) await bot.delete(p.id, removed);
+        // Set first: when Facebook refuses the new properties, nothing has been deleted yet.
         if (Object.keys(set).length > 0) await bot.set(p.id, set as MessengerProfile);
+        if (removed.length > 0) await bot.delete(p.id, removed);
         return { pageId: p.id, set: Object.keys(set), deleted: removed };
       },
     }),
