@@ -115,7 +115,7 @@ const COMMANDS: CommandSpec[] = [
         .argument('[action]', 'create, list or revoke')
         .argument('[id]', 'the key id (revoke)')
         .option('--name <name>', 'a name for the key (create)')
-        .option('--scopes <scopes>', 'comma-separated: pages:read, pages:check, tokens:read, messages:write, events:read, tenants:admin, connect:write, graph:proxy (create)')
+        .option('--scopes <scopes>', 'comma-separated: pages:read, pages:check, tokens:read, messages:write, events:read, tenants:admin, connect:write, graph:proxy, pages:manage (create)')
         .option('--tenant <id>', "the key reaches only this tenant's Pages (create)")
         .option('--pages <ids>', 'comma-separated Page ids: only these of its tenant (create, with --tenant)'),
     load: () => import('./commands/api-keys.js'),

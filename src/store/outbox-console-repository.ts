@@ -73,6 +73,8 @@ export interface OutboxConsoleRepository {
    * removed (a reconnect brings it back). @returns the cancelled messages' ids and the tokens deleted.
    */
   removePage(pageId: string, now: number): Promise<{ cancelled: string[]; tokensDeleted: number }>;
+  /** How many people wrote to the Page at or after `since` (ms): those inside the 24-hour window. */
+  openWindowCount(pageId: string, since: number): Promise<number>;
 }
 
 const toConsole = (r: Parameters<typeof messageFromRow>[0] & { retry_of: string | null }): ConsoleMessage => ({ ...messageFromRow(r), retryOf: r.retry_of });
@@ -207,6 +209,11 @@ export function createOutboxConsoleRepository(db: Kysely<Database>): OutboxConso
       const deleted = await db.deleteFrom('page_tokens').where('page_id', '=', pageId).executeTakeFirst();
       await db.updateTable('pages').set({ removed_at: now, updated_at: now }).where('id', '=', pageId).where('removed_at', 'is', null).execute();
       return { cancelled: cancelled.map((r) => r.id), tokensDeleted: Number(deleted.numDeletedRows) };
+    },
+
+    async openWindowCount(pageId, since) {
+      const row = await db.selectFrom('conversations').select(db.fn.countAll<number>().as('n')).where('page_id', '=', pageId).where('last_inbound_at', '>=', since).executeTakeFirst();
+      return Number(row?.n ?? 0);
     },
   };
   return repo;
