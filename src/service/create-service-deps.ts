@@ -211,6 +211,14 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         return { ...toPageView(p, (await store.subscriptions.list([pageId])).get(pageId)), instagram: judgeInstagram(await store.instagram.get(pageId)) };
       },
       openWindows: (pageId) => store.outboxConsole.openWindowCount(pageId, clock.now().getTime() - 24 * 3600 * 1000),
+      async owners(userIds) {
+        const out = new Map<string, { name: string; scopes: string[] }>();
+        for (const id of new Set(userIds)) {
+          const u = await store.users.get(id);
+          if (u) out.set(id, { name: u.name, scopes: u.scopes });
+        }
+        return out;
+      },
       events: (filter) => store.audit.list(filter),
       eventKinds: () => store.audit.kinds(),
     },

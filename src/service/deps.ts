@@ -177,6 +177,8 @@ export interface ConsolePort {
   resubscribe(pageId: string): Promise<PageView>;
   /** People inside the 24-hour window of the Page now. */
   openWindows(pageId: string): Promise<number>;
+  /** Who granted each token: the connected person's (or system user's) name and granted permissions. */
+  owners(userIds: readonly string[]): Promise<Map<string, { name: string; scopes: string[] }>>;
   events(filter: EventFilter): Promise<AuditEntry[]>;
   eventKinds(): Promise<string[]>;
 }
