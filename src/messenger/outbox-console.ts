@@ -62,7 +62,7 @@ export function previewOf(payload: string): string {
   const message = body.message as Record<string, unknown> | undefined;
   if (typeof message?.text === 'string') {
     const oneLine = message.text.replace(/\s+/g, ' ').trim();
-    return oneLine.length > PREVIEW_LENGTH ? `${oneLine.slice(0, PREVIEW_LENGTH - 1)}…` : oneLine;
+    return oneLine.length > PREVIEW_LENGTH ? `${oneLine.slice(0, PREVIEW_LENGTH - 1).trimEnd()}…` : oneLine;
   }
   const attachment = message?.attachment as Record<string, unknown> | undefined;
   if (attachment) return `[${typeof attachment.type === 'string' ? attachment.type : 'attachment'}]`;
