@@ -52,7 +52,7 @@ describe('the outbox over REST', () => {
     expect(again.json()).toMatchObject({ id: r.id, duplicate: true });
     // Facebook got the text once, through the retry.
     const sent = await h.emu.control.sentMessages(pageId!);
-    expect(sent.filter((m) => m.message?.text?.startsWith('Your order')).length).toBe(1);
+    expect(sent.filter((m) => (m.message as { text?: string } | undefined)?.text?.startsWith('Your order')).length).toBe(1);
 
     const history = (await h.server.app.inject({ url: `/v1/messages/${oldId}/history`, headers: auth(key) })).json() as { status: string; retriedAs: string[]; history: { status: string; error: { code: number | null } | null; note: string | null }[] };
     expect(history.status).toBe('failed');
@@ -97,7 +97,7 @@ describe('the outbox over REST', () => {
     // Cancelled is final: the person's next message is the head of their queue now.
     h.pk.messenger.startWorker({ pollMs: 20 });
     await waitFor(() => h.pk.messenger.getMessage(third), (m) => m?.status === 'sent');
-    expect((await h.emu.control.sentMessages(pageId!)).map((m) => m.message?.text)).toEqual(['second', 'third']);
+    expect((await h.emu.control.sentMessages(pageId!)).map((m) => (m.message as { text?: string } | undefined)?.text)).toEqual(['second', 'third']);
     expect((await h.pk.messenger.getMessage(first))?.status).toBe('cancelled');
     void second;
 
