@@ -1,5 +1,5 @@
 /**
- * What an operator does with the outbox (docs/dashboard.md), the same for the dashboard, the
+ * What an operator does with the outbox (docs/operations-console.md), the same for the dashboard, the
  * REST API and the CLI:
  * - retry a `failed` or `unknown` message: a NEW message (its own id and idempotency key,
  *   `retryOf` naming the old one) with the same recipient and body; the old message is kept as it

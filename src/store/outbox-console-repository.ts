@@ -1,5 +1,5 @@
 /**
- * The operations console's reads and writes on the outbox (docs/dashboard.md): browsing with
+ * The operations console's reads and writes on the outbox (docs/operations-console.md): browsing with
  * filters, a message's history and retry links, cancelling a waiting message, retrying a failed
  * one as a new row, and removing a Page (its waiting messages cancelled, its tokens deleted).
  * The worker's own statements live in outbox-repository.ts; nothing here is on the send path.

@@ -4,7 +4,7 @@
  * token, browser request guard (Sec-Fetch-Site / Origin on every POST) and security headers
  * apply. A destructive action (remove a Page, retry, cancel) is a GET of a confirmation page
  * first; its POST needs the CSRF token and `confirm=yes`. Every action is also in the REST API
- * and the CLI (docs/dashboard.md).
+ * and the CLI (docs/operations-console.md).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';

@@ -2,7 +2,7 @@ import { type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../open-database.js';
 
 /**
- * The operations console (docs/dashboard.md):
+ * The operations console (docs/operations-console.md):
  * - `outbox.retry_of`: a retried message is a new row (a new idempotency key) pointing at the
  *   message it repeats; the old row is kept as it was.
  * - `outbox_history`: what happened to a message besides being sent (each failed attempt and its
