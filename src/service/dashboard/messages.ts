@@ -115,6 +115,7 @@ ${x.error ? html`<dt>Last error</dt><dd data-testid="message-error">${errorText(
 ${x.retryOf ? html`<dt>Retry of</dt><dd><a href="/messages/${x.retryOf}" data-testid="retry-of">${x.retryOf}</a></dd>` : ''}
 ${x.retriedAs.length > 0 ? html`<dt>Retried as</dt><dd>${x.retriedAs.map((id) => html`<a href="/messages/${id}" data-testid="retried-as">${id}</a> `)}</dd>` : ''}
 </dl>
+${x.status === 'queued' || x.status === 'sending' ? html`<p><a href="/messages/${x.id}" data-testid="refresh-message">Refresh</a> <span class="muted">to see whether it was sent.</span></p>` : ''}
 <p class="actions">${canRetry ? html`<a class="button" href="/messages/${x.id}/retry" data-testid="retry-message">Retry…</a> ` : ''}${canCancel ? html`<a class="button secondary" href="/messages/${x.id}/cancel" data-testid="cancel-message">Cancel…</a>` : ''}</p>
 <section aria-labelledby="history-heading">
 <h3 id="history-heading">History</h3>
