@@ -1,7 +1,8 @@
 /**
  * The console's actions are guarded like every dashboard form: no session, no CSRF token, another
  * site's form, or a missing confirmation do nothing; hostile Page names are escaped on the Page
- * detail, and no token is rendered.
+ * detail, and no token is rendered; a key limited to one Page neither sees nor acts on another Page's
+ * messages, events or Page.
  */
 import { describe, expect, it } from 'vitest';
 import { startService } from '../service/service-harness.js';
@@ -69,5 +70,31 @@ describe('console actions', () => {
     expect(detail.body).toContain('&lt;img src=x onerror=alert(1)&gt;');
     const token = await h.pk.page(pageId).token();
     expect(detail.body).not.toContain(token);
+  });
+
+  it("a key limited to one Page neither lists nor acts on another Page's messages or events", async () => {
+    const h = await startService({}, { outbox: 'library' });
+    const [mine, theirs] = await h.connectFirstUser();
+    const { psid } = await h.emu.control.inbound(theirs!, { text: 'hi' });
+    await h.pk.messenger.recordInbound(theirs!, psid, Date.now());
+    const other = await h.pk.messenger.enqueue(theirs!, { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { text: 'not yours' } });
+    await h.pk.context.store.audit.append({ event: 'message_cancelled', pageId: theirs! });
+    await h.pk.context.store.audit.append({ event: 'message_retried', pageId: mine! });
+    const limited = (await h.deps.apiKeys.create({ name: 'one page', scopes: ['messages:write', 'events:read', 'pages:manage'], tenantId: 'default', pageIds: [mine!] })).key;
+    const auth = { authorization: `Bearer ${limited}` };
+
+    expect((await h.server.app.inject({ url: '/v1/messages', headers: auth })).json()).toMatchObject({ messages: [] });
+    expect((await h.server.app.inject({ url: `/v1/messages?pageId=${theirs}`, headers: auth })).statusCode).toBe(404);
+    for (const action of ['cancel', 'retry']) {
+      expect((await h.server.app.inject({ method: 'POST', url: `/v1/messages/${other.id}/${action}`, headers: auth })).statusCode).toBe(404);
+    }
+    expect((await h.server.app.inject({ url: `/v1/messages/${other.id}/history`, headers: auth })).statusCode).toBe(404);
+    expect((await h.pk.messenger.getMessage(other.id))?.status).toBe('queued');
+    const events = (await h.server.app.inject({ url: '/v1/audit-log', headers: auth })).json() as { events: { pageId: string | null }[] };
+    expect(events.events.length).toBe(1);
+    expect(events.events.every((e) => e.pageId === mine)).toBe(true);
+    expect((await h.server.app.inject({ method: 'DELETE', url: `/v1/pages/${theirs}`, headers: auth })).statusCode).toBe(404);
+    expect((await h.server.app.inject({ method: 'POST', url: `/v1/pages/${theirs}/subscription`, headers: auth })).statusCode).toBe(404);
+    expect((await h.pk.context.store.pageTokens.listForPage(theirs!)).length).toBe(1);
   });
 });
