@@ -3,7 +3,7 @@
  * outbox browses newest first by status, Page and time with keyset pages; a claimed message is not
  * cancelled but a waiting one is; a message is retried once (a second insert returns the first
  * retry); removing a Page cancels its waiting messages and deletes its tokens; the audit log
- * filters by kind and time.
+ * filters by kind and time; a data deletion takes the messages' history too.
  */
 import { Migrator } from 'kysely';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -78,6 +78,12 @@ describe.each(dbs)('the outbox console on $name', (backend) => {
     await store.conversations.recordInbound('222', 'p9', new Date(10_000));
     expect(await c.openWindowCount('222', 9_000)).toBe(1);
     expect(await c.openWindowCount('222', 11_000)).toBe(0);
+
+    // A data deletion takes the deleted Pages' messages and their history with it.
+    expect((await c.history('m3')).length).toBe(1);
+    await store.users.deleteWithData('900');
+    expect(await store.outbox.get('m3')).toBeUndefined();
+    expect(await c.history('m3')).toEqual([]);
 
     // 0013 undoes and applies again.
     const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect), migrationTableName: 'kysely_migration' });
