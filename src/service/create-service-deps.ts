@@ -194,6 +194,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         return pk.messenger.console.browse({
           ...(filter.status === undefined ? {} : { status: filter.status }),
           ...(filter.pageId === undefined ? {} : { pageId: filter.pageId }),
+          ...(filter.pageIds === undefined ? {} : { pageIds: filter.pageIds }),
           ...(filter.since === undefined ? {} : { since: filter.since.getTime() }),
           ...(filter.until === undefined ? {} : { until: filter.until.getTime() }),
           ...(before === undefined ? {} : { beforeSeq: before.seq }),

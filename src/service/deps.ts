@@ -147,6 +147,8 @@ export interface ServiceDeps {
 export interface MessageFilter {
   status?: OutboxStatus;
   pageId?: string;
+  /** Only these Pages (a key limited to some Pages). */
+  pageIds?: readonly string[];
   since?: Date;
   until?: Date;
   /** Keyset paging: messages older than this one (its id). */

@@ -11,6 +11,8 @@ import type { Database } from './schema.js';
 export interface BrowseFilter {
   status?: OutboxStatus;
   pageId?: string;
+  /** Only these Pages (a key limited to some Pages). */
+  pageIds?: readonly string[];
   /** Created at or after (ms). */
   since?: number;
   /** Created before (ms). */
@@ -103,6 +105,10 @@ export function createOutboxConsoleRepository(db: Kysely<Database>): OutboxConso
       let q = db.selectFrom('outbox').selectAll();
       if (filter.status !== undefined) q = q.where('status', '=', filter.status);
       if (filter.pageId !== undefined) q = q.where('page_id', '=', filter.pageId);
+      if (filter.pageIds !== undefined) {
+        if (filter.pageIds.length === 0) return [];
+        q = q.where('page_id', 'in', filter.pageIds);
+      }
       if (filter.since !== undefined) q = q.where('created_at', '>=', filter.since);
       if (filter.until !== undefined) q = q.where('created_at', '<', filter.until);
       if (filter.beforeSeq !== undefined) q = q.where('seq', '<', filter.beforeSeq);

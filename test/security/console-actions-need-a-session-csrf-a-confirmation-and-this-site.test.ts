@@ -77,13 +77,18 @@ describe('console actions', () => {
     const [mine, theirs] = await h.connectFirstUser();
     const { psid } = await h.emu.control.inbound(theirs!, { text: 'hi' });
     await h.pk.messenger.recordInbound(theirs!, psid, Date.now());
+    // The key's own message is older than the other Page's: a page of one must still find it.
+    const { psid: minePsid } = await h.emu.control.inbound(mine!, { text: 'hi' });
+    await h.pk.messenger.recordInbound(mine!, minePsid, Date.now());
+    const own = await h.pk.messenger.enqueue(mine!, { recipient: { id: minePsid }, messaging_type: 'RESPONSE', message: { text: 'yours' } });
     const other = await h.pk.messenger.enqueue(theirs!, { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { text: 'not yours' } });
     await h.pk.context.store.audit.append({ event: 'message_cancelled', pageId: theirs! });
     await h.pk.context.store.audit.append({ event: 'message_retried', pageId: mine! });
     const limited = (await h.deps.apiKeys.create({ name: 'one page', scopes: ['messages:write', 'events:read', 'pages:manage'], tenantId: 'default', pageIds: [mine!] })).key;
     const auth = { authorization: `Bearer ${limited}` };
 
-    expect((await h.server.app.inject({ url: '/v1/messages', headers: auth })).json()).toMatchObject({ messages: [] });
+    const listed = (await h.server.app.inject({ url: '/v1/messages?limit=1', headers: auth })).json() as { messages: { id: string }[]; next: string | null };
+    expect(listed.messages.map((m) => m.id)).toEqual([own.id]);
     expect((await h.server.app.inject({ url: `/v1/messages?pageId=${theirs}`, headers: auth })).statusCode).toBe(404);
     for (const action of ['cancel', 'retry']) {
       expect((await h.server.app.inject({ method: 'POST', url: `/v1/messages/${other.id}/${action}`, headers: auth })).statusCode).toBe(404);

@@ -101,7 +101,8 @@ export function consoleApiRoutes(deps: ServiceDeps): AnyApiRoute[] {
         const reach = reachOf(request, deps);
         if (query.pageId !== undefined) requireVisible(reach, query.pageId);
         const limit = query.limit ?? 50;
-        const found = await consoleOf(request).messages({ ...query, limit });
+        // A key limited to some Pages asks the database for only theirs.
+        const found = await consoleOf(request).messages({ ...query, ...(query.pageId === undefined && reach.pageIds !== null ? { pageIds: [...reach.pageIds] } : {}), limit });
         const messages = found.filter((m) => pageVisibleTo(reach, m.pageId));
         return { messages: messages.map(messageJson), next: found.length === limit ? (found[found.length - 1]?.id ?? null) : null };
       },
