@@ -171,7 +171,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
         recordHistory([...changesOfOutcomes(batch.filter((b) => b.outcome.kind === 'requeue' || b.outcome.kind === 'finish')), ...heldAlong], at);
       }
     },
-    countLiveLeases: (prefix: string, now: number) => ctx.store.leases.countLive(prefix, now),
+    liveLeases: (prefix: string, now: number) => ctx.store.leases.listLive(prefix, now),
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
   };
 
