@@ -30,6 +30,8 @@ import { buildLoginUrl, loginScopesFor } from './tokens/build-login-url.js';
 import { createInstagramHandle, type InstagramHandle } from './instagram/instagram-handle.js';
 import { judgeInstagram, type InstagramView } from './tokens/instagram-capability.js';
 import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
+import { removePage, type RemovePageResult } from './tokens/remove-page.js';
+import { resubscribePage } from './subscriptions/resubscribe-page.js';
 import type { PageKeeperContext } from './context.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { silentLogger, type Logger } from './core/logger.js';
@@ -197,6 +199,18 @@ export interface PageKeeper {
   readonly messenger: Messenger;
   /** People's names by PSID (`nameIfKnown` for pages that must not wait on Facebook). Memory only. */
   readonly people: PeopleDirectory;
+  /**
+   * Removes a Page (an operator's decision): its waiting messages are cancelled, its webhooks
+   * unsubscribed where a token still works, its tokens deleted. Connecting it again brings it back.
+   * @throws PK_PAGE_NOT_FOUND
+   */
+  removePage(pageId: string): Promise<RemovePageResult>;
+  /**
+   * Subscribes the app to the Page's webhooks again, now, with the token in use; the outcome is
+   * recorded and returned (a refusal says why and what to do).
+   * @throws PK_PAGE_NOT_FOUND, PK_NO_VALID_TOKEN
+   */
+  resubscribe(pageId: string): Promise<SubscriptionSummary>;
   /** Closes the Graph connections and the database. */
   close(): Promise<void>;
   /** The internals other modules build on (outbox, health, service). Not a stable API. */
@@ -328,6 +342,11 @@ export function createPageKeeperFromContext(
     handleDeauthorize: (userId) => health.handleDeauthorize(userId),
     events: (opts) => health.events(opts),
     schedule: (opts) => health.schedule(opts),
+    removePage: (pageId) => removePage(context, pageId).finally(() => health.changed()),
+    async resubscribe(pageId) {
+      const sub = await resubscribePage(context, pageId);
+      return { subscribed: sub.subscribed, fields: sub.fields, checkedAt: context.clock.now(), reason: sub.reason, fix: sub.fix };
+    },
     close() {
       closing ??= (async () => {
         await messenger?.stop();

@@ -86,6 +86,27 @@ const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/outbox.js'),
   },
   {
+    name: 'messages',
+    describe: 'browse the outbox, newest first: filter by status, Page and time',
+    configure: (c) =>
+      c
+        .option('--status <status>', 'queued, sending, sent, delivered, read, failed, held, unknown or cancelled')
+        .option('--page <page-id>', 'only this Page')
+        .option('--since <when>', 'created since: an ISO time or a span back from now (90m, 24h, 7d)')
+        .option('--limit <n>', 'at most this many (1 to 500)', '50')
+        .option('--before <message-id>', 'the next page: messages older than this one'),
+    load: () => import('./commands/messages.js'),
+  },
+  { name: 'retry', describe: 'retry a failed or unknown message as a new message linked to it', configure: (c) => c.argument('<message-id>', 'the message id (msg_...)'), load: () => import('./commands/retry.js') },
+  { name: 'cancel', describe: 'cancel a queued or held message so it is never sent', configure: (c) => c.argument('<message-id>', 'the message id (msg_...)'), load: () => import('./commands/cancel.js') },
+  {
+    name: 'remove',
+    describe: "remove a Page: cancel its waiting messages, unsubscribe its webhooks, delete its tokens",
+    configure: (c) => c.argument('<page-id>', 'the Page id').option('--yes', 'really remove it'),
+    load: () => import('./commands/remove.js'),
+  },
+  { name: 'resubscribe', describe: "subscribe the app to a Page's webhooks again, now", configure: (c) => c.argument('<page-id>', 'the Page id'), load: () => import('./commands/resubscribe.js') },
+  {
     name: 'serve',
     describe: 'run the service: connect flow, REST API, webhooks, dashboard',
     configure: (c) =>
@@ -116,7 +137,7 @@ const COMMANDS: CommandSpec[] = [
         .argument('[action]', 'create, list or revoke')
         .argument('[id]', 'the key id (revoke)')
         .option('--name <name>', 'a name for the key (create)')
-        .option('--scopes <scopes>', 'comma-separated: pages:read, pages:check, tokens:read, messages:write, events:read, tenants:admin, connect:write, graph:proxy (create)')
+        .option('--scopes <scopes>', 'comma-separated: pages:read, pages:check, tokens:read, messages:write, events:read, tenants:admin, connect:write, graph:proxy, pages:manage (create)')
         .option('--tenant <id>', "the key reaches only this tenant's Pages (create)")
         .option('--pages <ids>', 'comma-separated Page ids: only these of its tenant (create, with --tenant)'),
     load: () => import('./commands/api-keys.js'),
