@@ -19,7 +19,12 @@ interface CommandSpec {
 }
 
 const COMMANDS: CommandSpec[] = [
-  { name: 'init', describe: 'write a .env with a fresh encryption key and placeholders', load: () => import('./commands/init.js') },
+  {
+    name: 'init',
+    describe: 'write a .env with a fresh encryption key and placeholders',
+    configure: (c) => c.option('--pin-version [version]', "write PAGEKEEPER_GRAPH_VERSION (this version, or today's default) instead of following the newest Graph version"),
+    load: () => import('./commands/init.js'),
+  },
   {
     name: 'emulator',
     describe: 'run the Graph API emulator (prints one JSON line once it listens)',
