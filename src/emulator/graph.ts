@@ -4,7 +4,7 @@
  * same request sent alone (and is counted the same way).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
+import { NOT_A_TESTER_MESSAGE, ROLE_NAMES } from './app-mode.js';
 import { conversationNode, conversationsEdge, parseFields } from './conversations.js';
 import { INSTAGRAM_RATE_MESSAGE, instagramFieldsOf, isInstagramRecipient, sendInstagram } from './instagram.js';
 import type { Business } from './business.js';
@@ -557,6 +557,12 @@ export function createGraph(deps: {
         const problem = subs.remove(p);
         return problem ? fail(problem) : ok({ success: true });
       }
+    }
+    if (node.kind === 'app' && edge === 'roles' && segs.length === 2 && m === 'GET') {
+      // Who can use the app while it is in development mode (app-mode.ts).
+      if (auth.kind !== 'APP') return fail({ code: 15, message: '(#15) This method must be called with an app access_token.' });
+      const list = state.appMode.roles().map((r) => ({ app_id: state.app.id, user: r.personId, role: ROLE_NAMES[r.role] }));
+      return ok({ data: list });
     }
     if (node.kind === 'business' && (edge === 'owned_pages' || edge === 'client_pages') && m === 'GET' && segs.length === 2) {
       return ok(businessPages(auth, first, edge, call, base));
