@@ -1,3 +1,4 @@
+import { describeGraphVersion, judgeGraphVersion } from '../../core/graph-versions.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isPageKeeperError } from '../../errors.js';
@@ -73,6 +74,7 @@ export async function dashboardRoutes(
         csrf: csrfFor(s),
         canCheck: true,
         ...(q.checked === '1' ? { notice: 'Check finished.' } : {}),
+        ...(deps.config.graphVersion === undefined ? {} : graphVersionBanner(deps.config.graphVersion, deps.now())),
       }),
     );
   });
@@ -127,4 +129,10 @@ export async function dashboardRoutes(
     }
     return reply.redirect('/?checked=1', 303);
   });
+}
+
+/** The home page's banner from 90 days before the pinned Graph version ends (src/core/graph-versions.ts). */
+function graphVersionBanner(version: string, nowMs: number): { versionWarning?: string } {
+  const v = judgeGraphVersion(version, nowMs);
+  return v.state === 'ending' || v.state === 'ended' ? { versionWarning: describeGraphVersion(v) } : {};
 }
