@@ -45,6 +45,7 @@ const COMMANDS: CommandSpec[] = [
         .option('--browser', 'log in with Facebook in the browser instead of pasting a token')
         .option('--port <port>', 'local callback port for --browser (http://localhost:PORT/callback)', '8765')
         .option('--no-open', 'print the login URL without trying to open a browser')
+        .option('--redirect-uri <uri>', 'with --browser: the redirect registered in the app (http://localhost:PORT/PATH; an https one belongs to `pagekeeper serve`)')
         .option('--system-user', "connect a system user's token (Business Settings > System users) instead of a person's")
         .option('--pages <ids>', 'with --system-user: Page ids to read from the Page itself when /me/accounts leaves them out'),
     load: () => import('./commands/connect.js'),
