@@ -168,6 +168,16 @@ export const ERRORS = {
     status: 409,
     exitCode: 1,
   },
+
+  // Messenger Platform: people, the Page's Messenger Profile, attachment uploads (docs/messenger-profile.md)
+  PK_PERSON_NOT_FOUND: {
+    message: 'Facebook does not say who {psid} is on Page {pageId}',
+    fix: 'Use the PSID of a person who wrote to this Page (sender.id of its webhook); PSIDs differ from Page to Page.',
+    status: 404,
+    exitCode: 1,
+  },
+  PK_BOT_PROFILE_INVALID: { message: 'The Messenger Profile is invalid: {detail}', fix: 'Correct the fields named above; nothing was sent to Facebook.', status: 400, exitCode: 1 },
+  PK_ATTACHMENT_INVALID: { message: 'The attachment cannot be uploaded: {detail}', status: 400, exitCode: 1 },
   // Facebook Login's redirect rules (https://developers.facebook.com/docs/facebook-login/security):
   // http:// only for localhost, and only while the app is in development mode.
   PK_INSECURE_REDIRECT: {

@@ -81,7 +81,7 @@ const COMMANDS: CommandSpec[] = [
         .argument('<psid>', "the person's Page-scoped id")
         .argument('[text...]', 'the text to send')
         .option('--tag <tag>', 'send as MESSAGE_TAG with this tag (HUMAN_AGENT: a person replying within 7 days)')
-        .option('--image <url>', 'send an image by URL instead of text')
+        .option('--image <url|file>', 'send an image instead of text: a URL, or a local file that is uploaded first')
         .option('--instagram', "reply on Instagram: <psid> is an IGSID of the Page's linked Instagram account (docs/instagram.md)"),
     load: () => import('./commands/send.js'),
   },
@@ -99,7 +99,8 @@ const COMMANDS: CommandSpec[] = [
         .option('--host <host>', 'address to listen on', '127.0.0.1')
         .option('--port <port>', 'port (0 picks a free one)', '3000')
         .option('--emulator', 'start a Graph API emulator beside the service and use it (throwaway database and key)')
-        .option('--dev', 'open the dashboard without login (only on a loopback address)'),
+        .option('--dev', 'open the dashboard without login (only on a loopback address)')
+        .option('--check-now', 'run the first health check at start, not after its random delay of up to 10 minutes'),
     load: () => import('./commands/serve.js'),
   },
   {
@@ -136,6 +137,24 @@ const COMMANDS: CommandSpec[] = [
         .option('--id <id>', 'your own id for the tenant (create)')
         .option('--name <name>', 'a name for the tenant (create)'),
     load: () => import('./commands/tenants.js'),
+  },
+  {
+    name: 'person',
+    describe: "who a PSID is on a Page: the person's name and picture (Facebook's User Profile API)",
+    configure: (c) => c.argument('<page-id>', 'the Page id').argument('<psid>', "the person's Page-scoped id"),
+    load: () => import('./commands/person.js'),
+  },
+  {
+    name: 'bot-profile',
+    describe: "the Page's bot settings (Messenger Profile API): prints them, or sets the ones given",
+    configure: (c) =>
+      c
+        .argument('<page-id>', 'the Page id')
+        .option('--get-started <payload>', 'the Get Started button with this postback payload')
+        .option('--greeting <text>', 'the greeting of the welcome screen (default locale, up to 160 characters)')
+        .option('--menu <file>', 'JSON file with the persistent menu (up to 20 buttons)')
+        .option('--ice-breakers <file>', 'JSON file with up to 4 ice breakers [{"question","payload"}]'),
+    load: () => import('./commands/bot-profile.js'),
   },
 ];
 

@@ -84,6 +84,12 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         return { ...toPageView(p, (await store.subscriptions.list([id])).get(id)), instagram: judgeInstagram(await store.instagram.get(id)) };
       },
     },
+    people: { profile: (pageId, psid) => pk.people.profile(pageId, psid), nameIfKnown: (pageId, psid, waitMs) => pk.people.nameIfKnown(pageId, psid, waitMs) },
+    messengerProfile: {
+      get: (pageId) => pk.page(pageId).messengerProfile.get(),
+      set: (pageId, profile) => pk.page(pageId).messengerProfile.set(profile),
+      delete: (pageId, fields) => pk.page(pageId).messengerProfile.delete(fields),
+    },
     async graphProxy(pageId, req) {
       let calls = 0;
       const answer = await pk.health.call(

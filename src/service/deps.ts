@@ -14,6 +14,8 @@ import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
 import type { MessageStatusEvent } from '../messenger/outcome-events.js';
 import type { InboundContact, ReceiptEvent } from './webhooks/webhook-event.js';
 import type { TenantRegistry } from './tenants/tenant-registry.js';
+import type { MessengerProfile, MessengerProfileField } from '../messenger/messenger-profile.js';
+import type { PersonProfile } from '../messenger/person-profile.js';
 
 /** Settings the service reads (a subset of PageKeeperConfig, normalised). */
 export interface ServiceConfig {
@@ -133,6 +135,24 @@ export interface ServiceDeps {
   tenants?: TenantRegistry;
   /** Extra Prometheus samples (Graph calls by outcome, rate budget) when the client exposes them. */
   extraMetrics?(): Promise<MetricSample[]> | MetricSample[];
+  /** Who a PSID is (User Profile API, cached in memory, never logged); docs/messenger-profile.md. */
+  people?: PeoplePort;
+  /** The Page's bot settings (Messenger Profile API), validated before any call. */
+  messengerProfile?: MessengerProfilePort;
+}
+
+export interface PeoplePort {
+  /** @throws PK_PERSON_NOT_FOUND, PK_PAGE_NOT_FOUND, PK_NO_VALID_TOKEN, a GraphError */
+  profile(pageId: string, psid: string): Promise<PersonProfile>;
+  /** The name when known or learnt within `waitMs`; undefined otherwise (the lookup goes on). Never throws. */
+  nameIfKnown(pageId: string, psid: string, waitMs?: number): Promise<string | undefined>;
+}
+
+export interface MessengerProfilePort {
+  get(pageId: string): Promise<MessengerProfile>;
+  /** @throws PK_BOT_PROFILE_INVALID before any Graph call */
+  set(pageId: string, profile: MessengerProfile): Promise<void>;
+  delete(pageId: string, fields: readonly MessengerProfileField[]): Promise<void>;
 }
 
 export interface MetricSample {
