@@ -190,6 +190,20 @@ export const ERRORS = {
     status: 409,
     exitCode: 1,
   },
+  // Facebook Login's redirect rules (https://developers.facebook.com/docs/facebook-login/security):
+  // http:// only for localhost, and only while the app is in development mode.
+  PK_INSECURE_REDIRECT: {
+    message: 'Facebook refuses the redirect {redirectUri}: it accepts an http:// redirect only for localhost, and only while the app is in development mode; a Live app must redirect to https:// ("Insecure Login Blocked")',
+    fix: 'For a Live app run `pagekeeper serve` behind HTTPS with PAGEKEEPER_PUBLIC_URL=https://... and connect at PUBLIC_URL/connect (docs/going-live.md "Connecting with a Live app").',
+    status: 400,
+    exitCode: 2,
+  },
+  PK_REDIRECT_NEEDS_SERVE: {
+    message: 'The https redirect {redirectUri} cannot land on this command: only `pagekeeper serve` answers Facebook Login over HTTPS',
+    fix: 'Open {connectUrl} in a browser: `pagekeeper serve` exchanges the code at its /oauth/callback and stores the Pages in the database this CLI reads (`pagekeeper pages` shows them). Add the redirect URI in App Dashboard > Facebook Login > Settings > Valid OAuth Redirect URIs.',
+    status: 400,
+    exitCode: 2,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -55,7 +55,7 @@ export interface PageKeeperOptions {
   keys: string | undefined;
   /** Default https://graph.facebook.com; an emulator URL in tests and the demo. */
   graphUrl?: string;
-  /** Pinned Graph version, default v25.0. */
+  /** Pinned Graph version; default: the newest Meta lists (NEWEST_GRAPH_VERSION). */
   graphVersion?: string;
   /** Where the Login dialog lives, default https://www.facebook.com. */
   dialogUrl?: string;

@@ -6,7 +6,9 @@
 import { createHmac } from 'node:crypto';
 import type { BenchEmulator } from './emulator-process.js';
 
-export const GRAPH_VERSION = 'v25.0';
+import { DEFAULT_GRAPH_VERSION } from '../../src/config/load-config.js';
+
+export const GRAPH_VERSION = DEFAULT_GRAPH_VERSION;
 
 export interface CreatedUser {
   id: string;

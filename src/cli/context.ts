@@ -11,6 +11,8 @@ export interface CommandContext {
   color: boolean;
   /** Aborted on SIGINT/SIGTERM; long-running commands stop when it fires. */
   signal: AbortSignal;
+  /** Wall clock in ms; tests run a command in-process with their own. Default Date.now. */
+  now?: () => number;
 }
 
 /** A command's outcome: `data` is printed with --json, `human` otherwise. */

@@ -19,7 +19,12 @@ interface CommandSpec {
 }
 
 const COMMANDS: CommandSpec[] = [
-  { name: 'init', describe: 'write a .env with a fresh encryption key and placeholders', load: () => import('./commands/init.js') },
+  {
+    name: 'init',
+    describe: 'write a .env with a fresh encryption key and placeholders',
+    configure: (c) => c.option('--pin-version [version]', "write PAGEKEEPER_GRAPH_VERSION (this version, or today's default) instead of following the newest Graph version"),
+    load: () => import('./commands/init.js'),
+  },
   {
     name: 'emulator',
     describe: 'run the Graph API emulator (prints one JSON line once it listens)',
@@ -40,6 +45,7 @@ const COMMANDS: CommandSpec[] = [
         .option('--browser', 'log in with Facebook in the browser instead of pasting a token')
         .option('--port <port>', 'local callback port for --browser (http://localhost:PORT/callback)', '8765')
         .option('--no-open', 'print the login URL without trying to open a browser')
+        .option('--redirect-uri <uri>', 'with --browser: the redirect registered in the app (http://localhost:PORT/PATH; an https one belongs to `pagekeeper serve`)')
         .option('--system-user', "connect a system user's token (Business Settings > System users) instead of a person's")
         .option('--pages <ids>', 'with --system-user: Page ids to read from the Page itself when /me/accounts leaves them out'),
     load: () => import('./commands/connect.js'),

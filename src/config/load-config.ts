@@ -5,12 +5,13 @@ import { z } from 'zod';
 import { pkError } from '../errors.js';
 import { parseTrustProxy } from './parse-trust-proxy.js';
 import { DEFAULT_WEBHOOK_FIELDS, parseWebhookFields } from '../core/webhook-fields.js';
+import { NEWEST_GRAPH_VERSION } from '../core/graph-versions.js';
 
 export const DEFAULT_DATABASE = 'sqlite:pagekeeper.db';
 export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
 export const DEFAULT_DIALOG_URL = 'https://www.facebook.com';
-/** Pinned Graph version; see docs/graph-api.md "Versions". */
-export const DEFAULT_GRAPH_VERSION = 'v25.0';
+/** The Graph version used unless PAGEKEEPER_GRAPH_VERSION pins one: the newest Meta lists (docs/graph-api.md "Versions"). */
+export const DEFAULT_GRAPH_VERSION = NEWEST_GRAPH_VERSION;
 /**
  * Shortest PAGEKEEPER_ADMIN_KEY, PAGEKEEPER_METRICS_KEY and PAGEKEEPER_FORWARD_SECRET accepted:
  * `openssl rand -base64 24` gives 32 characters; anything under 20 is guessable at leisure.

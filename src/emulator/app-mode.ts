@@ -24,7 +24,16 @@ export interface AppModeState {
   roleOf(personId: string): AppRole | null;
   /** May the app message this person now? */
   mayMessage(personId: string): boolean;
+  /** Everyone with a role, in the order the roles were given. */
+  roles(): Array<{ personId: string; role: AppRole }>;
 }
+
+/**
+ * `GET /{app-id}/roles` (app token): "The developer roles defined for a Facebook app", fields
+ * app_id, user, role (https://developers.facebook.com/docs/graph-api/reference/app/roles/).
+ * Role values as Facebook spells them in recorded answers: administrators, developers, testers.
+ */
+export const ROLE_NAMES: Readonly<Record<AppRole, string>> = { admin: 'administrators', developer: 'developers', tester: 'testers' };
 
 export function createAppModeState(): AppModeState {
   let mode: AppMode = 'live';
@@ -42,5 +51,6 @@ export function createAppModeState(): AppModeState {
     },
     roleOf: (personId) => roles.get(personId) ?? null,
     mayMessage: (personId) => mode === 'live' || roles.has(personId),
+    roles: () => [...roles].map(([personId, role]) => ({ personId, role })),
   };
 }

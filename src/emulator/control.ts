@@ -201,7 +201,7 @@ export function registerControl(app: FastifyInstance, deps: ControlDeps) {
         : errorResult({ code: 1, message: 'An unknown error has occurred.', status: 500 });
     return reply
       .code(r.status)
-      .headers({ ...r.headers, 'facebook-api-version': versionOfUrl(req.url), 'content-type': 'application/json; charset=UTF-8' })
+      .headers({ ...r.headers, 'facebook-api-version': versionOfUrl(req.url, deps.now()), 'content-type': 'application/json; charset=UTF-8' })
       .send(JSON.stringify(r.body));
   });
 

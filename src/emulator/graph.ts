@@ -4,7 +4,7 @@
  * same request sent alone (and is counted the same way).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { NOT_A_TESTER_MESSAGE } from './app-mode.js';
+import { NOT_A_TESTER_MESSAGE, ROLE_NAMES } from './app-mode.js';
 import { conversationNode, conversationsEdge, parseFields } from './conversations.js';
 import { INSTAGRAM_RATE_MESSAGE, instagramFieldsOf, isInstagramRecipient, sendInstagram } from './instagram.js';
 import type { Business } from './business.js';
@@ -16,10 +16,12 @@ import type { Limits } from './limits.js';
 import { paginate } from './paging.js';
 import type { EmulatorState, Page, TokenRecord, User } from './state.js';
 import { subscribePage, type Subscriptions } from './subscriptions.js';
+import { EMULATED_VERSIONS, NEWEST_VERSION, servedVersionAt } from './versions.js';
 import { DATA_ACCESS_MS, LONG_LIVED_SECONDS } from './state.js';
 
-export const SUPPORTED_VERSIONS = ['v21.0', 'v22.0', 'v23.0', 'v24.0', 'v25.0', 'v26.0'];
-export const DEFAULT_VERSION = 'v25.0';
+/** Every version the emulator knows, oldest first (versions.ts says which are usable on a given day). */
+export const SUPPORTED_VERSIONS = EMULATED_VERSIONS.map((v) => v.version).reverse();
+export const DEFAULT_VERSION = NEWEST_VERSION;
 export const MAX_BATCH = 50;
 const DAY_MS = 86400_000;
 const STATS_MAX_KEYS = 1000;
@@ -55,21 +57,17 @@ export interface LoginCode {
 
 type Auth = { kind: 'APP' } | { kind: 'USER'; record: TokenRecord; user: User } | { kind: 'PAGE'; record: TokenRecord; user: User; page: Page };
 
-/** Maps any requested version to the one that serves it: expired ones fall to the oldest usable. */
-export function servedVersion(v: string | undefined): string {
-  if (!v) return DEFAULT_VERSION;
-  if (SUPPORTED_VERSIONS.includes(v)) return v;
-  const n = Number.parseFloat(v.slice(1));
-  if (n < Number.parseFloat(SUPPORTED_VERSIONS[0]!.slice(1))) return SUPPORTED_VERSIONS[0]!;
-  return SUPPORTED_VERSIONS[SUPPORTED_VERSIONS.length - 1]!;
+/** Maps any requested version to the one that serves it on `nowMs`: ended ones fall to the oldest usable (versions.ts). */
+export function servedVersion(v: string | undefined, nowMs: number = Date.now()): string {
+  return servedVersionAt(v, nowMs);
 }
 
 const VERSION_SEGMENT = /^\/(v\d+\.\d+)(?:[/?]|$)/;
 
 /** The version that serves a raw request URL ("/v21.0/me?..."), for answers made outside `handle`. */
-export function versionOfUrl(url: string): string {
+export function versionOfUrl(url: string, nowMs: number = Date.now()): string {
   const m = VERSION_SEGMENT.exec(url);
-  return m ? servedVersion(m[1]) : DEFAULT_VERSION;
+  return servedVersion(m?.[1], nowMs);
 }
 
 export function parseJsonParam(v: unknown): unknown {
@@ -572,6 +570,12 @@ export function createGraph(deps: {
         return problem ? fail(problem) : ok({ success: true });
       }
     }
+    if (node.kind === 'app' && edge === 'roles' && segs.length === 2 && m === 'GET') {
+      // Who can use the app while it is in development mode (app-mode.ts).
+      if (auth.kind !== 'APP') return fail({ code: 15, message: '(#15) This method must be called with an app access_token.' });
+      const list = state.appMode.roles().map((r) => ({ app_id: state.app.id, user: r.personId, role: ROLE_NAMES[r.role] }));
+      return ok({ data: list });
+    }
     if (node.kind === 'business' && (edge === 'owned_pages' || edge === 'client_pages') && m === 'GET' && segs.length === 2) {
       return ok(businessPages(auth, first, edge, call, base));
     }
@@ -627,7 +631,7 @@ export function createGraph(deps: {
       let version = call.version;
       const vm = /^(v\d+\.\d+)(?:\/|$)/.exec(segs);
       if (vm) {
-        version = servedVersion(vm[1]);
+        version = servedVersion(vm[1], now());
         segs = segs.slice(vm[0].length);
       }
       const params: Record<string, unknown> = {};

@@ -15,7 +15,7 @@ import type { DialogQuery } from './dialog.js';
 import type { Fault } from './faults.js';
 import { createFaults, faultAnswer } from './faults.js';
 import { errorResult } from './graph-error.js';
-import { DEFAULT_VERSION, createGraph, servedVersion } from './graph.js';
+import { createGraph, servedVersion } from './graph.js';
 import type { BatchItemOverride } from './graph.js';
 import { createLatency, registerLatencyControl } from './latency.js';
 import { createLimits } from './limits.js';
@@ -172,7 +172,7 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
       requested = firstSeg;
       path = slash < 0 ? '' : path.slice(slash + 1);
     }
-    const version = requested ? servedVersion(requested) : DEFAULT_VERSION;
+    const version = servedVersion(requested, now());
     const fault = faults.pick(url.slice(0, q < 0 ? url.length : q));
     if (fault && (await applyFault(fault, req, reply, version))) return reply;
 

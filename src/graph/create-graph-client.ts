@@ -12,12 +12,14 @@ import { decideRetry, type RetryPolicy } from './decide-retry.js';
 import { GraphError, badResponseFacts, classifyGraphError, classifyNetworkError } from './graph-error.js';
 import { combineObservers, logObserver, type GraphCallObserver } from './observe-calls.js';
 import { processResponse, type RawAnswer } from './process-response.js';
+import { NEWEST_GRAPH_VERSION } from '../core/graph-versions.js';
 import { redactText } from './redact.js';
 import { batchResponseSchema, listSchema } from './schemas.js';
 import type { BatchItem, BatchItemResult, CallOptions, GraphLogger, GraphRequest, GraphResponse, Params } from './types.js';
 import { createUsageParser, emptyUsage, mergeUsage, type UsageSnapshot } from './usage.js';
 
-export const DEFAULT_GRAPH_VERSION = 'v25.0';
+/** The newest version Meta lists (src/core/graph-versions.ts). */
+export const DEFAULT_GRAPH_VERSION = NEWEST_GRAPH_VERSION;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RETRIES = 3;

@@ -13,6 +13,7 @@ import { DEFAULT_BUDGET_PAUSE_MS, DEFAULT_BUDGET_SHARE, DEFAULT_MIN_CALL_INTERVA
 import { refreshSystemUserTokens } from './refresh-system-user-tokens.js';
 import type { RejudgedPage } from './rejudge-pages.js';
 import { sweepStaleTokens } from './sweep-stale-tokens.js';
+import { warnGraphVersion } from './warn-graph-version.js';
 
 export const DEFAULT_SWEEP_EVERY_MS = 6 * 3600 * 1000;
 export const DEFAULT_SWEEP_PARTITIONS = 8;
@@ -21,6 +22,7 @@ export const DEFAULT_SWEEP_LEASE_TTL_MS = 5 * 60 * 1000;
 export const DEFAULT_MAX_TOKENS_PER_ROUND = 100_000;
 const MAX_JITTER_MS = 10 * 60 * 1000;
 const REFRESH_LEASE = 'system-user-refresh';
+const VERSION_LEASE = 'graph-version-alert';
 
 export interface HealthSchedulerOptions {
   /** Time between rounds, ms. Default 6 h. */
@@ -135,6 +137,14 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
         if (!signal.aborted) throw e;
       } finally {
         await ctx.store.leases.release(REFRESH_LEASE, holder).catch(() => false);
+      }
+    }
+    // The pinned Graph version's end: one alert from 90 days before, raised by one instance.
+    if (!signal.aborted && (await ctx.store.leases.acquire(VERSION_LEASE, holder, leaseTtlMs))) {
+      try {
+        if ((await warnGraphVersion(ctx)).alerted) options.onChange?.();
+      } finally {
+        await ctx.store.leases.release(VERSION_LEASE, holder).catch(() => false);
       }
     }
     const maxTokens = options.maxTokensPerRound ?? DEFAULT_MAX_TOKENS_PER_ROUND;

@@ -23,6 +23,8 @@ function summaryOf(type: AlertEventType, entry: AuditEntry, pageLabel: string, w
       return `${pageLabel} lost: user ${entry.userId ?? '?'} no longer grants it`;
     case 'user_deauthorized':
       return `User ${entry.userId ?? '?'} removed the app; their tokens stopped working${why}`;
+    case 'graph_version_ending':
+      return entry.reason ?? `Graph API ${entry.oldState ?? '?'} is ${entry.newState ?? 'ending'}`;
     case 'subscription_dropped':
       return entry.newState === 'subscribed'
         ? `${pageLabel}: Facebook dropped its webhook subscription; pagekeeper subscribed it again`
@@ -49,7 +51,14 @@ export function toHealthEvent(entry: AuditEntry & { event: AlertEventType }, pag
     newState: entry.newState,
     reason: entry.reason,
     // A subscription alert carries its own fix; the Page's fix is about its tokens.
-    fix: entry.event === 'subscription_dropped' ? (typeof entry.detail?.fix === 'string' ? entry.detail.fix : null) : current ? (page?.fix ?? null) : null,
+    fix:
+      entry.event === 'subscription_dropped' || entry.event === 'graph_version_ending'
+        ? typeof entry.detail?.fix === 'string'
+          ? entry.detail.fix
+          : null
+        : current
+          ? (page?.fix ?? null)
+          : null,
     warning,
     summary: summaryOf(entry.event, entry, pageLabel, warning),
     detail: entry.detail,

@@ -5,7 +5,7 @@
  */
 
 /** The audit events that become alerts; everything else in the audit log stays silent. */
-export const ALERT_EVENTS = ['page_status_changed', 'token_invalidated', 'token_restored', 'page_added', 'page_removed', 'user_deauthorized', 'subscription_dropped'] as const;
+export const ALERT_EVENTS = ['page_status_changed', 'token_invalidated', 'token_restored', 'page_added', 'page_removed', 'user_deauthorized', 'subscription_dropped', 'graph_version_ending'] as const;
 export type AlertEventType = (typeof ALERT_EVENTS)[number];
 
 /** One alert, as notifiers receive it and as the webhook sends it (JSON). */

@@ -55,6 +55,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     // Cookie keys are derived (per purpose) from a server-side secret; the app secret is always set here.
     cookieSecret: createHash('sha256').update(`pagekeeper-cookies:${appSecret}:${settings.keys ?? ''}`).digest('base64url'),
     devOpenDashboard: settings.devOpenDashboard,
+    graphVersion: pk.context.config.graphVersion,
   };
 
   return {

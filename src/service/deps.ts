@@ -42,6 +42,8 @@ export interface ServiceConfig {
    * to. Empty or absent: no connect links can be created.
    */
   returnOrigins?: readonly string[];
+  /** The Graph version the PageKeeper calls; the dashboard warns from 90 days before it ends. */
+  graphVersion?: string;
 }
 
 /** The page view every surface shares (src/tokens/page-view.ts), plus the linked Instagram account. */

@@ -18,6 +18,8 @@ export interface AuditRepository {
   lastId(): Promise<number>;
   /** Deletes every event naming the user (their data deletion). */
   deleteForUser(userId: string): Promise<void>;
+  /** Is there an event of this kind with these states (e.g. an alert already raised once)? */
+  hasEvent(event: string, states: { oldState: string | null; newState: string | null }): Promise<boolean>;
 }
 
 export function auditFromRow(row: Selectable<AuditLogTable>): AuditEntry {
@@ -86,6 +88,13 @@ export function createAuditRepository(db: Kysely<Database>, now: () => Date): Au
 
     async deleteForUser(userId) {
       await db.deleteFrom('audit_log').where('user_id', '=', userId).execute();
+    },
+
+    async hasEvent(event, states) {
+      let query = db.selectFrom('audit_log').select('id').where('event', '=', event);
+      query = states.oldState === null ? query.where('old_state', 'is', null) : query.where('old_state', '=', states.oldState);
+      query = states.newState === null ? query.where('new_state', 'is', null) : query.where('new_state', '=', states.newState);
+      return (await query.limit(1).executeTakeFirst()) !== undefined;
     },
   };
 }

@@ -26,7 +26,7 @@ export function loginScopesFor(config: { instagram?: boolean }): readonly string
 export interface LoginUrlOptions {
   /** e.g. https://www.facebook.com (PAGEKEEPER_DIALOG_URL). */
   dialogUrl: string;
-  /** Pinned Graph version, e.g. v25.0. */
+  /** Pinned Graph version, e.g. v26.0. */
   version: string;
   appId: string;
   /** Must be byte-identical when the code is exchanged, or Facebook answers 100/36008. */

@@ -124,7 +124,7 @@ describe('/me/accounts, pages, businesses and debug_token', () => {
     const t = emu.users[0]!.shortLivedToken;
     expect((await graph(emu, `${V}/me`, { headers: { authorization: `Bearer ${t}` } })).json.id).toBe(emu.users[0]!.id);
     expect((await graph(emu, `${V}/me`, { headers: { authorization: `OAuth ${t}` } })).json.id).toBe(emu.users[0]!.id);
-    expect((await graph(emu, 'me', { headers: { authorization: `Bearer ${t}` } })).headers.get('facebook-api-version')).toBe('v25.0');
+    expect((await graph(emu, 'me', { headers: { authorization: `Bearer ${t}` } })).headers.get('facebook-api-version')).toBe(V);
     const proof = createHmac('sha256', emu.appSecret).update(t).digest('hex');
     expect((await graph(emu, `v20.0/me?access_token=${t}&appsecret_proof=${proof}`)).headers.get('facebook-api-version')).toBe('v21.0');
   });

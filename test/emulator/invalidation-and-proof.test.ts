@@ -129,7 +129,7 @@ describe('unknown things answer Graph errors', () => {
     expect(garbage.json.error).toMatchObject({ code: 190, message: 'Invalid OAuth access token - Cannot parse access token' });
     for (const r of [obj, path, edge, noToken, garbage]) {
       expect(r.headers.get('content-type')).toMatch(/application\/json/);
-      expect(r.headers.get('facebook-api-version')).toBe('v25.0');
+      expect(r.headers.get('facebook-api-version')).toBe(V);
       expect(r.json.error.fbtrace_id).toMatch(/^[0-9A-Za-z]{11}$/);
     }
   });

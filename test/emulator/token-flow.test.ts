@@ -25,7 +25,7 @@ describe('getting tokens: the Login dialog, code exchange and fb_exchange_token'
     expect(Object.keys(r.json)).toEqual(['access_token', 'token_type', 'expires_in']);
     expect(r.json.token_type).toBe('bearer');
     expect(r.json.expires_in).toBe(5_184_000);
-    expect(r.headers.get('facebook-api-version')).toBe('v25.0');
+    expect(r.headers.get('facebook-api-version')).toBe(V);
   });
 
   it('refuses a wrong secret, a missing client_id, a foreign client_id and a missing fb_exchange_token with Facebook\'s errors', async () => {

@@ -164,7 +164,7 @@ describe('batch requests and stats', () => {
     expect(r.status).toBe(200);
     expect(r.json).toHaveLength(3);
     expect(r.json[0].code).toBe(200);
-    expect(r.json[0].headers).toContainEqual({ name: 'Facebook-API-Version', value: 'v25.0' });
+    expect(r.json[0].headers).toContainEqual({ name: 'Facebook-API-Version', value: V });
     expect(JSON.parse(r.json[0].body).data.is_valid).toBe(true);
     expect(JSON.parse(r.json[1].body)).toEqual({ name: emu.users[0]!.name, id: emu.users[0]!.id });
     expect(r.json[2].code).toBe(400);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createGraphClient, type GraphClient } from '../../src/graph/create-graph-client.js';
 import type { BatchItem } from '../../src/graph/types.js';
 import { APP_ID, APP_SECRET, sendJson, startStub, type StubServer } from './stub-server.js';
+import { DEFAULT_GRAPH_VERSION as GRAPH_VERSION } from '../../src/config/load-config.js';
 
 const stubs: StubServer[] = [];
 const clients: GraphClient[] = [];
@@ -50,7 +51,7 @@ describe('batch requests', () => {
     await client.batch(debugItems(1), { token: client.appToken(), includeHeaders: false });
     const r = stub.requests[0]!;
     expect(r.method).toBe('POST');
-    expect(r.url.pathname).toBe('/v25.0/');
+    expect(r.url.pathname).toBe(`/${GRAPH_VERSION}/`);
     expect(r.url.search).toBe('');
     const form = new URLSearchParams(r.body);
     expect(form.get('access_token')).toBe(`${APP_ID}|${APP_SECRET}`);

@@ -3,6 +3,7 @@ import { appsecretProof } from '../../src/graph/appsecret-proof.js';
 import { createGraphClient, type GraphClient } from '../../src/graph/create-graph-client.js';
 import { pageAccountsSchema } from '../../src/graph/schemas.js';
 import { APP_ID, APP_SECRET, USER_TOKEN, captureLogger, sendJson, startStub, type StubServer } from './stub-server.js';
+import { DEFAULT_GRAPH_VERSION as GRAPH_VERSION } from '../../src/config/load-config.js';
 
 const stubs: StubServer[] = [];
 const clients: GraphClient[] = [];
@@ -24,19 +25,19 @@ describe('no token, proof or app secret in error messages or log lines', () => {
     const stub = await startStub((req, res, n) => {
       switch (req.url.pathname) {
         // Facebook echoing the token in its message.
-        case '/v25.0/echo':
+        case `/${GRAPH_VERSION}/echo`:
           return sendJson(res, 400, { error: { message: `Malformed access token ${USER_TOKEN}`, type: 'OAuthException', code: 190, error_user_msg: `token ${USER_TOKEN}` } });
-        case '/v25.0/html':
+        case `/${GRAPH_VERSION}/html`:
           res.writeHead(502, { 'content-type': 'text/html' });
           return res.end(`<html>${USER_TOKEN}</html>`);
-        case '/v25.0/shape':
+        case `/${GRAPH_VERSION}/shape`:
           return sendJson(res, 200, { data: [{ id: '1', name: 'P', access_token: USER_TOKEN, category: 5 }] });
-        case '/v25.0/hang':
+        case `/${GRAPH_VERSION}/hang`:
           return; // timeout
-        case '/v25.0/reset':
+        case `/${GRAPH_VERSION}/reset`:
           return void res.socket?.destroy();
-        case '/v25.0/paged':
-          return sendJson(res, 200, { data: [], paging: { next: `${n % 2 ? 'http://elsewhere.invalid' : origin}/v25.0/paged?access_token=${USER_TOKEN}` } });
+        case `/${GRAPH_VERSION}/paged`:
+          return sendJson(res, 200, { data: [], paging: { next: `${n % 2 ? 'http://elsewhere.invalid' : origin}/${GRAPH_VERSION}/paged?access_token=${USER_TOKEN}` } });
         default:
           return sendJson(res, 500, { error: { message: 'An unexpected error has occurred. Please retry your request later.', type: 'OAuthException', code: 2, is_transient: true } });
       }
@@ -73,6 +74,6 @@ describe('no token, proof or app secret in error messages or log lines', () => {
     expect(everything).not.toContain(`${APP_ID}|${APP_SECRET}`);
     // The log lines still say what happened.
     expect(everything).toContain('access_token=***');
-    expect(everything).toContain('/v25.0/echo');
+    expect(everything).toContain(`/${GRAPH_VERSION}/echo`);
   });
 });

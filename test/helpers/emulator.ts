@@ -20,10 +20,12 @@ import type { RunningEmulator, StartEmulatorOptions } from '../../src/emulator/i
 import { startEmulator } from '../../src/emulator/index.js';
 import type { PageKeeperOptions } from '../../src/pagekeeper.js';
 import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
+import { DEFAULT_GRAPH_VERSION } from '../../src/config/load-config.js';
 
 export type TestEmulator = RunningEmulator;
 
-export const GRAPH_VERSION = 'v25.0';
+/** The version pagekeeper calls by default (the newest Meta lists): tests read it instead of repeating a literal. */
+export const GRAPH_VERSION = DEFAULT_GRAPH_VERSION;
 
 /** Starts an emulator (port 0, 127.0.0.1) that closes when the current test (or file, at top level) ends. */
 export async function startTestEmulator(opts: StartEmulatorOptions = {}): Promise<TestEmulator> {

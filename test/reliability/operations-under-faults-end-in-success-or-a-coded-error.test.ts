@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PageKeeperError } from '../../src/errors.js';
 import { GraphError } from '../../src/graph/graph-error.js';
 import type { FaultKind, RunningEmulator } from '../../src/emulator/index.js';
-import { startTestEmulator } from '../helpers/emulator.js';
+import { startTestEmulator, GRAPH_VERSION } from '../helpers/emulator.js';
 import { openKeeper } from '../tokens/setup.js';
 
 const SOAK = process.env.PAGEKEEPER_SOAK === '1';
@@ -93,7 +93,7 @@ describe.each(KINDS)('with %s faults on Graph calls', (kind) => {
     const pageId = user.pages[0]!.id;
     const { psid } = await emu.control.inbound(pageId, { text: 'hello' });
 
-    await emu.control.addFault({ match: '/v25.0/', kind, rate });
+    await emu.control.addFault({ match: `/${GRAPH_VERSION}/`, kind, rate });
     const outcomes: Outcome[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const fresh = await emu.control.shortLivedToken(user.id);

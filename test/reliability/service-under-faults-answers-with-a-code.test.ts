@@ -8,7 +8,7 @@ import type { FaultKind } from '../../src/emulator/index.js';
 import { createPageKeeper } from '../../src/pagekeeper.js';
 import { createServiceDeps } from '../../src/service/create-service-deps.js';
 import { buildServer } from '../../src/service/server/build-server.js';
-import { keeperOptions, startTestEmulator } from '../helpers/emulator.js';
+import { keeperOptions, startTestEmulator, GRAPH_VERSION } from '../helpers/emulator.js';
 
 const SOAK = process.env.PAGEKEEPER_SOAK === '1';
 const KINDS: FaultKind[] = ['http500', 'http503', 'reset', 'timeout', 'html502', 'malformed_json', 'transient'];
@@ -34,7 +34,7 @@ describe.each(KINDS)('with %s faults', (kind) => {
     await pk.messenger.recordInbound(pages[0]!, psid, Date.now());
     const { key } = await deps.apiKeys.create({ name: 'faults', scopes: ['pages:read', 'pages:check', 'tokens:read', 'messages:write'] });
     const auth = { authorization: `Bearer ${key}` };
-    await emu.control.addFault({ match: '/v25.0/', kind, rate: 0.2 });
+    await emu.control.addFault({ match: `/${GRAPH_VERSION}/`, kind, rate: 0.2 });
 
     for (let i = 0; i < ROUNDS; i++) {
       const page = pages[i % pages.length]!;

@@ -3,7 +3,7 @@ import { appsecretProof } from '../../src/graph/appsecret-proof.js';
 import { createPageKeeper } from '../../src/pagekeeper.js';
 import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
 import { captureLogger } from '../graph/stub-server.js';
-import { startTestEmulator } from '../helpers/emulator.js';
+import { startTestEmulator, GRAPH_VERSION } from '../helpers/emulator.js';
 
 describe('Conversations lookups', () => {
   it('put the Page token only in the batch body: never in log lines, errors or stored rows, also when they fail', async () => {
@@ -32,7 +32,7 @@ describe('Conversations lookups', () => {
     await send(await wrote()); // the item fails: Facebook decides
     await emu.control.clearFaults();
     // Resets on the next requests: the batch POST (path /v25.0/) and its retries fail.
-    await emu.control.addFault({ match: '/v25.0/', kind: 'reset', count: 3 });
+    await emu.control.addFault({ match: `/${GRAPH_VERSION}/`, kind: 'reset', count: 3 });
     await send(await wrote()); // the batch itself fails
     await emu.control.clearFaults();
 

@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { isCancel, password } from '@clack/prompts';
 import Fastify from 'fastify';
 import { z } from 'zod';
+import { loadConfig } from '../../config/load-config.js';
 import { isPageKeeperError, pkError } from '../../errors.js';
 import type { PageKeeper } from '../../pagekeeper.js';
 import type { ConnectResult } from '../../tokens/connect.js';
@@ -50,7 +51,42 @@ const OptionsSchema = z.object({
   open: z.boolean().optional(),
   systemUser: z.boolean().optional(),
   pages: z.string().optional(),
+  redirectUri: z.string().optional(),
 });
+
+/** PAGEKEEPER_PUBLIC_URL from the environment or .env, for naming serve's connect page; undefined when the config does not load. */
+function publicUrlOf(ctx: CommandContext): string | undefined {
+  try {
+    return loadConfig({ cwd: ctx.cwd, env: ctx.env }).publicUrl;
+  } catch {
+    return undefined;
+  }
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Where --browser waits. Facebook accepts http:// only for localhost and only while the app is in
+ * development mode (https://developers.facebook.com/docs/facebook-login/security); an https
+ * redirect needs a TLS endpoint, which is `pagekeeper serve`'s job, not this command's.
+ * @returns the local port to listen on and the callback path.
+ */
+export function localRedirect(redirectUri: string | undefined, defaultPort: number, publicUrl: string | undefined): { port: number; path: string } {
+  if (redirectUri === undefined) return { port: defaultPort, path: '/callback' };
+  let url: URL;
+  try {
+    url = new URL(redirectUri);
+  } catch {
+    throw pkError('PK_USAGE', { detail: '--redirect-uri must be an absolute URL such as https://pagekeeper.example.com/oauth/callback' });
+  }
+  if (url.protocol === 'https:') {
+    const base = publicUrl ?? url.origin;
+    throw pkError('PK_REDIRECT_NEEDS_SERVE', { redirectUri: url.href, connectUrl: `${base}/connect` });
+  }
+  if (url.protocol !== 'http:' || !LOCAL_HOSTS.has(url.hostname)) throw pkError('PK_INSECURE_REDIRECT', { redirectUri: url.href });
+  if (url.hostname !== 'localhost') throw pkError('PK_USAGE', { detail: `--redirect-uri must say localhost (the name Facebook's Valid OAuth Redirect URIs list), not ${url.hostname}` });
+  return { port: url.port === '' ? 80 : Number(url.port), path: url.pathname };
+}
 
 /** `--pages 111,222`: numeric Page ids, comma-separated. */
 function parsePageIds(text: string | undefined): string[] {
@@ -72,9 +108,12 @@ export async function run(ctx: CommandContext, args: string[], rawOptions: Recor
   }
   if (options.pages !== undefined && !options.systemUser) throw pkError('PK_USAGE', { detail: '--pages is for system users: use it with --system-user' });
   const pageIds = parsePageIds(options.pages);
+  if (options.redirectUri !== undefined && !options.browser) throw pkError('PK_USAGE', { detail: '--redirect-uri is for --browser' });
+  // Checked before anything opens: a redirect Facebook would refuse fails here, with its rule.
+  const local = options.browser ? localRedirect(options.redirectUri, options.port ?? DEFAULT_CALLBACK_PORT, publicUrlOf(ctx)) : undefined;
 
   const result = await withPageKeeper(ctx, async (pk) => {
-    if (options.browser) return connectInBrowser(ctx, pk, { port: options.port ?? DEFAULT_CALLBACK_PORT, open: options.open !== false });
+    if (options.browser) return connectInBrowser(ctx, pk, { ...local!, open: options.open !== false });
     if (options.systemUser) {
       const token = await readToken(ctx, SYSTEM_USER_PROMPT);
       return pk.connect(token, { signal: ctx.signal, expect: 'system_user', pageIds });
@@ -195,7 +234,7 @@ function resultPage(title: string, text: string): string {
  * Facebook Login through a one-shot local server: prints (and tries to open) the dialog URL,
  * waits for Facebook's redirect to /callback, checks `state`, exchanges the code and connects.
  */
-async function connectInBrowser(ctx: CommandContext, pk: PageKeeper, options: { port: number; open: boolean }): Promise<ConnectResult> {
+async function connectInBrowser(ctx: CommandContext, pk: PageKeeper, options: { port: number; path: string; open: boolean }): Promise<ConnectResult> {
   const app = Fastify({ logger: false });
   const state = createState();
   let settle!: { resolve: (r: ConnectResult) => void; reject: (e: unknown) => void };
@@ -203,7 +242,7 @@ async function connectInBrowser(ctx: CommandContext, pk: PageKeeper, options: { 
   let redirectUri = '';
   let handled = false;
 
-  app.get('/callback', async (request, reply) => {
+  app.get(options.path, async (request, reply) => {
     reply.type('text/html; charset=utf-8');
     const q = CallbackQuery.safeParse(request.query);
     if (!q.success) return reply.code(400).send(resultPage('Login failed', 'The callback did not look like a Facebook Login redirect.'));
@@ -233,16 +272,19 @@ async function connectInBrowser(ctx: CommandContext, pk: PageKeeper, options: { 
   // `localhost` (not 127.0.0.1) because the redirect URI registered in the app says localhost.
   await app.listen({ host: 'localhost', port: options.port });
   const port = (app.server.address() as AddressInfo).port;
-  redirectUri = `http://localhost:${port}/callback`;
+  redirectUri = `http://localhost:${port}${options.path}`;
   const url = pk.loginUrl({ redirectUri, state });
   ctx.stderr.write(`Open this URL to log in with Facebook (waiting for ${redirectUri}):\n\n  ${url}\n\n`);
+  ctx.stderr.write(
+    `Facebook accepts this http://localhost redirect only while the app is in development mode. If the browser says "Insecure Login Blocked", the app is Live: connect through \`pagekeeper serve\` over HTTPS instead (PUBLIC_URL/connect; docs/going-live.md).\n\n`,
+  );
   if (!new URL(url).searchParams.has('config_id')) {
     // The one symptom of a Business app opened with scope is in the browser, never here.
     ctx.stderr.write(`If Facebook answers "It looks like this app isn't available", the app is a Business app: set PAGEKEEPER_LOGIN_CONFIG_ID to its Facebook Login for Business configuration id (see \`pagekeeper doctor\`).\n\n`);
   }
   if (options.open) tryOpen(url);
 
-  const timer = setTimeout(() => settle.reject(pkError('PK_USAGE', { detail: 'no Facebook Login redirect arrived within 10 minutes; run the command again' })), LOGIN_TIMEOUT_MS);
+  const timer = setTimeout(() => settle.reject(pkError('PK_USAGE', { detail: 'no Facebook Login redirect arrived within 10 minutes; run the command again (a Live app never redirects to http://localhost: connect through `pagekeeper serve` over HTTPS, docs/going-live.md)' })), LOGIN_TIMEOUT_MS);
   const onAbort = () => settle.reject(pkError('PK_USAGE', { detail: 'interrupted before the login finished' }));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {

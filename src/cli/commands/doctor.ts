@@ -15,7 +15,9 @@ import { toTokenInspection } from '../../graph/to-token-inspection.js';
 import { createStore } from '../../store/create-store.js';
 import { parseKeys } from '../../store/crypto/parse-keys.js';
 import { judgeAppSubscription, messengerCallbackUrl, readAppSubscriptions } from '../../subscriptions/app-subscription.js';
+import { describeGraphVersion, judgeGraphVersion } from '../../core/graph-versions.js';
 import type { CommandContext, CommandResult } from '../context.js';
+import { liveChecklist, type LiveItem } from '../live/live-checklist.js';
 import { paint } from '../output.js';
 
 export interface DoctorCheck {
@@ -36,6 +38,10 @@ export interface DoctorJson {
   checks: DoctorCheck[];
   /** Things that work but should be fixed (a file others can read); they do not fail the run. */
   warnings: DoctorWarning[];
+  /** Going live: what the API tells about a Live app's needs, and where to look for the rest (docs/going-live.md). */
+  live: LiveItem[];
+  /** No live item is todo or fail ("look" items cannot be checked and do not count). */
+  liveReady: boolean;
 }
 
 /** Mode bits that let users other than the owner read or write a file. */
@@ -65,8 +71,6 @@ function fileModeWarnings(cwd: string, config: PageKeeperConfig | undefined): Do
   return out;
 }
 
-/** Graph API versions and the day Facebook stops serving them (docs/graph-api.md "Versions"). */
-const VERSION_ENDS: Readonly<Record<string, string>> = { 'v21.0': '2027-01-21', 'v22.0': '2027-05-20' };
 
 function failure(e: unknown): { detail: string; fix?: string } {
   if (isPageKeeperError(e)) return { detail: `${e.code}: ${e.message}`, fix: e.fix };
@@ -100,6 +104,7 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
   const add = (name: string, ok: boolean, detail: string, fix?: string) => checks.push(fix === undefined ? { name, ok, detail } : { name, ok, detail, fix });
 
   let config: PageKeeperConfig | undefined;
+  let versionWarning: DoctorWarning | undefined;
   try {
     config = loadConfig({ cwd: ctx.cwd, env: ctx.env });
     const missing = [config.appId === undefined && 'PAGEKEEPER_APP_ID', config.appSecret === undefined && 'PAGEKEEPER_APP_SECRET'].filter(Boolean);
@@ -156,11 +161,14 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
       if (inspection.isValid && inspection.type === 'APP' && inspection.appId === config.appId) add('app token', true, `valid for app ${inspection.appId}${inspection.application ? ` (${inspection.application})` : ''}`);
       else add('app token', false, `debug_token says the app token is ${inspection.isValid ? `for app ${inspection.appId}` : 'not valid'}`, 'Check PAGEKEEPER_APP_ID and PAGEKEEPER_APP_SECRET against App settings > Basic.');
       const served = res.headers['facebook-api-version'];
-      const ends = VERSION_ENDS[config.graphVersion];
+      const verdict = judgeGraphVersion(config.graphVersion, (ctx.now ?? Date.now)());
       if (served !== undefined && served !== config.graphVersion) {
-        add('version', false, `pinned ${config.graphVersion}, but Facebook served ${served}: the pinned version is no longer available`, `Set PAGEKEEPER_GRAPH_VERSION=${served} (or newer) after reading the changelog: https://developers.facebook.com/docs/graph-api/changelog`);
+        add('version', false, `pinned ${config.graphVersion}, but Facebook served ${served}: the pinned version is no longer available`, `Set PAGEKEEPER_GRAPH_VERSION=${verdict.newest} (or unset it) after reading the changelog: https://developers.facebook.com/docs/graph-api/changelog`);
+      } else if (verdict.state === 'ended') {
+        add('version', false, describeGraphVersion(verdict), `Set PAGEKEEPER_GRAPH_VERSION=${verdict.newest} (or unset it) after reading the changelog: https://developers.facebook.com/docs/graph-api/changelog`);
       } else {
-        add('version', true, `${config.graphVersion} is served${ends ? ` until ${ends}; plan the upgrade` : ''}`);
+        add('version', true, describeGraphVersion(verdict));
+        if (verdict.state === 'ending') versionWarning = { name: 'version', detail: describeGraphVersion(verdict) };
       }
       if (config.publicUrl === undefined) {
         add('webhooks (app)', true, 'not checked: PAGEKEEPER_PUBLIC_URL is not set (needed only when `pagekeeper serve` receives the webhooks)');
@@ -210,15 +218,41 @@ export async function run(ctx: CommandContext): Promise<CommandResult<DoctorJson
     add('webhooks (pages)', false, `${pageSubscriptions.unknown} of ${pageSubscriptions.total} Pages have a subscription not read yet`, 'Run `pagekeeper check`: it reads each Page\'s subscription and subscribes the Page where it can.');
   } else add('webhooks (pages)', true, `${pageSubscriptions.subscribed} of ${pageSubscriptions.total} Pages subscribed`);
 
-  const warnings = fileModeWarnings(ctx.cwd, config);
+  const warnings = [...(versionWarning ? [versionWarning] : []), ...fileModeWarnings(ctx.cwd, config)];
+  const live = config ? await liveItems(ctx, config, keysOk) : [];
+  const liveReady = live.length > 0 && live.every((i) => i.status === 'ok' || i.status === 'look');
   const ok = checks.every((c) => c.ok);
   const p = paint(ctx.color);
   const width = Math.max(...checks.map((c) => c.name.length));
   const human = [
     ...checks.map((c) => `${c.ok ? p.ok('ok  ') : p.bad('FAIL')}  ${c.name.padEnd(width)}  ${c.detail}${!c.ok && c.fix ? `\n      ${' '.repeat(width)}  fix: ${c.fix}` : ''}`),
     ...warnings.map((w) => `${p.bad('warn')}  ${w.name.padEnd(width)}  ${w.detail}${w.fix ? `\n      ${' '.repeat(width)}  fix: ${w.fix}` : ''}`),
+    ...(live.length > 0 ? ['', 'Going live (docs/going-live.md):', ...live.map((i) => liveLine(i, p))] : []),
     '',
     ok ? p.ok('Everything is in order.') : p.bad('Some checks failed; fix them in order, top to bottom.'),
   ].join('\n');
-  return { data: { ok, checks, warnings }, human, exitCode: ok ? 0 : 1 };
+  return { data: { ok, checks, warnings, live, liveReady }, human, exitCode: ok ? 0 : 1 };
+}
+
+const LIVE_MARK: Record<LiveItem['status'], string> = { ok: '[x]', todo: '[ ]', fail: '[!]', look: '[?]' };
+
+function liveLine(i: LiveItem, p: ReturnType<typeof paint>): string {
+  const mark = i.status === 'ok' ? p.ok(LIVE_MARK.ok) : i.status === 'look' ? LIVE_MARK.look : p.bad(LIVE_MARK[i.status]);
+  return `${mark} ${i.name}: ${i.detail}${i.where ? `\n    ${i.status === 'look' ? 'look in' : 'do'}: ${i.where}` : ''}`;
+}
+
+/** The going-live checklist, with its own store and Graph client (both closed here). */
+async function liveItems(ctx: CommandContext, config: PageKeeperConfig, keysOk: boolean): Promise<LiveItem[]> {
+  const graph =
+    config.appId && config.appSecret
+      ? createGraphClient({ graphUrl: config.graphUrl, graphVersion: config.graphVersion, appId: config.appId, appSecret: config.appSecret, maxRetries: 1, timeoutMs: 10_000 })
+      : undefined;
+  let store: Awaited<ReturnType<typeof createStore>> | undefined;
+  try {
+    if (keysOk) store = await createStore({ database: config.database, keys: config.keys, cwd: ctx.cwd }).catch(() => undefined);
+    return await liveChecklist({ config, graph, store, now: (ctx.now ?? Date.now)() });
+  } finally {
+    await store?.close();
+    await graph?.close();
+  }
 }

@@ -61,6 +61,8 @@ export interface DashboardModel {
   csrf: string;
   canCheck: boolean;
   notice?: string;
+  /** The pinned Graph version ends within 90 days (or has ended): what to do, shown above everything. */
+  versionWarning?: string;
 }
 
 /** The Page's Instagram inbox (docs/instagram.md): shown when an account is linked or a permission is missing. */
@@ -105,7 +107,7 @@ export function dashboardPage(m: DashboardModel): string {
   const counts = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'held', 'unknown', 'cancelled'];
   return layout(
     'Dashboard',
-    html`${m.notice ? html`<p class="notice" role="status" data-testid="notice">${m.notice}</p>` : ''}
+    html`${m.versionWarning ? html`<p class="notice error" role="alert" data-testid="version-banner">${m.versionWarning}</p>` : ''}${m.notice ? html`<p class="notice" role="status" data-testid="notice">${m.notice}</p>` : ''}
 <section aria-labelledby="pages-heading">
 <h2 id="pages-heading">Pages</h2>
 <p>${m.canConnect ? html`<a class="button" href="/connect" data-testid="connect-page">Connect a Page</a>` : html`<span class="muted">Set PAGEKEEPER_APP_ID, PAGEKEEPER_APP_SECRET and PAGEKEEPER_PUBLIC_URL to connect Pages here.</span>`}</p>

@@ -1,3 +1,4 @@
+import { describeGraphVersion, judgeGraphVersion } from '../../core/graph-versions.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isPageKeeperError } from '../../errors.js';
@@ -75,6 +76,7 @@ export async function dashboardRoutes(
         canCheck: true,
         ...(q.checked === '1' ? { notice: 'Check finished.' } : {}),
         ...(typeof q.removed === 'string' && /^\d{1,32}$/.test(q.removed) ? { notice: `Page ${q.removed} was removed: its waiting messages were cancelled and its tokens deleted.` } : {}),
+        ...(deps.config.graphVersion === undefined ? {} : graphVersionBanner(deps.config.graphVersion, deps.now())),
       }),
     );
   });
@@ -154,4 +156,10 @@ export async function dashboardRoutes(
     csrfFor,
     signedIn: !deps.config.devOpenDashboard,
   });
+}
+
+/** The home page's banner from 90 days before the pinned Graph version ends (src/core/graph-versions.ts). */
+function graphVersionBanner(version: string, nowMs: number): { versionWarning?: string } {
+  const v = judgeGraphVersion(version, nowMs);
+  return v.state === 'ending' || v.state === 'ended' ? { versionWarning: describeGraphVersion(v) } : {};
 }
