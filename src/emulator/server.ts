@@ -18,6 +18,7 @@ import { DEFAULT_VERSION, createGraph, servedVersion } from './graph.js';
 import type { BatchItemOverride } from './graph.js';
 import { createLatency, registerLatencyControl } from './latency.js';
 import { createLimits } from './limits.js';
+import { registerMultipart } from './multipart.js';
 import type { EmulatorState, SeedSpec } from './state.js';
 import { createState } from './state.js';
 import { createSubscriptions } from './subscriptions.js';
@@ -88,6 +89,7 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
 
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 10 * 1024 * 1024, return503OnClosing: false });
   void app.register(formbody);
+  registerMultipart(app);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const s = typeof body === 'string' ? body : body.toString();
