@@ -39,10 +39,10 @@ describe('messaging-api-messenger against the emulator', () => {
     expect(await client.markSeen(a.psid)).toEqual({ recipientId: a.psid });
 
     const results = await client.sendBatch([MessengerBatch.sendText(a.psid, 'hello A', { messagingType: 'RESPONSE' }), MessengerBatch.sendText(b.psid, 'hello B', { messagingType: 'RESPONSE' })]);
-    expect(results.map((r: { code: number }) => r.code)).toEqual([200, 200]);
-    expect(results.map((r: { body: { recipientId: string } }) => r.body.recipientId)).toEqual([a.psid, b.psid]);
-    const recorded = (await emu.control.sentMessages(pageId)).filter((m) => m.message && 'text' in m.message && /^hello [AB]$/.test(String(m.message.text)));
-    expect(recorded.map((m) => [m.recipientId, m.message?.text])).toEqual([
+    expect(results.map((r) => r.code)).toEqual([200, 200]);
+    expect(results.map((r) => r.body.recipientId)).toEqual([a.psid, b.psid]);
+    const texts = (await emu.control.sentMessages(pageId)).map((m) => [m.recipientId, (m.message as { text?: string } | undefined)?.text]);
+    expect(texts.filter(([, text]) => /^hello [AB]$/.test(String(text)))).toEqual([
       [a.psid, 'hello A'],
       [b.psid, 'hello B'],
     ]);
