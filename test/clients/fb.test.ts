@@ -89,3 +89,26 @@ describe('fb (node-facebook-sdk) against the emulator', () => {
     expect(failed.response.error).toMatchObject({ code: 190, type: 'OAuthException' });
   });
 });
+
+// The Attachment Upload API of the emulator comes with the Messenger Platform work (branch i19b);
+// this case fails until it is merged.
+describe('fb with the attachment upload API (emulator endpoint from the Messenger Platform work)', () => {
+  it('a Buffer parameter makes fb send multipart/form-data: the file is uploaded and its attachment_id sends', async () => {
+    const fb = client(await longLived());
+    const pageId = emu.users[0]!.pages[1]!.id;
+    const accounts = await fb.api('me/accounts', { fields: 'id,access_token' });
+    const page = client((accounts.data as { id: string; access_token: string }[]).find((p) => p.id === pageId)!.access_token);
+    const bytes = Buffer.from('%PDF-1.4 a small file\r\n--not-a-boundary\r\n');
+    const uploaded = await page.api('me/message_attachments', 'post', {
+      message: { attachment: { type: 'file', payload: { is_reusable: true } } },
+      filedata: { value: bytes, options: { filename: 'terms.pdf', contentType: 'application/pdf' } },
+    });
+    expect(uploaded).toEqual({ attachment_id: expect.stringMatching(/^\d+$/) });
+    const stored = await emu.control.request<{ attachments: { id: string; file: { filename: string; contentType: string; bytes: number } }[] }>('GET', `pages/${pageId}/attachments`);
+    expect(stored.attachments.find((a) => a.id === uploaded.attachment_id)?.file).toEqual({ filename: 'terms.pdf', contentType: 'application/pdf', bytes: bytes.length });
+
+    const { psid } = await emu.control.inbound(pageId, { text: 'send me the terms' });
+    const sent = await page.api('me/messages', 'post', { recipient: { id: psid }, messaging_type: 'RESPONSE', message: { attachment: { type: 'file', payload: { attachment_id: uploaded.attachment_id } } } });
+    expect(sent).toEqual({ recipient_id: psid, message_id: expect.stringMatching(/^m_/) });
+  });
+});

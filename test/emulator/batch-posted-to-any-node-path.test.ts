@@ -50,3 +50,34 @@ describe('batch on any node path', () => {
     expect(r.json[1]).toEqual({ code: 200, body: JSON.stringify({ id: emu.users[0]!.id }) });
   });
 });
+
+// The Attachment Upload API of the emulator comes with the Messenger Platform work (branch i19b);
+// this case fails until it is merged.
+describe('multipart batches with attached_files (upload endpoint from the Messenger Platform work)', () => {
+  it('an item names the multipart file it uploads in attached_files; an item naming none gets no file', async () => {
+    const emu = await startTestEmulator();
+    const pageId = emu.users[0]!.pages[0]!.id;
+    const accounts = await graph(emu, `${V}/me/accounts?fields=id,access_token&access_token=${await longLivedToken(emu)}`);
+    const pageToken = (accounts.json.data as { id: string; access_token: string }[]).find((p) => p.id === pageId)!.access_token;
+    const message = encodeURIComponent(JSON.stringify({ attachment: { type: 'image', payload: { is_reusable: true } } }));
+    const f = new FormData();
+    f.append('access_token', pageToken);
+    f.append('include_headers', 'false');
+    f.append(
+      'batch',
+      JSON.stringify([
+        { method: 'POST', relative_url: 'me/message_attachments', body: `message=${message}`, attached_files: 'filedata' },
+        { method: 'POST', relative_url: 'me/message_attachments', body: `message=${message}` },
+      ]),
+    );
+    f.append('filedata', new Blob([Buffer.from('89504e470d0a1a0a', 'hex')], { type: 'image/png' }), 'cat.png');
+    const res = await fetch(`${emu.url}/${V}/${pageId}`, { method: 'POST', body: f });
+    const items = (await res.json()) as { code: number; body: string }[];
+    expect(items[0]!.code).toBe(200);
+    const { attachment_id } = JSON.parse(items[0]!.body) as { attachment_id: string };
+    expect(items[1]!.code).toBe(400);
+    const stored = await emu.control.request<{ attachments: { id: string; file: { filename: string; bytes: number } | null }[] }>('GET', `pages/${pageId}/attachments`);
+    expect(stored.attachments).toHaveLength(1);
+    expect(stored.attachments[0]).toMatchObject({ id: attachment_id, file: { filename: 'cat.png', bytes: 8 } });
+  });
+});
