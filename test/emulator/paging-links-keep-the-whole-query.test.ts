@@ -40,4 +40,28 @@ describe('paging links', () => {
     }
     expect(names).toEqual(['P0', 'P1', 'P2']);
   });
+
+  it('Instagram conversations stay Instagram on every page: next keeps platform=instagram', async () => {
+    const emu = await startTestEmulator();
+    const scopes = ['pages_show_list', 'pages_messaging', 'pages_manage_metadata', 'instagram_basic', 'instagram_manage_messages'];
+    const user = await emu.control.createUser({ name: 'Shop', scopes, pages: [{ name: 'Shop page', instagram: { username: 'shop' } }] });
+    const igId = user.pages[0]!.instagram!.id;
+    const people: string[] = [];
+    for (let i = 0; i < 3; i++) people.push((await emu.control.instagramInbound(igId, { text: `hello ${i}` })).igsid);
+    await emu.control.inbound(user.pages[0]!.id, { text: 'a Messenger thread, not to be listed' });
+    const pageToken = (await graph(emu, `${V}/me/accounts?fields=id,access_token&access_token=${user.shortLivedToken}`)).json.data[0].access_token as string;
+
+    const threads: string[] = [];
+    let link: string | undefined = `${emu.url}/${V}/${user.pages[0]!.id}/conversations?platform=instagram&fields=participants&limit=1&access_token=${pageToken}`;
+    while (link) {
+      const r = await graph(emu, link.slice(emu.url.length));
+      expect(r.status).toBe(200);
+      threads.push(...r.json.data.map((t: { id: string }) => t.id));
+      link = r.json.paging?.next;
+      if (link) expect(new URL(link).searchParams.get('platform')).toBe('instagram');
+      // The Conversations API allows 2 calls per second per account.
+      await emu.control.advanceClock(1);
+    }
+    expect(threads).toHaveLength(3);
+  });
 });
