@@ -28,7 +28,7 @@ async function pageClient(pageId: string): Promise<MessengerClient> {
 }
 
 describe('messaging-api-messenger against the emulator', () => {
-  it('reads the Page, sends sender actions and a batch of texts whose items each carry their own proof', async () => {
+  it('reads the Page, sends sender actions and a batch of texts (the top-level token and proof cover every item)', async () => {
     const pageId = emu.users[0]!.pages[0]!.id;
     const client = await pageClient(pageId);
     expect(await client.getPageInfo()).toEqual({ name: emu.users[0]!.pages[0]!.name, id: pageId });
