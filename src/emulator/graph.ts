@@ -630,7 +630,9 @@ export function createGraph(deps: {
         delete params.appsecret_proof;
       }
       // `attached_files` names multipart parts of the batch POST that this item uploads (docs/emulator.md "Multipart bodies").
-      if (typeof item.attached_files === 'string') for (const name of item.attached_files.split(',')) if (call.params[name.trim()] !== undefined) params[name.trim()] = call.params[name.trim()];
+      if (typeof item.attached_files === 'string') {
+        for (const name of item.attached_files.split(',').map((n) => n.trim())) if (call.params[name] !== undefined) params[name] = call.params[name];
+      }
       if (params.batch !== undefined) return { code: 400, body: JSON.stringify(errorResult({ code: 100, message: '(#100) A batch item cannot itself be a batch' }).body) };
       const method = typeof item.method === 'string' ? item.method.toUpperCase() : 'GET';
       const override = deps.itemFault?.(`/${version}/${segs}`);

@@ -5,6 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GRAPH_VERSION as V, graph, startTestEmulator } from '../helpers/emulator.js';
+import type { GraphResponse } from '../helpers/emulator.js';
 
 describe('paging links', () => {
   it('next and previous carry every parameter of the request, with only limit and the cursor changed', async () => {
@@ -54,7 +55,7 @@ describe('paging links', () => {
     const threads: string[] = [];
     let link: string | undefined = `${emu.url}/${V}/${user.pages[0]!.id}/conversations?platform=instagram&fields=participants&limit=1&access_token=${pageToken}`;
     while (link) {
-      const r = await graph(emu, link.slice(emu.url.length));
+      const r: GraphResponse = await graph(emu, link.slice(emu.url.length));
       expect(r.status).toBe(200);
       threads.push(...r.json.data.map((t: { id: string }) => t.id));
       link = r.json.paging?.next;
