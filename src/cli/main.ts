@@ -93,7 +93,8 @@ const COMMANDS: CommandSpec[] = [
         .option('--host <host>', 'address to listen on', '127.0.0.1')
         .option('--port <port>', 'port (0 picks a free one)', '3000')
         .option('--emulator', 'start a Graph API emulator beside the service and use it (throwaway database and key)')
-        .option('--dev', 'open the dashboard without login (only on a loopback address)'),
+        .option('--dev', 'open the dashboard without login (only on a loopback address)')
+        .option('--check-now', 'run the first health check at start, not after its random delay of up to 10 minutes'),
     load: () => import('./commands/serve.js'),
   },
   {
