@@ -62,7 +62,7 @@ function reported(name: string, unit: string, value: number, note: string): Row 
 
 export const scenario: Scenario = {
   id: 'serve-memory-100k',
-  issue: 8,
+  subject: 'service',
   rows: [
     { name: FULL.rss, unit: 'MB', yardstick: 'target', target: `<= ${MAX_RSS_MB} MB` },
     { name: FULL.connect, unit: 's', yardstick: 'reported', target: 'none (reported)' },

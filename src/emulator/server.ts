@@ -8,7 +8,8 @@ import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseQuery } from 'node:querystring';
 import { createBusiness } from './business.js';
-import { registerControl } from './control.js';
+import { parse, registerControl } from './control.js';
+import { registerPlatformControl } from './control-platform.js';
 import { dialogRedirect, messagePage, renderDialog } from './dialog.js';
 import type { DialogQuery } from './dialog.js';
 import type { Fault } from './faults.js';
@@ -128,6 +129,8 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
       offsetMs += seconds * 1000;
     },
   });
+
+  registerPlatformControl(app, { state, platform: graph.platform, parse });
 
   async function applyFault(fault: Fault, req: FastifyRequest, reply: FastifyReply, version: string): Promise<boolean> {
     const answer = faultAnswer(fault.kind);

@@ -21,6 +21,7 @@ import { createSubscriptionRepository, type SubscriptionRepository } from './sub
 import { createUserRepository, type UserRepository } from './user-repository.js';
 import { createTenantRepository, type TenantRepository } from './tenant-repository.js';
 import { createConnectSessionRepository, type ConnectSessionRepository } from './connect-session-repository.js';
+import { createOutboxConsoleRepository, type OutboxConsoleRepository } from './outbox-console-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 
@@ -63,6 +64,8 @@ export interface StoreRepositories {
   readonly connectSessions: ConnectSessionRepository;
   /** The Instagram account linked to each Page and its Instagram scopes (docs/instagram.md). */
   readonly instagram: InstagramRepository;
+  /** The operations console's outbox reads and actions: filters, history, retry, cancel, Page removal. */
+  readonly outboxConsole: OutboxConsoleRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -144,6 +147,7 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     tenants: createTenantRepository(db, keyring, now),
     connectSessions: createConnectSessionRepository(db),
     instagram: createInstagramRepository(db),
+    outboxConsole: createOutboxConsoleRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };
