@@ -90,9 +90,8 @@ describe('fb (node-facebook-sdk) against the emulator', () => {
   });
 });
 
-// The Attachment Upload API of the emulator comes with the Messenger Platform work (branch i19b);
-// this case fails until it is merged.
-describe('fb with the attachment upload API (emulator endpoint from the Messenger Platform work)', () => {
+// The emulator's Attachment Upload API (docs/emulator.md "User Profile, Messenger Profile and attachment upload").
+describe('fb with the attachment upload API', () => {
   it('a Buffer parameter makes fb send multipart/form-data: the file is uploaded and its attachment_id sends', async () => {
     const fb = client(await longLived());
     const pageId = emu.users[0]!.pages[1]!.id;

@@ -95,9 +95,8 @@ describe('fbgraph against the emulator', () => {
   });
 });
 
-// These calls reach the User Profile API and the Messenger Profile API of the emulator, which the
-// Messenger Platform work (branch i19b) adds; they fail until that work is merged.
-describe('fbgraph with the User Profile and Messenger Profile APIs (emulator endpoints from the Messenger Platform work)', () => {
+// The emulator's User Profile and Messenger Profile APIs (docs/emulator.md "User Profile, Messenger Profile and attachment upload").
+describe('fbgraph with the User Profile and Messenger Profile APIs', () => {
   it('reads the name and picture of a person who wrote to the Page (GET /{PSID}?fields=...)', async () => {
     const pageId = emu.users[0]!.pages[0]!.id;
     await usePageToken(pageId);

@@ -66,9 +66,8 @@ describe('messaging-api-messenger against the emulator', () => {
   });
 });
 
-// These calls reach the User Profile API, the Messenger Profile API and the Attachment Upload API of
-// the emulator, which the Messenger Platform work (branch i19b) adds; they fail until it is merged.
-describe('messaging-api-messenger with the User Profile, Messenger Profile and attachment upload APIs (emulator endpoints from the Messenger Platform work)', () => {
+// The emulator's User Profile, Messenger Profile and Attachment Upload APIs (docs/emulator.md "User Profile, Messenger Profile and attachment upload").
+describe('messaging-api-messenger with the User Profile, Messenger Profile and attachment upload APIs', () => {
   it('getUserProfile answers the name and picture of a person who wrote to the Page', async () => {
     const pageId = emu.users[0]!.pages[1]!.id;
     const client = await pageClient(pageId);

@@ -51,9 +51,8 @@ describe('batch on any node path', () => {
   });
 });
 
-// The Attachment Upload API of the emulator comes with the Messenger Platform work (branch i19b);
-// this case fails until it is merged.
-describe('multipart batches with attached_files (upload endpoint from the Messenger Platform work)', () => {
+// Uses the emulator's Attachment Upload API (docs/emulator.md "User Profile, Messenger Profile and attachment upload").
+describe('multipart batches with attached_files', () => {
   it('an item names the multipart file it uploads in attached_files; an item naming none gets no file', async () => {
     const emu = await startTestEmulator();
     const pageId = emu.users[0]!.pages[0]!.id;
