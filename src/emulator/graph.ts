@@ -596,7 +596,8 @@ export function createGraph(deps: {
     const segs = call.path === '' ? [] : call.path.split('/').filter((s) => s !== '');
     const key = statsKey(call.method, segs);
     count(key);
-    if (segs.length === 0 && call.method === 'POST') return batch(call);
+    // A batch may be POSTed to any node path (Meta's own example is `POST /me?batch=...`); its items resolve from the root either way.
+    if (call.method === 'POST' && (segs.length === 0 || call.params.batch !== undefined)) return batch(call);
     try {
       const r = route(call, segs, key);
       return { status: 200, body: r.body, headers: r.headers ?? {} };
@@ -644,6 +645,11 @@ export function createGraph(deps: {
       if (params.access_token !== topToken && params.appsecret_proof === call.params.appsecret_proof && url.searchParams.get('appsecret_proof') === null) {
         delete params.appsecret_proof;
       }
+      // `attached_files` names multipart parts of the batch POST that this item uploads (docs/emulator.md "Multipart bodies").
+      if (typeof item.attached_files === 'string') {
+        for (const name of item.attached_files.split(',').map((n) => n.trim())) if (call.params[name] !== undefined) params[name] = call.params[name];
+      }
+      if (params.batch !== undefined) return { code: 400, body: JSON.stringify(errorResult({ code: 100, message: '(#100) A batch item cannot itself be a batch' }).body) };
       const method = typeof item.method === 'string' ? item.method.toUpperCase() : 'GET';
       const override = deps.itemFault?.(`/${version}/${segs}`);
       if (override && 'item' in override) return override.item;

@@ -1,6 +1,6 @@
 /**
  * Cursor paging as Graph does it: `paging.cursors.{before,after}`, absolute `next`/`previous`
- * URLs carrying the same query, `previous` absent on the first page and `next` on the last.
+ * URLs carrying the whole query of the request, `previous` absent on the first page and `next` on the last.
  */
 export const DEFAULT_LIMIT = 25;
 export const MAX_LIMIT = 100;
@@ -34,8 +34,15 @@ export function paginate<T extends { id: string }>(
   const last = data[data.length - 1]!;
   const cursors = { before: enc(first.id), after: enc(last.id) };
   const link = (key: 'after' | 'before', cursor: string) => {
+    // Facebook's links keep the whole query the request was made with (fields, filters, proof, ...), only
+    // the cursor and limit change (docs/emulator.md "Paging links").
     const q = new URLSearchParams();
-    for (const k of ['access_token', 'fields', 'appsecret_proof']) if (typeof params[k] === 'string') q.set(k, params[k] as string);
+    for (const [k, v] of Object.entries(params)) {
+      if (k === 'limit' || k === 'after' || k === 'before') continue;
+      for (const one of Array.isArray(v) ? (v as unknown[]) : [v]) {
+        if (typeof one === 'string' || typeof one === 'number' || typeof one === 'boolean') q.append(k, String(one));
+      }
+    }
     q.set('limit', String(limit));
     q.set(key, cursor);
     return `${baseUrl}?${q.toString()}`;

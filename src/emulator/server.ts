@@ -19,6 +19,7 @@ import { createGraph, servedVersion } from './graph.js';
 import type { BatchItemOverride } from './graph.js';
 import { createLatency, registerLatencyControl } from './latency.js';
 import { createLimits } from './limits.js';
+import { effectiveMethod } from './method-override.js';
 import { registerMultipart } from './multipart.js';
 import type { EmulatorState, SeedSpec } from './state.js';
 import { createState } from './state.js';
@@ -183,15 +184,21 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
 
     const query = req.query as Record<string, unknown>;
     const body = bodyParams(req.body);
-    const params = body === req.body || Object.keys(body).length ? { ...query, ...body } : query;
+    const merged = body === req.body || Object.keys(body).length ? { ...query, ...body } : query;
+    const decided = effectiveMethod(req.method, merged);
+    if ('error' in decided) {
+      const r = errorResult(decided.error);
+      return reply.code(r.status).headers({ ...r.headers, 'facebook-api-version': version, 'content-type': JSON_TYPE }).send(JSON.stringify(r.body));
+    }
+    const { method, params } = decided;
     // Facebook sends the verification GET to callback_url during POST /{app-id}/subscriptions
     // and refuses the subscription when it is not answered with the challenge.
-    if (req.method === 'POST' && path.replace(/\/+$/, '') === `${state.app.id}/subscriptions`) {
+    if (method === 'POST' && path.replace(/\/+$/, '') === `${state.app.id}/subscriptions`) {
       const refused = await verifySubscription(params, req.headers.authorization);
       if (refused) return reply.code(refused.status).headers({ ...refused.headers, 'facebook-api-version': version, 'content-type': JSON_TYPE }).send(JSON.stringify(refused.body));
     }
     const result = graph.handle({
-      method: req.method,
+      method,
       path: path.endsWith('/') ? path.slice(0, -1) : path,
       version,
       params,

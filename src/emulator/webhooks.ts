@@ -15,6 +15,15 @@ export function signatureHeader(secret: string, body: Buffer | string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/**
+ * The legacy `X-Hub-Signature: sha1=<hex HMAC-SHA1>` header. Meta's current pages describe only
+ * X-Hub-Signature-256, but deliveries recorded from Facebook still carry both headers, and frameworks
+ * that check only sha1 depend on it (docs/emulator.md "Webhook signatures").
+ */
+export function sha1SignatureHeader(secret: string, body: Buffer | string): string {
+  return `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`;
+}
+
 /** `b64url(sig).b64url(payload)` with sig = HMAC-SHA256(app secret, the payload's base64url text). */
 export function signedRequest(secret: string, payload: Record<string, unknown>): string {
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
@@ -107,7 +116,8 @@ export async function verifyEndpoint(url: string, verifyToken: string): Promise<
 /** One messaging event, retried per `policy`; every attempt sends the same bytes and signature. */
 export function deliverEvent(url: string, secret: string, payload: unknown, policy: RetryPolicy = NO_RETRY, now: () => number = Date.now): Promise<DeliveryResult> {
   const bytes = Buffer.from(facebookJson(payload), 'utf8');
-  return post(url, bytes, { 'content-type': 'application/json', 'x-hub-signature-256': signatureHeader(secret, bytes), 'user-agent': 'facebookexternalua' }, policy, now);
+  const headers = { 'content-type': 'application/json', 'x-hub-signature': sha1SignatureHeader(secret, bytes), 'x-hub-signature-256': signatureHeader(secret, bytes), 'user-agent': 'facebookexternalua' };
+  return post(url, bytes, headers, policy, now);
 }
 
 /** Deauthorize and data-deletion callbacks: one form POST with `signed_request`. */

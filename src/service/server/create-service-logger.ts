@@ -40,6 +40,7 @@ export function createServiceLogger(options: { level?: string; destination?: Des
           'req.headers.authorization',
           'req.headers.cookie',
           'req.headers["x-hub-signature-256"]',
+          'req.headers["x-hub-signature"]',
           'res.headers["set-cookie"]',
           'headers.authorization',
           'headers.cookie',
