@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { createActivityRollupRepository, type ActivityRollupRepository } from './activity-rollup-repository.js';
 import { createAdminSessionRepository, type AdminSessionRepository } from './admin-session-repository.js';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-key-repository.js';
 import { createAuditRepository, type AuditRepository } from './audit-repository.js';
@@ -63,6 +64,8 @@ export interface StoreRepositories {
   readonly connectSessions: ConnectSessionRepository;
   /** The Instagram account linked to each Page and its Instagram scopes (docs/instagram.md). */
   readonly instagram: InstagramRepository;
+  /** Counts behind the dashboard's charts: outcomes per hour and day, rate-budget use, Pages by status. */
+  readonly rollups: ActivityRollupRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -144,6 +147,7 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     tenants: createTenantRepository(db, keyring, now),
     connectSessions: createConnectSessionRepository(db),
     instagram: createInstagramRepository(db),
+    rollups: createActivityRollupRepository(db, dialect),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };
