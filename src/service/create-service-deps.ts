@@ -191,6 +191,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     callbackReplays: store.callbackReplays,
     adminSessions: store.adminSessions,
     now: () => clock.now().getTime(),
+    activity: store.rollups,
 
     ping: () => store.ping(),
 

@@ -4,6 +4,7 @@ import type { InstagramView } from '../tokens/instagram-capability.js';
  * not on createPageKeeper or the store directly, so each route can be tested with a small
  * stand-in and the real wiring lives in one adapter (create-service-deps.ts).
  */
+import type { ActivityRollupRepository } from '../store/activity-rollup-repository.js';
 import type { AdminSessionRepository } from '../store/admin-session-repository.js';
 import type { CallbackReplayRepository } from '../store/callback-replay-repository.js';
 import type { AuditEntry } from '../store/types.js';
@@ -131,7 +132,12 @@ export interface ServiceDeps {
   tenants?: TenantRegistry;
   /** Extra Prometheus samples (Graph calls by outcome, rate budget) when the client exposes them. */
   extraMetrics?(): Promise<MetricSample[]> | MetricSample[];
+  /** The counts behind the dashboard's charts; absent: no charts. */
+  activity?: ActivityReader;
 }
+
+/** Reads of the chart rollups (src/store/activity-rollup-repository.ts). */
+export type ActivityReader = Pick<ActivityRollupRepository, 'messages' | 'usage' | 'pageStatuses'>;
 
 export interface MetricSample {
   name: string;

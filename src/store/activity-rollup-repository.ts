@@ -61,7 +61,8 @@ export interface ActivityRollupRepository {
   recordPageStatuses(at: number): Promise<void>;
   /** Buckets of `span` from `since` (ms) on, oldest first; one Page, or summed over every Page. */
   messages(span: RollupSpan, since: number, pageId?: string): Promise<MessageBucket[]>;
-  usage(pageId: string, since: number): Promise<UsageBucket[]>;
+  /** Hourly peaks from `since` on, oldest first; one Page, or the highest of any Page. */
+  usage(since: number, pageId?: string): Promise<UsageBucket[]>;
   /** Hourly status snapshots from `since` on, oldest first. */
   pageStatuses(since: number): Promise<StatusBucket[]>;
   /** Deletes buckets past their keep time. @returns the rows deleted. */
@@ -154,8 +155,13 @@ export function createActivityRollupRepository(db: Kysely<Database>, dialect: Di
       return rows.map((r) => ({ bucket: Number(r.bucket), sent: Number(r.sent), failed: Number(r.failed), held: Number(r.held), unknown: Number(r.unknown) }));
     },
 
-    async usage(pageId, since) {
-      const rows = await db.selectFrom('page_usage_rollups').select(['bucket', 'max_percent']).where('page_id', '=', pageId).where('bucket', '>=', since).orderBy('bucket').execute();
+    async usage(since, pageId) {
+      let q = db
+        .selectFrom('page_usage_rollups')
+        .select((eb) => ['bucket', eb.fn.max('max_percent').as('max_percent')])
+        .where('bucket', '>=', since);
+      if (pageId !== undefined) q = q.where('page_id', '=', pageId);
+      const rows = await q.groupBy('bucket').orderBy('bucket').execute();
       return rows.map((r) => ({ bucket: Number(r.bucket), maxPercent: Number(r.max_percent) }));
     },
 

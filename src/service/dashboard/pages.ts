@@ -8,7 +8,7 @@ import { html, type SafeHtml } from './html.js';
  * test. No token is ever passed to these functions, so none can be rendered.
  */
 
-function layout(title: string, body: SafeHtml, options: { signedIn?: boolean; csrf?: string } = {}): string {
+export function layout(title: string, body: SafeHtml, options: { signedIn?: boolean; csrf?: string } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -59,6 +59,8 @@ export interface DashboardModel {
   csrf: string;
   canCheck: boolean;
   notice?: string;
+  /** The activity charts (charts-activity.ts), shown after the outbox counts. */
+  charts?: SafeHtml;
 }
 
 /** The Page's Instagram inbox (docs/instagram.md): shown when an account is linked or a permission is missing. */
@@ -121,6 +123,7 @@ ${
 <h2 id="outbox-heading">Outbox</h2>
 <ul class="counts" data-testid="outbox-counts">${counts.map((s) => html`<li data-status="${s}"><strong>${m.outboxCounts[s] ?? 0}</strong> ${s}</li>`)}</ul>
 </section>
+${m.charts ?? ''}
 <section aria-labelledby="events-heading">
 <h2 id="events-heading">Recent events</h2>
 ${

@@ -5,6 +5,7 @@ import { isGraphError } from '../../graph/graph-error.js';
 import type { ServiceDeps } from '../deps.js';
 import { DASHBOARD_CSS } from '../dashboard/dashboard.css.js';
 import { dashboardPage, loginPage, messagePage } from '../dashboard/pages.js';
+import { loadHomeCharts, loadPageCharts, pageActivityPage, renderHomeCharts } from '../dashboard/charts-activity.js';
 import type { AuthFailureLimiter } from '../server/auth-failure-limiter.js';
 import { createValueSigner, safeEqual } from '../security/signed-value.js';
 import { PageIdSchema } from './api-routes.js';
@@ -62,6 +63,7 @@ export async function dashboardRoutes(
     if (s === null) return signer ? reply.redirect('/login', 303) : notConfigured(reply);
     const q = request.query as Record<string, unknown>;
     const [pages, events, outboxCounts] = await Promise.all([deps.pages.list(), deps.recentEvents(RECENT_EVENTS), deps.outboxCounts()]);
+    const charts = deps.activity === undefined ? undefined : renderHomeCharts(await loadHomeCharts(deps.activity, deps.now()), pages.filter((p) => p.removedAt === null));
     return reply.type(html).send(
       dashboardPage({
         pages,
@@ -73,8 +75,19 @@ export async function dashboardRoutes(
         csrf: csrfFor(s),
         canCheck: true,
         ...(q.checked === '1' ? { notice: 'Check finished.' } : {}),
+        ...(charts === undefined ? {} : { charts }),
       }),
     );
+  });
+
+  app.get('/pages/:id/activity', async (request, reply) => {
+    const s = await session(request);
+    if (s === null) return signer ? reply.redirect('/login', 303) : notConfigured(reply);
+    const id = PageIdSchema.safeParse((request.params as { id?: unknown }).id);
+    const page = id.success ? await deps.pages.get(id.data) : undefined;
+    if (page === undefined || deps.activity === undefined) return reply.code(404).type(html).send(messagePage('Unknown page', 'No connected Page has this id.', { testid: 'page-not-found', error: true }));
+    const model = await loadPageCharts(deps.activity, page.id, deps.now());
+    return reply.type(html).send(pageActivityPage(page, model, { signedIn: !deps.config.devOpenDashboard, csrf: csrfFor(s) }));
   });
 
   app.get('/login', async (request, reply) => {
