@@ -192,6 +192,7 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     adminSessions: store.adminSessions,
     now: () => clock.now().getTime(),
     activity: store.rollups,
+    connectResults: store.connectResults,
 
     ping: () => store.ping(),
 

@@ -6,6 +6,7 @@ import type { InstagramView } from '../tokens/instagram-capability.js';
  */
 import type { ActivityRollupRepository } from '../store/activity-rollup-repository.js';
 import type { AdminSessionRepository } from '../store/admin-session-repository.js';
+import type { ConnectResultRepository } from '../store/connect-result-repository.js';
 import type { CallbackReplayRepository } from '../store/callback-replay-repository.js';
 import type { AuditEntry } from '../store/types.js';
 import type { PageStatus } from '../core/types.js';
@@ -132,6 +133,8 @@ export interface ServiceDeps {
   tenants?: TenantRegistry;
   /** Extra Prometheus samples (Graph calls by outcome, rate budget) when the client exposes them. */
   extraMetrics?(): Promise<MetricSample[]> | MetricSample[];
+  /** Login callback outcomes shown after the redirect away from /oauth/callback. */
+  connectResults: ConnectResultRepository;
   /** The counts behind the dashboard's charts; absent: no charts. */
   activity?: ActivityReader;
 }

@@ -21,6 +21,7 @@ import { createStaleTokenReader, type StaleTokenReader } from './stale-token-rea
 import { createSubscriptionRepository, type SubscriptionRepository } from './subscription-repository.js';
 import { createUserRepository, type UserRepository } from './user-repository.js';
 import { createTenantRepository, type TenantRepository } from './tenant-repository.js';
+import { createConnectResultRepository, type ConnectResultRepository } from './connect-result-repository.js';
 import { createConnectSessionRepository, type ConnectSessionRepository } from './connect-session-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
@@ -66,6 +67,8 @@ export interface StoreRepositories {
   readonly instagram: InstagramRepository;
   /** Counts behind the dashboard's charts: outcomes per hour and day, rate-budget use, Pages by status. */
   readonly rollups: ActivityRollupRepository;
+  /** Login callback outcomes, shown after the redirect away from the callback. */
+  readonly connectResults: ConnectResultRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -148,6 +151,7 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     connectSessions: createConnectSessionRepository(db),
     instagram: createInstagramRepository(db),
     rollups: createActivityRollupRepository(db, dialect),
+    connectResults: createConnectResultRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };

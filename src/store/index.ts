@@ -20,3 +20,4 @@ export type { StaleTokenReader, StaleToken, StaleCursor } from './stale-token-re
 export type * from './types.js';
 export { rotateKeys, DEFAULT_ROTATION_BATCH_SIZE, type RotateKeysOptions, type RotationProgress } from './rotate-keys.js';
 export type { ActivityRollupRepository, MessageBucket, UsageBucket, StatusBucket, RollupSpan } from './activity-rollup-repository.js';
+export type { ConnectResultRepository } from './connect-result-repository.js';

@@ -26,6 +26,7 @@ export interface Database {
   message_rollups: MessageRollupsTable;
   page_usage_rollups: PageUsageRollupsTable;
   page_status_rollups: PageStatusRollupsTable;
+  connect_results: ConnectResultsTable;
 }
 
 export type TokenStatusColumn = 'valid' | 'invalid';
@@ -281,4 +282,12 @@ export interface PageStatusRollupsTable {
   bucket: number;
   status: string;
   pages: number;
+}
+
+/** A Login callback's outcome, shown once the browser is redirected away from the callback (migration 0010). */
+export interface ConnectResultsTable {
+  id_hash: string;
+  status: number;
+  body: string;
+  expires_at: number;
 }

@@ -9,6 +9,10 @@ import { type Kysely, type Migration } from 'kysely';
  *   budget the usage headers of its sends reported (X-Business-Use-Case-Usage), kept 48 hours.
  * - `page_status_rollups`: per hour, how many Pages were in each health status when the health
  *   sweep last looked in that hour, kept 31 days.
+ * - `connect_results`: what a Facebook Login callback ended with, kept a few minutes so the
+ *   browser is redirected to a result page that holds neither the Login `code` nor the `state`
+ *   (Post/Redirect/Get: a refresh shows the result again and runs nothing). Keyed by the sha256
+ *   of a random id; never holds a token.
  * Same DDL on SQLite and PostgreSQL.
  */
 export function activityRollupsMigration(): Migration {
@@ -43,8 +47,18 @@ export function activityRollupsMigration(): Migration {
         .addColumn('pages', 'integer', (c) => c.notNull().defaultTo(0))
         .addPrimaryKeyConstraint('page_status_rollups_pk', ['bucket', 'status'])
         .execute();
+      await db.schema
+        .createTable('connect_results')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        /** The HTTP status the result page answers with. */
+        .addColumn('status', 'integer', (c) => c.notNull())
+        /** JSON of what the page shows (Pages, problems or an error message). */
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
     },
     async down(db: AnyDb) {
+      await db.schema.dropTable('connect_results').ifExists().execute();
       await db.schema.dropTable('page_status_rollups').ifExists().execute();
       await db.schema.dropTable('page_usage_rollups').ifExists().execute();
       await db.schema.dropTable('message_rollups').ifExists().execute();
