@@ -1,13 +1,13 @@
 /**
  * Remembers the highest rate-budget percent each Page's usage headers reported
  * (X-Business-Use-Case-Usage, read by the send throttle) and writes them to the hourly rollup in
- * one statement every `flushMs`, so the dashboard can chart how close each Page came to
+ * one statement every `flushMs` (5 s), so the dashboard can chart how close each Page came to
  * Facebook's limits (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/)
  * without a write per send.
  */
 import type { ActivityRollupRepository } from '../store/index.js';
 
-export const USAGE_FLUSH_MS = 30_000;
+export const USAGE_FLUSH_MS = 5_000;
 
 export interface UsageRecorder {
   observe(pageId: string, percent: number, at: number): void;

@@ -140,7 +140,7 @@ export interface ServiceDeps {
 }
 
 /** Reads of the chart rollups (src/store/activity-rollup-repository.ts). */
-export type ActivityReader = Pick<ActivityRollupRepository, 'messages' | 'usage' | 'pageStatuses'>;
+export type ActivityReader = Pick<ActivityRollupRepository, 'messages' | 'usage' | 'pageStatuses' | 'countPageStatuses'>;
 
 export interface MetricSample {
   name: string;

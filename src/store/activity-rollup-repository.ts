@@ -57,6 +57,8 @@ export interface ActivityRollupRepository {
   addOutcomes(counts: readonly OutcomeCount[]): Promise<void>;
   /** Raises each Page's hourly usage bucket to `percent` when higher. */
   addUsage(samples: ReadonlyArray<{ pageId: string; at: number; percent: number }>): Promise<void>;
+  /** How many Pages are in each status now (removed Pages excluded). */
+  countPageStatuses(): Promise<Record<string, number>>;
   /** Writes the current count of Pages per status (removed Pages excluded) into the hour of `at`. */
   recordPageStatuses(at: number): Promise<void>;
   /** Buckets of `span` from `since` (ms) on, oldest first; one Page, or summed over every Page. */
@@ -74,6 +76,10 @@ export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS) * DAY_MS;
 
 export function createActivityRollupRepository(db: Kysely<Database>, dialect: Dialect): ActivityRollupRepository {
   const greatest = dialect === 'postgres' ? sql.raw('greatest') : sql.raw('max');
+  async function countPageStatuses(): Promise<Record<string, number>> {
+    const rows = await db.selectFrom('pages').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('removed_at', 'is', null).groupBy('status').execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
   return {
     async addOutcomes(counts) {
       const rows = new Map<string, { page_id: string; span: RollupSpan; bucket: number; sent: number; failed: number; held: number; unknown: number }>();
@@ -128,13 +134,15 @@ export function createActivityRollupRepository(db: Kysely<Database>, dialect: Di
       }
     },
 
+    countPageStatuses,
+
     async recordPageStatuses(at) {
       const bucket = hourOf(at);
-      const counts = await db.selectFrom('pages').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('removed_at', 'is', null).groupBy('status').execute();
+      const counts = Object.entries(await countPageStatuses());
       await inTransaction(db, async (trx) => {
         // The latest look in the hour replaces the earlier ones (a status nobody has any more drops out).
         await trx.deleteFrom('page_status_rollups').where('bucket', '=', bucket).execute();
-        if (counts.length > 0) await trx.insertInto('page_status_rollups').values(counts.map((c) => ({ bucket, status: c.status, pages: Number(c.n) }))).execute();
+        if (counts.length > 0) await trx.insertInto('page_status_rollups').values(counts.map(([status, pages]) => ({ bucket, status, pages }))).execute();
       });
     },
 

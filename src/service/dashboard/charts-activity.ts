@@ -55,7 +55,10 @@ export async function loadPageCharts(activity: ActivityReader, pageId: string, n
 export async function loadHomeCharts(activity: ActivityReader, now: number): Promise<HomeChartsModel> {
   const hours = bucketStarts('hour', CHART_HOURS, now);
   const days = bucketStarts('day', CHART_DAYS, now);
-  const [base, statuses] = await Promise.all([messagesAndUsage(activity, now), activity.pageStatuses(days[0]! - DAY_MS)]);
+  const [base, snapshots, current] = await Promise.all([messagesAndUsage(activity, now), activity.pageStatuses(days[0]! - DAY_MS), activity.countPageStatuses()]);
+  // The current hour shows the Pages as they are now (the snapshots are taken every few minutes).
+  const thisHour = hours[hours.length - 1]!;
+  const statuses = [...snapshots.filter((s) => s.bucket !== thisHour), { bucket: thisHour, pages: current }];
   // A day shows its last snapshot; an hour without a snapshot (nobody looked) stays empty.
   const lastOfDay = new Map<number, Record<string, number>>();
   for (const s of statuses) lastOfDay.set(Math.floor(s.bucket / DAY_MS) * DAY_MS, s.pages);
