@@ -1,7 +1,7 @@
 /**
  * Keeps the dashboard's chart rollups current and bounded inside `pagekeeper serve`: every
  * `everyMs` it writes how many Pages are in each status into the current hour's bucket and
- * deletes buckets past their keep time (docs/dashboard.md "Charts"). Outcome counts are written
+ * deletes buckets past their keep time (docs/dashboard-charts.md). Outcome counts are written
  * by the outbox itself; this only snapshots and prunes. Several instances doing it at once write
  * the same rows.
  */

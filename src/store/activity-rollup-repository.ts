@@ -1,5 +1,5 @@
 /**
- * The counts behind the dashboard's charts (migration 0010, docs/dashboard.md "Charts"): outbox
+ * The counts behind the dashboard's charts (migration 0010, docs/dashboard-charts.md): outbox
  * outcomes per Page per hour and per day, each Page's highest rate-budget use per hour, and how
  * many Pages were in each status per hour. Writes are upserts that add to (or raise) one row per
  * bucket, so a batch of outcomes costs one statement whatever its size; storage is bounded by

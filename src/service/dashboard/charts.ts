@@ -2,7 +2,7 @@
  * The dashboard's charts, drawn on the server as inline SVG (no script, no inline style: colours
  * come from classes in dashboard.css, so the CSP stays `style-src 'self'`). Every chart carries
  * its numbers three ways: a <title>/<desc> for screen readers, `data-*` attributes on each bar,
- * and a <table> under a <details> disclosure (docs/dashboard.md "Charts").
+ * and a <table> under a <details> disclosure (docs/dashboard-charts.md).
  */
 import { html, type SafeHtml } from './html.js';
 

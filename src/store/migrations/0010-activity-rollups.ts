@@ -1,7 +1,7 @@
 import { type Kysely, type Migration } from 'kysely';
 
 /**
- * Counts behind the dashboard's charts (docs/dashboard.md "Charts"), small and bounded:
+ * Counts behind the dashboard's charts (docs/dashboard-charts.md), small and bounded:
  * - `message_rollups`: per Page and time bucket, how many outbox messages ended sent, failed,
  *   held or unknown. `span` is `hour` (kept 48 hours) or `day` (kept 31 days); the outcome
  *   writer adds to both buckets in the transaction that records the outcomes.
