@@ -3,8 +3,10 @@
  * outcomes per Page per hour and per day, each Page's highest rate-budget use per hour, and how
  * many Pages were in each status per hour. Writes are upserts that add to (or raise) one row per
  * bucket, so a batch of outcomes costs one statement whatever its size; storage is bounded by
- * `prune` (hours kept 48 h, days and statuses 31 days) and by the number of Pages.
+ * `prune` (hours kept 48 h, days and statuses 31 days) and by the number of Pages (times
+ * POSTGRES_SHARDS on PostgreSQL).
  */
+import { randomInt } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from './open-database.js';
 import { inTransaction } from './row-mapping.js';
@@ -18,6 +20,12 @@ export const HOURLY_KEEP_MS = 48 * HOUR_MS;
 export const DAILY_KEEP_MS = 31 * DAY_MS;
 /** Buckets written per statement: bounded so the parameters stay well under SQLite's limit. */
 const UPSERT_CHUNK = 200;
+/**
+ * Rows per bucket on PostgreSQL: each statement picks one at random, so instances recording the
+ * same Page's hour at once rarely wait for each other's row lock (held until their transaction
+ * commits). SQLite has one writer at a time and uses one row.
+ */
+export const POSTGRES_SHARDS = 4;
 
 export type RollupSpan = 'hour' | 'day';
 
@@ -97,13 +105,18 @@ export function createActivityRollupRepository(db: Kysely<Database>, dialect: Di
           rows.set(key, row);
         }
       }
-      const values = [...rows.values()].filter((r) => r.sent + r.failed + r.held + r.unknown > 0);
+      // One order for every writer, so two transactions never take the same rows' locks crosswise.
+      const values = [...rows.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, r]) => r)
+        .filter((r) => r.sent + r.failed + r.held + r.unknown > 0);
       for (let i = 0; i < values.length; i += UPSERT_CHUNK) {
+        const shard = dialect === 'postgres' ? randomInt(POSTGRES_SHARDS) : 0;
         await db
           .insertInto('message_rollups')
-          .values(values.slice(i, i + UPSERT_CHUNK))
+          .values(values.slice(i, i + UPSERT_CHUNK).map((r) => ({ ...r, shard })))
           .onConflict((oc) =>
-            oc.columns(['page_id', 'span', 'bucket']).doUpdateSet({
+            oc.columns(['page_id', 'span', 'bucket', 'shard']).doUpdateSet({
               sent: sql`message_rollups.sent + excluded.sent`,
               failed: sql`message_rollups.failed + excluded.failed`,
               held: sql`message_rollups.held + excluded.held`,
@@ -116,6 +129,7 @@ export function createActivityRollupRepository(db: Kysely<Database>, dialect: Di
 
     async addUsage(samples) {
       const rows = new Map<string, { page_id: string; bucket: number; max_percent: number }>();
+      // (Usage rows are written every few seconds per process, outside the outbox's transactions.)
       for (const s of samples) {
         const bucket = hourOf(s.at);
         const key = `${s.pageId}\u0000${bucket}`;

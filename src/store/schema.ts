@@ -268,6 +268,8 @@ export interface MessageRollupsTable {
   failed: number;
   held: number;
   unknown: number;
+  /** Summed over when read (migration 0010). */
+  shard: Generated<number>;
 }
 
 /** The highest rate-budget percent a Page's usage headers reported in an hour (migration 0010). */

@@ -5,7 +5,7 @@
  * pruning keeps the rollups to a fixed number of rows per Page however long pagekeeper runs.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DAY_MS, HOUR_MS, dayOf, hourOf } from '../../src/store/activity-rollup-repository.js';
+import { DAY_MS, HOUR_MS, POSTGRES_SHARDS, dayOf, hourOf } from '../../src/store/activity-rollup-repository.js';
 import { createStore } from '../../src/store/create-store.js';
 import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
 import { databaseBackends } from '../helpers/databases.js';
@@ -69,12 +69,16 @@ describe.each(dbs)('on $name', (db) => {
       await store.rollups.addOutcomes(counts);
       await store.rollups.addUsage(counts.map((c) => ({ pageId: c.pageId, at: c.at, percent: 40 })));
       const rows = async (table: 'message_rollups' | 'page_usage_rollups') => Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-      expect(await rows('message_rollups')).toBe(2 * (961 + 41));
+      // Buckets (on PostgreSQL a bucket may be spread over a few shard rows, summed when read).
+      const buckets = async () => (await store.db.selectFrom('message_rollups').select(['page_id', 'span', 'bucket']).distinct().execute()).length;
+      const shards = db.name === 'postgres' ? POSTGRES_SHARDS : 1;
+      expect(await buckets()).toBe(2 * (961 + 41));
 
       const deleted = await store.rollups.prune(now);
       expect(deleted).toBeGreaterThan(0);
       // Per Page: the current hour and the 48 before it, the current day and the 31 before it.
-      expect(await rows('message_rollups')).toBe(2 * (49 + 32));
+      expect(await buckets()).toBe(2 * (49 + 32));
+      expect(await rows('message_rollups')).toBeLessThanOrEqual(2 * (49 + 32) * shards);
       expect(await rows('page_usage_rollups')).toBe(2 * 49);
       // The buckets still shown hold every message of their time.
       const hours = await store.rollups.messages('hour', hourOf(now) - 23 * HOUR_MS, '111');

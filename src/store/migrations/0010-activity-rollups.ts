@@ -4,7 +4,9 @@ import { type Kysely, type Migration } from 'kysely';
  * Counts behind the dashboard's charts (docs/dashboard-charts.md), small and bounded:
  * - `message_rollups`: per Page and time bucket, how many outbox messages ended sent, failed,
  *   held or unknown. `span` is `hour` (kept 48 hours) or `day` (kept 31 days); the outcome
- *   writer adds to both buckets in the transaction that records the outcomes.
+ *   writer adds to both buckets in the transaction that records the outcomes. On PostgreSQL a
+ *   bucket may have a few rows (`shard`), summed when read, so concurrent instances rarely wait
+ *   on each other's row lock.
  * - `page_usage_rollups`: per Page and hour, the highest share (percent) of Facebook's rate
  *   budget the usage headers of its sends reported (X-Business-Use-Case-Usage), kept 48 hours.
  * - `page_status_rollups`: per hour, how many Pages were in each health status when the health
@@ -30,7 +32,9 @@ export function activityRollupsMigration(): Migration {
         .addColumn('failed', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('held', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('unknown', 'integer', (c) => c.notNull().defaultTo(0))
-        .addPrimaryKeyConstraint('message_rollups_pk', ['page_id', 'span', 'bucket'])
+        /** 0 on SQLite; on PostgreSQL one of a few, so instances writing the same Page's hour rarely wait on one row. */
+        .addColumn('shard', 'integer', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('message_rollups_pk', ['page_id', 'span', 'bucket', 'shard'])
         .execute();
       await db.schema.createIndex('message_rollups_span_bucket').on('message_rollups').columns(['span', 'bucket']).execute();
       await db.schema
