@@ -161,7 +161,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     onStatusChanges: (batch, heldAlong, at) => {
       if (statusEvents.listeners > 0) emitChanges([...changesOfOutcomes(batch), ...heldAlong], at);
     },
-    countLiveLeases: (prefix: string, now: number) => ctx.store.leases.countLive(prefix, now),
+    liveLeases: (prefix: string, now: number) => ctx.store.leases.listLive(prefix, now),
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
   };
 

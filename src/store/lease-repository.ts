@@ -14,6 +14,14 @@ export interface LeaseRepository {
   get(name: string): Promise<{ holder: string; expiresAt: Date } | undefined>;
   /** How many leases whose name starts with `prefix` are live at `now` (ms): e.g. outbox workers' heartbeats. */
   countLive(prefix: string, now: number): Promise<number>;
+  /** The names of those live leases, sorted: every instance sees the same order (outbox workers share people by it). */
+  listLive(prefix: string, now: number): Promise<string[]>;
+}
+
+/** LIKE with the prefix's own wildcards escaped, so `outbox-worker:` cannot match more than itself. */
+function nameStartsWith(prefix: string) {
+  const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<boolean>`name like ${pattern} escape '\\'`;
 }
 
 export function createLeaseRepository(db: Kysely<Database>, now: () => Date): LeaseRepository {
@@ -40,15 +48,19 @@ export function createLeaseRepository(db: Kysely<Database>, now: () => Date): Le
     },
 
     async countLive(prefix, at) {
-      // LIKE with the prefix's own wildcards escaped, so `outbox-worker:` cannot match more than itself.
-      const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       const row = await db
         .selectFrom('leases')
         .select(db.fn.countAll<number>().as('n'))
-        .where(sql<boolean>`name like ${pattern} escape '\\'`)
+        .where(nameStartsWith(prefix))
         .where('expires_at', '>', at)
         .executeTakeFirst();
       return Number(row?.n ?? 0);
+    },
+
+    async listLive(prefix, at) {
+      const rows = await db.selectFrom('leases').select('name').where(nameStartsWith(prefix)).where('expires_at', '>', at).execute();
+      // Sorted here, not by the database: SQLite and PostgreSQL collations order names differently.
+      return rows.map((r) => r.name).sort();
     },
 
     async get(name) {

@@ -446,10 +446,13 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
         // One head per person at most, so `limit` people bound the claim.
         const people = sql.join(filter.recipients.slice(0, limit).map((r) => sql`(${r.pageId}, ${r.psid})`));
         const head = sql<number>`(select p.seq from outbox p where p.page_id = v.column1 and p.psid = v.column2 and p.status in ('queued', 'sending', 'held') order by p.seq limit 1)`;
+        const heads = sql<number>`(select ${head} from (values ${people}) v)`;
         const rows = await db
           .updateTable('outbox')
           .set(claimSet)
-          .where('seq', 'in', sql<number>`(select ${head} from (values ${people}) v)`)
+          // PostgreSQL plans `seq in (subquery)` as a hash join over the whole queue; an array of
+          // the heads' seqs is looked up in the primary key (3 ms -> 1 ms with 5,000 queued).
+          .where((eb) => (dialect === 'postgres' ? eb('seq', '=', sql<number>`any(array${heads})`) : eb('seq', 'in', heads)))
           // `status || ''` keeps the planners on the primary key: a plain `status = 'queued'`
           // makes SQLite walk every queued row through (status, next_attempt_at) instead.
           .where(sql<string>`status || ''`, '=', 'queued')
@@ -470,6 +473,16 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
       // A head: no older message of the person may still be blocking. On
       // PostgreSQL the snapshot can only see MORE blocking rows than the truth (statuses move
       // from blocking to final), so SKIP LOCKED here never lets a later message jump ahead.
+      if (dialect === 'postgres') {
+        // Each person's oldest blocking message in one ordered pass over the recipient index
+        // (DISTINCT ON), instead of an anti-join probe per queued row: half the scan's time with
+        // 5,000 queued, and scans run on every instance while several share the outbox.
+        const blocking = sql.join(BLOCKING_STATUSES.map((st) => sql`${st}`));
+        const oldest = sql<number>`any(array(select distinct on (h.page_id, h.psid) h.seq from outbox h where h.status in (${blocking}) order by h.page_id, h.psid, h.seq))`;
+        heads = heads.where('o.seq', '=', oldest).orderBy('o.seq').limit(limit).forUpdate().skipLocked();
+        const rows = await db.updateTable('outbox').set(claimSet).where('seq', 'in', heads).returning(returned).execute();
+        return toClaimed(rows);
+      }
       heads = heads
         .where(({ not, exists, selectFrom }) =>
           not(
@@ -485,7 +498,6 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
         )
         .orderBy('o.seq')
         .limit(limit);
-      if (dialect === 'postgres') heads = heads.forUpdate().skipLocked();
       const rows = await db.updateTable('outbox').set(claimSet).where('seq', 'in', heads).returning(returned).execute();
       return toClaimed(rows);
     },

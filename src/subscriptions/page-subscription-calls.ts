@@ -28,9 +28,16 @@ const subscribedAppsSchema = z.object({ data: z.array(z.object({ id: z.union([z.
 
 type Ctx = Pick<PageKeeperContext, 'graph' | 'config'>;
 
+/**
+ * Batches in flight at once: connect subscribes a 500-Page person in 10 batches, and at a real
+ * round trip (50-300 ms) each wave of batches costs one; 10 keeps that to one wave, as debug_token
+ * does for the same Pages (src/tokens/inspect-tokens.ts).
+ */
+export const SUBSCRIPTION_BATCHES_IN_FLIGHT = 10;
+
 async function run(ctx: Ctx, items: BatchItem[], signal: AbortSignal | undefined): Promise<BatchItemResult[]> {
   try {
-    return await ctx.graph.batch(items, { token: ctx.graph.appToken(), includeHeaders: false, idempotent: true, signal });
+    return await ctx.graph.batch(items, { token: ctx.graph.appToken(), includeHeaders: false, idempotent: true, signal, concurrency: SUBSCRIPTION_BATCHES_IN_FLIGHT });
   } catch (e) {
     if (signal?.aborted || !(e instanceof GraphError)) throw e;
     return items.map(() => ({ code: 0, headers: {}, body: undefined, error: e }));

@@ -24,14 +24,48 @@ export interface ConnectedTarget extends SubscriptionTarget {
   canManage: boolean;
 }
 
+/**
+ * Starts the subscription calls at once and records their outcomes when `finish` is called: connect
+ * stores the Pages meanwhile, so the calls' round trip (50-300 ms against graph.facebook.com)
+ * overlaps the store instead of following it. The calls never throw but on an abort.
+ */
+export function beginSubscribing(
+  ctx: Pick<PageKeeperContext, 'graph' | 'config' | 'store' | 'clock' | 'logger'>,
+  targets: readonly ConnectedTarget[],
+  options: { signal?: AbortSignal } = {},
+): { finish(): Promise<Map<string, PageSubscription>>; settled(): Promise<void> } {
+  const fields = [...(ctx.config.webhookFields ?? DEFAULT_WEBHOOK_FIELDS)];
+  const able = targets.filter((t) => t.canManage);
+  const calls = subscribePages(ctx, able, fields, options);
+  // Handled here so an abort while the Pages are being stored is never an unhandled rejection.
+  calls.catch(() => {});
+  return {
+    finish: async () => recordOutcomes(ctx, targets, able, fields, await calls),
+    settled: async () => {
+      await calls.then(
+        () => {},
+        () => {},
+      );
+    },
+  };
+}
+
+/** Subscribes and records in one go: `beginSubscribing(...).finish()`. */
 export async function subscribeConnectedPages(
   ctx: Pick<PageKeeperContext, 'graph' | 'config' | 'store' | 'clock' | 'logger'>,
   targets: readonly ConnectedTarget[],
   options: { signal?: AbortSignal } = {},
 ): Promise<Map<string, PageSubscription>> {
-  const fields = [...(ctx.config.webhookFields ?? DEFAULT_WEBHOOK_FIELDS)];
-  const able = targets.filter((t) => t.canManage);
-  const written = await subscribePages(ctx, able, fields, options);
+  return beginSubscribing(ctx, targets, options).finish();
+}
+
+async function recordOutcomes(
+  ctx: Pick<PageKeeperContext, 'store' | 'clock' | 'logger'>,
+  targets: readonly ConnectedTarget[],
+  able: readonly ConnectedTarget[],
+  fields: string[],
+  written: Awaited<ReturnType<typeof subscribePages>>,
+): Promise<Map<string, PageSubscription>> {
   const out = new Map<string, PageSubscription>();
   const unable = targets.filter((t) => !t.canManage);
   // A Page another admin's token already subscribed stays subscribed: this token just cannot tell.
@@ -50,9 +84,19 @@ export async function subscribeConnectedPages(
     else out.set(t.pageId, { subscribed: false, fields: [], ...describeSubscriptionProblem(w.error) });
   });
   const now = ctx.clock.now();
+  // Most Pages share one outcome (subscribed with the same fields): one statement per outcome.
+  const byOutcome = new Map<string, { update: PageSubscription; pageIds: string[] }>();
+  for (const [pageId, s] of out) {
+    if (keep.has(pageId)) continue;
+    const key = JSON.stringify([s.subscribed, s.fields, s.reason, s.fix]);
+    const group = byOutcome.get(key) ?? { update: s, pageIds: [] };
+    group.pageIds.push(pageId);
+    byOutcome.set(key, group);
+  }
   await ctx.store.transaction(async (tx) => {
-    const r = tx.subscriptions;
-    for (const [pageId, s] of out) if (!keep.has(pageId)) await r.record(pageId, { subscribed: s.subscribed, fields: s.fields, checkedAt: now, problem: s.reason, fix: s.fix });
+    for (const { update: s, pageIds } of byOutcome.values()) {
+      await tx.subscriptions.recordMany(pageIds, { subscribed: s.subscribed, fields: s.fields, checkedAt: now, problem: s.reason, fix: s.fix });
+    }
   });
   const failed = [...out.values()].filter((s) => !s.subscribed).length;
   if (failed > 0) ctx.logger.warn({ pages: targets.length, notSubscribed: failed }, 'some pages could not be subscribed to webhooks');

@@ -17,6 +17,7 @@
  * a system user's token skips the exchange (500 Pages: 27), and its 60-day refresh is one
  * exchange plus that (28). Subscription batches go out only for Pages whose token can subscribe.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { PageStatus, TokenKind } from '../core/types.js';
 import { pkError } from '../errors.js';
 import { meSchema } from '../graph/schemas.js';
@@ -32,7 +33,7 @@ import { CONNECT_TOKEN_TYPES, checkExpectedKind, discoverSystemUserPages, system
 import { verifyPageToken } from './verify-page-token.js';
 import { instagramScopesFor, judgeInstagram, type InstagramView } from './instagram-capability.js';
 import { canManageSubscription } from '../subscriptions/can-manage-subscription.js';
-import { subscribeConnectedPages, type PageSubscription } from '../subscriptions/subscribe-connected-pages.js';
+import { beginSubscribing, type PageSubscription } from '../subscriptions/subscribe-connected-pages.js';
 import { unsubscribeRemovedPages } from '../subscriptions/unsubscribe-removed-pages.js';
 import type { SubscriptionTarget } from '../subscriptions/page-subscription-calls.js';
 
@@ -149,7 +150,16 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
   const userName = me.name ?? input.userId ?? me.id;
   const judge = { now, expiringWindowMs: ctx.config.expiringWindowMs, userTokenExpiresAt: { [userId]: longLived.expiresAt } };
   const granted = new Set(verified.map((v) => v.page.id));
-  const result = await ctx.store.transaction(async (tx) => {
+  // The subscription calls run while the Pages are stored (one round trip saved at Facebook's
+  // 50-300 ms); their outcomes are recorded only after the store, so a failed subscription never
+  // loses a connected Page, and a failed store leaves at most a Page subscribed that the next
+  // connect records (subscribing is idempotent).
+  const subscribing = beginSubscribing(
+    ctx,
+    verified.map((v) => ({ pageId: v.page.id, token: v.page.accessToken, canManage: canManageSubscription(v.inspection, v.page.id, v.page.tasks) })),
+    { signal },
+  );
+  const storing = ctx.store.transaction(async (tx) => {
     const before = await tx.pageTokens.listForUser(userId);
     const had = new Set(before.map((t) => t.pageId));
     // The old tokens of Pages this user no longer grants: the one way left to unsubscribe them.
@@ -169,7 +179,10 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
       tokenKind: kind,
     });
     const pages: ConnectedPage[] = [];
-    for (const { page, inspection } of verified) {
+    for (const [i, { page, inspection }] of verified.entries()) {
+      // better-sqlite3 answers synchronously, so this loop would hold the event loop for all 500
+      // Pages: let the subscription calls (and a service's other requests) go out meanwhile.
+      if (i % YIELD_EVERY_PAGES === YIELD_EVERY_PAGES - 1) await yieldToEventLoop();
       await tx.pages.upsert({ id: page.id, name: page.name, category: page.category });
       const messagingGranted = messagingGrantedFor(inspection, page.id);
       await tx.pageTokens.upsert({
@@ -230,21 +243,24 @@ export async function connect(ctx: PageKeeperContext, shortLivedUserToken: strin
     });
     return { pages, added, removed: revokedPageIds, unsubscribe: oldTokens.filter((t) => removedPageIds.includes(t.pageId)) };
   });
+  // A failed store answers only once the subscription calls are done: nothing runs after connect.
+  const result = await storing.catch(async (e: unknown) => {
+    await subscribing.settled();
+    throw e;
+  });
 
   report({ step: 'stored', pages: result.pages.length });
   for (const v of verified) ctx.tokens.invalidate(v.page.id);
   for (const id of result.removed) ctx.tokens.invalidate(id);
 
-  // Stored first: a failed subscription never loses a connected Page.
-  const subscriptions = await subscribeConnectedPages(
-    ctx,
-    verified.map((v) => ({ pageId: v.page.id, token: v.page.accessToken, canManage: canManageSubscription(v.inspection, v.page.id, v.page.tasks) })),
-    { signal },
-  );
+  const subscriptions = await subscribing.finish();
   for (const p of result.pages) p.subscription = subscriptions.get(p.id) ?? UNKNOWN_SUBSCRIPTION;
   await unsubscribeRemovedPages(ctx, result.unsubscribe, { signal });
   ctx.logger.info({ userId, kind, pages: result.pages.length, added: result.added.length, removed: result.removed.length }, 'user connected');
   return { user: { id: userId, name: userName }, userToken: { expiresAt: longLived.expiresAt, kind }, pages: result.pages, added: result.added, removed: result.removed };
 }
+
+/** Pages stored between two turns of the event loop. */
+const YIELD_EVERY_PAGES = 50;
 
 const UNKNOWN_SUBSCRIPTION: PageSubscription = { subscribed: false, fields: [], reason: 'not read yet', fix: 'Run `pagekeeper check`.' };

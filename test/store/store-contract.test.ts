@@ -320,6 +320,10 @@ describe.each(all)('store on $name', (backend) => {
       expect(await store.leases.countLive('outbox_worker', T0.getTime())).toBe(0);
       expect(await store.leases.countLive('outbox-worker:', T0.getTime() + 10_000)).toBe(1);
       expect(await store.leases.countLive('outbox-worker:', T0.getTime() + 30_000)).toBe(0);
+      // The same live set by name, sorted the same way on both databases.
+      await store.leases.acquire('outbox-worker:B', 'B', 30_000);
+      expect(await store.leases.listLive('outbox-worker:', T0.getTime())).toEqual(['outbox-worker:B', 'outbox-worker:a', 'outbox-worker:b']);
+      expect(await store.leases.listLive('outbox-worker:', T0.getTime() + 10_000)).toEqual(['outbox-worker:B', 'outbox-worker:a']);
     });
 
     it('go to exactly one of several instances racing for them', async () => {
