@@ -15,7 +15,7 @@ import { disableLimits } from './lib/fixtures.js';
 import { machineInfo } from './lib/machine.js';
 import { unavailableRows } from './lib/rows.js';
 import { renderTable } from './lib/table.js';
-import type { BenchContext, Row, Scenario } from './lib/types.js';
+import { SUBJECTS, type BenchContext, type Row, type Scenario } from './lib/types.js';
 
 /** A scenario that runs longer than this is cut off and reported as failed. */
 const SCENARIO_TIMEOUT_MS = { quick: 45_000, full: 150_000 };
@@ -38,7 +38,7 @@ async function loadScenarios(): Promise<Scenario[]> {
     if (!mod.scenario) throw new Error(`bench/scenarios/${f} does not export \`scenario\``);
     list.push(mod.scenario);
   }
-  return list.sort((a, b) => a.issue - b.issue || a.id.localeCompare(b.id));
+  return list.sort((a, b) => SUBJECTS.indexOf(a.subject) - SUBJECTS.indexOf(b.subject) || a.id.localeCompare(b.id));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -67,7 +67,7 @@ async function main(): Promise<number> {
     const ctx: BenchContext = { options: { quick }, emulator, log };
     for (const s of selected) {
       const t0 = Date.now();
-      log(`\n> ${s.id} (issue ${s.issue})`);
+      log(`\n> ${s.id} (${s.subject})`);
       try {
         const limit = s.timeoutMs ?? SCENARIO_TIMEOUT_MS;
         rows.push(...(await withTimeout(s.run(ctx), quick ? limit.quick : limit.full, s.id)));

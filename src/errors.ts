@@ -168,6 +168,28 @@ export const ERRORS = {
     status: 409,
     exitCode: 1,
   },
+
+  // Messenger Platform: people, the Page's Messenger Profile, attachment uploads (docs/messenger-profile.md)
+  PK_PERSON_NOT_FOUND: {
+    message: 'Facebook does not say who {psid} is on Page {pageId}',
+    fix: 'Use the PSID of a person who wrote to this Page (sender.id of its webhook); PSIDs differ from Page to Page.',
+    status: 404,
+    exitCode: 1,
+  },
+  PK_BOT_PROFILE_INVALID: { message: 'The Messenger Profile is invalid: {detail}', fix: 'Correct the fields named above; nothing was sent to Facebook.', status: 400, exitCode: 1 },
+  PK_ATTACHMENT_INVALID: { message: 'The attachment cannot be uploaded: {detail}', status: 400, exitCode: 1 },
+  PK_MESSAGE_NOT_RETRYABLE: {
+    message: 'Message {id} is {status}; only a failed or unknown message can be retried',
+    fix: 'Find failed messages with `pagekeeper messages --status failed` (or /messages in the dashboard) and retry one of those.',
+    status: 409,
+    exitCode: 1,
+  },
+  PK_MESSAGE_NOT_CANCELLABLE: {
+    message: 'Message {id} is {status}; only a queued or held message can be cancelled',
+    fix: 'A message already sent, or being sent, cannot be called back; one that failed can be retried instead.',
+    status: 409,
+    exitCode: 1,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

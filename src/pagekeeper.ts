@@ -14,6 +14,10 @@ import type { HealthScheduler, HealthSchedulerOptions } from './health/start-hea
 import { sweep, type SweepOptions, type SweepResult } from './health/sweep.js';
 import type { HealthEvent, Notifier } from './notify/types.js';
 import { createMessenger, type Messenger, type MessengerOptions } from './messenger/create-messenger.js';
+import type { MessengerProfileHandle } from './messenger/messenger-profile.js';
+import { createPagePlatform, fetchPersonWith } from './messenger/page-platform.js';
+import { createPeopleDirectory, type PeopleDirectory, type PeopleDirectoryOptions, type PersonProfile } from './messenger/person-profile.js';
+import type { UploadInput, UploadResult } from './messenger/upload-attachment.js';
 import { createStore } from './store/create-store.js';
 import { DEFAULT_WEBHOOK_FIELDS } from './core/webhook-fields.js';
 import type { StoredSubscription } from './store/subscription-repository.js';
@@ -26,6 +30,8 @@ import { buildLoginUrl, loginScopesFor } from './tokens/build-login-url.js';
 import { createInstagramHandle, type InstagramHandle } from './instagram/instagram-handle.js';
 import { judgeInstagram, type InstagramView } from './tokens/instagram-capability.js';
 import { connect, type ConnectOptions, type ConnectResult } from './tokens/connect.js';
+import { removePage, type RemovePageResult } from './tokens/remove-page.js';
+import { resubscribePage } from './subscriptions/resubscribe-page.js';
 import type { PageKeeperContext } from './context.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { silentLogger, type Logger } from './core/logger.js';
@@ -90,6 +96,8 @@ export interface PageKeeperOptions {
   notifiers?: Notifier[];
   /** Alert delivery tuning (poll interval, retries). */
   notify?: HealthRuntimeOptions['notify'];
+  /** The in-memory cache of people's names and pictures (default 5,000 people for 1 hour). */
+  people?: Omit<PeopleDirectoryOptions, 'now'>;
 }
 
 /** One connected Page as `pages()` lists it; no token. */
@@ -133,6 +141,15 @@ export interface PageHandle {
   post<T = unknown>(path: string, body?: Record<string, unknown>, options?: CallOptions<T>): Promise<T>;
   /** The inbox of the Instagram account linked to the Page, with the Page token (docs/instagram.md). */
   readonly instagram: InstagramHandle;
+  /**
+   * Who a PSID is on this Page: name and picture from the User Profile API, cached in memory
+   * (bounded, with a TTL), never logged or stored. @throws PK_PERSON_NOT_FOUND (docs/messenger-profile.md)
+   */
+  profile(psid: string): Promise<PersonProfile>;
+  /** The Page's bot settings (Messenger Profile API), validated locally before any call (docs/messenger-profile.md). */
+  readonly messengerProfile: MessengerProfileHandle;
+  /** Uploads media once (`{ url }` or `{ file, type }`) and returns its reusable `attachmentId` (docs/messenger-profile.md). */
+  uploadAttachment(input: UploadInput): Promise<UploadResult>;
 }
 
 export interface PageKeeper {
@@ -180,6 +197,20 @@ export interface PageKeeper {
    * `list`), `recordInbound` for the 24 h window, and `startWorker`. Built on first use.
    */
   readonly messenger: Messenger;
+  /** People's names by PSID (`nameIfKnown` for pages that must not wait on Facebook). Memory only. */
+  readonly people: PeopleDirectory;
+  /**
+   * Removes a Page (an operator's decision): its waiting messages are cancelled, its webhooks
+   * unsubscribed where a token still works, its tokens deleted. Connecting it again brings it back.
+   * @throws PK_PAGE_NOT_FOUND
+   */
+  removePage(pageId: string): Promise<RemovePageResult>;
+  /**
+   * Subscribes the app to the Page's webhooks again, now, with the token in use; the outcome is
+   * recorded and returned (a refusal says why and what to do).
+   * @throws PK_PAGE_NOT_FOUND, PK_NO_VALID_TOKEN
+   */
+  resubscribe(pageId: string): Promise<SubscriptionSummary>;
   /** Closes the Graph connections and the database. */
   close(): Promise<void>;
   /** The internals other modules build on (outbox, health, service). Not a stable API. */
@@ -223,11 +254,16 @@ export async function createPageKeeper(options: PageKeeperOptions): Promise<Page
     clock,
     tokens: createPageTokenCache(store, options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE),
   };
-  return createPageKeeperFromContext(context, { notifiers: options.notifiers, notify: options.notify }, options.messenger);
+  return createPageKeeperFromContext(context, { notifiers: options.notifiers, notify: options.notify }, options.messenger, options.people);
 }
 
 /** The PageKeeper over an existing context (the service builds one context and shares it). */
-export function createPageKeeperFromContext(context: PageKeeperContext, healthOptions: HealthRuntimeOptions = {}, messengerOptions: PageKeeperOptions['messenger'] = {}): PageKeeper {
+export function createPageKeeperFromContext(
+  context: PageKeeperContext,
+  healthOptions: HealthRuntimeOptions = {},
+  messengerOptions: PageKeeperOptions['messenger'] = {},
+  peopleOptions: PageKeeperOptions['people'] = {},
+): PageKeeper {
   const { graph, store, tokens } = context;
   const handles = new Map<string, PageHandle>();
 
@@ -238,6 +274,10 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
   function bound<T>(pageId: string, call: (token: string) => Promise<T>, idempotent = true): Promise<T> {
     return health.call(pageId, call, { idempotent });
   }
+  const people = createPeopleDirectory(
+    fetchPersonWith(graph, (pageId) => (fn, idempotent) => bound(pageId, fn, idempotent)),
+    { ...peopleOptions, now: () => context.clock.now().getTime() },
+  );
 
   function page(id: string): PageHandle {
     let handle = handles.get(id);
@@ -249,6 +289,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
       get: (path, params, opts = {}) => bound(id, (token) => graph.get(path, params, { ...opts, token })),
       post: (path, body, opts = {}) => bound(id, (token) => graph.post(path, body, { ...opts, token }), opts.idempotent ?? false),
       instagram: createInstagramHandle(id, () => messengerOf()),
+      ...createPagePlatform(id, graph, (fn, idempotent) => bound(id, fn, idempotent), people),
     };
     // Handles are tiny and stateless; keep a bounded number to avoid churn in hot loops.
     if (handles.size < 10_000) handles.set(id, handle);
@@ -271,6 +312,7 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
       return messengerOf();
     },
     context,
+    people,
     connect: (token, opts) => health.connect(() => connect(context, token, pageHealthFromStore, opts)),
     async connectWithCode(input, opts) {
       const short = await exchangeCode(context, input);
@@ -300,11 +342,17 @@ export function createPageKeeperFromContext(context: PageKeeperContext, healthOp
     handleDeauthorize: (userId) => health.handleDeauthorize(userId),
     events: (opts) => health.events(opts),
     schedule: (opts) => health.schedule(opts),
+    removePage: (pageId) => removePage(context, pageId).finally(() => health.changed()),
+    async resubscribe(pageId) {
+      const sub = await resubscribePage(context, pageId);
+      return { subscribed: sub.subscribed, fields: sub.fields, checkedAt: context.clock.now(), reason: sub.reason, fix: sub.fix };
+    },
     close() {
       closing ??= (async () => {
         await messenger?.stop();
         await health.close();
         tokens.clear();
+        people.clear();
         await Promise.allSettled([graph.close(), store.close()]);
       })();
       return closing;

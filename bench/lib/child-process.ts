@@ -18,14 +18,26 @@ export interface ChildServer<T> {
   pid: number;
   /** Resolves with the first JSON line whose `event` is `name`. */
   waitFor: <E = Record<string, unknown>>(name: string, timeoutMs: number) => Promise<E>;
+  /** Sends a signal (e.g. SIGUSR2 to a probe). */
+  signal: (name: NodeJS.Signals) => void;
   stderr: () => string;
   stop: () => Promise<void>;
 }
 
-/** Starts `script` (a path under the repository) and waits for its ready line; a `.mjs` script runs on plain node, without tsx. */
-export async function startChildServer<T>(script: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<ChildServer<T>> {
-  const loader = script.endsWith('.mjs') ? [] : ['--require', TSX_PREFLIGHT, '--import', TSX_LOADER];
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...loader, `${ROOT}${script}`, ...args], {
+export interface ChildServerOptions {
+  /** Node options before the script (e.g. `--import` of a small probe). */
+  nodeArgs?: string[];
+  /** Also read the child's JSON log lines on stderr as events, named by their `msg` (pino). */
+  logEvents?: boolean;
+}
+
+/**
+ * Starts `script` (a path under the repository) and waits for its ready line; a `.mjs` or `.js`
+ * script runs on plain node, without tsx (the built CLI is `dist/cli/main.js`).
+ */
+export async function startChildServer<T>(script: string, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000, options: ChildServerOptions = {}): Promise<ChildServer<T>> {
+  const loader = /\.m?js$/.test(script) ? [] : ['--require', TSX_PREFLIGHT, '--import', TSX_LOADER];
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...loader, ...(options.nodeArgs ?? []), `${ROOT}${script}`, ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -34,20 +46,43 @@ export async function startChildServer<T>(script: string, args: string[], env: R
   let buffer = '';
   const events: Array<Record<string, unknown>> = [];
   const listeners = new Set<() => void>();
-  child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-8000)));
-  child.stdout.on('data', (d: Buffer) => {
-    buffer += d.toString();
+  let errBuffer = '';
+  const push = (e: Record<string, unknown>) => {
+    events.push(e);
+    for (const l of listeners) l();
+  };
+  /** Complete lines of `chunk` after what was left of the last one. */
+  const lines = (rest: string, chunk: string, each: (line: string) => void): string => {
+    let buf = rest + chunk;
     let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      try {
-        events.push(JSON.parse(line) as Record<string, unknown>);
-        for (const l of listeners) l();
-      } catch {
-        // not a JSON line
-      }
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      each(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
     }
+    return buf;
+  };
+  const json = (line: string): Record<string, unknown> | undefined => {
+    try {
+      const v: unknown = JSON.parse(line);
+      return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  child.stderr.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-8000);
+    if (options.logEvents) {
+      errBuffer = lines(errBuffer, d.toString(), (line) => {
+        const e = json(line);
+        if (e && typeof e.msg === 'string') push({ ...e, event: e.msg });
+      });
+    }
+  });
+  child.stdout.on('data', (d: Buffer) => {
+    buffer = lines(buffer, d.toString(), (line) => {
+      const e = json(line);
+      if (e) push(e);
+    });
   });
   child.stdin.on('error', () => {});
   const exited = once(child, 'exit');
@@ -88,7 +123,14 @@ export async function startChildServer<T>(script: string, args: string[], env: R
   };
   try {
     const ready = await waitUntil<T & { url: string }>((e) => typeof e.url === 'string', 'ready line', timeoutMs);
-    return { ready, pid: child.pid!, waitFor: (name, ms) => waitUntil((e) => e.event === name, `"${name}"`, ms), stderr: () => err, stop };
+    return {
+      ready,
+      pid: child.pid!,
+      waitFor: (name, ms) => waitUntil((e) => e.event === name, `"${name}"`, ms),
+      signal: (name) => child.kill(name),
+      stderr: () => err,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;

@@ -5,7 +5,7 @@
  *
  * Why not only /_emulator/stats: the emulator counts each item of a batch request as one call,
  * as Facebook's rate limits do (docs/graph-api.md "Batch requests"), so its totals cannot tell
- * 10 batch requests of 50 from 500 single calls. The issues' call budgets ("at most 20 Graph
+ * 10 batch requests of 50 from 500 single calls. The call budgets ("at most 20 Graph
  * calls ... debug_token in batches of 50") count HTTP requests; rows report those, with the
  * emulator's per-endpoint counts in the note.
  */

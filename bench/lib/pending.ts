@@ -2,14 +2,14 @@
  * A scenario slot whose measurement is not written yet because the pagekeeper API it drives
  * did not exist (or was still changing) when the bench was written. It reports its rows as
  * "not available" (pass = false), naming the API and the plan, so the gap shows in the table
- * and the next session knows exactly what to fill in.
+ * and whoever picks it up knows exactly what to fill in.
  */
 import { NotAvailable } from './not-available.js';
-import type { Row, Scenario } from './types.js';
+import type { Row, Scenario, Subject } from './types.js';
 
 export function pendingScenario(spec: {
   id: string;
-  issue: number;
+  subject: Subject;
   rows: Array<Pick<Row, 'name' | 'unit' | 'yardstick' | 'target'>>;
   /** The API the measurement needs. */
   waitsFor: string;
@@ -18,7 +18,7 @@ export function pendingScenario(spec: {
 }): Scenario {
   return {
     id: spec.id,
-    issue: spec.issue,
+    subject: spec.subject,
     rows: spec.rows,
     run: async () => {
       throw new NotAvailable(spec.waitsFor, `plan: ${spec.plan}`);

@@ -17,7 +17,7 @@ export interface CompareRow {
   yardstick: string;
   pagekeeper: Outcome;
   yardstickOutcome: Outcome;
-  /** Minimum value / yardstickValue (higher is better), e.g. 0.85 or 2; null when the issue sets no target (reported only). */
+  /** Minimum value / yardstickValue (higher is better), e.g. 0.85 or 2; null when no target is set (reported only). */
   minRatio: number | null;
   note?: string;
 }

@@ -47,11 +47,15 @@ export interface BenchContext {
   log: (message: string) => void;
 }
 
+/** Scenarios run and print in this order of subject, then by id. */
+export const SUBJECTS = ['tokens', 'health', 'messenger', 'service', 'postgres', 'real network'] as const;
+export type Subject = (typeof SUBJECTS)[number];
+
 export interface Scenario {
   /** Stable id used by --only and in file names, e.g. "send-texts". */
   id: string;
-  /** The issue whose performance section asks for it. */
-  issue: number;
+  /** What it measures, for grouping in the run's order (SUBJECTS). */
+  subject: Subject;
   /** Row names this scenario reports; used to print "not available" rows when it cannot run. */
   rows: Array<Pick<Row, 'name' | 'unit' | 'yardstick' | 'target'>>;
   run: (ctx: BenchContext) => Promise<Row[]>;

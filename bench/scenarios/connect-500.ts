@@ -16,7 +16,7 @@ const MAX_CALLS = 20;
 
 export const scenario: Scenario = {
   id: 'connect-500',
-  issue: 3,
+  subject: 'tokens',
   rows: [
     { name: 'connect a 500-page user: Graph calls', unit: 'calls', yardstick: 'target', target: `<= ${MAX_CALLS} calls` },
     { name: 'connect a 500-page user: time', unit: 'ms', yardstick: 'reported', target: 'none (reported)' },

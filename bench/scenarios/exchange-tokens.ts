@@ -2,7 +2,7 @@
  * Exchange 1,000 short-lived user tokens for long-lived ones (Step 2), 64 in flight:
  * pagekeeper's exchangeForLongLived vs the peers that can (fb, facebook-nodejs-business-sdk) vs
  * the bare undici loop. Fresh short-lived tokens are minted through the control API before each
- * run, untimed. The issue sets no target for this comparison: it is reported, and passes when
+ * run, untimed. No target is set for this comparison: it is reported, and passes when
  * every contender measured.
  */
 import { ContenderSet } from '../lib/contenders.js';
@@ -22,7 +22,7 @@ const YARDSTICKS = [bareUndici, ...PEERS.filter((p) => p.exchanger)];
 
 export const scenario: Scenario = {
   id: 'exchange-tokens',
-  issue: 8,
+  subject: 'tokens',
   rows: YARDSTICKS.map((p) => ({ name: `${NAME} vs ${p.name}`, unit: 'tokens/s', yardstick: p.name, target: 'none (reported)' })),
   run: async (ctx) => {
     const emu = ctx.emulator;

@@ -2,7 +2,7 @@
  * List the 500 pages of one user (Step 3), following paging.next to the end:
  * pagekeeper's discoverPages vs fb and facebook-nodejs-business-sdk (each asking limit=100, as
  * pagekeeper does) vs the bare undici loop. The unit is complete 500-page listings per second.
- * The issue sets no target: reported, passes when every contender measured and saw all 500.
+ * No target is set: reported, passes when every contender measured and saw all 500.
  */
 import { ContenderSet } from '../lib/contenders.js';
 import { createUser, exchangeForLongLived } from '../lib/fixtures.js';
@@ -20,7 +20,7 @@ const YARDSTICKS = [bareUndici, ...PEERS.filter((p) => p.lister)];
 
 export const scenario: Scenario = {
   id: 'list-pages',
-  issue: 8,
+  subject: 'tokens',
   rows: YARDSTICKS.map((p) => ({ name: `${NAME} vs ${p.name}`, unit: 'lists/s', yardstick: p.name, target: 'none (reported)' })),
   run: async (ctx) => {
     const emu = ctx.emulator;

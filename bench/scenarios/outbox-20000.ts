@@ -144,7 +144,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
 
 export const scenario: Scenario = {
   id: 'outbox-20000',
-  issue: 5,
+  subject: 'messenger',
   rows: [{ name: NAME, unit: 's', yardstick: 'theoretical minimum 10 s', target: '<= 11.5 s, 0 lost, 0 throttle errors' }],
   run,
 };

@@ -69,7 +69,7 @@ async function once(ctx: BenchContext, messages: number, repeat: number): Promis
 
 export const scenario: Scenario = {
   id: 'postgres-200ms-sigkill',
-  issue: 14,
+  subject: 'real network',
   rows: [{ name: NAME, unit: 's', yardstick: 'theoretical minimum 9 s', target: '<= 10.80 s, each once or unknown' }],
   timeoutMs: { quick: 240_000, full: 900_000 },
   run: async (ctx): Promise<Row[]> => {

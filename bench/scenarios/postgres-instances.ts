@@ -23,7 +23,7 @@ const rowName = (n: number) => `outbox on PostgreSQL, ${n} instances vs 1`;
 
 export const scenario: Scenario = {
   id: 'postgres-instances',
-  issue: 7,
+  subject: 'postgres',
   rows: [2, 3].map((n) => ({ name: rowName(n), unit: 'msg/s', yardstick: '1 instance', target: `>= ${MIN_RATIO}x` })),
   timeoutMs: { quick: 180_000, full: 600_000 },
   run: async (ctx) => {

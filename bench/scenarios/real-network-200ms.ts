@@ -315,7 +315,7 @@ async function wireRow(ctx: BenchContext): Promise<Row> {
 
 export const scenario: Scenario = {
   id: 'real-network-200ms',
-  issue: 14,
+  subject: 'real network',
   rows: [
     { name: OUTBOX, unit: 's', yardstick: 'theoretical minimum 10 s', target: '<= 11.50 s, 0 lost, 0 duplicates, 0 throttle errors' },
     { name: DIRECT, unit: 'msg/s', yardstick: 'bare undici loop, 256 connections', target: '>= 0.9x' },

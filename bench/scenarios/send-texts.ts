@@ -23,7 +23,7 @@ const NAME = 'send 5,000 texts';
 
 export const scenario: Scenario = {
   id: 'send-texts',
-  issue: 5,
+  subject: 'messenger',
   // Five contenders x (warm-up + 5 repeats): longer than the default cut-off on a busy machine.
   timeoutMs: { quick: 60_000, full: 300_000 },
   rows: [

@@ -20,7 +20,7 @@ const ROW = { name: 'GET /v1/pages/{id}/token', unit: 'req/s', yardstick: 'bare 
 
 export const scenario: Scenario = {
   id: 'service-token-route',
-  issue: 6,
+  subject: 'service',
   rows: [ROW],
   run: async (ctx) => {
     const durationS = ctx.options.quick ? 3 : 5;

@@ -23,7 +23,7 @@ const MAX_CALLS = 200;
 
 export const scenario: Scenario = {
   id: 'sweep-10000',
-  issue: 4,
+  subject: 'health',
   rows: [
     { name: 'sweep 10,000 tokens: Graph calls', unit: 'calls', yardstick: 'target', target: `<= ${MAX_CALLS} calls` },
     { name: 'sweep 10,000 tokens: speed vs one-call-per-token loop', unit: 'tokens/s', yardstick: 'one debug_token call per token', target: '>= 10x' },

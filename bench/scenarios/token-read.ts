@@ -17,7 +17,7 @@ const DATABASE_TARGET = 20_000;
 
 export const scenario: Scenario = {
   id: 'token-read',
-  issue: 3,
+  subject: 'tokens',
   rows: [
     { name: 'page(id).token() from cache', unit: 'calls/s', yardstick: 'target', target: '>= 1,000,000 calls/s' },
     { name: 'page(id).token() from database + decrypt', unit: 'calls/s', yardstick: 'target', target: '>= 20,000 calls/s' },

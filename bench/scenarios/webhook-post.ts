@@ -31,7 +31,7 @@ const ROW = { name: 'POST /webhooks/messenger (signed)', unit: 'events/s', yards
 
 export const scenario: Scenario = {
   id: 'webhook-post',
-  issue: 6,
+  subject: 'service',
   rows: [ROW],
   run: async (ctx) => {
     const durationS = ctx.options.quick ? 3 : 5;

@@ -75,7 +75,7 @@ const COMMANDS: CommandSpec[] = [
         .argument('<psid>', "the person's Page-scoped id")
         .argument('[text...]', 'the text to send')
         .option('--tag <tag>', 'send as MESSAGE_TAG with this tag (HUMAN_AGENT: a person replying within 7 days)')
-        .option('--image <url>', 'send an image by URL instead of text')
+        .option('--image <url|file>', 'send an image instead of text: a URL, or a local file that is uploaded first')
         .option('--instagram', "reply on Instagram: <psid> is an IGSID of the Page's linked Instagram account (docs/instagram.md)"),
     load: () => import('./commands/send.js'),
   },
@@ -86,6 +86,27 @@ const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/outbox.js'),
   },
   {
+    name: 'messages',
+    describe: 'browse the outbox, newest first: filter by status, Page and time',
+    configure: (c) =>
+      c
+        .option('--status <status>', 'queued, sending, sent, delivered, read, failed, held, unknown or cancelled')
+        .option('--page <page-id>', 'only this Page')
+        .option('--since <when>', 'created since: an ISO time or a span back from now (90m, 24h, 7d)')
+        .option('--limit <n>', 'at most this many (1 to 500)', '50')
+        .option('--before <message-id>', 'the next page: messages older than this one'),
+    load: () => import('./commands/messages.js'),
+  },
+  { name: 'retry', describe: 'retry a failed or unknown message as a new message linked to it', configure: (c) => c.argument('<message-id>', 'the message id (msg_...)'), load: () => import('./commands/retry.js') },
+  { name: 'cancel', describe: 'cancel a queued or held message so it is never sent', configure: (c) => c.argument('<message-id>', 'the message id (msg_...)'), load: () => import('./commands/cancel.js') },
+  {
+    name: 'remove',
+    describe: "remove a Page: cancel its waiting messages, unsubscribe its webhooks, delete its tokens",
+    configure: (c) => c.argument('<page-id>', 'the Page id').option('--yes', 'really remove it'),
+    load: () => import('./commands/remove.js'),
+  },
+  { name: 'resubscribe', describe: "subscribe the app to a Page's webhooks again, now", configure: (c) => c.argument('<page-id>', 'the Page id'), load: () => import('./commands/resubscribe.js') },
+  {
     name: 'serve',
     describe: 'run the service: connect flow, REST API, webhooks, dashboard',
     configure: (c) =>
@@ -93,7 +114,8 @@ const COMMANDS: CommandSpec[] = [
         .option('--host <host>', 'address to listen on', '127.0.0.1')
         .option('--port <port>', 'port (0 picks a free one)', '3000')
         .option('--emulator', 'start a Graph API emulator beside the service and use it (throwaway database and key)')
-        .option('--dev', 'open the dashboard without login (only on a loopback address)'),
+        .option('--dev', 'open the dashboard without login (only on a loopback address)')
+        .option('--check-now', 'run the first health check at start, not after its random delay of up to 10 minutes'),
     load: () => import('./commands/serve.js'),
   },
   {
@@ -115,7 +137,7 @@ const COMMANDS: CommandSpec[] = [
         .argument('[action]', 'create, list or revoke')
         .argument('[id]', 'the key id (revoke)')
         .option('--name <name>', 'a name for the key (create)')
-        .option('--scopes <scopes>', 'comma-separated: pages:read, pages:check, tokens:read, messages:write, events:read, tenants:admin, connect:write, graph:proxy (create)')
+        .option('--scopes <scopes>', 'comma-separated: pages:read, pages:check, tokens:read, messages:write, events:read, tenants:admin, connect:write, graph:proxy, pages:manage (create)')
         .option('--tenant <id>', "the key reaches only this tenant's Pages (create)")
         .option('--pages <ids>', 'comma-separated Page ids: only these of its tenant (create, with --tenant)'),
     load: () => import('./commands/api-keys.js'),
@@ -130,6 +152,24 @@ const COMMANDS: CommandSpec[] = [
         .option('--id <id>', 'your own id for the tenant (create)')
         .option('--name <name>', 'a name for the tenant (create)'),
     load: () => import('./commands/tenants.js'),
+  },
+  {
+    name: 'person',
+    describe: "who a PSID is on a Page: the person's name and picture (Facebook's User Profile API)",
+    configure: (c) => c.argument('<page-id>', 'the Page id').argument('<psid>', "the person's Page-scoped id"),
+    load: () => import('./commands/person.js'),
+  },
+  {
+    name: 'bot-profile',
+    describe: "the Page's bot settings (Messenger Profile API): prints them, or sets the ones given",
+    configure: (c) =>
+      c
+        .argument('<page-id>', 'the Page id')
+        .option('--get-started <payload>', 'the Get Started button with this postback payload')
+        .option('--greeting <text>', 'the greeting of the welcome screen (default locale, up to 160 characters)')
+        .option('--menu <file>', 'JSON file with the persistent menu (up to 20 buttons)')
+        .option('--ice-breakers <file>', 'JSON file with up to 4 ice breakers [{"question","payload"}]'),
+    load: () => import('./commands/bot-profile.js'),
   },
 ];
 

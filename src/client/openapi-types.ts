@@ -460,6 +460,247 @@ export interface paths {
       };
     };
   };
+  "/v1/pages/{id}/people/{psid}": {
+    /** A person's name and picture (Facebook's User Profile API; cached in memory, never logged) */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+          psid: string;
+        };
+      };
+      responses: {
+        /** @description The person */
+        200: {
+          content: {
+            "application/json": {
+              pageId: string;
+              psid: string;
+              name: string | null;
+              firstName: string | null;
+              lastName: string | null;
+              /** @description Facebook's picture URL; it expires, do not store it */
+              profilePic: string | null;
+            };
+          };
+        };
+        /** @description Malformed id or PSID */
+        400: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description Missing, wrong or revoked API key */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description The key lacks the scope pages:read */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description Page not connected (PK_PAGE_NOT_FOUND), or not a person who wrote to it (PK_PERSON_NOT_FOUND) */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  "/v1/pages/{id}/messenger-profile": {
+    /** The Page's bot settings: get_started, greeting, persistent_menu, ice_breakers, whitelisted_domains */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description The properties that are set */
+        200: {
+          content: {
+            "application/json": {
+              pageId: string;
+              profile: {
+                get_started?: {
+                  payload: string;
+                  [key: string]: unknown;
+                } | null;
+                greeting?: {
+                    locale: string;
+                    text: string;
+                    [key: string]: unknown;
+                  }[] | null;
+                persistent_menu?: {
+                    locale: string;
+                    [key: string]: unknown;
+                  }[] | null;
+                ice_breakers?: {
+                    [key: string]: unknown;
+                  }[] | null;
+                whitelisted_domains?: string[] | null;
+              };
+            };
+          };
+        };
+        /** @description Missing, wrong or revoked API key */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description The key lacks the scope pages:read */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description Not connected */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    /** Sets the Page's bot settings (properties left out stay; null deletes one), checked with Facebook's limits first */
+    put: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            get_started?: {
+              payload: string;
+              [key: string]: unknown;
+            } | null;
+            greeting?: {
+                locale: string;
+                text: string;
+                [key: string]: unknown;
+              }[] | null;
+            persistent_menu?: {
+                locale: string;
+                [key: string]: unknown;
+              }[] | null;
+            ice_breakers?: {
+                [key: string]: unknown;
+              }[] | null;
+            whitelisted_domains?: string[] | null;
+          };
+        };
+      };
+      responses: {
+        /** @description What was set and deleted (not read back: Facebook allows 10 Messenger Profile calls per 10 minutes per Page) */
+        200: {
+          content: {
+            "application/json": {
+              pageId: string;
+              set: string[];
+              deleted: string[];
+            };
+          };
+        };
+        /** @description Invalid profile (PK_BOT_PROFILE_INVALID): nothing was sent to Facebook */
+        400: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description Missing, wrong or revoked API key */
+        401: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description The key lacks the scope messages:write */
+        403: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+        /** @description Not connected */
+        404: {
+          content: {
+            "application/json": {
+              error: {
+                code: string;
+                message: string;
+                fix?: string;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
   "/v1/messages/{id}": {
     /** A queued message's delivery status */
     get: {

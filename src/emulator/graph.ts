@@ -11,6 +11,7 @@ import type { Business } from './business.js';
 import type { GraphErrorSpec, GraphResult } from './graph-error.js';
 import { GraphError, MSG, errorResult, fail } from './graph-error.js';
 import { messageId } from './ids.js';
+import { createMessengerPlatform } from './messenger-platform.js';
 import type { Limits } from './limits.js';
 import { paginate } from './paging.js';
 import type { EmulatorState, Page, TokenRecord, User } from './state.js';
@@ -117,6 +118,8 @@ export function createGraph(deps: {
   const stats = new Map<string, number>();
   let total = 0;
   const codes = new Map<string, LoginCode>();
+  // User Profile, Messenger Profile and attachment upload (messenger-platform.ts).
+  const platform = createMessengerPlatform(now);
 
   function count(key: string) {
     total++;
@@ -352,6 +355,7 @@ export function createGraph(deps: {
       return fail({ code: 100, message: '(#100) Param sender_action must be one of {MARK_SEEN, TYPING_ON, TYPING_OFF}' });
     }
     if (message !== undefined) validateMessage(message);
+    if (message !== undefined) platform.checkAttachmentId(page.id, message);
     const tag = str(p.tag);
     let windowMs = DAY_MS;
     if (messagingType === 'MESSAGE_TAG') {
@@ -465,6 +469,8 @@ export function createGraph(deps: {
     else if (state.users.has(first)) node = { kind: 'user', user: state.users.get(first)! };
     else if (state.businesses.has(first)) node = { kind: 'business', id: first };
     else if (first === state.app.id) node = { kind: 'app' };
+    // A PSID, read with the token of a Page the person wrote to: the User Profile API (messenger-platform.ts).
+    else if (auth.kind === 'PAGE' && segs.length === 1 && m === 'GET' && auth.page.psids.has(first)) return ok(platform.userProfile(auth.page, auth.record.scopes, first, p));
     else return fail({ type: 'GraphMethodException', code: 100, subcode: 33, message: MSG.unsupported(m === 'GET' ? 'get' : m === 'DELETE' ? 'delete' : 'post', first) });
 
     const unsupported = () => fail({ type: 'GraphMethodException', code: 100, subcode: 33, message: MSG.unsupported(m.toLowerCase(), first) });
@@ -520,6 +526,12 @@ export function createGraph(deps: {
       if (edge === 'conversations' && m === 'GET' && segs.length === 2) {
         const pageToken = auth.kind === 'PAGE' && auth.page.id === node.page.id;
         return ok(conversationsEdge(state.conversations, { page: node.page, instagram: node.page.instagram, pageToken, scopes: auth.kind === 'APP' ? [] : auth.record.scopes, params: p, base }));
+      }
+      if ((edge === 'messenger_profile' || edge === 'message_attachments') && segs.length === 2) {
+        if (auth.kind !== 'PAGE') return fail({ code: 210, message: MSG.pageTokenRequired });
+        if (auth.page.id !== node.page.id) return unsupported();
+        if (edge === 'messenger_profile' && (m === 'GET' || m === 'POST' || m === 'DELETE')) return ok(platform.messengerProfile(m, node.page, auth.record.scopes, p));
+        if (edge === 'message_attachments' && m === 'POST') return ok(platform.uploadAttachment(node.page, auth.record.scopes, p));
       }
       if (edge === 'subscribed_apps' && segs.length === 2) {
         // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/ (docs/graph-api.md "Page webhook subscriptions").
@@ -655,6 +667,7 @@ export function createGraph(deps: {
   return {
     handle,
     createLoginCode,
+    platform,
     tokenInfo,
     stats: () => ({ calls: Object.fromEntries(stats), total }),
     resetStats() {

@@ -165,6 +165,12 @@ export interface EmulatorControl {
   createSystemUser(input: { name: string; pages: { id: string; tasks?: string[] }[]; expiresInDays?: number; scopes?: string[]; accounts?: 'listed' | 'empty' | 'refused' }): Promise<{ id: string; accessToken: string }>;
   /** `app_removed`: the business removed the app; every token of the system user stops working (190/458). */
   systemUserEvent(systemUserId: string, type: 'app_removed'): Promise<void>;
+  /** Who the person behind a PSID is (User Profile API); `available: false`: Facebook has no profile for them. */
+  setPerson(pageId: string, psid: string, profile: { first_name?: string; last_name?: string; profile_pic?: string; locale?: string; timezone?: number; gender?: string; available?: boolean }): Promise<unknown>;
+  /** The Page's Messenger Profile as stored, and the calls spent in the current 10-minute window. */
+  messengerProfile(pageId: string): Promise<{ profile: Record<string, unknown>; callsInWindow: number }>;
+  /** Attachments uploaded through `/me/message_attachments`. */
+  attachments(pageId: string): Promise<{ id: string; type: string; url: string | null; file: { filename: string | null; contentType: string | null; bytes: number } | null; reusable: boolean }[]>;
 }
 
 export interface RunningEmulator extends EmulatorInfo {
@@ -226,6 +232,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     createLoginConfig: (input) => request('POST', 'login-configs', input),
     createSystemUser: (input) => request('POST', 'system-users', input),
     systemUserEvent: async (id, type) => void (await request('POST', `system-users/${id}/events`, { type })),
+    setPerson: (pageId, psid, profile) => request('PUT', `pages/${pageId}/people/${psid}`, profile),
+    messengerProfile: (pageId) => request('GET', `pages/${pageId}/messenger-profile`),
+    attachments: async (pageId) => (await request<{ attachments: Awaited<ReturnType<EmulatorControl['attachments']>> }>('GET', `pages/${pageId}/attachments`)).attachments,
   };
 
   return {

@@ -8,7 +8,8 @@ import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseQuery } from 'node:querystring';
 import { createBusiness } from './business.js';
-import { registerControl } from './control.js';
+import { parse, registerControl } from './control.js';
+import { registerPlatformControl } from './control-platform.js';
 import { dialogRedirect, messagePage, renderDialog } from './dialog.js';
 import type { DialogQuery } from './dialog.js';
 import type { Fault } from './faults.js';
@@ -18,6 +19,7 @@ import { DEFAULT_VERSION, createGraph, servedVersion } from './graph.js';
 import type { BatchItemOverride } from './graph.js';
 import { createLatency, registerLatencyControl } from './latency.js';
 import { createLimits } from './limits.js';
+import { registerMultipart } from './multipart.js';
 import type { EmulatorState, SeedSpec } from './state.js';
 import { createState } from './state.js';
 import { createSubscriptions } from './subscriptions.js';
@@ -88,6 +90,7 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
 
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 10 * 1024 * 1024, return503OnClosing: false });
   void app.register(formbody);
+  registerMultipart(app);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const s = typeof body === 'string' ? body : body.toString();
@@ -125,6 +128,8 @@ export function buildEmulatorServer(options: EmulatorServerOptions): EmulatorSer
       offsetMs += seconds * 1000;
     },
   });
+
+  registerPlatformControl(app, { state, platform: graph.platform, parse });
 
   async function applyFault(fault: Fault, req: FastifyRequest, reply: FastifyReply, version: string): Promise<boolean> {
     const answer = faultAnswer(fault.kind);

@@ -20,6 +20,8 @@ export interface BuiltRequest {
   method: GraphMethod;
   headers: Record<string, string>;
   body: string | undefined;
+  /** An already encoded body (multipart uploads); sent instead of `body` when set. */
+  bytes?: Uint8Array | undefined;
   /** The full URL with secrets masked: the only form that may be logged. */
   redactedUrl: string;
   idempotent: boolean;
@@ -91,6 +93,7 @@ class Built implements BuiltRequest {
   readonly origin: string;
   readonly method: GraphMethod;
   readonly idempotent: boolean;
+  readonly bytes: Uint8Array | undefined;
   constructor(
     private readonly parsed: ParsedTarget,
     readonly path: string,
@@ -102,6 +105,7 @@ class Built implements BuiltRequest {
     this.origin = parsed.origin;
     this.method = req.method;
     this.idempotent = req.idempotent ?? req.method === 'GET';
+    this.bytes = req.raw?.body;
   }
 
   get redactedUrl(): string {
@@ -128,6 +132,10 @@ class Built implements BuiltRequest {
  */
 function payload(target: RequestTarget, req: GraphRequest<unknown>, token: string | undefined): { headers: Record<string, string>; body: string | undefined } {
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
+  if (req.raw !== undefined) {
+    headers['content-type'] = req.raw.contentType;
+    return { headers, body: undefined };
+  }
   if (req.form !== undefined) {
     const form = new URLSearchParams(req.form);
     if (token !== undefined) {

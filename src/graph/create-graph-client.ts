@@ -290,7 +290,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     return new Promise<RawAnswer>((resolve, reject) => {
       const attempt = new Attempt(built.origin, timeoutMs, connectTimeoutMs, signal, resolve, reject, maxResponseBytes);
       try {
-        pool(built.origin).dispatch({ path: built.path, method: built.method, headers: built.headers, body: built.body }, attempt);
+        pool(built.origin).dispatch({ path: built.path, method: built.method, headers: built.headers, body: built.bytes ?? built.body }, attempt);
       } catch (error) {
         attempt.onError(error as Error);
       }

@@ -16,6 +16,11 @@ export interface GraphRequest<T = unknown> {
   json?: unknown;
   /** Form body (POST); when given, the token and proof go into the form instead of the query. */
   form?: Record<string, string>;
+  /**
+   * A body already encoded, with its content type: multipart/form-data uploads such as
+   * `/me/message_attachments`. The token and proof stay in the query, as for JSON.
+   */
+  raw?: { contentType: string; body: Uint8Array };
   token?: string;
   /** Validates the parsed body; without one the parsed JSON is returned unchecked. */
   schema?: ZodType<T>;

@@ -221,7 +221,9 @@ export function startHealthScheduler(ctx: PageKeeperContext, options: HealthSche
       if (wait > 0) await timerSleep(wait, signal);
       if (signal.aborted) break;
       try {
-        options.onRound?.(await runRound());
+        // Not `onRound?.(await runRound())`: without a listener that would skip the round itself.
+        const r = await runRound();
+        options.onRound?.(r);
       } catch (e) {
         if (signal.aborted) break;
         options.onError?.(e);

@@ -9,6 +9,7 @@ import { toSendBody } from './build-message.js';
 import { conversationKey } from '../store/conversations-repository.js';
 import { createOutbox, type EnqueueOptions, type EnqueueResult, type MessageView } from './outbox.js';
 import { createOutboxRepository, type ListFilter, type OutboxStatus, type Receipt, type StatusChange } from '../store/outbox-repository.js';
+import { createOutboxConsole, type OutboxConsole } from './outbox-console.js';
 import { changesOfOutcomes, createStatusEvents, type StatusListener } from './outcome-events.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
 import { createUsageRecorder } from './usage-recorder.js';
@@ -75,6 +76,8 @@ export interface Messenger {
   recordReceipts(receipts: readonly Receipt[]): Promise<number>;
   /** Every outbox state change after enqueue (`sending` excluded) as a `message.status` event. @returns the unsubscribe function. */
   onStatus(listener: StatusListener): () => void;
+  /** The operations console's outbox: filters, history, retry (a new linked message) and cancel (outbox-console.ts). */
+  readonly console: OutboxConsole;
   readonly throttle: SendThrottle;
   /** Stops every worker started here, waiting for their sends in flight. */
   stop(): Promise<void>;
@@ -102,9 +105,21 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
   const conversations = ctx.store.conversations;
   const statusEvents = createStatusEvents();
   const emitChanges = (changes: readonly StatusChange[], at: number) => statusEvents.emit(changes, at);
+  // The message's history beyond a plain send (failed attempts, holds, recovery): rare rows,
+  // written after the change; a failed write is logged and the send goes on.
+  const recordHistory = (changes: readonly StatusChange[], at: number) => {
+    const entries = changes.filter((c) => c.status !== 'sent' && c.status !== 'delivered' && c.status !== 'read').map((c) => ({ messageId: c.id, at, status: c.status, error: c.error }));
+    if (entries.length > 0) void ctx.store.outboxConsole.appendHistory(entries).catch((e: unknown) => ctx.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'outbox history not recorded'));
+  };
   // The messenger's own binding of the outbox table: the same rows as ctx.store.outbox, with a
   // hook that turns every state change it writes into a message.status event.
-  const repo = createOutboxRepository(ctx.store.db, ctx.store.dialect, { onChanges: (changes) => emitChanges(changes, ctx.clock.now().getTime()) });
+  const repo = createOutboxRepository(ctx.store.db, ctx.store.dialect, {
+    onChanges: (changes) => {
+      const at = ctx.clock.now().getTime();
+      recordHistory(changes, at);
+      emitChanges(changes, at);
+    },
+  });
   const windowCache = new Map<string, number>();
   const onTokenInvalid =
     options.onTokenInvalid ??
@@ -118,6 +133,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
   const deps: SendDeps = { ctx, throttle, conversations, windowCache, onTokenInvalid, instagram, ...(windowLookup === undefined ? {} : { windowLookup }) };
   const workers = new Set<OutboxWorker>();
   const outbox = createOutbox({ ...deps, repo, notify: (person) => workers.forEach((w) => w.wake(person)) });
+  const outboxConsole = createOutboxConsole({ ...deps, notify: (person) => workers.forEach((w) => w.wake(person)), emit: emitChanges });
 
   // Across instances a Page's budget is shared: each of n live workers gets 1/n of the cap.
   let liveWorkers = 1;
@@ -160,6 +176,10 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     // Nothing is built on the worker's hot path unless someone listens.
     onStatusChanges: (batch, heldAlong, at) => {
       if (statusEvents.listeners > 0) emitChanges([...changesOfOutcomes(batch), ...heldAlong], at);
+      // Only outcomes other than a send go into the history: a loop over the batch, nothing built otherwise.
+      if (heldAlong.length > 0 || batch.some((b) => b.outcome.kind === 'requeue' || b.outcome.kind === 'finish')) {
+        recordHistory([...changesOfOutcomes(batch.filter((b) => b.outcome.kind === 'requeue' || b.outcome.kind === 'finish')), ...heldAlong], at);
+      }
     },
     liveLeases: (prefix: string, now: number) => ctx.store.leases.listLive(prefix, now),
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
@@ -200,6 +220,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       return changes.length;
     },
     onStatus: (listener) => statusEvents.on(listener),
+    console: outboxConsole,
     async stop() {
       await Promise.allSettled([...workers].map((w) => w.stop()));
       workers.clear();

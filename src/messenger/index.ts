@@ -14,3 +14,14 @@ export * from './outbox-body.js';
 export * from './outbox.js';
 export * from './worker.js';
 export * from './create-messenger.js';
+export { createPeopleDirectory, toPersonProfile, DEFAULT_PEOPLE_CACHE_SIZE, DEFAULT_PEOPLE_TTL_MS, type PersonProfile, type PeopleDirectory, type PeopleDirectoryOptions } from './person-profile.js';
+export {
+  validateMessengerProfile,
+  MESSENGER_PROFILE_FIELDS,
+  type MessengerProfile,
+  type MessengerProfileField,
+  type MessengerProfileHandle,
+  type MenuButton,
+  type IceBreaker,
+} from './messenger-profile.js';
+export { buildUploadRequest, mediaTypeOf, MAX_ATTACHMENT_BYTES, type UploadInput, type UploadResult } from './upload-attachment.js';

@@ -83,6 +83,12 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
         return { ...toPageView(p, (await store.subscriptions.list([id])).get(id)), instagram: judgeInstagram(await store.instagram.get(id)) };
       },
     },
+    people: { profile: (pageId, psid) => pk.people.profile(pageId, psid), nameIfKnown: (pageId, psid, waitMs) => pk.people.nameIfKnown(pageId, psid, waitMs) },
+    messengerProfile: {
+      get: (pageId) => pk.page(pageId).messengerProfile.get(),
+      set: (pageId, profile) => pk.page(pageId).messengerProfile.set(profile),
+      delete: (pageId, fields) => pk.page(pageId).messengerProfile.delete(fields),
+    },
     async graphProxy(pageId, req) {
       let calls = 0;
       const answer = await pk.health.call(
@@ -187,6 +193,42 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
 
     // Every status, zeros included, so /metrics always shows delivered and read too.
     outboxCounts: () => store.outbox.counts(),
+
+    console: {
+      async messages(filter) {
+        const before = filter.before === undefined ? undefined : await store.outboxConsole.get(filter.before);
+        return pk.messenger.console.browse({
+          ...(filter.status === undefined ? {} : { status: filter.status }),
+          ...(filter.pageId === undefined ? {} : { pageId: filter.pageId }),
+          ...(filter.pageIds === undefined ? {} : { pageIds: filter.pageIds }),
+          ...(filter.since === undefined ? {} : { since: filter.since.getTime() }),
+          ...(filter.until === undefined ? {} : { until: filter.until.getTime() }),
+          ...(before === undefined ? {} : { beforeSeq: before.seq }),
+          ...(filter.limit === undefined ? {} : { limit: filter.limit }),
+        });
+      },
+      message: (id) => pk.messenger.console.detail(id),
+      retry: (id) => pk.messenger.console.retry(id),
+      cancel: (id) => pk.messenger.console.cancel(id),
+      removePage: (pageId) => pk.removePage(pageId),
+      async resubscribe(pageId) {
+        await pk.resubscribe(pageId);
+        const p = await store.pages.getWithTokens(pageId);
+        if (!p) throw pkError('PK_PAGE_NOT_FOUND', { pageId });
+        return { ...toPageView(p, (await store.subscriptions.list([pageId])).get(pageId)), instagram: judgeInstagram(await store.instagram.get(pageId)) };
+      },
+      openWindows: (pageId) => store.outboxConsole.openWindowCount(pageId, clock.now().getTime() - 24 * 3600 * 1000),
+      async owners(userIds) {
+        const out = new Map<string, { name: string; scopes: string[] }>();
+        for (const id of new Set(userIds)) {
+          const u = await store.users.get(id);
+          if (u) out.set(id, { name: u.name, scopes: u.scopes });
+        }
+        return out;
+      },
+      events: (filter) => store.audit.list(filter),
+      eventKinds: () => store.audit.kinds(),
+    },
 
     callbackReplays: store.callbackReplays,
     adminSessions: store.adminSessions,

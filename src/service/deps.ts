@@ -11,11 +11,16 @@ import type { CallbackReplayRepository } from '../store/callback-replay-reposito
 import type { AuditEntry } from '../store/types.js';
 import type { PageStatus } from '../core/types.js';
 import type { MessageView } from '../messenger/outbox.js';
+import type { ConsoleMessageDetail, ConsoleMessageView, RetryResult } from '../messenger/outbox-console.js';
+import type { OutboxStatus } from '../store/outbox-repository.js';
+import type { RemovePageResult } from '../tokens/remove-page.js';
 import type { PageTokenView, PageView as CorePageView } from '../tokens/page-view.js';
 import type { ApiKeyStore } from './api-keys/create-api-key-store.js';
 import type { MessageStatusEvent } from '../messenger/outcome-events.js';
 import type { InboundContact, ReceiptEvent } from './webhooks/webhook-event.js';
 import type { TenantRegistry } from './tenants/tenant-registry.js';
+import type { MessengerProfile, MessengerProfileField } from '../messenger/messenger-profile.js';
+import type { PersonProfile } from '../messenger/person-profile.js';
 
 /** Settings the service reads (a subset of PageKeeperConfig, normalised). */
 export interface ServiceConfig {
@@ -137,6 +142,73 @@ export interface ServiceDeps {
   connectResults: ConnectResultRepository;
   /** The counts behind the dashboard's charts; absent: no charts. */
   activity?: ActivityReader;
+  /** Who a PSID is (User Profile API, cached in memory, never logged); docs/messenger-profile.md. */
+  people?: PeoplePort;
+  /** The Page's bot settings (Messenger Profile API), validated before any call. */
+  messengerProfile?: MessengerProfilePort;
+  /** The operations console: the outbox browser and its actions, Page removal and re-subscribe, the audit log. */
+  console?: ConsolePort;
+  /**
+   * A person's name where pagekeeper knows it (the dashboard shows it beside the PSID); undefined
+   * when not known. Optional: without it only ids are shown.
+   */
+  nameOf?(pageId: string, psid: string): Promise<string | undefined> | string | undefined;
+}
+
+export interface PeoplePort {
+  /** @throws PK_PERSON_NOT_FOUND, PK_PAGE_NOT_FOUND, PK_NO_VALID_TOKEN, a GraphError */
+  profile(pageId: string, psid: string): Promise<PersonProfile>;
+  /** The name when known or learnt within `waitMs`; undefined otherwise (the lookup goes on). Never throws. */
+  nameIfKnown(pageId: string, psid: string, waitMs?: number): Promise<string | undefined>;
+}
+
+export interface MessengerProfilePort {
+  get(pageId: string): Promise<MessengerProfile>;
+  /** @throws PK_BOT_PROFILE_INVALID before any Graph call */
+  set(pageId: string, profile: MessengerProfile): Promise<void>;
+  delete(pageId: string, fields: readonly MessengerProfileField[]): Promise<void>;
+}
+
+/** Filters of the outbox browser (GET /v1/messages, /messages, `pagekeeper messages`). */
+export interface MessageFilter {
+  status?: OutboxStatus;
+  pageId?: string;
+  /** Only these Pages (a key limited to some Pages). */
+  pageIds?: readonly string[];
+  since?: Date;
+  until?: Date;
+  /** Keyset paging: messages older than this one (its id). */
+  before?: string;
+  limit?: number;
+}
+
+/** Filters of the audit log (/events, GET /v1/audit-log). */
+export interface EventFilter {
+  pageId?: string;
+  event?: string;
+  since?: Date;
+  until?: Date;
+  beforeId?: number;
+  limit?: number;
+}
+
+export interface ConsolePort {
+  messages(filter: MessageFilter): Promise<ConsoleMessageView[]>;
+  message(id: string): Promise<ConsoleMessageDetail | undefined>;
+  /** @throws PK_NOT_FOUND, PK_MESSAGE_NOT_RETRYABLE, PK_PAGE_NOT_FOUND, PK_OUTSIDE_WINDOW */
+  retry(id: string): Promise<RetryResult>;
+  /** @throws PK_NOT_FOUND, PK_MESSAGE_NOT_CANCELLABLE */
+  cancel(id: string): Promise<ConsoleMessageView>;
+  /** @throws PK_PAGE_NOT_FOUND */
+  removePage(pageId: string): Promise<RemovePageResult>;
+  /** @throws PK_PAGE_NOT_FOUND, PK_NO_VALID_TOKEN */
+  resubscribe(pageId: string): Promise<PageView>;
+  /** People inside the 24-hour window of the Page now. */
+  openWindows(pageId: string): Promise<number>;
+  /** Who granted each token: the connected person's (or system user's) name and granted permissions. */
+  owners(userIds: readonly string[]): Promise<Map<string, { name: string; scopes: string[] }>>;
+  events(filter: EventFilter): Promise<AuditEntry[]>;
+  eventKinds(): Promise<string[]>;
 }
 
 /** Reads of the chart rollups (src/store/activity-rollup-repository.ts). */

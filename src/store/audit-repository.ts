@@ -8,8 +8,10 @@ export const DEFAULT_AUDIT_LIMIT = 50;
 export interface AuditRepository {
   /** Appends one event (never a secret in any field). @returns its id. */
   append(entry: AuditInput): Promise<number>;
-  /** Latest events first; filter by page or user; `beforeId` pages backwards. */
-  list(options?: { limit?: number; pageId?: string; userId?: string; beforeId?: number }): Promise<AuditEntry[]>;
+  /** Latest events first; filter by page, user, kind (`event`) and time (`since` inclusive, `until` exclusive); `beforeId` pages backwards. */
+  list(options?: { limit?: number; pageId?: string; userId?: string; beforeId?: number; event?: string; since?: Date; until?: Date }): Promise<AuditEntry[]>;
+  /** The kinds of event in the log, for the console's filter. */
+  kinds(): Promise<string[]>;
   /** Events after `afterId`, oldest first (for notifiers catching up). */
   listAfter(afterId: number, limit?: number): Promise<AuditEntry[]>;
   /** The id of the latest event, 0 when the log is empty. */
@@ -61,7 +63,15 @@ export function createAuditRepository(db: Kysely<Database>, now: () => Date): Au
       if (options.pageId !== undefined) query = query.where('page_id', '=', options.pageId);
       if (options.userId !== undefined) query = query.where('user_id', '=', options.userId);
       if (options.beforeId !== undefined) query = query.where('id', '<', options.beforeId);
+      if (options.event !== undefined) query = query.where('event', '=', options.event);
+      if (options.since !== undefined) query = query.where('at', '>=', options.since.getTime());
+      if (options.until !== undefined) query = query.where('at', '<', options.until.getTime());
       return (await query.execute()).map(auditFromRow);
+    },
+
+    async kinds() {
+      const rows = await db.selectFrom('audit_log').select('event').distinct().orderBy('event').execute();
+      return rows.map((r) => r.event);
     },
 
     async listAfter(afterId, limit = 500) {

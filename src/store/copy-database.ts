@@ -35,6 +35,7 @@ export const COPIED_TABLES = [
   'notifications',
   'data_deletions',
   'meta',
+  'outbox_history',
 ] as const satisfies readonly (keyof Database)[];
 export type CopiedTable = (typeof COPIED_TABLES)[number];
 
@@ -51,10 +52,11 @@ const KEY_COLUMNS: Record<CopiedTable, readonly string[]> = {
   notifications: ['id'],
   data_deletions: ['confirmation_code'],
   meta: ['key'],
+  outbox_history: ['id'],
 };
 
 /** Serial columns whose PostgreSQL sequence must move past the copied ids. */
-const SERIAL_COLUMNS: Partial<Record<CopiedTable, string>> = { audit_log: 'id', outbox: 'seq', notifications: 'id' };
+const SERIAL_COLUMNS: Partial<Record<CopiedTable, string>> = { audit_log: 'id', outbox: 'seq', notifications: 'id', outbox_history: 'id' };
 
 export interface CopyDatabaseOptions extends Pick<OpenDatabaseOptions, 'cwd' | 'poolSize' | 'statementTimeoutMs'> {
   /** Source PAGEKEEPER_DATABASE (`sqlite:FILE` or `postgres://...`). */

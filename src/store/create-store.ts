@@ -23,6 +23,7 @@ import { createUserRepository, type UserRepository } from './user-repository.js'
 import { createTenantRepository, type TenantRepository } from './tenant-repository.js';
 import { createConnectResultRepository, type ConnectResultRepository } from './connect-result-repository.js';
 import { createConnectSessionRepository, type ConnectSessionRepository } from './connect-session-repository.js';
+import { createOutboxConsoleRepository, type OutboxConsoleRepository } from './outbox-console-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 
@@ -69,6 +70,8 @@ export interface StoreRepositories {
   readonly rollups: ActivityRollupRepository;
   /** Login callback outcomes, shown after the redirect away from the callback. */
   readonly connectResults: ConnectResultRepository;
+  /** The operations console's outbox reads and actions: filters, history, retry, cancel, Page removal. */
+  readonly outboxConsole: OutboxConsoleRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -152,6 +155,7 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     instagram: createInstagramRepository(db),
     rollups: createActivityRollupRepository(db, dialect),
     connectResults: createConnectResultRepository(db),
+    outboxConsole: createOutboxConsoleRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };

@@ -15,13 +15,13 @@ import { createActivityRollupRepository, type OutcomeCount } from './activity-ro
 import type { Dialect } from './open-database.js';
 import type { Database, OutboxStatusColumn, OutboxTable } from './schema.js';
 
-export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'held', 'unknown'] as const;
+export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'held', 'unknown', 'cancelled'] as const;
 export type OutboxStatus = OutboxStatusColumn;
 /**
  * Statuses after which a message is never sent again (unknown may still learn it was sent; a
  * sent message moves on to delivered and read when the person's Messenger says so).
  */
-export const FINAL_STATUSES: readonly OutboxStatus[] = ['sent', 'delivered', 'read', 'failed', 'unknown'];
+export const FINAL_STATUSES: readonly OutboxStatus[] = ['sent', 'delivered', 'read', 'failed', 'unknown', 'cancelled'];
 /**
  * A read watermark is Facebook's time of the newest message read; pagekeeper's `sent_at` is when
  * Facebook's answer came back, a round trip later. Messages sent up to this long after the

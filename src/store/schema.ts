@@ -27,13 +27,14 @@ export interface Database {
   page_usage_rollups: PageUsageRollupsTable;
   page_status_rollups: PageStatusRollupsTable;
   connect_results: ConnectResultsTable;
+  outbox_history: OutboxHistoryTable;
 }
 
 export type TokenStatusColumn = 'valid' | 'invalid';
 /** Whose token a connection holds: a person's or a system user's (Business Settings). */
 export type TokenKindColumn = 'user' | 'system_user';
 export type PageStatusColumn = 'healthy' | 'expiring' | 'needs_reauth' | 'missing_permission';
-export type OutboxStatusColumn = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'unknown' | 'delivered' | 'read';
+export type OutboxStatusColumn = 'queued' | 'sending' | 'sent' | 'failed' | 'held' | 'unknown' | 'delivered' | 'read' | 'cancelled';
 
 export interface UsersTable {
   /** Facebook (app-scoped) user id. */
@@ -135,6 +136,20 @@ export interface OutboxTable {
   sent_at: number | null;
   /** `messenger` or `instagram` (migration 0009). */
   channel: Generated<string>;
+  /** The message this one retries (migration 0013); null for a first send. */
+  retry_of: Generated<string | null>;
+}
+
+/** What happened to a message besides a plain send (migration 0013). */
+export interface OutboxHistoryTable {
+  id: Generated<number>;
+  message_id: string;
+  at: number;
+  status: string;
+  error_code: number | null;
+  error_subcode: number | null;
+  error_message: string | null;
+  note: string | null;
 }
 
 /** The Instagram account linked to a Page (migration 0009); null `ig_id` = none linked. */

@@ -105,6 +105,8 @@ export function createUserRepository(db: Kysely<Database>, keyring: Keyring, now
         const kept = new Set(stillGranted.map((r) => r.page_id));
         deletedPageIds = pageIds.filter((p) => !kept.has(p)).sort();
         if (deletedPageIds.length > 0) {
+          // The messages' history goes with them (migration 0013).
+          await db.deleteFrom('outbox_history').where('message_id', 'in', db.selectFrom('outbox').select('id').where('page_id', 'in', deletedPageIds)).execute();
           await db.deleteFrom('outbox').where('page_id', 'in', deletedPageIds).execute();
           await db.deleteFrom('conversations').where('page_id', 'in', deletedPageIds).execute();
           // Instagram people are keyed by the linked account's id.

@@ -42,7 +42,7 @@ describe('pagekeeper send and pagekeeper outbox', () => {
     expect(json.messages).toEqual([
       { id, pageId: w.pageId, psid: w.psid, status: 'queued', attempts: 0, messageId: null, error: null, createdAt: expect.any(String), updatedAt: expect.any(String) },
     ]);
-    expect(json.counts).toEqual({ queued: 1, sending: 0, sent: 0, delivered: 0, read: 0, failed: 0, held: 0, unknown: 0 });
+    expect(json.counts).toEqual({ queued: 1, sending: 0, sent: 0, delivered: 0, read: 0, failed: 0, held: 0, unknown: 0, cancelled: 0 });
     const none = await runCli(['outbox', '--status', 'sent', '--json'], { cwd: dir, env: cliEnv(w) });
     expect(JSON.parse(none.stdout).messages).toEqual([]);
   });

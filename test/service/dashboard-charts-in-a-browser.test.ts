@@ -123,6 +123,10 @@ describe.skipIf(!haveChromium && !onCi)('the dashboard charts in a browser', () 
     await page.locator(`[data-testid="page-activity-link"][href="/pages/${target.id}/activity"]`).click();
     await page.waitForURL(`${serve.url}/pages/${target.id}/activity`);
     expect(await chartSums(page, `page-${target.id}-messages-hourly`, 'sent')).toMatchObject({ svg: 4, table: 4 });
+    // And the Page's detail page, in its charts section.
+    await page.goto(`${serve.url}/pages/${target.id}`);
+    expect(await page.getByTestId('page-charts').getByTestId(`chart-page-${target.id}-messages-hourly-table`).count()).toBe(1);
+    expect(await chartSums(page, `page-${target.id}-messages-hourly`, 'sent')).toMatchObject({ svg: 4, table: 4 });
     await page.goto(`${serve.url}/pages/${pages.pages[1]!.id}/activity`);
     expect(await chartSums(page, `page-${pages.pages[1]!.id}-messages-hourly`, 'sent')).toMatchObject({ svg: 0, table: 0 });
 

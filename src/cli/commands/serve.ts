@@ -1,5 +1,5 @@
 /**
- * `pagekeeper serve [--host 127.0.0.1] [--port 3000] [--emulator] [--dev] [--json]`: the
+ * `pagekeeper serve [--host 127.0.0.1] [--port 3000] [--emulator] [--dev] [--check-now] [--json]`: the
  * service. Prints `pagekeeper listening on http://HOST:PORT` (or one JSON line
  * `{"url","emulatorUrl"?}`) once it listens; logs go to stderr: readable lines on a terminal,
  * JSON lines when stderr is piped, with --json, or with PAGEKEEPER_LOG_FORMAT=json
@@ -31,6 +31,7 @@ interface ServeOptions {
   port?: string;
   emulator?: boolean;
   dev?: boolean;
+  checkNow?: boolean;
 }
 
 /** pino's levels; `warn` or `silent` turn the per-request lines off (benchmarks). */
@@ -96,6 +97,8 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
       logger,
       listen: { host, port },
       devOpenDashboard,
+      // The first sweep otherwise waits a random share of the jitter, so restarts do not line up.
+      ...(opts.checkNow === true ? { healthScheduler: { initialDelayMs: 0 } } : {}),
       // Health alerts: a log line always, a signed webhook when PAGEKEEPER_NOTIFY_WEBHOOK_URL is set.
       pageKeeper: { graph: { observer: graphCalls.observer }, notifiers: notifiersFromConfig(config, logger) },
       metrics: graphCalls.samples,

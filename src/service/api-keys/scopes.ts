@@ -8,8 +8,9 @@
  * - tenants:admin   create, list and delete tenants and set their webhooks
  * - connect:write   create connect links for a tenant's customer
  * - graph:proxy     call Graph as a Page through pagekeeper (the token stays inside)
+ * - pages:manage    remove a Page (its tokens deleted) and subscribe it to webhooks again
  */
-export const SCOPES = ['pages:read', 'pages:check', 'tokens:read', 'messages:write', 'events:read', 'tenants:admin', 'connect:write', 'graph:proxy'] as const;
+export const SCOPES = ['pages:read', 'pages:check', 'tokens:read', 'messages:write', 'events:read', 'tenants:admin', 'connect:write', 'graph:proxy', 'pages:manage'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Given to a key created without --scopes: read-only and no tokens. */

@@ -78,10 +78,18 @@ export function renderPageCharts(m: PageChartsModel): SafeHtml {
   const id = (name: string) => `page-${m.pageId}-${name}`;
   return html`<section class="charts" aria-labelledby="${id('charts-heading')}" data-testid="page-charts" data-page-id="${m.pageId}">
 <h3 id="${id('charts-heading')}">Activity</h3>
+${renderPageChartFigures(m)}
+</section>`;
+}
+
+/** The figures of renderPageCharts without their section and heading (for a page that has its own, like `/pages/{id}`). */
+export function renderPageChartFigures(m: PageChartsModel): SafeHtml {
+  const id = (name: string) => `page-${m.pageId}-${name}`;
+  return html`<div class="charts">
 ${renderChart({ id: id('messages-hourly'), title: 'Messages per hour, last 24 hours', span: 'hour', series: MESSAGE_SERIES, buckets: m.hourly })}
 ${renderChart({ id: id('messages-daily'), title: 'Messages per day, last 30 days', span: 'day', series: MESSAGE_SERIES, buckets: m.daily })}
 ${renderChart({ id: id('usage-hourly'), title: 'Highest rate-budget use per hour (X-Business-Use-Case-Usage), last 24 hours', span: 'hour', series: USAGE_SERIES, buckets: m.usage, max: 100, unit: '%' })}
-</section>`;
+</div>`;
 }
 
 /** The home page's charts: every Page together; `pages` get a link to their own charts. */

@@ -50,4 +50,17 @@ input[type=password] { font: inherit; padding: .5rem; width: 100%; max-width: 28
 .legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; list-style: none; padding: 0; margin: .25rem 0; font-size: .875rem; }
 .legend .swatch { display: inline-block; width: .75rem; height: .75rem; margin-right: .35rem; border-radius: 2px; vertical-align: -1px; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+/* The operations console: navigation, filters, actions, message statuses. */
+.nav { display: flex; gap: 1rem; list-style: none; margin: 0; padding: 0; }
+select:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
+.filters { display: flex; flex-wrap: wrap; align-items: end; gap: .5rem 1rem; margin: 1rem 0; }
+.filters label { margin: 0; }
+select { font: inherit; padding: .4rem; border: 1px solid #6e7781; border-radius: .375rem; background: #fff; color: var(--fg); }
+.actions { display: flex; flex-wrap: wrap; gap: .5rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+dt { font-weight: 600; }
+dd { margin: 0; }
+.badge[class*=outbox-] { background: #eaeef2; color: var(--fg); }
+.badge.outbox-sent, .badge.outbox-delivered, .badge.outbox-read { background: #dafbe1; color: #0f5323; }
+.badge.outbox-failed, .badge.outbox-unknown, .badge.outbox-held { background: #ffebe9; color: #82071e; }
 `;

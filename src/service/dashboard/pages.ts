@@ -8,7 +8,7 @@ import { html, type SafeHtml } from './html.js';
  * test. No token is ever passed to these functions, so none can be rendered.
  */
 
-export function layout(title: string, body: SafeHtml, options: { signedIn?: boolean; csrf?: string } = {}): string {
+export function layout(title: string, body: SafeHtml, options: { signedIn?: boolean; csrf?: string; nav?: boolean } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -20,6 +20,8 @@ export function layout(title: string, body: SafeHtml, options: { signedIn?: bool
 <body>
 <a class="visually-hidden" href="#main">Skip to content</a>
 <header role="banner"><h1><a href="/">pagekeeper</a></h1>${
+    options.nav ? html`<nav aria-label="Console"><ul class="nav"><li><a href="/">Pages</a></li><li><a href="/messages" data-testid="nav-messages">Messages</a></li><li><a href="/events" data-testid="nav-events">Events</a></li></ul></nav>` : ''
+  }${
     options.signedIn && options.csrf
       ? html`<form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="${options.csrf}"><button class="secondary" type="submit" data-testid="logout">Sign out</button></form>`
       : ''
@@ -43,9 +45,9 @@ export function countdown(at: Date, now: Date): string {
   return ms >= 0 ? `in ${text}` : `lapsed ${text} ago`;
 }
 
-const STATUS_LABELS: Record<string, string> = { healthy: 'Healthy', expiring: 'Expiring', needs_reauth: 'Needs reconnect', missing_permission: 'Missing permission' };
+export const STATUS_LABELS: Record<string, string> = { healthy: 'Healthy', expiring: 'Expiring', needs_reauth: 'Needs reconnect', missing_permission: 'Missing permission' };
 
-function time(d: Date | null, fallback: string): SafeHtml {
+export function time(d: Date | null, fallback: string): SafeHtml {
   return d === null ? html`<span class="muted">${fallback}</span>` : html`<time datetime="${d.toISOString()}">${d.toISOString().replace('T', ' ').slice(0, 16)} UTC</time>`;
 }
 
@@ -64,7 +66,7 @@ export interface DashboardModel {
 }
 
 /** The Page's Instagram inbox (docs/instagram.md): shown when an account is linked or a permission is missing. */
-function instagramLine(p: PageView): SafeHtml | string {
+export function instagramLine(p: PageView): SafeHtml | string {
   const ig = p.instagram;
   if (!ig || (ig.id === null && ig.messaging === 'not_linked')) return '';
   const name = ig.username === null ? 'Instagram' : html`Instagram @${ig.username}`;
@@ -78,7 +80,7 @@ function pageRow(p: PageView, m: DashboardModel): SafeHtml {
   const expiry = j.tokenExpiresAt === null ? html`<span class="muted">no valid token</span>` : j.tokenExpiresAt === 'never' ? html`never` : time(new Date(j.tokenExpiresAt), '');
   const dataAccess = j.dataAccessExpiresAt === null ? html`<span class="muted">unknown</span>` : html`${countdown(new Date(j.dataAccessExpiresAt), m.now)}`;
   return html`<tr data-testid="page-row" data-page-id="${p.id}" data-status="${p.status}">
-<th scope="row"><span data-testid="page-name">${p.name}</span><br><span class="muted">${p.id}</span>${instagramLine(p)}</th>
+<th scope="row"><a href="/pages/${p.id}" data-testid="page-name">${p.name}</a><br><span class="muted">${p.id}</span>${instagramLine(p)}</th>
 <td><span class="badge ${p.status}" data-testid="page-status">${STATUS_LABELS[p.status] ?? p.status}</span>${
     p.status !== 'healthy' && (p.reason || p.fix)
       ? html`<p class="problem" data-testid="page-reason">${p.reason ?? ''}</p>${p.fix ? html`<p class="problem muted" data-testid="page-fix">Fix: ${p.fix}</p>` : ''}`
@@ -102,7 +104,7 @@ function pageRow(p: PageView, m: DashboardModel): SafeHtml {
 
 export function dashboardPage(m: DashboardModel): string {
   const pages = m.pages.filter((p) => p.removedAt === null);
-  const counts = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'held', 'unknown'];
+  const counts = ['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'held', 'unknown', 'cancelled'];
   return layout(
     'Dashboard',
     html`${m.notice ? html`<p class="notice" role="status" data-testid="notice">${m.notice}</p>` : ''}
@@ -121,11 +123,12 @@ ${
 </section>
 <section aria-labelledby="outbox-heading">
 <h2 id="outbox-heading">Outbox</h2>
-<ul class="counts" data-testid="outbox-counts">${counts.map((s) => html`<li data-status="${s}"><strong>${m.outboxCounts[s] ?? 0}</strong> ${s}</li>`)}</ul>
+<ul class="counts" data-testid="outbox-counts">${counts.map((s) => html`<li data-status="${s}"><a href="/messages?status=${s}"><strong>${m.outboxCounts[s] ?? 0}</strong> ${s}</a></li>`)}</ul>
 </section>
 ${m.charts ?? ''}
 <section aria-labelledby="events-heading">
 <h2 id="events-heading">Recent events</h2>
+<p><a href="/events" data-testid="all-events">The whole audit log</a></p>
 ${
   m.events.length === 0
     ? html`<p class="muted">Nothing has happened yet.</p>`
@@ -138,7 +141,7 @@ ${
 </table>`
 }
 </section>`,
-    { signedIn: m.signedIn, csrf: m.csrf },
+    { signedIn: m.signedIn, csrf: m.csrf, nav: true },
   );
 }
 

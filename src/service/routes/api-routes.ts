@@ -6,6 +6,7 @@ import { MESSAGING_TYPES, SENDER_ACTIONS } from '../../messenger/types.js';
 import type { MessageView, PageView, ServiceDeps } from '../deps.js';
 import { apiRoute, type AnyApiRoute } from '../server/route-table.js';
 import { inboundRoute } from './inbound-route.js';
+import { messengerPlatformRoutes } from './messenger-platform-routes.js';
 import { pageVisibleTo, reachOf, requireVisible } from '../tenants/reach.js';
 
 /** Page and user ids are numeric strings (docs/graph-api.md); anything else is refused before any lookup. */
@@ -213,6 +214,7 @@ export function apiRoutes(deps: ServiceDeps): AnyApiRoute[] {
       },
     }),
     inboundRoute(pageParams, requirePage, (request) => reachOf(request, deps).deps),
+    ...messengerPlatformRoutes(pageParams, requirePage, (request) => reachOf(request, deps).deps),
     apiRoute({
       method: 'GET',
       url: '/v1/messages/{id}',

@@ -5,10 +5,11 @@ import { isGraphError } from '../../graph/graph-error.js';
 import type { ServiceDeps } from '../deps.js';
 import { DASHBOARD_CSS } from '../dashboard/dashboard.css.js';
 import { dashboardPage, loginPage, messagePage } from '../dashboard/pages.js';
-import { loadHomeCharts, loadPageCharts, pageActivityPage, renderHomeCharts } from '../dashboard/charts-activity.js';
+import { loadHomeCharts, loadPageCharts, pageActivityPage, renderHomeCharts, renderPageChartFigures } from '../dashboard/charts-activity.js';
 import type { AuthFailureLimiter } from '../server/auth-failure-limiter.js';
 import { createValueSigner, safeEqual } from '../security/signed-value.js';
 import { PageIdSchema } from './api-routes.js';
+import { consoleDashboardRoutes } from './console-dashboard-routes.js';
 
 export const ADMIN_COOKIE = 'pk_admin';
 /** A dashboard session ends after this, or at logout (on every instance). */
@@ -76,6 +77,7 @@ export async function dashboardRoutes(
         canCheck: true,
         ...(q.checked === '1' ? { notice: 'Check finished.' } : {}),
         ...(charts === undefined ? {} : { charts }),
+        ...(typeof q.removed === 'string' && /^\d{1,32}$/.test(q.removed) ? { notice: `Page ${q.removed} was removed: its waiting messages were cancelled and its tokens deleted.` } : {}),
       }),
     );
   });
@@ -138,6 +140,33 @@ export async function dashboardRoutes(
       if (!pk) throw e;
       return reply.code(pk.status).type(html).send(messagePage('Check failed', pk.message, { testid: 'check-failed', error: true, ...(pk.fix ? { fix: pk.fix } : {}) }));
     }
-    return reply.redirect('/?checked=1', 303);
+    // From a Page's detail, back to it.
+    return reply.redirect((request.body as Record<string, unknown> | undefined)?.back === 'detail' ? `/pages/${id.data}?checked=1` : '/?checked=1', 303);
+  });
+
+  // The operations console (Page detail, messages, events), behind the same session and CSRF rules.
+  await consoleDashboardRoutes(app, {
+    deps,
+    signIn: async (request, reply) => {
+      const s = await session(request);
+      if (s === null) void (signer ? reply.redirect('/login', 303) : notConfigured(reply));
+      return s;
+    },
+    checkPost: async (request, reply) => {
+      const s = await session(request);
+      if (s === null) {
+        void reply.code(401).type(html).send(messagePage('Sign in first', 'Your session has ended.', { testid: 'signed-out', error: true }));
+        return null;
+      }
+      if (!csrfOk(request, s)) {
+        void reply.code(403).type(html).send(messagePage('Request refused', 'The form was stale or came from another site.', { testid: 'csrf-refused', error: true }));
+        return null;
+      }
+      return s;
+    },
+    csrfFor,
+    signedIn: !deps.config.devOpenDashboard,
+    // The Page's activity charts in the detail page's charts section (charts-activity.ts).
+    ...(deps.activity === undefined ? {} : { pageCharts: async (pageId: string) => renderPageChartFigures(await loadPageCharts(deps.activity!, pageId, deps.now())).value }),
   });
 }

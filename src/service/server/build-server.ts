@@ -7,6 +7,7 @@ import { hasScope, type Scope } from '../api-keys/scopes.js';
 import type { ApiKeyRecord } from '../api-keys/create-api-key-store.js';
 import type { MetricSample, ServiceDeps } from '../deps.js';
 import { apiRoutes } from '../routes/api-routes.js';
+import { consoleApiRoutes } from '../routes/console-api-routes.js';
 import { connectRoutes } from '../routes/connect-routes.js';
 import { dashboardRoutes } from '../routes/dashboard-routes.js';
 import { eventsRoute } from '../routes/events-route.js';
@@ -256,7 +257,7 @@ export async function buildServer(deps: ServiceDeps, options: BuildServerOptions
 
   // Tenants: each tenant's Pages, events and forwards are its own (src/service/tenants/).
   const tenantEvents = deps.tenants ? createTenantEvents(deps.tenants, hub, (d) => app.log.warn(d)) : undefined;
-  const routes = [...apiRoutes(deps), ...tenantRoutes(deps)];
+  const routes = [...apiRoutes(deps), ...tenantRoutes(deps), ...consoleApiRoutes(deps)];
   const openApi = buildOpenApi(routes, { version: SERVICE_VERSION, ...(deps.config.publicUrl ? { serverUrl: deps.config.publicUrl } : {}), extraPaths: graphProxyOpenApi() });
   app.get('/openapi.json', async () => openApi);
   registerApiRoutes(app, routes, authenticateHook);

@@ -7,6 +7,7 @@ import { callbackReplaysAndAdminSessionsMigration } from './0006-callback-replay
 import { tokenKindMigration } from './0007-token-kind.js';
 import { tenantsMigration } from './0008-tenants.js';
 import { activityRollupsMigration } from './0010-activity-rollups.js';
+import { outboxConsoleMigration } from './0013-outbox-console.js';
 
 /**
  * Every migration, in order. A static list (not Kysely's FileMigrationProvider) so it works
@@ -21,6 +22,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0008_tenants': tenantsMigration(),
     '0009_instagram': instagramMigration(),
     '0010_activity_rollups': activityRollupsMigration(),
+    '0013_outbox_console': outboxConsoleMigration(dialect),
   };
 }
 
