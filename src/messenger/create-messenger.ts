@@ -12,6 +12,7 @@ import { createOutboxRepository, type ListFilter, type OutboxStatus, type Receip
 import { createOutboxConsole, type OutboxConsole } from './outbox-console.js';
 import { changesOfOutcomes, createStatusEvents, type StatusListener } from './outcome-events.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
+import { createUsageRecorder } from './usage-recorder.js';
 import { channelCap, createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
 import { createOutboxWorker, type OutboxWorker, type WorkerDeps, type WorkerOptions } from './worker.js';
@@ -85,13 +86,22 @@ export interface Messenger {
 export function createMessenger(ctx: PageKeeperContext, options: MessengerOptions = {}): Messenger {
   const maxPerSecond = Math.min(options.maxPerSecond ?? SEND_API_MAX_PER_SECOND, SEND_API_MAX_PER_SECOND);
   const pageCaps = { ...options.pageCaps };
-  const throttle = createSendThrottle({
+  const rawThrottle = createSendThrottle({
     maxPerSecond,
     pageCaps,
     ...(options.appPauseMs === undefined ? {} : { appPauseMs: options.appPauseMs }),
     // Rate limits are about real time, whatever clock the stored timestamps use.
     now: () => Date.now(),
   });
+  // Every usage reading the throttle takes is also kept for the dashboard's rate-budget chart.
+  const usageRecorder = createUsageRecorder(ctx.store.rollups, (e) => ctx.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'rate-budget usage not recorded'));
+  const throttle: SendThrottle = {
+    ...rawThrottle,
+    observeUsage(pageId, usage) {
+      rawThrottle.observeUsage(pageId, usage);
+      usageRecorder.observe(pageId, rawThrottle.state(pageId).pageUsagePercent, ctx.clock.now().getTime());
+    },
+  };
   const conversations = ctx.store.conversations;
   const statusEvents = createStatusEvents();
   const emitChanges = (changes: readonly StatusChange[], at: number) => statusEvents.emit(changes, at);
@@ -214,6 +224,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     async stop() {
       await Promise.allSettled([...workers].map((w) => w.stop()));
       workers.clear();
+      await usageRecorder.stop();
     },
   };
 }

@@ -234,6 +234,8 @@ export function createServiceDeps(pk: PageKeeper, settings: ServiceSettings, opt
     callbackReplays: store.callbackReplays,
     adminSessions: store.adminSessions,
     now: () => clock.now().getTime(),
+    activity: store.rollups,
+    connectResults: store.connectResults,
 
     ping: () => store.ping(),
 

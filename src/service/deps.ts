@@ -4,7 +4,9 @@ import type { InstagramView } from '../tokens/instagram-capability.js';
  * not on createPageKeeper or the store directly, so each route can be tested with a small
  * stand-in and the real wiring lives in one adapter (create-service-deps.ts).
  */
+import type { ActivityRollupRepository } from '../store/activity-rollup-repository.js';
 import type { AdminSessionRepository } from '../store/admin-session-repository.js';
+import type { ConnectResultRepository } from '../store/connect-result-repository.js';
 import type { CallbackReplayRepository } from '../store/callback-replay-repository.js';
 import type { AuditEntry } from '../store/types.js';
 import type { PageStatus } from '../core/types.js';
@@ -138,6 +140,10 @@ export interface ServiceDeps {
   tenants?: TenantRegistry;
   /** Extra Prometheus samples (Graph calls by outcome, rate budget) when the client exposes them. */
   extraMetrics?(): Promise<MetricSample[]> | MetricSample[];
+  /** Login callback outcomes shown after the redirect away from /oauth/callback. */
+  connectResults: ConnectResultRepository;
+  /** The counts behind the dashboard's charts; absent: no charts. */
+  activity?: ActivityReader;
   /** Who a PSID is (User Profile API, cached in memory, never logged); docs/messenger-profile.md. */
   people?: PeoplePort;
   /** The Page's bot settings (Messenger Profile API), validated before any call. */
@@ -206,6 +212,9 @@ export interface ConsolePort {
   events(filter: EventFilter): Promise<AuditEntry[]>;
   eventKinds(): Promise<string[]>;
 }
+
+/** Reads of the chart rollups (src/store/activity-rollup-repository.ts). */
+export type ActivityReader = Pick<ActivityRollupRepository, 'messages' | 'usage' | 'pageStatuses' | 'countPageStatuses'>;
 
 export interface MetricSample {
   name: string;

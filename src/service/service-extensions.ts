@@ -6,6 +6,7 @@
 import type { WorkerOptions } from '../messenger/worker.js';
 import type { HealthSchedulerOptions } from '../health/start-health-scheduler.js';
 import type { PageKeeper } from '../pagekeeper.js';
+import { activityRollupWorker } from './activity-rollup-worker.js';
 import type { OutboxPort } from './deps.js';
 
 export interface ServiceWorker {
@@ -78,12 +79,16 @@ export function outboxServiceWorker(pk: PageKeeper, logger: ServiceExtensionCont
 /** Periodic, budget-paced, lease-partitioned health sweeps (src/health/start-health-scheduler.ts). */
 export function healthServiceWorker(pk: PageKeeper, logger: ServiceExtensionContext['logger'], options: HealthSchedulerOptions = {}): ServiceWorker {
   let scheduler: ReturnType<PageKeeper['schedule']> | undefined;
+  // The Pages-by-status snapshots and the pruning of the chart rollups go with the health work.
+  const rollups = activityRollupWorker(pk, logger);
   return {
     name: 'health',
     start() {
       scheduler ??= pk.schedule(options);
+      void rollups.start();
     },
     async stop(deadlineMs) {
+      await rollups.stop(deadlineMs);
       if (!scheduler) return;
       // A sweep stops between calls and gives its partition lease back.
       if (!(await within(scheduler.stop(), deadlineMs))) logger.warn({}, 'health sweep did not stop in time; its partition lease expires on its own');

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { createActivityRollupRepository, type ActivityRollupRepository } from './activity-rollup-repository.js';
 import { createAdminSessionRepository, type AdminSessionRepository } from './admin-session-repository.js';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-key-repository.js';
 import { createAuditRepository, type AuditRepository } from './audit-repository.js';
@@ -20,6 +21,7 @@ import { createStaleTokenReader, type StaleTokenReader } from './stale-token-rea
 import { createSubscriptionRepository, type SubscriptionRepository } from './subscription-repository.js';
 import { createUserRepository, type UserRepository } from './user-repository.js';
 import { createTenantRepository, type TenantRepository } from './tenant-repository.js';
+import { createConnectResultRepository, type ConnectResultRepository } from './connect-result-repository.js';
 import { createConnectSessionRepository, type ConnectSessionRepository } from './connect-session-repository.js';
 import { createOutboxConsoleRepository, type OutboxConsoleRepository } from './outbox-console-repository.js';
 
@@ -64,6 +66,10 @@ export interface StoreRepositories {
   readonly connectSessions: ConnectSessionRepository;
   /** The Instagram account linked to each Page and its Instagram scopes (docs/instagram.md). */
   readonly instagram: InstagramRepository;
+  /** Counts behind the dashboard's charts: outcomes per hour and day, rate-budget use, Pages by status. */
+  readonly rollups: ActivityRollupRepository;
+  /** Login callback outcomes, shown after the redirect away from the callback. */
+  readonly connectResults: ConnectResultRepository;
   /** The operations console's outbox reads and actions: filters, history, retry, cancel, Page removal. */
   readonly outboxConsole: OutboxConsoleRepository;
   /** One round trip to the database (readiness checks). */
@@ -147,6 +153,8 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     tenants: createTenantRepository(db, keyring, now),
     connectSessions: createConnectSessionRepository(db),
     instagram: createInstagramRepository(db),
+    rollups: createActivityRollupRepository(db, dialect),
+    connectResults: createConnectResultRepository(db),
     outboxConsole: createOutboxConsoleRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),

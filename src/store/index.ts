@@ -19,3 +19,5 @@ export type { AdminSessionRepository } from './admin-session-repository.js';
 export type { StaleTokenReader, StaleToken, StaleCursor } from './stale-token-reader.js';
 export type * from './types.js';
 export { rotateKeys, DEFAULT_ROTATION_BATCH_SIZE, type RotateKeysOptions, type RotationProgress } from './rotate-keys.js';
+export type { ActivityRollupRepository, MessageBucket, UsageBucket, StatusBucket, RollupSpan } from './activity-rollup-repository.js';
+export type { ConnectResultRepository } from './connect-result-repository.js';

@@ -11,6 +11,7 @@
  * inner SELECT uses `FOR UPDATE SKIP LOCKED`, so concurrent instances skip each other's rows.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { createActivityRollupRepository, type OutcomeCount } from './activity-rollup-repository.js';
 import type { Dialect } from './open-database.js';
 import type { Database, OutboxStatusColumn, OutboxTable } from './schema.js';
 
@@ -236,6 +237,7 @@ const OUTCOME_CHUNK = 400;
 
 export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, hooks: OutboxRepositoryHooks = {}): OutboxRepository {
   const byId = (id: string) => db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+  const rollups = createActivityRollupRepository(db, dialect);
 
   async function holdPageRows(pageId: string, error: OutboxError, now: number): Promise<StatusChange[]> {
     const rows = await db
@@ -249,7 +251,9 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
     return rows.map((r) => ({ id: r.id, pageId, psid: r.psid, status: 'held' as const, messageId: null, error }));
   }
 
-  async function markSentMany(workerId: string, sent: ReadonlyArray<{ id: string; messageId: string | null }>, now: number): Promise<void> {
+  /** @returns the Page of each message marked sent (for the activity rollups). */
+  async function markSentMany(workerId: string, sent: ReadonlyArray<{ id: string; messageId: string | null }>, now: number): Promise<string[]> {
+    const pages: string[] = [];
     for (let i = 0; i < sent.length; i += OUTCOME_CHUNK) {
       const chunk = sent.slice(i, i + OUTCOME_CHUNK);
       const ids = chunk.map((s) => s.id);
@@ -263,13 +267,16 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
               sql` `,
             )} else null end`;
       const set = { status: 'sent' as const, message_id: messageIdExpr, claimed_by: null, claim_expires_at: null, error_code: null, error_subcode: null, error_message: null, sent_at: now, updated_at: now };
-      const done = await db.updateTable('outbox').set(set).where('id', 'in', ids).where('claimed_by', '=', workerId).where('status', '=', 'sending').returning('id').execute();
+      const done = await db.updateTable('outbox').set(set).where('id', 'in', ids).where('claimed_by', '=', workerId).where('status', '=', 'sending').returning(['id', 'page_id']).execute();
+      for (const r of done) pages.push(r.page_id);
       if (done.length === chunk.length) continue;
       // Claims that expired while Facebook was answering were marked unknown by recovery: we now know better.
       const updated = new Set(done.map((r) => r.id));
       const late = ids.filter((id) => !updated.has(id));
-      await db.updateTable('outbox').set(set).where('id', 'in', late).where('status', '=', 'unknown').execute();
+      const lateDone = await db.updateTable('outbox').set(set).where('id', 'in', late).where('status', '=', 'unknown').returning('page_id').execute();
+      for (const r of lateDone) pages.push(r.page_id);
     }
+    return pages;
   }
 
   const repo: OutboxRepository = {
@@ -382,7 +389,9 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
     },
 
     async holdPage(pageId, error, now) {
-      return (await holdPageRows(pageId, error, now)).length;
+      const held = (await holdPageRows(pageId, error, now)).length;
+      if (held > 0) await rollups.addOutcomes([{ pageId, at: now, held }]);
+      return held;
     },
 
     async heldPages() {
@@ -516,7 +525,8 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
         if (o.kind === 'sent') sent.push(o);
         else if (o.kind === 'release') released.set(o.at, [...(released.get(o.at) ?? []), o.id]);
       }
-      if (sent.length > 0) await markSentMany(workerId, sent, now);
+      const counts: OutcomeCount[] = [];
+      if (sent.length > 0) for (const pageId of await markSentMany(workerId, sent, now)) counts.push({ pageId, at: now, sent: 1 });
       for (const [at, ids] of released) {
         for (let i = 0; i < ids.length; i += OUTCOME_CHUNK) {
           await db
@@ -533,10 +543,13 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
       for (const o of outcomes) {
         if (o.kind === 'requeue') await repo.requeue(o.id, workerId, o.at, o.error, now);
         else if (o.kind === 'finish') {
-          await repo.finish(o.id, workerId, o.status, o.error, now);
+          if (await repo.finish(o.id, workerId, o.status, o.error, now)) counts.push({ pageId: o.pageId, at: now, [o.status]: 1 });
           if (o.holdPage === true) heldAlong.push(...(await holdPageRows(o.pageId, o.error, now)));
         }
       }
+      for (const h of heldAlong) counts.push({ pageId: h.pageId, at: now, held: 1 });
+      // The dashboard's per-hour and per-day counts, in the same transaction: one upsert per batch.
+      if (counts.length > 0) await rollups.addOutcomes(counts);
       return heldAlong;
     },
 

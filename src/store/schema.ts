@@ -23,6 +23,10 @@ export interface Database {
   admin_sessions: AdminSessionsTable;
   tenants: TenantsTable;
   connect_sessions: ConnectSessionsTable;
+  message_rollups: MessageRollupsTable;
+  page_usage_rollups: PageUsageRollupsTable;
+  page_status_rollups: PageStatusRollupsTable;
+  connect_results: ConnectResultsTable;
   outbox_history: OutboxHistoryTable;
 }
 
@@ -266,4 +270,41 @@ export interface ConnectSessionsTable {
   created_at: number;
   expires_at: number;
   completed_at: number | null;
+}
+
+/** Outbox outcomes per Page and bucket (migration 0010). */
+export interface MessageRollupsTable {
+  page_id: string;
+  /** `hour` or `day`. */
+  span: string;
+  /** Start of the UTC hour or day, unix ms. */
+  bucket: number;
+  sent: number;
+  failed: number;
+  held: number;
+  unknown: number;
+  /** Summed over when read (migration 0010). */
+  shard: Generated<number>;
+}
+
+/** The highest rate-budget percent a Page's usage headers reported in an hour (migration 0010). */
+export interface PageUsageRollupsTable {
+  page_id: string;
+  bucket: number;
+  max_percent: number;
+}
+
+/** How many Pages were in each status when the health sweep last looked in an hour (migration 0010). */
+export interface PageStatusRollupsTable {
+  bucket: number;
+  status: string;
+  pages: number;
+}
+
+/** A Login callback's outcome, shown once the browser is redirected away from the callback (migration 0010). */
+export interface ConnectResultsTable {
+  id_hash: string;
+  status: number;
+  body: string;
+  expires_at: number;
 }

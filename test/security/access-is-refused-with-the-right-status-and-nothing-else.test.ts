@@ -108,24 +108,29 @@ describe('the connect flow', () => {
     const first = await start();
     const back = await loginThroughDialog(first.location);
     const callback = `/oauth/callback${back.search}`;
-    const ok = await h.server.app.inject({ method: 'GET', url: callback, headers: { cookie: first.cookie } });
+    // Every callback answers 303 to its result page, which answers with the outcome's status.
+    const follow = async (res: { statusCode: number; headers: Record<string, unknown> }) => {
+      expect(res.statusCode).toBe(303);
+      return h.server.app.inject({ method: 'GET', url: String(res.headers.location) });
+    };
+    const ok = await follow(await h.server.app.inject({ method: 'GET', url: callback, headers: { cookie: first.cookie } }));
     expect(ok.statusCode).toBe(200);
     const after = await counts(h.pk);
     expect(after.page_tokens).toBe(h.emu.users[0]!.pages.length);
 
     // The same callback again (state and code both used).
-    const replay = await h.server.app.inject({ method: 'GET', url: callback, headers: { cookie: first.cookie } });
+    const replay = await follow(await h.server.app.inject({ method: 'GET', url: callback, headers: { cookie: first.cookie } }));
     expect(replay.statusCode).toBe(400);
     expect(replay.body).toContain('connect-bad-state');
     // The used code under a fresh, valid state: Facebook refuses the code, nothing is stored.
     const second = await start();
     const state = new URL(second.location).searchParams.get('state')!;
-    const reused = await h.server.app.inject({ method: 'GET', url: `/oauth/callback?code=${encodeURIComponent(back.searchParams.get('code')!)}&state=${encodeURIComponent(state)}`, headers: { cookie: second.cookie } });
+    const reused = await follow(await h.server.app.inject({ method: 'GET', url: `/oauth/callback?code=${encodeURIComponent(back.searchParams.get('code')!)}&state=${encodeURIComponent(state)}`, headers: { cookie: second.cookie } }));
     expect(reused.statusCode).toBe(400);
     expect(reused.body).toContain('connect-failed');
     // A state from another browser's cookie.
     const third = await start();
-    const crossed = await h.server.app.inject({ method: 'GET', url: `/oauth/callback?code=abc&state=${encodeURIComponent(new URL(third.location).searchParams.get('state')!)}`, headers: { cookie: first.cookie } });
+    const crossed = await follow(await h.server.app.inject({ method: 'GET', url: `/oauth/callback?code=abc&state=${encodeURIComponent(new URL(third.location).searchParams.get('state')!)}`, headers: { cookie: first.cookie } }));
     expect(crossed.statusCode).toBe(400);
     const audit = after.audit_log;
     expect({ ...(await counts(h.pk)), audit_log: audit }).toEqual(after);

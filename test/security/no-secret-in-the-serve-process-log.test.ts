@@ -79,7 +79,9 @@ it('pagekeeper serve at debug level logs and answers without any secret', async 
   expect(start.status).toBe(302);
   const back = await loginThroughDialog(start.headers.get('location')!);
   leaks.secret('OAuth code', back.searchParams.get('code') ?? undefined);
-  const done = await call(`/oauth/callback${back.search}`, { headers: { cookie: start.headers.get('set-cookie')!.split(';')[0]! } });
+  const acted = await call(`/oauth/callback${back.search}`, { headers: { cookie: start.headers.get('set-cookie')!.split(';')[0]! } });
+  expect(acted.status).toBe(303);
+  const done = await call(acted.headers.get('location')!);
   expect(done.status).toBe(200);
   const [page, other] = emu.users[0]!.pages.map((p) => p.id);
 

@@ -35,12 +35,15 @@ describe('the connect flow', () => {
     const base = await listening(h);
     const { callback, cookie } = await consent(base, 'continue');
     expect(callback.startsWith(`${base}/oauth/callback?`)).toBe(true);
-    const done = await fetch(callback, { headers: { cookie } });
+    // The callback acts, then sends the browser to the result (Post/Redirect/Get).
+    const acted = await fetch(callback, { headers: { cookie }, redirect: 'manual' });
+    expect(acted.status).toBe(303);
+    expect(acted.headers.get('set-cookie')).toMatch(/pk_connect_state=;/);
+    const done = await fetch(new URL(acted.headers.get('location')!, base));
     const page = await done.text();
     expect(done.status).toBe(200);
     expect(page).toContain('data-testid="connect-success"');
     expect(page).not.toMatch(/EAA[A-Za-z0-9]{20}/);
-    expect(done.headers.get('set-cookie')).toMatch(/pk_connect_state=;/);
     const pages = await h.deps.pages.list();
     expect(pages.map((p) => p.id).sort()).toEqual(h.emu.users[0]!.pages.map((p) => p.id).sort());
 

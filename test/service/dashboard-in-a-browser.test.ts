@@ -53,7 +53,7 @@ describe.skipIf(!haveChromium && !onCi)('the dashboard in a browser', () => {
     expect(await page.locator('#permissions').textContent()).toContain('pages_messaging');
     await page.locator('#continue').click();
 
-    await page.waitForURL((u) => u.toString().startsWith(`${serve.url}/oauth/callback`));
+    await page.waitForURL((u) => u.toString().startsWith(`${serve.url}/connect/result`));
     expect(await page.getByTestId('connect-success').textContent()).toMatch(/3 Pages connected/);
     await page.getByRole('link', { name: 'Go to the dashboard' }).click();
 
@@ -98,7 +98,7 @@ describe.skipIf(!haveChromium && !onCi)('the dashboard in a browser', () => {
     await page.waitForURL((u) => u.toString().startsWith(`${serve.emulatorUrl}/`));
     await page.locator('#cancel').click();
 
-    await page.waitForURL((u) => u.toString().startsWith(`${serve.url}/oauth/callback`));
+    await page.waitForURL((u) => u.toString().startsWith(`${serve.url}/connect/result`));
     expect(await page.getByTestId('connect-cancelled').textContent()).toMatch(/nothing was stored/);
     await page.getByRole('link', { name: 'Back to the dashboard' }).click();
     await expect.poll(() => page.getByTestId('no-pages').isVisible()).toBe(true);

@@ -58,7 +58,7 @@ async function connectAs(page: Page, serveUrl: string, emulatorUrl: string, name
     await expect.poll(() => page.locator('#logged-in').textContent()).toContain(name);
   }
   await page.locator('#continue').click();
-  await page.waitForURL((u) => u.toString().startsWith(`${serveUrl}/oauth/callback`));
+  await page.waitForURL((u) => u.toString().startsWith(`${serveUrl}/connect/result`));
   expect(await page.getByTestId('connect-success').isVisible()).toBe(true);
 }
 

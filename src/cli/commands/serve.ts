@@ -1,7 +1,9 @@
 /**
  * `pagekeeper serve [--host 127.0.0.1] [--port 3000] [--emulator] [--dev] [--check-now] [--json]`: the
  * service. Prints `pagekeeper listening on http://HOST:PORT` (or one JSON line
- * `{"url","emulatorUrl"?}`) once it listens; logs go to stderr as JSON lines. On SIGINT/SIGTERM
+ * `{"url","emulatorUrl"?}`) once it listens; logs go to stderr: readable lines on a terminal,
+ * JSON lines when stderr is piped, with --json, or with PAGEKEEPER_LOG_FORMAT=json
+ * (PAGEKEEPER_LOG_FORMAT=pretty asks for readable lines anywhere). On SIGINT/SIGTERM
  * it stops taking work, lets in-flight requests and workers finish, and returns within 10 s.
  */
 import { rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { SCOPES } from '../../service/api-keys/scopes.js';
 import { createService } from '../../service/create-service.js';
 import { createGraphCallCounter } from '../../service/graph-call-counter.js';
 import { createServiceLogger } from '../../service/server/create-service-logger.js';
+import { chooseLogFormat } from '../../service/server/log-format.js';
 import { generateKeyEntry } from '../../store/crypto/generate-key-entry.js';
 import type { CommandContext, CommandResult } from '../context.js';
 
@@ -44,7 +47,12 @@ export async function run(ctx: CommandContext, _args: string[], options: Record<
   const config = loadConfig({ cwd: ctx.cwd, env: ctx.env });
   const level = ctx.env.PAGEKEEPER_LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(level)) throw pkError('PK_USAGE', { detail: `PAGEKEEPER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"` });
-  const logger = createServiceLogger({ level, destination: pino.destination({ fd: 2, sync: false }) });
+  const format = chooseLogFormat({ json: ctx.json, envFormat: ctx.env.PAGEKEEPER_LOG_FORMAT, isTTY: process.stderr.isTTY === true });
+  if (format === 'invalid') throw pkError('PK_USAGE', { detail: `PAGEKEEPER_LOG_FORMAT must be json or pretty, got "${ctx.env.PAGEKEEPER_LOG_FORMAT}"` });
+  // Colours only for a person at a terminal, and never when NO_COLOR is set (https://no-color.org).
+  const colors = process.stderr.isTTY === true && (ctx.env.NO_COLOR ?? '') === '';
+  // Readable lines are for a person: written at once (sync), so the last line before a crash shows.
+  const logger = createServiceLogger({ level, format, colors, destination: pino.destination({ fd: 2, sync: format === 'pretty' }) });
   const devOpenDashboard = opts.dev === true && LOOPBACK.has(host);
   if (opts.dev && !devOpenDashboard) logger.warn('--dev opens the dashboard without login only on a loopback address; it stays behind the admin login');
 

@@ -33,6 +33,22 @@ th { font-weight: 600; }
 form.inline { display: inline; }
 label { display: block; font-weight: 600; margin-bottom: .25rem; }
 input[type=password] { font: inherit; padding: .5rem; width: 100%; max-width: 28rem; border: 1px solid #6e7781; border-radius: .375rem; }
+.charts figure.chart { margin: 1rem 0 1.5rem; }
+.charts figcaption { font-weight: 600; }
+.charts svg { display: block; max-width: 48rem; height: auto; }
+.charts .axis { font-size: 11px; fill: var(--muted); }
+.charts .axis-line { stroke: var(--line); }
+.series-sent { fill: #1a7f37; background: #1a7f37; }
+.series-failed { fill: #cf222e; background: #cf222e; }
+.series-held { fill: #9a6700; background: #9a6700; }
+.series-unknown { fill: #6e7781; background: #6e7781; }
+.series-percent { fill: #0a58ca; background: #0a58ca; }
+.series-healthy { fill: #1a7f37; background: #1a7f37; }
+.series-expiring { fill: #bf8700; background: #bf8700; }
+.series-needs_reauth { fill: #cf222e; background: #cf222e; }
+.series-missing_permission { fill: #8250df; background: #8250df; }
+.legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; list-style: none; padding: 0; margin: .25rem 0; font-size: .875rem; }
+.legend .swatch { display: inline-block; width: .75rem; height: .75rem; margin-right: .35rem; border-radius: 2px; vertical-align: -1px; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 /* The operations console: navigation, filters, actions, message statuses. */
 .nav { display: flex; gap: 1rem; list-style: none; margin: 0; padding: 0; }

@@ -63,6 +63,8 @@ export interface DashboardModel {
   notice?: string;
   /** The pinned Graph version ends within 90 days (or has ended): what to do, shown above everything. */
   versionWarning?: string;
+  /** The activity charts (charts-activity.ts), shown after the outbox counts. */
+  charts?: SafeHtml;
 }
 
 /** The Page's Instagram inbox (docs/instagram.md): shown when an account is linked or a permission is missing. */
@@ -125,6 +127,7 @@ ${
 <h2 id="outbox-heading">Outbox</h2>
 <ul class="counts" data-testid="outbox-counts">${counts.map((s) => html`<li data-status="${s}"><a href="/messages?status=${s}"><strong>${m.outboxCounts[s] ?? 0}</strong> ${s}</a></li>`)}</ul>
 </section>
+${m.charts ?? ''}
 <section aria-labelledby="events-heading">
 <h2 id="events-heading">Recent events</h2>
 <p><a href="/events" data-testid="all-events">The whole audit log</a></p>

@@ -5,14 +5,16 @@ import type { TenantEvents } from '../tenants/tenant-events.js';
 import { isPageKeeperError } from '../../errors.js';
 import { isGraphError } from '../../graph/graph-error.js';
 import type { ServiceDeps } from '../deps.js';
-import { connectResultPage, messagePage } from '../dashboard/pages.js';
+import { messagePage } from '../dashboard/pages.js';
+import { CONNECT_RESULT_PATH, redirectToFixedResult, redirectToResult, showResult } from './connect-result.js';
 import { CONNECT_STATE_COOKIE, CONNECT_STATE_TTL_MS, type ConnectStateGuard } from '../security/connect-state.js';
 
 /**
  * The Facebook Login connect flow (docs/graph-api.md "Login: a short-lived user token"):
  * /connect sets a signed state cookie and redirects to the Login dialog; /oauth/callback
  * accepts only the matching state, once, then lets the library exchange and store.
- * Every failure is a page that says what happened, and nothing is stored.
+ * Every failure is a page that says what happened, and nothing is stored. Once the callback has
+ * acted, the browser is redirected to the result (connect-result.ts), away from `code` and `state`.
  */
 export async function connectRoutes(
   app: FastifyInstance,
@@ -69,24 +71,21 @@ export async function connectRoutes(
     return reply.redirect(sessions.returnTo(session, status), 303);
   }
 
+  app.get(CONNECT_RESULT_PATH, async (request, reply) => showResult(deps, request.query as Record<string, unknown>, reply));
+
   app.get('/oauth/callback', async (request, reply) => {
     const q = request.query as Record<string, unknown>;
     void reply.clearCookie(CONNECT_STATE_COOKIE, cookieOptions).type(html);
     const fail = (status: number, title: string, message: string, testid: string, fix?: string) =>
-      reply.code(status).send(messagePage(title, message, { testid, error: true, ...(fix ? { fix } : {}) }));
+      redirectToResult(deps, reply, status, { kind: 'message', title, message, testid, error: true, ...(fix ? { fix } : {}) });
 
     const uri = redirectUri();
-    if (!deps.connect || uri === undefined) return fail(503, 'Connect is not configured', 'This pagekeeper has no Facebook app configured.', 'connect-unavailable');
-    const check = guard.check(q.state, request.cookies[CONNECT_STATE_COOKIE]);
-    if (!check.ok) {
-      return fail(
-        400,
-        'Login could not be verified',
-        check.why === 'replayed' ? 'This login was already used.' : 'The login state is missing, expired or does not match this browser.',
-        'connect-bad-state',
-        'Start again from the Connect button.',
-      );
+    if (!deps.connect || uri === undefined) {
+      return reply.code(503).send(messagePage('Connect is not configured', 'This pagekeeper has no Facebook app configured.', { testid: 'connect-unavailable', error: true }));
     }
+    const check = guard.check(q.state, request.cookies[CONNECT_STATE_COOKIE]);
+    // Unverified: nothing was done, and nothing is stored for it (anyone can call this URL).
+    if (!check.ok) return redirectToFixedResult(reply, check.why === 'replayed' ? 'replayed' : 'bad-state');
     const session = deps.tenants && typeof q.state === 'string' ? await deps.tenants.sessions.byState(q.state) : undefined;
     if (session && session.status === 'opened' && deps.tenants) {
       const empty = { pages: [], pagesGained: [], pagesLost: [] };
@@ -115,11 +114,11 @@ export async function connectRoutes(
 
     try {
       const outcome = await deps.connect.complete(q.code, uri);
-      return reply.code(200).send(connectResultPage(outcome));
+      return await redirectToResult(deps, reply, 200, { kind: 'connected', outcome });
     } catch (e) {
       const pk = isGraphError(e) ? e.toPageKeeperError() : isPageKeeperError(e) ? e : null;
       if (!pk) opts.logError('connect failed unexpectedly', e);
-      return fail(pk && pk.status < 500 ? 400 : 502, 'Connect failed', pk ? pk.message : 'An unexpected error stopped the connection; nothing was stored.', 'connect-failed', pk?.fix ?? 'Start again from the Connect button.');
+      return await fail(pk && pk.status < 500 ? 400 : 502, 'Connect failed', pk ? pk.message : 'An unexpected error stopped the connection; nothing was stored.', 'connect-failed', pk?.fix ?? 'Start again from the Connect button.');
     }
   });
 }

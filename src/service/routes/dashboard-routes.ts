@@ -6,6 +6,7 @@ import { isGraphError } from '../../graph/graph-error.js';
 import type { ServiceDeps } from '../deps.js';
 import { DASHBOARD_CSS } from '../dashboard/dashboard.css.js';
 import { dashboardPage, loginPage, messagePage } from '../dashboard/pages.js';
+import { loadHomeCharts, loadPageCharts, pageActivityPage, renderHomeCharts, renderPageChartFigures } from '../dashboard/charts-activity.js';
 import type { AuthFailureLimiter } from '../server/auth-failure-limiter.js';
 import { createValueSigner, safeEqual } from '../security/signed-value.js';
 import { PageIdSchema } from './api-routes.js';
@@ -64,6 +65,7 @@ export async function dashboardRoutes(
     if (s === null) return signer ? reply.redirect('/login', 303) : notConfigured(reply);
     const q = request.query as Record<string, unknown>;
     const [pages, events, outboxCounts] = await Promise.all([deps.pages.list(), deps.recentEvents(RECENT_EVENTS), deps.outboxCounts()]);
+    const charts = deps.activity === undefined ? undefined : renderHomeCharts(await loadHomeCharts(deps.activity, deps.now()), pages.filter((p) => p.removedAt === null));
     return reply.type(html).send(
       dashboardPage({
         pages,
@@ -75,10 +77,21 @@ export async function dashboardRoutes(
         csrf: csrfFor(s),
         canCheck: true,
         ...(q.checked === '1' ? { notice: 'Check finished.' } : {}),
+        ...(charts === undefined ? {} : { charts }),
         ...(typeof q.removed === 'string' && /^\d{1,32}$/.test(q.removed) ? { notice: `Page ${q.removed} was removed: its waiting messages were cancelled and its tokens deleted.` } : {}),
         ...(deps.config.graphVersion === undefined ? {} : graphVersionBanner(deps.config.graphVersion, deps.now())),
       }),
     );
+  });
+
+  app.get('/pages/:id/activity', async (request, reply) => {
+    const s = await session(request);
+    if (s === null) return signer ? reply.redirect('/login', 303) : notConfigured(reply);
+    const id = PageIdSchema.safeParse((request.params as { id?: unknown }).id);
+    const page = id.success ? await deps.pages.get(id.data) : undefined;
+    if (page === undefined || deps.activity === undefined) return reply.code(404).type(html).send(messagePage('Unknown page', 'No connected Page has this id.', { testid: 'page-not-found', error: true }));
+    const model = await loadPageCharts(deps.activity, page.id, deps.now());
+    return reply.type(html).send(pageActivityPage(page, model, { signedIn: !deps.config.devOpenDashboard, csrf: csrfFor(s) }));
   });
 
   app.get('/login', async (request, reply) => {
@@ -155,6 +168,8 @@ export async function dashboardRoutes(
     },
     csrfFor,
     signedIn: !deps.config.devOpenDashboard,
+    // The Page's activity charts in the detail page's charts section (charts-activity.ts).
+    ...(deps.activity === undefined ? {} : { pageCharts: async (pageId: string) => renderPageChartFigures(await loadPageCharts(deps.activity!, pageId, deps.now())).value }),
   });
 }
 

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { redactUrl } from '../../graph/redact.js';
+import { prettyLogStream, type LogFormat } from './log-format.js';
 
 /** Query parameters the service itself receives that must not reach a log line. */
 const SERVICE_SECRET_PARAMS = new Set(['code', 'state', 'hub.verify_token', 'hub.challenge', 'signed_request', 'access_token', 'key', 'token']);
@@ -30,8 +31,10 @@ export function loggableUrl(url: string): string {
  * The service's pino logger. Requests are logged by method, route-less URL with secrets masked,
  * and remote address only: never headers (Authorization, cookies, signatures) or bodies.
  * The redact paths are a second line of defence for anything logged by hand.
+ * `format: 'pretty'` writes readable lines (log-format.ts) made from the redacted records.
  */
-export function createServiceLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+export function createServiceLogger(options: { level?: string; destination?: DestinationStream; format?: LogFormat; colors?: boolean } = {}): Logger {
+  const destination = options.format === 'pretty' ? prettyLogStream(options.destination ?? pino.destination({ fd: 1, sync: false }), { colors: options.colors === true }) : options.destination;
   return pino(
     {
       level: options.level ?? 'info',
@@ -44,6 +47,12 @@ export function createServiceLogger(options: { level?: string; destination?: Des
           'res.headers["set-cookie"]',
           'headers.authorization',
           'headers.cookie',
+          // Top level and one level down: pino's `*` matches exactly one key.
+          'access_token',
+          'token',
+          'key',
+          'appSecret',
+          'adminKey',
           '*.access_token',
           '*.token',
           '*.key',
@@ -61,6 +70,6 @@ export function createServiceLogger(options: { level?: string; destination?: Des
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
     },
-    options.destination,
+    destination,
   );
 }

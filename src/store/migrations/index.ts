@@ -6,6 +6,7 @@ import { pageSubscriptionsMigration } from './0003-page-subscriptions.js';
 import { callbackReplaysAndAdminSessionsMigration } from './0006-callback-replays-and-admin-sessions.js';
 import { tokenKindMigration } from './0007-token-kind.js';
 import { tenantsMigration } from './0008-tenants.js';
+import { activityRollupsMigration } from './0010-activity-rollups.js';
 import { outboxConsoleMigration } from './0013-outbox-console.js';
 
 /**
@@ -20,6 +21,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0007_token_kind': tokenKindMigration(),
     '0008_tenants': tenantsMigration(),
     '0009_instagram': instagramMigration(),
+    '0010_activity_rollups': activityRollupsMigration(),
     '0013_outbox_console': outboxConsoleMigration(dialect),
   };
 }
