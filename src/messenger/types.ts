@@ -9,7 +9,7 @@
  *   https://developers.facebook.com/docs/messenger-platform/send-messages/quick-replies
  * - Message tags and the HUMAN_AGENT 7-day window:
  *   https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags
- * - /work/shared/docs/graph-api.md "Messenger Send API" (wins where it speaks: the tags
+ * - docs/graph-api.md "Messenger Send API" (wins where it speaks: the tags
  *   CONFIRMED_EVENT_UPDATE, ACCOUNT_UPDATE and POST_PURCHASE_UPDATE answer code 100 since 2026-04-27).
  */
 
