@@ -1,5 +1,7 @@
 /**
- * A sweep (`check()`) of 10,000 stored page tokens makes at most 200 Graph calls and
+ * A sweep (`check()`) of 10,000 stored page tokens makes at most 400 HTTP requests to Graph (one
+ * debug_token batch per 50 tokens, then one batch reading those Pages' webhook subscriptions, so a
+ * dropped subscription is found and repaired; 200 before sweeps read subscriptions) and
  * takes at most a tenth of the time of a one-call-per-token loop against the same emulator in
  * the same run. The loop is the naive way: one `GET debug_token?input_token=T` per token with the
  * app token, one after another, over a keep-alive undici pool. 20 users of 500 pages each are
@@ -16,10 +18,11 @@ import { compareRow, limitRow } from '../lib/rows.js';
 import type { Scenario } from '../lib/types.js';
 
 const USERS = 20;
-/** A quick run sweeps 2,500 tokens (5 users) with the call budget scaled to match (1 per 50). */
+/** A quick run sweeps 2,500 tokens (5 users) with the call budget scaled to match (2 per 50). */
 const QUICK_USERS = 5;
 const PAGES_PER_USER = 500;
-const MAX_CALLS = 200;
+/** Per 50 tokens: a debug_token batch and a subscribed_apps batch. */
+const MAX_CALLS = 400;
 
 export const scenario: Scenario = {
   id: 'sweep-10000',
