@@ -6,35 +6,17 @@
  *
  * PAGEKEEPER_SCREENSHOTS=1 also saves docs/dashboard-charts.png.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { openBrowser, skipWithoutBrowser } from '../helpers/browser.js';
 import { eventually, startServeProcess, type ServeProcess } from './serve-process.js';
 
-const CHROMIUM = process.env.PAGEKEEPER_CHROMIUM ?? '/usr/bin/chromium';
-const onCi = process.env.CI === 'true';
-const haveChromium = existsSync(CHROMIUM);
 const screenshots = process.env.PAGEKEEPER_SCREENSHOTS === '1';
 const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
 
-if (!haveChromium && !onCi) console.warn(`dashboard charts browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set PAGEKEEPER_CHROMIUM)`);
-
-async function openBrowser(): Promise<Page> {
-  if (!haveChromium) throw new Error(`CI=true but no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install chromium`);
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 30_000,
-  });
-  onTestFinished(async () => {
-    await browser.close();
-  });
-  const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  return page;
-}
+const skip = skipWithoutBrowser('dashboard charts browser test');
 
 const api = (s: ServeProcess, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   fetch(`${s.url}${path}`, {
@@ -52,10 +34,10 @@ async function chartSums(page: Page, chart: string, series: string): Promise<{ s
   return { svg, table, desc };
 }
 
-describe.skipIf(!haveChromium && !onCi)('the dashboard charts in a browser', () => {
+describe.skipIf(skip)('the dashboard charts in a browser', () => {
   it('show the messages just sent in the hourly chart, on the home page and on the Page', async () => {
     const serve = await startServeProcess();
-    const page = await openBrowser();
+    const page = await openBrowser({ width: 1180, height: 900 });
 
     // Connect through the Login dialog: the result is shown at an address without code or state.
     await page.goto(`${serve.url}/`);

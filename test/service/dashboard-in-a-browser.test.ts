@@ -6,40 +6,18 @@
  *
  * PAGEKEEPER_SCREENSHOTS=1 also saves docs/dashboard-healthy.png and docs/dashboard-needs-reauth.png.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { openBrowser, skipWithoutBrowser } from '../helpers/browser.js';
 import { startServeProcess } from './serve-process.js';
 
-const CHROMIUM = process.env.PAGEKEEPER_CHROMIUM ?? '/usr/bin/chromium';
-const onCi = process.env.CI === 'true';
-const haveChromium = existsSync(CHROMIUM);
 const screenshots = process.env.PAGEKEEPER_SCREENSHOTS === '1';
 const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
 
-if (!haveChromium && !onCi) {
-  console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set PAGEKEEPER_CHROMIUM)`);
-}
+const skip = skipWithoutBrowser('dashboard browser test');
 
-async function openBrowser(): Promise<Page> {
-  if (!haveChromium) throw new Error(`CI=true but no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install chromium`);
-  // playwright-core gives the browser a fresh temporary profile of its own.
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 30_000,
-  });
-  onTestFinished(async () => {
-    await browser.close();
-  });
-  const page = await browser.newPage({ viewport: { width: 1180, height: 760 } });
-  page.setDefaultTimeout(15_000);
-  return page;
-}
-
-describe.skipIf(!haveChromium && !onCi)('the dashboard in a browser', () => {
+describe.skipIf(skip)('the dashboard in a browser', () => {
   it('connects Pages through the Login dialog, shows them healthy, and flags a Page after the password changed', async () => {
     const serve = await startServeProcess();
     const page = await openBrowser();

@@ -9,37 +9,17 @@
  * PAGEKEEPER_SCREENSHOTS=1 also saves docs/dashboard-page-detail.png, docs/dashboard-messages.png,
  * docs/dashboard-message-detail.png and docs/dashboard-events.png.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { openBrowser, skipWithoutBrowser } from '../helpers/browser.js';
 import { startServeProcess } from './serve-process.js';
 
-const CHROMIUM = process.env.PAGEKEEPER_CHROMIUM ?? '/usr/bin/chromium';
-const onCi = process.env.CI === 'true';
-const haveChromium = existsSync(CHROMIUM);
 const screenshots = process.env.PAGEKEEPER_SCREENSHOTS === '1';
 const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
 
-if (!haveChromium && !onCi) {
-  console.warn(`operations console browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set PAGEKEEPER_CHROMIUM)`);
-}
-
-async function openBrowser(): Promise<Page> {
-  if (!haveChromium) throw new Error(`CI=true but no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install chromium`);
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 30_000,
-  });
-  onTestFinished(async () => {
-    await browser.close();
-  });
-  const page = await browser.newPage({ viewport: { width: 1180, height: 760 } });
-  page.setDefaultTimeout(15_000);
-  return page;
-}
+const skip = skipWithoutBrowser('operations console browser test');
 
 async function emulator(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const r = await fetch(`${base}/_emulator/${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -62,7 +42,7 @@ async function connectAs(page: Page, serveUrl: string, emulatorUrl: string, name
   expect(await page.getByTestId('connect-success').isVisible()).toBe(true);
 }
 
-describe.skipIf(!haveChromium && !onCi)('the operations console in a browser', () => {
+describe.skipIf(skip)('the operations console in a browser', () => {
   it("shows a Page's two admins' tokens, one lost after a password change; finds a failed message by filter, retries it and sees it sent", async () => {
     const serve = await startServeProcess();
     const page = await openBrowser();
