@@ -12,9 +12,10 @@ export interface LeaseRepository {
   release(name: string, holder: string): Promise<boolean>;
   /** The current holder and expiry, expired or not, or undefined. */
   get(name: string): Promise<{ holder: string; expiresAt: Date } | undefined>;
-  /** How many leases whose name starts with `prefix` are live at `now` (ms): e.g. outbox workers' heartbeats. */
-  countLive(prefix: string, now: number): Promise<number>;
-  /** The names of those live leases, sorted: every instance sees the same order (outbox workers share people by it). */
+  /**
+   * The names of the leases starting with `prefix` that are live at `now` (ms), e.g. outbox
+   * workers' heartbeats; sorted, so every instance sees the same order (workers share people by it).
+   */
   listLive(prefix: string, now: number): Promise<string[]>;
 }
 
@@ -45,16 +46,6 @@ export function createLeaseRepository(db: Kysely<Database>, now: () => Date): Le
     async release(name, holder) {
       const result = await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
-    },
-
-    async countLive(prefix, at) {
-      const row = await db
-        .selectFrom('leases')
-        .select(db.fn.countAll<number>().as('n'))
-        .where(nameStartsWith(prefix))
-        .where('expires_at', '>', at)
-        .executeTakeFirst();
-      return Number(row?.n ?? 0);
     },
 
     async listLive(prefix, at) {

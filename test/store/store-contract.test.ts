@@ -315,11 +315,11 @@ describe.each(all)('store on $name', (backend) => {
       await store.leases.acquire('outbox-worker:b', 'b', 10_000);
       await store.leases.acquire('outbox-workerXc', 'c', 30_000);
       await store.leases.acquire('health-sweep:1/8', 'a', 30_000);
-      expect(await store.leases.countLive('outbox-worker:', T0.getTime())).toBe(2);
+      expect(await store.leases.listLive('outbox-worker:', T0.getTime())).toHaveLength(2);
       // `_` and `%` in a prefix match only themselves.
-      expect(await store.leases.countLive('outbox_worker', T0.getTime())).toBe(0);
-      expect(await store.leases.countLive('outbox-worker:', T0.getTime() + 10_000)).toBe(1);
-      expect(await store.leases.countLive('outbox-worker:', T0.getTime() + 30_000)).toBe(0);
+      expect(await store.leases.listLive('outbox_worker', T0.getTime())).toHaveLength(0);
+      expect(await store.leases.listLive('outbox-worker:', T0.getTime() + 10_000)).toHaveLength(1);
+      expect(await store.leases.listLive('outbox-worker:', T0.getTime() + 30_000)).toHaveLength(0);
       // The same live set by name, sorted the same way on both databases.
       await store.leases.acquire('outbox-worker:B', 'B', 30_000);
       expect(await store.leases.listLive('outbox-worker:', T0.getTime())).toEqual(['outbox-worker:B', 'outbox-worker:a', 'outbox-worker:b']);
