@@ -37,16 +37,14 @@ export function beginSubscribing(
   const fields = [...(ctx.config.webhookFields ?? DEFAULT_WEBHOOK_FIELDS)];
   const able = targets.filter((t) => t.canManage);
   const calls = subscribePages(ctx, able, fields, options);
-  // Handled here so an abort while the Pages are being stored is never an unhandled rejection.
-  calls.catch(() => {});
+  // Also handles the rejection, so an abort while the Pages are being stored is never unhandled.
+  const settled = calls.then(
+    () => {},
+    () => {},
+  );
   return {
     finish: async () => recordOutcomes(ctx, targets, able, fields, await calls),
-    settled: async () => {
-      await calls.then(
-        () => {},
-        () => {},
-      );
-    },
+    settled: () => settled,
   };
 }
 
