@@ -29,9 +29,15 @@ export interface SubscriptionUpdate {
 export interface SubscriptionRepository {
   /** By Page id; Pages without a row are absent. */
   list(pageIds?: readonly string[]): Promise<Map<string, StoredSubscription>>;
-  record(pageId: string, update: SubscriptionUpdate): Promise<void>;
-  /** The same update for many Pages, in one statement per 500 (connect records 500 Pages at once). */
-  recordMany(pageIds: readonly string[], update: SubscriptionUpdate): Promise<void>;
+  /**
+   * Many Pages' updates at once (connect records 500, a sweep 50 per batch): one statement per
+   * distinct update and 500 Pages, since most Pages share one (subscribed, with the same fields).
+   */
+  recordMany(records: ReadonlyArray<SubscriptionRecord>): Promise<void>;
+}
+
+export interface SubscriptionRecord extends SubscriptionUpdate {
+  pageId: string;
 }
 
 const CHUNK = 500;
@@ -71,12 +77,19 @@ export function createSubscriptionRepository(db: Kysely<Database>): Subscription
       }
       return out;
     },
-    async record(pageId, u) {
-      await db.updateTable('pages').set(columnsOf(u)).where('id', '=', pageId).execute();
-    },
-    async recordMany(pageIds, u) {
-      for (let i = 0; i < pageIds.length; i += CHUNK) {
-        await db.updateTable('pages').set(columnsOf(u)).where('id', 'in', pageIds.slice(i, i + CHUNK)).execute();
+    async recordMany(records) {
+      const byUpdate = new Map<string, { columns: ReturnType<typeof columnsOf>; pageIds: string[] }>();
+      for (const r of records) {
+        const columns = columnsOf(r);
+        const key = JSON.stringify(columns);
+        const group = byUpdate.get(key) ?? { columns, pageIds: [] };
+        group.pageIds.push(r.pageId);
+        byUpdate.set(key, group);
+      }
+      for (const { columns, pageIds } of byUpdate.values()) {
+        for (let i = 0; i < pageIds.length; i += CHUNK) {
+          await db.updateTable('pages').set(columns).where('id', 'in', pageIds.slice(i, i + CHUNK)).execute();
+        }
       }
     },
   };

@@ -94,8 +94,7 @@ export async function refreshSubscriptions(
   });
 
   await ctx.store.transaction(async (tx) => {
-    const repo = tx.subscriptions;
-    for (const r of record) await repo.record(r.pageId, { subscribed: r.subscribed, fields: r.fields, checkedAt: now, problem: r.problem, fix: r.fix });
+    await tx.subscriptions.recordMany(record.map((r) => ({ ...r, checkedAt: now })));
     for (const a of alerts) {
       await tx.audit.append({
         event: 'subscription_dropped',

@@ -82,20 +82,8 @@ async function recordOutcomes(
     else out.set(t.pageId, { subscribed: false, fields: [], ...describeSubscriptionProblem(w.error) });
   });
   const now = ctx.clock.now();
-  // Most Pages share one outcome (subscribed with the same fields): one statement per outcome.
-  const byOutcome = new Map<string, { update: PageSubscription; pageIds: string[] }>();
-  for (const [pageId, s] of out) {
-    if (keep.has(pageId)) continue;
-    const key = JSON.stringify([s.subscribed, s.fields, s.reason, s.fix]);
-    const group = byOutcome.get(key) ?? { update: s, pageIds: [] };
-    group.pageIds.push(pageId);
-    byOutcome.set(key, group);
-  }
-  await ctx.store.transaction(async (tx) => {
-    for (const { update: s, pageIds } of byOutcome.values()) {
-      await tx.subscriptions.recordMany(pageIds, { subscribed: s.subscribed, fields: s.fields, checkedAt: now, problem: s.reason, fix: s.fix });
-    }
-  });
+  const records = [...out].filter(([pageId]) => !keep.has(pageId)).map(([pageId, s]) => ({ pageId, subscribed: s.subscribed, fields: s.fields, checkedAt: now, problem: s.reason, fix: s.fix }));
+  await ctx.store.transaction((tx) => tx.subscriptions.recordMany(records));
   const failed = [...out.values()].filter((s) => !s.subscribed).length;
   if (failed > 0) ctx.logger.warn({ pages: targets.length, notSubscribed: failed }, 'some pages could not be subscribed to webhooks');
   return out;
