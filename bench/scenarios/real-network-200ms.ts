@@ -11,7 +11,8 @@
  *   call per token one after another (timed on a sample), >= 50x.
  * - connect a 500-page user at 200 ms: wall time <= 12 round trips (2.4 s).
  * - outbox enqueue-to-wire latency at half load: from `enqueue` returning to the POST reaching
- *   the emulator (its record of the send), at 50% of the Pages' budget; p99 <= 50 ms.
+ *   the emulator (its record of the send), at 50% of the Pages' budget; p99 <= 50 ms, the median
+ *   of 3 runs (1 in quick mode), each run's p50 and p99 in the note.
  */
 import { Pool } from 'undici';
 import { appsecretProof, createUser, exchangeForLongLived, GRAPH_VERSION, openWindow, pageToken, shortLivedToken } from '../lib/fixtures.js';
@@ -260,14 +261,10 @@ async function connectRow(ctx: BenchContext): Promise<Row> {
   return limitRow({ name: CONNECT, unit: 'ms', value: summarize(ms), kind: 'max', limit: 12 * ROUND_TRIP_MS, yardstick: '12 round trips', note: `${(summarize(ms).median / ROUND_TRIP_MS).toFixed(1)} round trips` });
 }
 
-async function wireRow(ctx: BenchContext): Promise<Row> {
-  const pages = 10;
-  const perSecond = 100;
-  // Half of the Pages' budget (10 x 100/s) for this long.
+/** One paced run at half load: each message's time from `enqueue` returning to its POST reaching the emulator. */
+async function wireOnce(ctx: BenchContext, label: string, pages: number, perSecond: number, messages: number): Promise<number[]> {
   const rate = (pages * perSecond) / 2;
-  const seconds = ctx.options.quick ? 3 : 8;
-  const messages = rate * seconds;
-  const w = await outboxWorld(ctx, 'Wire 200ms', pages, 50, { maxPerSecond: perSecond });
+  const w = await outboxWorld(ctx, label, pages, 50, { maxPerSecond: perSecond });
   try {
     const enqueued = new Map<string, number>();
     const worker = w.m.startWorker();
@@ -293,24 +290,43 @@ async function wireRow(ctx: BenchContext): Promise<Row> {
       const arrived = at.get(text);
       if (arrived !== undefined) delays.push(Math.max(0, arrived - t));
     }
-    delays.sort((a, b) => a - b);
-    const pct = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? NaN;
-    const p50 = pct(0.5);
-    const p99 = pct(0.99);
-    ctx.log(`  enqueue-to-wire: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${delays[delays.length - 1]} ms over ${delays.length} of ${messages} messages at ${rate}/s`);
-    const row = limitRow({
-      name: WIRE,
-      unit: 'ms (p99)',
-      value: summarize([p99]),
-      kind: 'max',
-      limit: 50,
-      yardstick: 'target',
-      note: `p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${delays.length.toLocaleString('en-US')} messages enqueued at ${rate}/s (half of ${pages} pages x ${perSecond}/s); arrival as the emulator recorded it (ms resolution)`,
-    });
-    return { ...row, pass: row.pass && delays.length === messages };
+    return delays.sort((a, b) => a - b);
   } finally {
     await w.keeper.close();
   }
+}
+
+async function wireRow(ctx: BenchContext): Promise<Row> {
+  const pages = 10;
+  const perSecond = 100;
+  // Half of the Pages' budget (10 x 100/s) for this long, in each of the repeats.
+  const rate = (pages * perSecond) / 2;
+  const seconds = ctx.options.quick ? 3 : 8;
+  const messages = rate * seconds;
+  const p = plan(ctx, { warmups: 0, repeats: 3 }, { warmups: 0, repeats: 1 });
+  const p99s: number[] = [];
+  const runs: string[] = [];
+  let allArrived = true;
+  for (let r = 0; r < p.repeats; r++) {
+    const delays = await wireOnce(ctx, `Wire 200ms ${r + 1}`, pages, perSecond, messages);
+    const pct = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? NaN;
+    const p50 = pct(0.5);
+    const p99 = pct(0.99);
+    p99s.push(p99);
+    allArrived &&= delays.length === messages;
+    runs.push(`p50 ${p50.toFixed(0)} / p99 ${p99.toFixed(0)} ms`);
+    ctx.log(`  enqueue-to-wire: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${(delays[delays.length - 1] ?? NaN).toFixed(0)} ms over ${delays.length} of ${messages} messages at ${rate}/s (repeat ${r + 1}/${p.repeats})`);
+  }
+  const row = limitRow({
+    name: WIRE,
+    unit: 'ms (p99)',
+    value: summarize(p99s),
+    kind: 'max',
+    limit: 50,
+    yardstick: 'target',
+    note: `median p99 of ${p.repeats} run(s) of ${messages.toLocaleString('en-US')} messages enqueued at ${rate}/s (half of ${pages} pages x ${perSecond}/s): ${runs.join('; ')}; arrival as the emulator recorded it (ms resolution)`,
+  });
+  return { ...row, pass: row.pass && allArrived };
 }
 
 export const scenario: Scenario = {
