@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only <substr>] [-- --emulator in-process]`
+ * `npm run bench [-- --quick] [-- --only <substr>] [-- --emulator in-process]` (`-- --help` lists them)
  *
  * Runs every scenario in bench/scenarios/ against one Graph API emulator (limits disabled),
  * prints one table (scenario, pagekeeper, yardstick, ratio, target, pass/fail) and writes
@@ -20,14 +20,37 @@ import { SUBJECTS, type BenchContext, type Row, type Scenario } from './lib/type
 /** A scenario that runs longer than this is cut off and reported as failed. */
 const SCENARIO_TIMEOUT_MS = { quick: 45_000, full: 150_000 };
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string', multiple: true },
-    emulator: { type: 'string', default: 'child-process' },
-    out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) },
-  },
-});
+const USAGE = `usage: npm run bench [-- --quick] [-- --only <scenario id or row name part> ...] [-- --emulator in-process] [-- --out results.json]
+  --quick      scaled-down runs (fewer messages, fewer repeats)
+  --only       run only the scenarios whose id or one of whose row names contains the text (repeatable)
+  --emulator   child-process (default) or in-process
+  --out        where the JSON results go (default bench/results.json)`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string', multiple: true },
+        emulator: { type: 'string', default: 'child-process' },
+        out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+if (values.emulator !== 'child-process' && values.emulator !== 'in-process') {
+  process.stderr.write(`--emulator must be child-process or in-process (got ${values.emulator})\n${USAGE}\n`);
+  process.exit(2);
+}
 
 async function loadScenarios(): Promise<Scenario[]> {
   const dir = new URL('./scenarios/', import.meta.url);
