@@ -261,9 +261,16 @@ async function connectRow(ctx: BenchContext): Promise<Row> {
   return limitRow({ name: CONNECT, unit: 'ms', value: summarize(ms), kind: 'max', limit: 12 * ROUND_TRIP_MS, yardstick: '12 round trips', note: `${(summarize(ms).median / ROUND_TRIP_MS).toFixed(1)} round trips` });
 }
 
-/** One paced run at half load: each message's time from `enqueue` returning to its POST reaching the emulator. */
-async function wireOnce(ctx: BenchContext, label: string, pages: number, perSecond: number, messages: number): Promise<number[]> {
-  const rate = (pages * perSecond) / 2;
+/** The paced load of the enqueue-to-wire row: `messages` enqueued at `rate`/s over `pages` Pages capped at `perSecond` each. */
+interface WireLoad {
+  pages: number;
+  perSecond: number;
+  rate: number;
+  messages: number;
+}
+
+/** One paced run: each message's time from `enqueue` returning to its POST reaching the emulator, sorted. */
+async function wireOnce(ctx: BenchContext, label: string, { pages, perSecond, rate, messages }: WireLoad): Promise<number[]> {
   const w = await outboxWorld(ctx, label, pages, 50, { maxPerSecond: perSecond });
   try {
     const enqueued = new Map<string, number>();
@@ -308,7 +315,7 @@ async function wireRow(ctx: BenchContext): Promise<Row> {
   const runs: string[] = [];
   let allArrived = true;
   for (let r = 0; r < p.repeats; r++) {
-    const delays = await wireOnce(ctx, `Wire 200ms ${r + 1}`, pages, perSecond, messages);
+    const delays = await wireOnce(ctx, `Wire 200ms ${r + 1}`, { pages, perSecond, rate, messages });
     const pct = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? NaN;
     const p50 = pct(0.5);
     const p99 = pct(0.99);
