@@ -15,6 +15,7 @@ import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, ty
 import { createUsageRecorder } from './usage-recorder.js';
 import { channelCap, createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
+import { createPageSenders } from './page-senders.js';
 import { createOutboxWorker, type OutboxWorker, type WorkerDeps, type WorkerOptions } from './worker.js';
 import { createWindowLookup } from './window-lookup.js';
 import { createInstagramAccounts, type InstagramAccounts } from '../instagram/instagram-accounts.js';
@@ -135,20 +136,42 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
   const outbox = createOutbox({ ...deps, repo, notify: (person) => workers.forEach((w) => w.wake(person)) });
   const outboxConsole = createOutboxConsole({ ...deps, notify: (person) => workers.forEach((w) => w.wake(person)), emit: emitChanges });
 
-  // Across instances a Page's budget is shared: each of n live workers gets 1/n of the cap.
+  // Across instances a Page's budget is shared among the instances sending for it (page-senders.ts):
+  // each takes the cap over their count; a Page not counted yet, the cap over the live workers.
   let liveWorkers = 1;
   const capOf = (pageId: string) => channelCap(pageId, Math.min(maxPerSecond, pageCaps[pageId] ?? maxPerSecond));
   const capsSetFor = new Set<string>(Object.keys(pageCaps));
+  const applyCap = (pageId: string) => {
+    capsSetFor.add(pageId);
+    throttle.setPageCap(pageId, capOf(pageId) / (senders.divisor(pageId) ?? liveWorkers));
+  };
+  const senders = createPageSenders({
+    repo: ctx.store.outboxSenders,
+    onDivisor: applyCap,
+    warn: (message, e) => ctx.logger.warn(e === undefined ? {} : { err: e instanceof Error ? e.message : String(e) }, message),
+  });
   function setLiveWorkers(n: number): void {
+    senders.setLive(n);
     if (n === liveWorkers) return;
     liveWorkers = n;
-    for (const pageId of capsSetFor) throttle.setPageCap(pageId, capOf(pageId) / n);
+    for (const pageId of capsSetFor) applyCap(pageId);
   }
   function shareCap(pageId: string): void {
-    if (liveWorkers > 1 && !capsSetFor.has(pageId)) {
-      capsSetFor.add(pageId);
-      throttle.setPageCap(pageId, capOf(pageId) / liveWorkers);
-    }
+    if (liveWorkers > 1 && !capsSetFor.has(pageId)) applyCap(pageId);
+  }
+  /**
+   * Every send's slot, outbox or direct, is taken once this instance may send for the Page: at
+   * once, or when it is new to the Page among several instances, after the others have counted
+   * it (page-senders.ts). `acquire` (a bare slot, no wait) only shares the cap.
+   */
+  function whenJoined(pageId: string, signal: AbortSignal | undefined, take: () => Promise<void>): Promise<void> {
+    const go = () => {
+      shareCap(pageId);
+      senders.begin(pageId);
+      return take().finally(() => senders.end(pageId));
+    };
+    const wait = senders.ready(pageId, signal);
+    return wait === undefined ? go() : wait.then(go);
   }
   const sharedThrottle: SendThrottle = {
     ...throttle,
@@ -156,14 +179,8 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       shareCap(pageId);
       return throttle.acquire(pageId, opts);
     },
-    wait(pageId, signal, opts) {
-      shareCap(pageId);
-      return throttle.wait(pageId, signal, opts);
-    },
-    reserve(pageId, signal, opts) {
-      shareCap(pageId);
-      return throttle.reserve(pageId, signal, opts);
-    },
+    wait: (pageId, signal, opts) => whenJoined(pageId, signal, () => throttle.wait(pageId, signal, opts)),
+    reserve: (pageId, signal, opts) => whenJoined(pageId, signal, () => throttle.reserve(pageId, signal, opts)),
   };
   if (options.maxInFlight !== undefined && !(Number.isInteger(options.maxInFlight) && options.maxInFlight > 0)) {
     throw pkError('PK_USAGE', { detail: `messenger.maxInFlight must be a positive whole number of POSTs in flight (got ${options.maxInFlight}); leave it out for the default of 1,024` });
@@ -173,6 +190,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     throttle: sharedThrottle,
     repo,
     setLiveWorkers,
+    attachSenders: () => senders.attach(),
     // Nothing is built on the worker's hot path unless someone listens.
     onStatusChanges: (batch, heldAlong, at) => {
       if (statusEvents.listeners > 0) emitChanges([...changesOfOutcomes(batch), ...heldAlong], at);

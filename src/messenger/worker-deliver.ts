@@ -28,8 +28,13 @@ export interface DeliverDeps {
   marks: MarkBatcher;
   slots: SendSlots;
   record(m: ClaimedMessage, outcome: SendOutcome): void;
-  /** Aborted when the worker stops: messages waiting for a throttle slot give their claim back. */
-  stopping(): AbortSignal;
+  /**
+   * The message's wait for its throttle slot, aborted when the worker stops or hands the person
+   * to another instance: the message gives its claim back (nothing was sent).
+   */
+  slotWait(m: ClaimedMessage): AbortSignal;
+  /** The message has its slot: it goes out from here on (no hand-back). */
+  slotTaken(m: ClaimedMessage): void;
   now(): number;
 }
 
@@ -106,10 +111,12 @@ export function createDeliver(deps: DeliverDeps, options: DeliverOptions): { del
     const paused = throttle.state(m.pageId).pausedUntil;
     if (paused !== null) return record(m, { kind: 'release', id: m.id, at: paused });
     try {
-      await throttle.reserve(m.pageId, deps.stopping(), { attachmentType: attachmentTypeOf(body) });
+      await throttle.reserve(m.pageId, deps.slotWait(m), { attachmentType: attachmentTypeOf(body) });
     } catch {
+      deps.slotTaken(m);
       return record(m, { kind: 'release', id: m.id, at: now() });
     }
+    deps.slotTaken(m);
     const pausedNow = throttle.state(m.pageId).pausedUntil;
     if (pausedNow !== null) return record(m, { kind: 'release', id: m.id, at: pausedNow });
 

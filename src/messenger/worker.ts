@@ -25,8 +25,10 @@
  * than ~10% of the time.
  *
  * Several instances on one database share the work and a Page's Send API budget: each worker
- * heartbeats a lease `outbox-worker:<id>`, and the per-page cap is divided by the number of live
- * workers. A worker claims each finished person's next message in the same transaction as the
+ * heartbeats a lease `outbox-worker:<id>`, and a Page's cap is divided among the instances
+ * sending for it (page-senders.ts: each announces the Pages it sends for; a newcomer to a Page
+ * waits until the others have counted it), so an instance done with its people for a Page
+ * leaves its share to those still sending. A worker claims each finished person's next message in the same transaction as the
  * outcome (an index probe per person) when the person is its own: alone, every person; with
  * others live, the people whose hash falls to its rank among the live workers (worker-people.ts).
  * Everyone else's next message goes back to the shared scan, where every instance's claim (FOR
@@ -55,6 +57,13 @@ export const DEFAULT_LEASE_MS = 30_000;
 /** Messages claimed at once over all Pages (including those waiting for a throttle slot), at least twice the POSTs in flight. */
 export const DEFAULT_CONCURRENCY = 1024;
 export const DEFAULT_BATCH_SIZE = 512;
+/** People whose next message waits for room, probed again at each tick rather than left to the scan; beyond this many, the scan. */
+export const MAX_DEFERRED = 4096;
+
+interface Person {
+  pageId: string;
+  psid: string;
+}
 export const DEFAULT_POLL_MS = 250;
 /**
  * The full claim (a scan for every person's head) runs at most this often, and never more than
@@ -65,10 +74,9 @@ export const MIN_CLAIM_INTERVAL_MS = 50;
 export const DEFAULT_HELD_RECHECK_MS = 3_000;
 export const DEFAULT_RECOVER_EVERY_MS = 1_000;
 /**
- * How often a worker re-counts the live workers (at most; a third of the lease when shorter), so
- * a Page's budget is re-divided within a quarter second when an instance joins or its heartbeat
- * lapses. A worker that finds others live waits this long (x1.2) before its first claim, so they
- * have taken their smaller share before it sends: together they never exceed the Page's cap.
+ * How often a worker re-counts the live workers (at most; a third of the lease when shorter):
+ * the people each one keeps follow the count (worker-people.ts), and so does the share of a
+ * Page's budget an instance takes before it has counted the Page's senders (page-senders.ts).
  */
 export const LIVE_COUNT_EVERY_MS = 250;
 /** Worker heartbeats live under this lease-name prefix. */
@@ -109,6 +117,8 @@ export interface WorkerDeps extends SendDeps {
   repo: OutboxRepository;
   /** Re-divides the per-page caps when the number of live workers changes. */
   setLiveWorkers(n: number): void;
+  /** While attached, this instance announces the Pages it sends for (page-senders.ts); returns the detach. */
+  attachSenders?(): () => Promise<void>;
   /** The live leases whose name starts with the prefix, sorted (the store's lease repository). */
   liveLeases(prefix: string, now: number): Promise<string[]>;
   /** Default for `maxPostsInFlight` (`messenger.maxInFlight`). */
@@ -156,6 +166,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   const inFlight = new Map<string, ClaimedMessage>();
   const deliveries = new Set<Promise<void>>();
   let stopping = new AbortController();
+  /** Claimed messages waiting for their throttle slot (or their share of a Page), by id: aborted to give the claim back. */
+  const slotWaits = new Map<string, AbortController>();
   let running = false;
   let loopDone: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -165,12 +177,26 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   let fullClaimIntervalMs = MIN_CLAIM_INTERVAL_MS;
   let lastRecoverAt = 0;
   let liveWorkers = 1;
+  let liveNames = '';
   const share = createPeopleShare(`${WORKER_LEASE_PREFIX}${id}`);
   let sent = 0;
   /** People whose message was just enqueued here: their heads are claimed at the next tick. */
-  let wanted = new Map<string, { pageId: string; psid: string }>();
+  let wanted = new Map<string, Person>();
+  /** Our people whose next message waits for room (their Page's budget full, the claim full): probed at the next tick. */
+  let deferred = new Map<string, Person>();
+  function defer(people: Iterable<Person>): void {
+    for (const p of people) {
+      // Past this many, the rest wait for the scan (which finds every head anyway).
+      if (deferred.size >= MAX_DEFERRED) {
+        claimWanted = true;
+        return;
+      }
+      deferred.set(`${p.pageId}\u0000${p.psid}`, p);
+    }
+  }
   let idleWaiters: Array<() => void> = [];
   let timers: NodeJS.Timeout[] = [];
+  let detachSenders: (() => Promise<void>) | undefined;
 
   const outcomes = createOutcomeWriter(() => wakeLoop(false), options.flushMs ?? DEFAULT_FLUSH_MS, options.flushBatch ?? DEFAULT_FLUSH_BATCH);
   const marks = createMarkBatcher((ids) => repo.markSendingMany(id, ids, now()));
@@ -181,7 +207,20 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   );
   const slots = createSendSlots({ max: maxPosts, demandPerSecond: () => budgets.demandPerSecond() });
   const { deliver, decide } = createDeliver(
-    { send: deps, marks, slots, record: (m, o) => outcomes.record(m, o), stopping: () => stopping.signal, now },
+    {
+      send: deps,
+      marks,
+      slots,
+      record: (m, o) => outcomes.record(m, o),
+      slotWait(m) {
+        if (stopping.signal.aborted) return stopping.signal;
+        const c = new AbortController();
+        slotWaits.set(m.id, c);
+        return c.signal;
+      },
+      slotTaken: (m) => slotWaits.delete(m.id),
+      now,
+    },
     { timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs, random },
   );
 
@@ -223,7 +262,10 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         decide(m, e);
       });
       deliveries.add(p);
-      void p.finally(() => deliveries.delete(p));
+      void p.finally(() => {
+        deliveries.delete(p);
+        slotWaits.delete(m.id);
+      });
     }
   }
 
@@ -235,7 +277,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   async function tick(fullClaim: boolean, claiming: boolean): Promise<number> {
     const batch = outcomes.take();
     const t = now();
-    const people = new Map<string, { pageId: string; psid: string }>();
+    const people = new Map<string, Person>();
     for (const { m } of batch) {
       inFlight.delete(m.id);
       budgets.remove(m.pageId);
@@ -245,6 +287,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     // the database with other live workers, the others' people go back to the shared scan, so
     // people (and the work) spread over the instances instead of staying with whichever
     // claimed them first.
+    for (const [k, p] of deferred) people.set(k, p);
+    deferred = new Map();
     if (liveWorkers > 1) {
       let dropped = false;
       for (const [k, p] of people) {
@@ -257,7 +301,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     // People just enqueued here are claimed by an index probe, whoever else is live.
     for (const [k, p] of wanted) people.set(k, p);
     wanted = new Map();
-    if (!claiming && people.size > 0) claimWanted = true;
+    if (!claiming) defer(people.values());
     let claimed: ClaimedMessage[];
     let fullClaimMs = 0;
     let heldAlong: StatusChange[] = [];
@@ -266,11 +310,15 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         if (batch.length > 0) heldAlong = await tx.applyOutcomes(id, batch.map((b) => b.outcome), t);
         if (!claiming) return [];
         const full = new Set(budgets.fullPages());
-        const candidates = [...people.values()];
-        const followers = candidates.filter((p) => !full.has(p.pageId));
-        // A full Page's people wait for the full claim.
-        if (followers.length < candidates.length) claimWanted = true;
-        const got = followers.length > 0 ? await tx.claimHeads(id, t, leaseMs, Math.min(concurrency - inFlight.size, batchSize), { recipients: followers }) : [];
+        const followers: Person[] = [];
+        const waiting: Person[] = [];
+        for (const p of people.values()) (full.has(p.pageId) ? waiting : followers).push(p);
+        const limit = Math.min(concurrency - inFlight.size, batchSize);
+        // A full Page's people, and those beyond this claim's room, are probed again at the
+        // next ticks: a scan's wait (up to a second on a large queue) for each would idle them.
+        defer(waiting);
+        defer(followers.slice(limit));
+        const got = followers.length > 0 ? await tx.claimHeads(id, t, leaseMs, limit, { recipients: followers.slice(0, limit) }) : [];
         if (!fullClaim) return got;
         const startedAt = performance.now();
         const more = await tx.claimHeads(id, t, leaseMs, Math.min(concurrency - inFlight.size - got.length, batchSize), { excludePages: [...full] });
@@ -283,7 +331,11 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         const excess: SendOutcome[] = [];
         for (const m of more) {
           const n = budgets.count(m.pageId) + (taken.get(m.pageId) ?? 0);
-          if (n >= budgets.budget(m.pageId)) excess.push({ kind: 'release', id: m.id, at: t });
+          // Shared, the scan keeps only our own people's heads: the others' go back for their
+          // owners' scans, instead of the first instance to scan taking every person and
+          // handing each back after one message (people bouncing between instances, a scan's
+          // wait at every hop).
+          if (n >= budgets.budget(m.pageId) || (liveWorkers > 1 && !share.owns(m.pageId, m.psid))) excess.push({ kind: 'release', id: m.id, at: t });
           else {
             keep.push(m);
             taken.set(m.pageId, (taken.get(m.pageId) ?? 0) + 1);
@@ -327,7 +379,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   }
 
   async function loop(joined: Promise<void>): Promise<void> {
-    await joinGrace(joined);
+    // The live workers are counted before the first claim (the Pages' shares depend on it).
+    await joined.catch(() => {});
     while (running) {
       try {
         const t = now();
@@ -367,17 +420,35 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
 
   async function countLive(): Promise<void> {
     const live = await deps.liveLeases(WORKER_LEASE_PREFIX, now());
+    const changed = live.join('\n') !== liveNames;
+    liveNames = live.join('\n');
     liveWorkers = Math.max(1, live.length);
     share.setLive(live);
     deps.setLiveWorkers(liveWorkers);
+    if (changed) {
+      handBack();
+      // People change hands: look for ours now, and again once the others have counted the
+      // change and handed theirs back.
+      wakeLoop(true);
+      const again = setTimeout(() => wakeLoop(true), countEveryMs + 50);
+      again.unref();
+    }
   }
 
-  /** Joining workers already sending: give them one count interval to take their smaller share. */
-  async function joinGrace(joined: Promise<void>): Promise<void> {
-    await joined.catch(() => {});
-    if (liveWorkers <= 1) return;
-    const until = Date.now() + countEveryMs * 1.2;
-    while (running && Date.now() < until) await waitForWake(until - Date.now());
+  /**
+   * The live workers changed: messages of people no longer ours that still wait for their
+   * throttle slot give their claim back now, so their new owner sends them, instead of them
+   * waiting here behind a share that just shrank (a worker that started alone holds every
+   * person's head when the others join).
+   */
+  function handBack(): void {
+    for (const [messageId, c] of slotWaits) {
+      const m = inFlight.get(messageId);
+      if (m !== undefined && !share.owns(m.pageId, m.psid)) {
+        slotWaits.delete(messageId);
+        c.abort();
+      }
+    }
   }
 
   async function recheckHeld(): Promise<void> {
@@ -428,6 +499,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       stopping = new AbortController();
       // Every message waiting for a throttle slot listens to it.
       setMaxListeners(0, stopping.signal);
+      detachSenders = deps.attachSenders?.();
       const joined = heartbeat();
       joined.catch(() => {});
       every(Math.max(100, Math.floor(leaseMs / 3)), heartbeat);
@@ -444,11 +516,15 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       await loopDone;
       // Messages waiting for a throttle slot give their claim back; POSTs in flight finish.
       stopping.abort();
+      for (const c of slotWaits.values()) c.abort();
+      slotWaits.clear();
       await Promise.allSettled([...deliveries]);
       for (let attempt = 0; outcomes.size > 0 && attempt < 3; attempt++) {
         await tick(false, false).catch((e: unknown) => ctx.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'outbox outcomes not written while stopping'));
       }
       await ctx.store.leases.release(`${WORKER_LEASE_PREFIX}${id}`, id).catch(() => false);
+      await detachSenders?.();
+      detachSenders = undefined;
       settleIdle();
     },
     wake,

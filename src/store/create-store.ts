@@ -24,6 +24,7 @@ import { createTenantRepository, type TenantRepository } from './tenant-reposito
 import { createConnectResultRepository, type ConnectResultRepository } from './connect-result-repository.js';
 import { createConnectSessionRepository, type ConnectSessionRepository } from './connect-session-repository.js';
 import { createOutboxConsoleRepository, type OutboxConsoleRepository } from './outbox-console-repository.js';
+import { createOutboxSenderRepository, type OutboxSenderRepository } from './outbox-sender-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 
@@ -72,6 +73,8 @@ export interface StoreRepositories {
   readonly connectResults: ConnectResultRepository;
   /** The operations console's outbox reads and actions: filters, history, retry, cancel, Page removal. */
   readonly outboxConsole: OutboxConsoleRepository;
+  /** Which instances send for which Page right now, so a Page's budget is divided among them (src/messenger/page-senders.ts). */
+  readonly outboxSenders: OutboxSenderRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -156,6 +159,7 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     rollups: createActivityRollupRepository(db, dialect),
     connectResults: createConnectResultRepository(db),
     outboxConsole: createOutboxConsoleRepository(db),
+    outboxSenders: createOutboxSenderRepository(db),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };

@@ -28,6 +28,7 @@ export interface Database {
   page_status_rollups: PageStatusRollupsTable;
   connect_results: ConnectResultsTable;
   outbox_history: OutboxHistoryTable;
+  outbox_senders: OutboxSendersTable;
 }
 
 export type TokenStatusColumn = 'valid' | 'invalid';
@@ -196,6 +197,14 @@ export interface NotificationsTable {
   last_error: string | null;
   delivered_at: number | null;
   payload: string;
+}
+
+/** An instance sending for a Page right now (migration 0014; src/messenger/page-senders.ts). */
+export interface OutboxSendersTable {
+  /** The throttle key: a Page id, or `instagram:<page id>` for its Instagram sends. */
+  page_id: string;
+  sender_id: string;
+  expires_at: number;
 }
 
 export interface LeasesTable {

@@ -44,4 +44,19 @@ describe('instances sharing one outbox split its people between them', () => {
     expect(ofB.length).toBeGreaterThan(0);
     for (const p of ofB) expect(owners(survivors, p)).toHaveLength(1);
   });
+
+  it("moves only the dead worker's people when one dies, and only the newcomer's when one joins", () => {
+    const three = [`${PREFIX}a`, `${PREFIX}b`, `${PREFIX}c`];
+    const two = [`${PREFIX}a`, `${PREFIX}c`];
+    let moved = 0;
+    for (const p of people) {
+      const before = owners(three, p)[0];
+      const after = owners(two, p)[0];
+      if (before !== `${PREFIX}b`) expect(after).toBe(before);
+      else moved++;
+    }
+    // b's third of the people and no one else's (read backwards: b joining a and c takes only
+    // people for itself). A hash modulo the count would move about half of everyone.
+    expect(Math.abs(moved - people.length / 3)).toBeLessThan((0.1 * people.length) / 3);
+  });
 });

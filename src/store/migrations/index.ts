@@ -8,6 +8,7 @@ import { tokenKindMigration } from './0007-token-kind.js';
 import { tenantsMigration } from './0008-tenants.js';
 import { activityRollupsMigration } from './0010-activity-rollups.js';
 import { outboxConsoleMigration } from './0013-outbox-console.js';
+import { outboxSendersMigration } from './0014-outbox-senders.js';
 
 /**
  * Every migration, in order. A static list (not Kysely's FileMigrationProvider) so it works
@@ -23,6 +24,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0009_instagram': instagramMigration(),
     '0010_activity_rollups': activityRollupsMigration(),
     '0013_outbox_console': outboxConsoleMigration(dialect),
+    '0014_outbox_senders': outboxSendersMigration(),
   };
 }
 
