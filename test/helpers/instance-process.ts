@@ -11,7 +11,8 @@
  * PageKeeper is open, waits for a `go` line on stdin, then works. `outbox` runs until a `stop`
  * line or SIGTERM, then prints {"event":"stopped","sent":N} (N: messages this instance recorded sent); `sweep` prints {"event":"round",...} and exits.
  * Tuning from env: PK_INSTANCE_ID, PK_LEASE_MS (claim expiry), PK_CONCURRENCY, PK_MAX_PER_SECOND
- * (sends per second per Page for this instance), PK_PARTITIONS (sweep).
+ * (sends per second per Page for this instance), PK_PARTITIONS (sweep), PK_TRACE_MS and
+ * PK_TRACE_PAGES (a `trace` line that often: sent, claimed, POSTs on the wire, those Pages' caps).
  */
 import { createInterface } from 'node:readline';
 import { dbOptions, loadConfig, requireSetting } from '../../src/config/load-config.js';
@@ -74,6 +75,13 @@ if (mode === 'outbox') {
     ...(num('PK_CONCURRENCY') === undefined ? {} : { concurrency: num('PK_CONCURRENCY') }),
   });
   say('working', { workerId: worker.id });
+  // PK_TRACE_MS: a {"event":"trace"} line that often (what this instance sent, holds and has on the wire), for diagnosing the bench.
+  const traceMs = num('PK_TRACE_MS');
+  const tracePages = (process.env.PK_TRACE_PAGES ?? '').split(',').filter(Boolean);
+  if (traceMs !== undefined) {
+    const t0 = Date.now();
+    setInterval(() => say('trace', { t: Date.now() - t0, sent: worker.sent, claimed: worker.inFlight, posts: worker.posts.inFlight, caps: tracePages.map((p) => Math.round(pk.messenger.throttle.state(p).cap)) }), traceMs).unref();
+  }
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
