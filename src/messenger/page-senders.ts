@@ -267,10 +267,12 @@ export function createPageSenders(deps: PageSendersDeps): PageSenders {
     },
 
     ready(key, signal) {
-      if (attached === 0 || degraded) return undefined;
+      if (attached === 0) return undefined;
       const t = now();
       const e = entryOf(key, t);
       e.lastUse = t;
+      // The Page stays announced (so the next count can succeed and end this), but nothing waits.
+      if (degraded) return undefined;
       // Our row lives for another count at least: the others count us.
       if (e.ready && e.validUntil - t > COUNT_EVERY_MS) return undefined;
       if (live <= 1) {

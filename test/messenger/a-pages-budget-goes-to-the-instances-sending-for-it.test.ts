@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { COUNT_EVERY_MS, GRACE_MS, JOIN_DELAY_MS, ROW_TTL_MS, createPageSenders, type PageSenders } from '../../src/messenger/page-senders.js';
+import { COUNT_EVERY_MS, GRACE_MS, JOIN_DELAY_MS, MAX_JOIN_WAIT_MS, ROW_TTL_MS, createPageSenders, type PageSenders } from '../../src/messenger/page-senders.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
 import { generateKeyEntry } from '../../src/store/crypto/generate-key-entry.js';
 import type { OutboxSenderRepository } from '../../src/store/outbox-sender-repository.js';
@@ -20,6 +20,8 @@ interface Instance {
   senders: PageSenders;
   /** Its writes fail from now on, as if the process died (its timers keep running, its rows stop renewing). */
   die(): void;
+  /** Its database calls fail again (true) or work again (false). */
+  failing(on: boolean): void;
   /** One send for the Page: waits for `ready`, takes the slot. @returns how long it waited (ms). */
   send(key?: string): Promise<number>;
   /** Sends for the Page every 40 ms until stopped. */
@@ -50,6 +52,9 @@ function instance(store: Store, live: number): Instance {
     senders,
     die: () => {
       dead = true;
+    },
+    failing: (on) => {
+      dead = on;
     },
     send,
     keepSending(key = PAGE) {
@@ -155,5 +160,24 @@ describe.each(dbs)('a Page budget on $name goes to the instances sending for it'
     expect(b.senders.divisor('2002')).toBe(2);
     expect(b.senders.divisor('2001')).toBeUndefined();
     await Promise.all([a1.stop(), a2.stop(), b2.stop()]);
+  });
+
+  it('lets sends go at the live instances\' share when the database refuses the rows, until it takes them again', async () => {
+    const store = await openStore();
+    const a = instance(store, 2);
+    const aBusy = a.keepSending();
+    const b = instance(store, 2);
+    b.failing(true);
+    const waited = await b.send();
+    expect(waited).toBeGreaterThanOrEqual(MAX_JOIN_WAIT_MS - 5);
+    expect(b.senders.divisor(PAGE)).toBeUndefined();
+    // Meanwhile nothing else waits.
+    expect(await b.send()).toBeLessThan(50);
+    b.failing(false);
+    const bBusy = b.keepSending();
+    await sleep(JOIN_DELAY_MS + 4 * COUNT_EVERY_MS);
+    expect(a.senders.divisor(PAGE)).toBe(2);
+    expect(b.senders.divisor(PAGE)).toBe(2);
+    await Promise.all([aBusy.stop(), bBusy.stop()]);
   });
 });
