@@ -26,15 +26,17 @@
  *
  * Several instances on one database share the work and a Page's Send API budget: each worker
  * heartbeats a lease `outbox-worker:<id>`, and a Page's cap is divided among the instances
- * sending for it (page-senders.ts: each announces the Pages it sends for; a newcomer to a Page
- * waits until the others have counted it), so an instance done with its people for a Page
- * leaves its share to those still sending. A worker claims each finished person's next message in the same transaction as the
- * outcome (an index probe per person) when the person is its own: alone, every person; with
- * others live, the people whose hash falls to its rank among the live workers (worker-people.ts).
- * Everyone else's next message goes back to the shared scan, where every instance's claim (FOR
- * UPDATE SKIP LOCKED, bounded by its share of each Page's budget) takes its part: no instance
- * keeps every person's head while the others idle, and no person waits for a scan between each
- * of its messages (at 200 ms a round trip, that wait halved the throughput of three instances).
+ * sending for it (page-senders.ts: each announces the Pages it sends for; a newcomer to a busy
+ * Page waits until the others have counted it), so an instance done with its people for a Page
+ * leaves its share to those still sending. A worker claims each finished person's next message
+ * in the same transaction as the outcome (an index probe per person) when the person is its
+ * own: alone, every person; with others live, the people it scores highest for among the live
+ * workers (worker-people.ts). Everyone else's next message goes back for its owner, and a scan
+ * keeps only its own people's heads (FOR UPDATE SKIP LOCKED, bounded by its share of each Page's
+ * budget): no instance keeps every person's head while the others idle, and no person waits for
+ * a scan between each of its messages (at 200 ms a round trip, that wait halved the throughput
+ * of three instances). When the live workers change, messages of people who changed hands that
+ * still wait for their throttle slot give their claim back at once (handBack).
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -59,11 +61,6 @@ export const DEFAULT_CONCURRENCY = 1024;
 export const DEFAULT_BATCH_SIZE = 512;
 /** People whose next message waits for room, probed again at each tick rather than left to the scan; beyond this many, the scan. */
 export const MAX_DEFERRED = 4096;
-
-interface Person {
-  pageId: string;
-  psid: string;
-}
 export const DEFAULT_POLL_MS = 250;
 /**
  * The full claim (a scan for every person's head) runs at most this often, and never more than
@@ -81,6 +78,11 @@ export const DEFAULT_RECOVER_EVERY_MS = 1_000;
 export const LIVE_COUNT_EVERY_MS = 250;
 /** Worker heartbeats live under this lease-name prefix. */
 export const WORKER_LEASE_PREFIX = 'outbox-worker:';
+
+interface Person {
+  pageId: string;
+  psid: string;
+}
 
 export interface WorkerOptions {
   /** Unique per worker; default random. Appears in `claimed_by`. */
@@ -497,7 +499,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       if (running) return;
       running = true;
       stopping = new AbortController();
-      // Every message waiting for a throttle slot listens to it.
+      // A message waiting for its throttle slot listens to its own signal (slotWaits), or to this one once stopping.
       setMaxListeners(0, stopping.signal);
       detachSenders = deps.attachSenders?.();
       const joined = heartbeat();
