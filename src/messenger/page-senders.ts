@@ -12,13 +12,17 @@
  * - every COUNT_EVERY_MS the rows of the Pages sent for in the last GRACE_MS are renewed (TTL
  *   ROW_TTL_MS), the others deleted, and the live rows counted: the Page's cap here is its cap
  *   over that count;
- * - a newcomer to a Page (among several live instances) commits its row, then counts the Page's
- *   rows. It sends nothing until JOIN_DELAY_MS later: every other sender has counted it by then
- *   (they count every COUNT_EVERY_MS) and lowered its own share. Until it has counted the Page
- *   once sending, it takes the cap over the live instances, never more than what the others
- *   left. So the senders together stay under the cap as they come and go;
+ * - a newcomer to a Page (among several live instances) commits its row, then reads the Page's
+ *   rows, and sends nothing until every other sender has counted it: each count renews the
+ *   counter's row (`renewals` + 1) before it reads the rows, so once another sender's row has
+ *   been renewed twice since the newcomer's first read, that sender has finished a count that saw
+ *   the newcomer and lowered its own share. A sender whose row lapses or goes is not waited for.
+ *   No timer decides it: a busy event loop or a slow database makes the newcomer wait longer,
+ *   never go early. Until it has counted the Page once sending, the newcomer takes the cap over
+ *   the live instances, never more than what the others left. So the senders together stay under
+ *   the cap as they come and go;
  * - the wait is skipped when the count shows nobody else on the Page and the live instances
- *   have been the same for JOIN_DELAY_MS: each of them knows it is not alone, so each commits its
+ *   have been the same for STABLE_MS: each of them knows it is not alone, so each commits its
  *   row before sending, and of two newcomers at once the later to commit sees the earlier and
  *   waits. (An instance that believes itself alone sends before its row is written: right after
  *   the live instances change, nobody skips the wait.) A quiet Page's message does not wait;
@@ -30,21 +34,16 @@
  * live instances (as before there were rows to count) until a count succeeds again.
  */
 import { randomBytes } from 'node:crypto';
-import type { OutboxSenderRepository } from '../store/outbox-sender-repository.js';
+import type { OutboxSenderRepository, SenderRow } from '../store/outbox-sender-repository.js';
 
 export const COUNT_EVERY_MS = 100;
 /** A row's life without renewal: fifteen counts, so a slow database write or a stalled event loop does not drop it. */
 export const ROW_TTL_MS = 15 * COUNT_EVERY_MS;
-/**
- * A newcomer waits this long after its row is committed: every other sender has counted it by
- * then, twice over (one late count, a busy event loop or a slow write, must not let two
- * instances send at full shares: Facebook answers a burst past the Page's limit with a pause
- * of minutes).
- */
-export const JOIN_DELAY_MS = 2 * COUNT_EVERY_MS + 50;
+/** A newcomer alone on a Page sends at once only when the live instances have been the same this long (each has counted the others). */
+export const STABLE_MS = 2 * COUNT_EVERY_MS + 50;
 /**
  * A Page stays announced this long after its last send: long enough that a Page sending
- * steadily never waits for a JOIN_DELAY_MS again, short enough that an instance done with a
+ * steadily never waits for the others to count it again, short enough that an instance done with a
  * Page gives its share to the others within about a second.
  */
 export const GRACE_MS = 500;
@@ -87,12 +86,28 @@ interface Entry {
   lastUse: number;
   /** Our row lives until then (0: never written). */
   validUntil: number;
-  /** May send: alone, alone on the Page, or JOIN_DELAY_MS after its row was committed. */
+  /** May send: alone, alone on the Page, or once every other sender has counted it. */
   ready: boolean;
   /** Senders with a live row as last counted, ourselves included; 0 until counted while sending. */
   senders: number;
-  joinTimer: NodeJS.Timeout | undefined;
+  /** A newcomer's first read of the others' rows: each one's renewals then. */
+  joinedAt: Map<string, number> | undefined;
   waiters: Array<() => void>;
+}
+
+/**
+ * Whether every sender of the newcomer's first read has counted it since: its row renewed twice
+ * (the first renewal's count may have read the rows before ours; the second comes after a count
+ * that began after our row was there), or gone, or written anew (it withdrew and came back: a
+ * newcomer itself, which waits for us).
+ */
+function countedUs(joinedAt: Map<string, number>, now: readonly SenderRow[]): boolean {
+  const renewals = new Map(now.map((r) => [r.senderId, r.renewals]));
+  for (const [sender, then] of joinedAt) {
+    const r = renewals.get(sender);
+    if (r !== undefined && r >= then && r < then + 2) return false;
+  }
+  return true;
 }
 
 export function createPageSenders(deps: PageSendersDeps): PageSenders {
@@ -111,8 +126,7 @@ export function createPageSenders(deps: PageSendersDeps): PageSenders {
   let degraded = false;
 
   function becomeReady(e: Entry): void {
-    if (e.joinTimer !== undefined) clearTimeout(e.joinTimer);
-    e.joinTimer = undefined;
+    e.joinedAt = undefined;
     e.ready = true;
     const waiters = e.waiters;
     e.waiters = [];
@@ -154,7 +168,6 @@ export function createPageSenders(deps: PageSendersDeps): PageSenders {
       else {
         // Gone from the map before the delete: a send arriving meanwhile is a newcomer, whose
         // row the next flush writes after this delete.
-        if (e.joinTimer !== undefined) clearTimeout(e.joinTimer);
         entries.delete(key);
         leaving.push(key);
       }
@@ -172,21 +185,22 @@ export function createPageSenders(deps: PageSendersDeps): PageSenders {
     for (const key of active) {
       const e = entries.get(key);
       if (e === undefined) continue;
+      const others = (rows.get(key) ?? []).filter((r) => r.senderId !== id);
       // Our own row is counted; should it have lapsed under a slow write, count ourselves anyway.
-      const n = (rows.get(key) ?? []).filter((sender) => sender !== id).length + 1;
+      const n = others.length + 1;
       if (!e.ready) {
-        if (e.joinTimer === undefined) {
+        if (e.joinedAt === undefined) {
           // Nobody else sends for the Page: go now, at the live instances' share until the
           // next count. Of two newcomers at once, the later to commit sees the earlier and waits.
-          if (n === 1 && live > 1 && t - liveChangedAt >= JOIN_DELAY_MS) {
+          if (others.length === 0 && live > 1 && t - liveChangedAt >= STABLE_MS) {
             e.senders = 0;
             becomeReady(e);
             continue;
           }
-          e.joinTimer = setTimeout(() => becomeReady(e), JOIN_DELAY_MS);
-          e.joinTimer.unref();
+          e.joinedAt = new Map(others.map((r) => [r.senderId, r.renewals]));
         }
         e.senders = n;
+        if (countedUs(e.joinedAt, others)) becomeReady(e);
         continue;
       }
       if (n !== e.senders) {
@@ -224,7 +238,7 @@ export function createPageSenders(deps: PageSendersDeps): PageSenders {
   function entryOf(key: string, t: number): Entry {
     let e = entries.get(key);
     if (e === undefined) {
-      e = { key, waiting: 0, lastUse: t, validUntil: 0, ready: false, senders: 0, joinTimer: undefined, waiters: [] };
+      e = { key, waiting: 0, lastUse: t, validUntil: 0, ready: false, senders: 0, joinedAt: undefined, waiters: [] };
       entries.set(key, e);
     }
     return e;
@@ -286,6 +300,7 @@ export function createPageSenders(deps: PageSendersDeps): PageSenders {
         // Our row may have lapsed (renewals failed or stalled): the others may have counted us out.
         e.ready = false;
         e.senders = 0;
+        e.joinedAt = undefined;
         deps.onDivisor(key);
       }
       const waiting = waitFor(key, e, signal);

@@ -205,6 +205,8 @@ export interface OutboxSendersTable {
   page_id: string;
   sender_id: string;
   expires_at: number;
+  /** Times the row was renewed (0 when written). */
+  renewals: Generated<number>;
 }
 
 export interface LeasesTable {

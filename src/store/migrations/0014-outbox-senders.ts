@@ -18,6 +18,8 @@ export function outboxSendersMigration(): Migration {
         .addColumn('page_id', 'text', (c) => c.notNull())
         .addColumn('sender_id', 'text', (c) => c.notNull())
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        /** How often the row was renewed: a newcomer sees from it that the others have counted it since. */
+        .addColumn('renewals', 'integer', (c) => c.notNull().defaultTo(0))
         .addPrimaryKeyConstraint('outbox_senders_pk', ['page_id', 'sender_id'])
         .execute();
     },
