@@ -15,7 +15,7 @@
  * - a newcomer to a Page (among several live instances) commits its row, then reads the Page's
  *   rows, and sends nothing until every other sender has counted it: each count renews the
  *   counter's row (`renewals` + 1) before it reads the rows, so once another sender's row has
- *   been renewed twice since the newcomer's first read, that sender has finished a count that saw
+ *   been renewed twice since the newcomer first saw it, that sender has finished a count that saw
  *   the newcomer and lowered its own share. A sender whose row lapses or goes is not waited for.
  *   No timer decides it: a busy event loop or a slow database makes the newcomer wait longer,
  *   never go early. Until it has counted the Page once sending, the newcomer takes the cap over
@@ -96,10 +96,11 @@ interface Entry {
 }
 
 /**
- * Whether every sender of the newcomer's first read has counted it since: its row renewed twice
- * (the first renewal's count may have read the rows before ours; the second comes after a count
- * that began after our row was there), or gone, or written anew (it withdrew and came back: a
- * newcomer itself, which waits for us).
+ * Whether every sender the newcomer has seen has counted it since: its row renewed twice after
+ * it was first seen (the first renewal's count may have read the rows before ours; the second
+ * comes after a count that began after our row was there), or gone, or written anew (it withdrew
+ * and came back: a newcomer itself, which waits for us). Two newcomers wait for each other's
+ * renewals, which go on while they wait.
  */
 function countedUs(joinedAt: Map<string, number>, now: readonly SenderRow[]): boolean {
   const renewals = new Map(now.map((r) => [r.senderId, r.renewals]));
@@ -189,18 +190,21 @@ export function createPageSenders(deps: PageSendersDeps): PageSenders {
       // Our own row is counted; should it have lapsed under a slow write, count ourselves anyway.
       const n = others.length + 1;
       if (!e.ready) {
-        if (e.joinedAt === undefined) {
-          // Nobody else sends for the Page: go now, at the live instances' share until the
-          // next count. Of two newcomers at once, the later to commit sees the earlier and waits.
-          if (others.length === 0 && live > 1 && t - liveChangedAt >= STABLE_MS) {
-            e.senders = 0;
-            becomeReady(e);
-            continue;
-          }
-          e.joinedAt = new Map(others.map((r) => [r.senderId, r.renewals]));
+        const stable = live > 1 && t - liveChangedAt >= STABLE_MS;
+        // Nobody else sends for the Page: go now, at the live instances' share until the
+        // next count. Of two newcomers at once, the later to commit sees the earlier and waits.
+        if (live <= 1 || (e.joinedAt === undefined && others.length === 0 && stable)) {
+          e.senders = 0;
+          becomeReady(e);
+          continue;
         }
+        // Every sender seen since our row was written must count us, whenever it was first seen
+        // (an instance that believed itself alone may have been sending before its row came).
+        e.joinedAt ??= new Map();
+        for (const r of others) if (!e.joinedAt.has(r.senderId)) e.joinedAt.set(r.senderId, r.renewals);
         e.senders = n;
-        if (countedUs(e.joinedAt, others)) becomeReady(e);
+        // With nobody on the Page, going needs the live instances to have settled (see above).
+        if ((others.length > 0 || stable) && countedUs(e.joinedAt, others)) becomeReady(e);
         continue;
       }
       if (n !== e.senders) {
