@@ -1,3 +1,5 @@
+import { conversationKey } from '../store/conversations-repository.js';
+
 /**
  * Which people an outbox worker keeps when several instances share the database: a person is
  * the worker's own when, of the live workers (their lease names), the worker scores highest for
@@ -64,5 +66,5 @@ function score(seed: number, person: number): number {
 
 /** FNV-1a over "pageId\0psid": cheap, and spreads PSIDs (long digit strings) evenly. */
 export function personHash(pageId: string, psid: string): number {
-  return fnv1a(`${pageId}\u0000${psid}`, FNV_OFFSET);
+  return fnv1a(conversationKey(pageId, psid), FNV_OFFSET);
 }

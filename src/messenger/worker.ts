@@ -40,6 +40,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { conversationKey } from '../store/conversations-repository.js';
 import type { ClaimedMessage, OutboxRepository, SendOutcome, StatusChange } from '../store/outbox-repository.js';
 import { resumeChangedPages } from './resume-held.js';
 import type { SendDeps } from './send.js';
@@ -193,7 +194,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         claimWanted = true;
         return;
       }
-      deferred.set(`${p.pageId}\u0000${p.psid}`, p);
+      deferred.set(conversationKey(p.pageId, p.psid), p);
     }
   }
   let idleWaiters: Array<() => void> = [];
@@ -236,7 +237,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
 
   function wake(person?: { pageId: string; psid: string }): void {
     if (person === undefined) return wakeLoop(true);
-    wanted.set(`${person.pageId}\u0000${person.psid}`, person);
+    wanted.set(conversationKey(person.pageId, person.psid), person);
     wakeLoop(false);
   }
 
@@ -283,7 +284,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
     for (const { m } of batch) {
       inFlight.delete(m.id);
       budgets.remove(m.pageId);
-      people.set(`${m.pageId}\u0000${m.psid}`, { pageId: m.pageId, psid: m.psid });
+      people.set(conversationKey(m.pageId, m.psid), { pageId: m.pageId, psid: m.psid });
     }
     // Each finished person's next message is claimed at once when the person is ours. Sharing
     // the database with other live workers, the others' people go back to the shared scan, so
@@ -422,8 +423,9 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
 
   async function countLive(): Promise<void> {
     const live = await deps.liveLeases(WORKER_LEASE_PREFIX, now());
-    const changed = live.join('\n') !== liveNames;
-    liveNames = live.join('\n');
+    const names = live.join('\n');
+    const changed = names !== liveNames;
+    liveNames = names;
     liveWorkers = Math.max(1, live.length);
     share.setLive(live);
     deps.setLiveWorkers(liveWorkers);
