@@ -25,6 +25,8 @@ interface Counter {
 
 interface PageCounters {
   send: Counter;
+  /** Sends in the rolling budget's window: what the `messenger` usage header reports. */
+  messenger: Counter;
   calls: Counter;
   settings: Partial<LimitSettings>;
 }
@@ -57,7 +59,7 @@ export function createLimits(now: () => number) {
   const pageCounters = (pageId: string): PageCounters => {
     let c = pages.get(pageId);
     if (!c) {
-      c = { send: { windowStart: 0, count: 0 }, calls: { windowStart: 0, count: 0 }, settings: {} };
+      c = { send: { windowStart: 0, count: 0 }, messenger: { windowStart: 0, count: 0 }, calls: { windowStart: 0, count: 0 }, settings: {} };
       pages.set(pageId, c);
     }
     return c;
@@ -86,15 +88,23 @@ export function createLimits(now: () => number) {
       return pageId ? { ...defaults, ...pages.get(pageId)?.settings } : { ...defaults };
     },
 
-    /** One Send API call by a page. */
+    /**
+     * One Send API call by a page. Past sendPerSecond it is refused (613) and the header says
+     * 100% with a regain time. Otherwise the `messenger` usage header reports the Page's rolling
+     * budget (pageCallsPerWindow per windowSeconds), as Facebook's does (a share of the
+     * Messenger API's 24-hour budget, docs/graph-api.md "Rate-limit headers"), not the
+     * current second's count: a sender at 95 of 100 in a second is not near any budget.
+     */
     send(pageId: string): LimitDecision {
       const c = pageCounters(pageId);
       const limit = c.settings.sendPerSecond ?? defaults.sendPerSecond;
       const t = now();
       const n = bump(c.send, 1000, t);
+      const budget = c.settings.pageCallsPerWindow ?? defaults.pageCallsPerWindow;
+      const inWindow = bump(c.messenger, (c.settings.windowSeconds ?? defaults.windowSeconds) * 1000, t);
       const over = enabled && n > limit;
       const regain = over ? minutesLeft(c.send.windowStart, 1000, t) : 0;
-      const headers = { 'x-business-use-case-usage': usage(pageId, 'messenger', n, limit, regain) };
+      const headers = { 'x-business-use-case-usage': over ? usage(pageId, 'messenger', n, limit, regain) : usage(pageId, 'messenger', inWindow, budget, 0) };
       if (!over) return { headers };
       return { headers, error: { code: 613, subcode: 2534040, message: MSG.sendRate, isTransient: true } };
     },

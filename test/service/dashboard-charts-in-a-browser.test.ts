@@ -57,10 +57,10 @@ describe.skipIf(skip)('the dashboard charts in a browser', () => {
     expect((await chartSums(page, 'messages-hourly', 'sent')).svg).toBe(0);
 
     // A person writes to the first Page; four replies go out through the REST API. The emulator
-    // counts this Page's sends against 10 a second, so its usage header reports 10% or more.
+    // counts this Page's sends against a budget of 10 a window, so its usage header reports 10% or more.
     const pages = (await (await api(serve, 'GET', '/v1/pages')).json()) as { pages: { id: string; name: string }[] };
     const target = pages.pages[0]!;
-    const limits = await fetch(`${serve.emulatorUrl}/_emulator/limits`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pageId: target.id, sendPerSecond: 10 }) });
+    const limits = await fetch(`${serve.emulatorUrl}/_emulator/limits`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pageId: target.id, pageCallsPerWindow: 10 }) });
     expect(limits.status).toBe(200);
     const inbound = (await (await fetch(`${serve.emulatorUrl}/_emulator/pages/${target.id}/inbound`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello' }) })).json()) as { psid: string };
     const ids: string[] = [];
