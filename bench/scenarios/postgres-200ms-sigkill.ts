@@ -6,6 +6,7 @@
  * `unknown` (never twice), the survivors taking over the victim's claims when they expire
  * (PK_LEASE_MS 3 s here) and its share of each Page's budget when its heartbeat lapses.
  */
+import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnInstance, stopAll, type Instance } from '../../test/helpers/instances.js';
 import { prepareOutboxWorld } from '../../test/helpers/outbox-world.js';
@@ -20,6 +21,8 @@ const NAME = 'outbox on PostgreSQL at 200 ms, 3 instances, one SIGKILLed midway'
 const PAGES = 10;
 const PER_SECOND = 100;
 const MAX_RATIO = 1.2;
+/** The instances' niceness (see below). */
+const INSTANCE_NICE = 5;
 
 async function once(ctx: BenchContext, messages: number, repeat: number): Promise<{ seconds: number; ok: boolean; note: string }> {
   const pg = await startPostgres();
@@ -32,6 +35,11 @@ async function once(ctx: BenchContext, messages: number, repeat: number): Promis
       // 95/s per Page over all instances (each takes its share): 5% under the emulator's 100/s.
       const env = { ...w.env, PK_LEASE_MS: '3000', PAGEKEEPER_DB_POOL_SIZE: '10', PK_MAX_PER_SECOND: '95' };
       instances.push(...(await Promise.all([0, 1, 2].map((i) => spawnInstance('outbox', env, `kill-${repeat}-${i}`)))));
+      // The instances run at a lower priority than the emulator, which stands for Facebook's
+      // servers: on a machine with few cores they would otherwise starve it, and an emulator
+      // behind on its socket handles a backlog of sends at once and counts them in one of its
+      // fixed seconds (613s that Facebook, on its own machines, would not answer).
+      for (const i of instances) setPriority(i.pid, INSTANCE_NICE);
       const t0 = performance.now();
       for (const i of instances) i.go();
       while ((await w.delivered()) < messages / 2) await sleep(20);
