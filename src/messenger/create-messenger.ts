@@ -13,12 +13,16 @@ import { createOutboxConsole, type OutboxConsole } from './outbox-console.js';
 import { changesOfOutcomes, createStatusEvents, type StatusListener } from './outcome-events.js';
 import { rememberInbound, sendMessage, type DirectSendOptions, type SendDeps, type SendResult } from './send.js';
 import { createUsageRecorder } from './usage-recorder.js';
-import { channelCap, createSendThrottle, SEND_API_MAX_PER_SECOND, type SendThrottle } from './throttle.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { channelCap, createSendThrottle, intervalUs, LATE_SLOT_MS, SEND_API_MAX_PER_SECOND, SEND_API_MEDIA_MAX_PER_SECOND, type AcquireOptions, type SendThrottle } from './throttle.js';
 import type { Outgoing, OutgoingMessage, SendBody, SendOptions } from './types.js';
-import { createPageSenders } from './page-senders.js';
+import { createPageSlots } from './page-slots.js';
 import { createOutboxWorker, type OutboxWorker, type WorkerDeps, type WorkerOptions } from './worker.js';
 import { createWindowLookup } from './window-lookup.js';
 import { createInstagramAccounts, type InstagramAccounts } from '../instagram/instagram-accounts.js';
+
+/** Late slots in a row before a send paces locally instead. */
+const MAX_LATE_SLOTS = 3;
 
 export interface MessengerOptions {
   /** Sends per second per Page, at most 300 (Facebook's Send API figure); default 300. */
@@ -136,42 +140,60 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
   const outbox = createOutbox({ ...deps, repo, notify: (person) => workers.forEach((w) => w.wake(person)) });
   const outboxConsole = createOutboxConsole({ ...deps, notify: (person) => workers.forEach((w) => w.wake(person)), emit: emitChanges });
 
-  // Across instances a Page's budget is shared among the instances sending for it (page-senders.ts):
-  // each takes the cap over their count; a Page not counted yet, the cap over the live workers.
+  // Across instances every Page has one send schedule in the database (page-slots.ts): while a
+  // worker runs here, each send (outbox or direct) reserves the Page's next slot there, at the
+  // Page's whole cap. Only when the database refuses reservations does each instance pace
+  // locally at the cap over the live workers.
   let liveWorkers = 1;
   const capOf = (pageId: string) => channelCap(pageId, Math.min(maxPerSecond, pageCaps[pageId] ?? maxPerSecond));
   const capsSetFor = new Set<string>(Object.keys(pageCaps));
+  const divisor = () => (slots.active ? 1 : liveWorkers);
   const applyCap = (pageId: string) => {
     capsSetFor.add(pageId);
-    throttle.setPageCap(pageId, capOf(pageId) / (senders.divisor(pageId) ?? liveWorkers));
+    throttle.setPageCap(pageId, capOf(pageId) / divisor());
   };
-  const senders = createPageSenders({
-    repo: ctx.store.outboxSenders,
-    onDivisor: applyCap,
+  const slots = createPageSlots({
+    repo: ctx.store.outboxSlots,
+    onActive: () => {
+      for (const pageId of capsSetFor) applyCap(pageId);
+    },
     warn: (message, e) => ctx.logger.warn(e === undefined ? {} : { err: e instanceof Error ? e.message : String(e) }, message),
   });
   function setLiveWorkers(n: number): void {
-    senders.setLive(n);
     if (n === liveWorkers) return;
     liveWorkers = n;
     for (const pageId of capsSetFor) applyCap(pageId);
   }
   function shareCap(pageId: string): void {
-    if (liveWorkers > 1 && !capsSetFor.has(pageId)) applyCap(pageId);
+    if (divisor() > 1 && !capsSetFor.has(pageId)) applyCap(pageId);
   }
   /**
-   * Every send's slot, outbox or direct, is taken once this instance may send for the Page: at
-   * once, or when it is new to the Page among several instances, after the others have counted
-   * it (page-senders.ts). `acquire` (a bare slot, no wait) only shares the cap.
+   * The send's slot in the Page's shared schedule (at its rate now, after any pause), and for
+   * audio and video one in the Page's media schedule too; the local throttle's own slot when
+   * no worker runs here or the database refuses. A slot that comes back already LATE_SLOT_MS
+   * past (a slow database, a busy event loop) is left unused and another taken: sends released
+   * together late would reach Facebook in a burst.
    */
-  function whenJoined(pageId: string, signal: AbortSignal | undefined, take: () => Promise<void>): Promise<void> {
-    const go = () => {
-      shareCap(pageId);
-      senders.begin(pageId);
-      return take().finally(() => senders.end(pageId));
-    };
-    const wait = senders.ready(pageId, signal);
-    return wait === undefined ? go() : wait.then(go);
+  async function sharedSlot(pageId: string, signal: AbortSignal | undefined, opts: AcquireOptions | undefined): Promise<number> {
+    for (let attempt = 0; attempt < MAX_LATE_SLOTS && slots.active; attempt++) {
+      signal?.throwIfAborted();
+      const state = throttle.state(pageId);
+      const floorUs = Math.max(Date.now(), state.pausedUntil ?? 0) * 1000;
+      const media = opts?.attachmentType === 'audio' || opts?.attachmentType === 'video';
+      const takes = [slots.take(pageId, intervalUs(state.perSecond), floorUs, signal)];
+      if (media) takes.push(slots.take(`${pageId}#media`, intervalUs((Math.min(SEND_API_MEDIA_MAX_PER_SECOND, state.cap) * state.perSecond) / state.cap), floorUs, signal));
+      const starts = await Promise.all(takes);
+      if (starts.some((at) => at === undefined)) break;
+      const at = Math.max(...(starts as number[]));
+      if (at - Date.now() < -LATE_SLOT_MS) continue;
+      return at;
+    }
+    shareCap(pageId);
+    return throttle.slot(pageId, signal, opts);
+  }
+  async function sharedReserve(pageId: string, signal: AbortSignal | undefined, opts: AcquireOptions | undefined): Promise<void> {
+    const wait = (await sharedSlot(pageId, signal, opts)) - Date.now();
+    if (wait > 0) await sleep(wait, undefined, signal === undefined ? undefined : { signal });
   }
   const sharedThrottle: SendThrottle = {
     ...throttle,
@@ -179,8 +201,12 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
       shareCap(pageId);
       return throttle.acquire(pageId, opts);
     },
-    wait: (pageId, signal, opts) => whenJoined(pageId, signal, () => throttle.wait(pageId, signal, opts)),
-    reserve: (pageId, signal, opts) => whenJoined(pageId, signal, () => throttle.reserve(pageId, signal, opts)),
+    async wait(pageId, signal, opts) {
+      await sharedThrottle.reserve(pageId, signal, opts);
+      await throttle.admit(pageId, signal);
+    },
+    slot: (pageId, signal, opts) => (slots.active ? sharedSlot(pageId, signal, opts) : (shareCap(pageId), throttle.slot(pageId, signal, opts))),
+    reserve: (pageId, signal, opts) => (slots.active ? sharedReserve(pageId, signal, opts) : (shareCap(pageId), throttle.reserve(pageId, signal, opts))),
   };
   if (options.maxInFlight !== undefined && !(Number.isInteger(options.maxInFlight) && options.maxInFlight > 0)) {
     throw pkError('PK_USAGE', { detail: `messenger.maxInFlight must be a positive whole number of POSTs in flight (got ${options.maxInFlight}); leave it out for the default of 1,024` });
@@ -190,7 +216,7 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     throttle: sharedThrottle,
     repo,
     setLiveWorkers,
-    attachSenders: () => senders.attach(),
+    attachSlots: () => slots.attach(),
     // Nothing is built on the worker's hot path unless someone listens.
     onStatusChanges: (batch, heldAlong, at) => {
       if (statusEvents.listeners > 0) emitChanges([...changesOfOutcomes(batch), ...heldAlong], at);

@@ -224,6 +224,7 @@ export function keyedThrottle(throttle: SendThrottle, key: string): SendThrottle
   return {
     ...throttle,
     acquire: (_p, opts) => throttle.acquire(key, opts),
+    slot: (_p, signal, opts) => throttle.slot(key, signal, opts),
     wait: (_p, signal, opts) => throttle.wait(key, signal, opts),
     reserve: (_p, signal, opts) => throttle.reserve(key, signal, opts),
     admit: (_p, signal) => throttle.admit(key, signal),

@@ -5,15 +5,19 @@
  * (batched) -> a POST slot -> the Page's sliding second -> the POST (postPreparedBody, shared
  * with direct sends) -> the outcome, decided by decideSendRetry.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isPageKeeperError } from '../errors.js';
 import { isGraphError, type GraphError } from '../graph/graph-error.js';
 import type { ClaimedMessage, OutboxError, SendOutcome } from '../store/outbox-repository.js';
 import { bodyOf } from './outbox-body.js';
 import { decideSendRetry } from './retry-policy.js';
 import { attachmentTypeOf, checkWindow, keyedThrottle, postPreparedBody, type SendDeps } from './send.js';
-import { throttleKeyOf } from './throttle.js';
+import { LATE_SLOT_MS, throttleKeyOf } from './throttle.js';
 import type { MarkBatcher } from './worker-mark-batcher.js';
 import type { SendSlots } from './worker-send-slots.js';
+
+/** The mark is written this long (ms) before the send's slot: enough for the database write. */
+export const MARK_LEAD_MS = 50;
 
 export interface DeliverOptions {
   timeoutMs?: number | undefined;
@@ -110,8 +114,17 @@ export function createDeliver(deps: DeliverDeps, options: DeliverOptions): { del
     // so the attempt does not count.
     const paused = throttle.state(m.pageId).pausedUntil;
     if (paused !== null) return record(m, { kind: 'release', id: m.id, at: paused });
+    const attachmentType = attachmentTypeOf(body);
+    // The slot first (reserved, not waited for), then the mark while its time comes: the
+    // database write does not make the send late for its slot.
+    let slotAt: number;
     try {
-      await throttle.reserve(m.pageId, deps.slotWait(m), { attachmentType: attachmentTypeOf(body) });
+      const signal = deps.slotWait(m);
+      slotAt = await throttle.slot(m.pageId, signal, { attachmentType });
+      // A slot far ahead (the local throttle's, or after a pause) is waited for unmarked, so a
+      // crash meanwhile leaves the message queued rather than unknown.
+      const early = slotAt - MARK_LEAD_MS - Date.now();
+      if (early > 0) await sleep(early, undefined, { signal });
     } catch {
       deps.slotTaken(m);
       return record(m, { kind: 'release', id: m.id, at: now() });
@@ -133,7 +146,12 @@ export function createDeliver(deps: DeliverDeps, options: DeliverOptions): { del
     if (!marked) return record(m, { kind: 'release', id: m.id, at: now() });
     // A POST slot first, then the Page's second: a request queued behind others would leave
     // later than the throttle thinks and arrive in a burst with them (a 613).
+    if (slotAt > Date.now()) await sleep(slotAt - Date.now());
     await slots.take();
+    // Let go well after its slot (a slow mark, every POST slot taken), the send would reach
+    // Facebook together with those of the slots after it, over the cap in that second (the
+    // instances share each Page's schedule, page-slots.ts): it takes a fresh slot instead.
+    if (Date.now() - slotAt > LATE_SLOT_MS) await throttle.reserve(m.pageId, undefined, { attachmentType });
     let res;
     let startedAt: number;
     try {

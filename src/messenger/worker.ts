@@ -25,10 +25,9 @@
  * than ~10% of the time.
  *
  * Several instances on one database share the work and a Page's Send API budget: each worker
- * heartbeats a lease `outbox-worker:<id>`, and a Page's cap is divided among the instances
- * sending for it (page-senders.ts: each announces the Pages it sends for; a newcomer to a busy
- * Page waits until the others have counted it), so an instance done with its people for a Page
- * leaves its share to those still sending. A worker claims each finished person's next message
+ * heartbeats a lease `outbox-worker:<id>`, and every send takes its Page's next slot from one
+ * schedule shared by all instances (page-slots.ts), so whoever has people waiting for a Page
+ * gets its slots and nothing is divided among the instances. A worker claims each finished person's next message
  * in the same transaction as the outcome (an index probe per person) when the person is its
  * own: alone, every person; with others live, the people it scores highest for among the live
  * workers (worker-people.ts). Everyone else's next message goes back for its owner, and a scan
@@ -74,7 +73,7 @@ export const DEFAULT_RECOVER_EVERY_MS = 1_000;
 /**
  * How often a worker re-counts the live workers (at most; a third of the lease when shorter):
  * the people each one keeps follow the count (worker-people.ts), and so does the share of a
- * Page's budget an instance takes before it has counted the Page's senders (page-senders.ts).
+ * Page's cap an instance paces at alone while the database refuses slot reservations (page-slots.ts).
  */
 export const LIVE_COUNT_EVERY_MS = 250;
 /** Worker heartbeats live under this lease-name prefix. */
@@ -120,8 +119,8 @@ export interface WorkerDeps extends SendDeps {
   repo: OutboxRepository;
   /** Re-divides the per-page caps when the number of live workers changes. */
   setLiveWorkers(n: number): void;
-  /** While attached, this instance announces the Pages it sends for (page-senders.ts); returns the detach. */
-  attachSenders?(): () => Promise<void>;
+  /** While attached, this instance's sends take slots from each Page's shared schedule (page-slots.ts); returns the detach. */
+  attachSlots?(): () => void;
   /** The live leases whose name starts with the prefix, sorted (the store's lease repository). */
   liveLeases(prefix: string, now: number): Promise<string[]>;
   /** Default for `maxPostsInFlight` (`messenger.maxInFlight`). */
@@ -199,7 +198,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   }
   let idleWaiters: Array<() => void> = [];
   let timers: NodeJS.Timeout[] = [];
-  let detachSenders: (() => Promise<void>) | undefined;
+  let detachSlots: (() => void) | undefined;
 
   const outcomes = createOutcomeWriter(() => wakeLoop(false), options.flushMs ?? DEFAULT_FLUSH_MS, options.flushBatch ?? DEFAULT_FLUSH_BATCH);
   const marks = createMarkBatcher((ids) => repo.markSendingMany(id, ids, now()));
@@ -503,7 +502,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       stopping = new AbortController();
       // A message waiting for its throttle slot listens to its own signal (slotWaits), or to this one once stopping.
       setMaxListeners(0, stopping.signal);
-      detachSenders = deps.attachSenders?.();
+      detachSlots = deps.attachSlots?.();
       const joined = heartbeat();
       joined.catch(() => {});
       every(Math.max(100, Math.floor(leaseMs / 3)), heartbeat);
@@ -527,8 +526,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         await tick(false, false).catch((e: unknown) => ctx.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'outbox outcomes not written while stopping'));
       }
       await ctx.store.leases.release(`${WORKER_LEASE_PREFIX}${id}`, id).catch(() => false);
-      await detachSenders?.();
-      detachSenders = undefined;
+      detachSlots?.();
+      detachSlots = undefined;
       settleIdle();
     },
     wake,

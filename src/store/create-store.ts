@@ -24,7 +24,7 @@ import { createTenantRepository, type TenantRepository } from './tenant-reposito
 import { createConnectResultRepository, type ConnectResultRepository } from './connect-result-repository.js';
 import { createConnectSessionRepository, type ConnectSessionRepository } from './connect-session-repository.js';
 import { createOutboxConsoleRepository, type OutboxConsoleRepository } from './outbox-console-repository.js';
-import { createOutboxSenderRepository, type OutboxSenderRepository } from './outbox-sender-repository.js';
+import { createOutboxSlotRepository, type OutboxSlotRepository } from './outbox-slot-repository.js';
 
 type SqliteHandle = NonNullable<OpenedDatabase['sqlite']>;
 
@@ -73,8 +73,8 @@ export interface StoreRepositories {
   readonly connectResults: ConnectResultRepository;
   /** The operations console's outbox reads and actions: filters, history, retry, cancel, Page removal. */
   readonly outboxConsole: OutboxConsoleRepository;
-  /** Which instances send for which Page right now, so a Page's budget is divided among them (src/messenger/page-senders.ts). */
-  readonly outboxSenders: OutboxSenderRepository;
+  /** Each Page's send schedule, shared by every instance on the database (src/messenger/page-slots.ts). */
+  readonly outboxSlots: OutboxSlotRepository;
   /** One round trip to the database (readiness checks). */
   ping(): Promise<void>;
   /**
@@ -159,7 +159,7 @@ export function bindRepositories(db: Kysely<Database>, keyring: Keyring, dialect
     rollups: createActivityRollupRepository(db, dialect),
     connectResults: createConnectResultRepository(db),
     outboxConsole: createOutboxConsoleRepository(db),
-    outboxSenders: createOutboxSenderRepository(db),
+    outboxSlots: createOutboxSlotRepository(db, dialect),
     ping: async () => void (await sql`select 1`.execute(db)),
     transaction: (fn) => (db.isTransaction ? fn(self) : db.transaction().execute((trx) => fn(bindRepositories(trx, keyring, dialect, now, sqlite)))),
   };

@@ -28,7 +28,7 @@ export interface Database {
   page_status_rollups: PageStatusRollupsTable;
   connect_results: ConnectResultsTable;
   outbox_history: OutboxHistoryTable;
-  outbox_senders: OutboxSendersTable;
+  outbox_page_slots: OutboxPageSlotsTable;
 }
 
 export type TokenStatusColumn = 'valid' | 'invalid';
@@ -199,14 +199,15 @@ export interface NotificationsTable {
   payload: string;
 }
 
-/** An instance sending for a Page right now (migration 0014; src/messenger/page-senders.ts). */
-export interface OutboxSendersTable {
-  /** The throttle key: a Page id, or `instagram:<page id>` for its Instagram sends. */
-  page_id: string;
-  sender_id: string;
-  expires_at: number;
-  /** Times the row was renewed (0 when written). */
-  renewals: Generated<number>;
+/** A Page's send schedule shared by every instance (migration 0015; src/messenger/page-slots.ts). */
+export interface OutboxPageSlotsTable {
+  /** The throttle key: a Page id, `instagram:<page id>` for its Instagram sends, `<key>#media` for audio and video. */
+  page_key: string;
+  /** Start of the next free slot, µs since the epoch. */
+  next_us: number;
+  /** The last reservation's earliest start and length (µs), read by the upsert as `excluded`. */
+  floor_us: number;
+  span_us: number;
 }
 
 export interface LeasesTable {

@@ -9,6 +9,7 @@ import { tenantsMigration } from './0008-tenants.js';
 import { activityRollupsMigration } from './0010-activity-rollups.js';
 import { outboxConsoleMigration } from './0013-outbox-console.js';
 import { outboxSendersMigration } from './0014-outbox-senders.js';
+import { outboxPageSlotsMigration } from './0015-outbox-page-slots.js';
 
 /**
  * Every migration, in order. A static list (not Kysely's FileMigrationProvider) so it works
@@ -25,6 +26,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0010_activity_rollups': activityRollupsMigration(),
     '0013_outbox_console': outboxConsoleMigration(dialect),
     '0014_outbox_senders': outboxSendersMigration(),
+    '0015_outbox_page_slots': outboxPageSlotsMigration(),
   };
 }
 

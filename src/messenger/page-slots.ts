@@ -1,0 +1,237 @@
+/**
+ * Each Page's send schedule, shared by every instance on the database, so the instances
+ * together keep to the Page's cap without dividing it among themselves.
+ *
+ * Dividing a Page's cap into per-instance shares leaves a share idle whenever its instance has
+ * less to send than the others (people are never spread evenly), and every change of who sends
+ * for the Page has to be agreed before anyone's share may grow. One schedule per Page avoids
+ * both: a send reserves the Page's next free slot in `outbox_page_slots` (one upsert for every
+ * Page with sends waiting, src/store/outbox-slot-repository.ts), and waits for its time. Slots
+ * follow each other at the Page's interval whoever takes them, so:
+ * - the Page gets its whole cap whichever instances have work for it, in proportion to the
+ *   sends each has waiting, and an instance that has nothing left takes nothing;
+ * - an instance that dies stops taking slots: at most the few it had reserved go unused;
+ * - a newcomer's first slot comes after every slot already taken, so nothing has to be agreed.
+ *
+ * One per Messenger, active while one of its outbox workers runs (direct sends of that process
+ * take part too; a process without a worker paces alone, as one instance). Reservations made at
+ * the same moment go out together: a flush at a time, the next gathering what came meanwhile.
+ * If the database refuses a reservation, `take` answers undefined for RETRY_AFTER_MS and the
+ * caller paces locally at the cap over the live instances (the division this replaces).
+ * Times are the instances' own clocks (µs since the epoch): instances on different machines
+ * need them in step (NTP keeps them within milliseconds).
+ */
+import type { OutboxSlotRepository } from '../store/outbox-slot-repository.js';
+
+/** After a refused reservation, sends pace locally this long before the database is tried again. */
+export const RETRY_AFTER_MS = 1_000;
+/** Schedules of Pages quiet this long are deleted (they start afresh at their next send). */
+export const PRUNE_AFTER_MS = 60_000;
+/**
+ * An instance reserves a Page's slots at most this far ahead of now; later sends wait here
+ * (abortable) until the schedule comes within reach. So slots are taken just in time: a send
+ * given back (its person changed hands) or an instance that dies leaves at most this much of a
+ * Page's schedule unused, and a newcomer's sends interleave with the others' within it.
+ */
+export const RESERVE_AHEAD_MS = 100;
+
+export interface PageSlotsDeps {
+  repo: OutboxSlotRepository;
+  warn(message: string, err: unknown): void;
+  /** Whether sends take shared slots changed (the caller re-divides its local caps). */
+  onActive?(active: boolean): void;
+  /** Real time in ms (rate limits are about real time). */
+  now?: () => number;
+}
+
+export interface PageSlots {
+  /** A worker starts: slots are shared while at least one is attached. @returns its detach. */
+  attach(): () => void;
+  /** Attached and the database takes reservations: sends take shared slots. */
+  readonly active: boolean;
+  /**
+   * Reserves the next slot of `key`'s schedule, `intervalUs` long, starting no earlier than
+   * `floorUs`. @returns when the slot starts (ms since the epoch), or undefined when the
+   * database refused: pace locally then. Rejects with the signal's reason when aborted before
+   * its slot was reserved.
+   */
+  take(key: string, intervalUs: number, floorUs: number, signal?: AbortSignal): Promise<number | undefined>;
+}
+
+interface Pending {
+  key: string;
+  intervalUs: number;
+  floorUs: number;
+  resolve(at: number | undefined): void;
+}
+
+interface KeyState {
+  /** Sends waiting for the schedule to come within RESERVE_AHEAD_MS, oldest first. */
+  waiting: Pending[];
+  /** Where the schedule stood after our last reservation (µs); 0 before any. */
+  endUs: number;
+  /** A reservation for this key is in the statement under way. */
+  reserving: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export function createPageSlots(deps: PageSlotsDeps): PageSlots {
+  const now = deps.now ?? Date.now;
+  let attached = 0;
+  const keys = new Map<string, KeyState>();
+  /** Sends to reserve in the next statement. */
+  let batch: Pending[] = [];
+  let flushing = false;
+  let refusedUntil = 0;
+  let lastPruneAt = now();
+  let wasActive = false;
+
+  const isActive = () => attached > 0 && now() >= refusedUntil;
+  function tellActive(): void {
+    const active = isActive();
+    if (active === wasActive) return;
+    wasActive = active;
+    deps.onActive?.(active);
+  }
+
+  /** Moves as many of the key's waiting sends into the batch as fit before now + RESERVE_AHEAD_MS. */
+  function pump(key: string, k: KeyState): void {
+    if (k.reserving || k.waiting.length === 0) return;
+    clearTimeout(k.timer);
+    k.timer = undefined;
+    const tUs = now() * 1000;
+    const reachUs = tUs + RESERVE_AHEAD_MS * 1000;
+    let atUs = Math.max(k.endUs, tUs);
+    let taken = 0;
+    while (taken < k.waiting.length) {
+      const p = k.waiting[taken]!;
+      atUs = Math.max(atUs, p.floorUs);
+      // The first always goes once the schedule is within reach; the others while they fit.
+      if (atUs > reachUs) break;
+      atUs += p.intervalUs;
+      taken++;
+    }
+    if (taken === 0) {
+      k.timer = setTimeout(() => pump(key, k), Math.max(1, Math.ceil((atUs - reachUs) / 1000)));
+      k.timer.unref();
+      return;
+    }
+    k.reserving = true;
+    batch.push(...k.waiting.splice(0, taken));
+    if (!flushing) {
+      flushing = true;
+      // Everything asked for in this turn of the event loop goes in one statement.
+      setImmediate(() => void flush());
+    }
+  }
+
+  async function flushOnce(items: Pending[]): Promise<void> {
+    const byKey = new Map<string, { floorUs: number; spanUs: number; items: Pending[] }>();
+    for (const p of items) {
+      const g = byKey.get(p.key);
+      if (g === undefined) byKey.set(p.key, { floorUs: p.floorUs, spanUs: p.intervalUs, items: [p] });
+      else {
+        g.floorUs = Math.max(g.floorUs, p.floorUs);
+        g.spanUs += p.intervalUs;
+        g.items.push(p);
+      }
+    }
+    let starts: Map<string, number> | undefined;
+    try {
+      starts = await deps.repo.reserve([...byKey].map(([key, g]) => ({ key, floorUs: Math.round(g.floorUs), spanUs: Math.round(g.spanUs) })));
+    } catch (e) {
+      refusedUntil = now() + RETRY_AFTER_MS;
+      deps.warn(`outbox: the Pages' shared send schedule (outbox_page_slots) refused a reservation; pacing locally at the cap over the live instances for ${RETRY_AFTER_MS} ms`, e);
+    }
+    for (const [key, g] of byKey) {
+      let at = starts?.get(key);
+      for (const p of g.items) {
+        p.resolve(at === undefined ? undefined : at / 1000);
+        if (at !== undefined) at += p.intervalUs;
+      }
+      const k = keys.get(key);
+      if (k === undefined) continue;
+      k.reserving = false;
+      if (at !== undefined) k.endUs = at;
+      if (starts === undefined) {
+        // Refused: every waiting send paces locally too.
+        for (const p of k.waiting.splice(0)) p.resolve(undefined);
+      } else pump(key, k);
+      if (k.waiting.length === 0 && k.timer === undefined && now() * 1000 > k.endUs) keys.delete(key);
+    }
+  }
+
+  async function flush(): Promise<void> {
+    try {
+      while (batch.length > 0) {
+        const items = batch;
+        batch = [];
+        await flushOnce(items);
+      }
+      const t = now();
+      if (t - lastPruneAt >= PRUNE_AFTER_MS) {
+        lastPruneAt = t;
+        await deps.repo.prune((t - PRUNE_AFTER_MS) * 1000).catch((e: unknown) => deps.warn('outbox: quiet Pages were not pruned from outbox_page_slots', e));
+      }
+    } finally {
+      flushing = false;
+      if (batch.length > 0) {
+        flushing = true;
+        setImmediate(() => void flush());
+      }
+      tellActive();
+    }
+  }
+
+  return {
+    attach() {
+      attached++;
+      tellActive();
+      let detached = false;
+      return () => {
+        if (detached) return;
+        detached = true;
+        attached--;
+        tellActive();
+      };
+    },
+
+    get active() {
+      return isActive();
+    },
+
+    take(key, intervalUs, floorUs, signal) {
+      if (!isActive()) {
+        tellActive();
+        return Promise.resolve(undefined);
+      }
+      return new Promise((resolve, reject) => {
+        signal?.throwIfAborted();
+        let k = keys.get(key);
+        if (k === undefined) {
+          k = { waiting: [], endUs: 0, reserving: false, timer: undefined };
+          keys.set(key, k);
+        }
+        const state = k;
+        const onAbort = () => {
+          const i = state.waiting.indexOf(p);
+          if (i < 0) return;
+          state.waiting.splice(i, 1);
+          reject(signal?.reason);
+        };
+        const p: Pending = {
+          key,
+          intervalUs,
+          floorUs,
+          resolve: (at) => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve(at);
+          },
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        state.waiting.push(p);
+        pump(key, state);
+      });
+    },
+  };
+}
