@@ -34,6 +34,13 @@ export const PRUNE_AFTER_MS = 60_000;
  * Page's schedule unused, and a newcomer's sends interleave with the others' within it.
  */
 export const RESERVE_AHEAD_MS = 100;
+/**
+ * Sends whose slot is not yet within reach are moved into a reservation together, every this
+ * many ms for all Pages: one statement for every busy Page's next stretch, instead of one each
+ * time a single slot comes within reach (a Page at 95/s would cost 95 statements a second).
+ * Well under RESERVE_AHEAD_MS - MARK_LEAD_MS, so a slot is still reserved before its mark is due.
+ */
+export const PUMP_EVERY_MS = 20;
 
 export interface PageSlotsDeps {
   repo: OutboxSlotRepository;
@@ -72,7 +79,6 @@ interface KeyState {
   endUs: number;
   /** A reservation for this key is in the statement under way. */
   reserving: boolean;
-  timer: NodeJS.Timeout | undefined;
 }
 
 export function createPageSlots(deps: PageSlotsDeps): PageSlots {
@@ -85,6 +91,24 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
   let refusedUntil = 0;
   let lastPruneAt = now();
   let wasActive = false;
+  /** Keys with sends waiting for their schedule to come within reach, pumped at the next tick. */
+  const due = new Set<string>();
+  let tick: NodeJS.Timeout | undefined;
+
+  function schedulePump(key: string): void {
+    due.add(key);
+    if (tick !== undefined) return;
+    tick = setTimeout(() => {
+      tick = undefined;
+      const keysDue = [...due];
+      due.clear();
+      for (const key of keysDue) {
+        const k = keys.get(key);
+        if (k !== undefined) pump(key, k);
+      }
+    }, PUMP_EVERY_MS);
+    tick.unref();
+  }
 
   const isActive = () => attached > 0 && now() >= refusedUntil;
   function tellActive(): void {
@@ -97,8 +121,6 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
   /** Moves as many of the key's waiting sends into the batch as fit before now + RESERVE_AHEAD_MS. */
   function pump(key: string, k: KeyState): void {
     if (k.reserving || k.waiting.length === 0) return;
-    clearTimeout(k.timer);
-    k.timer = undefined;
     const tUs = now() * 1000;
     const reachUs = tUs + RESERVE_AHEAD_MS * 1000;
     let atUs = Math.max(k.endUs, tUs);
@@ -111,11 +133,7 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
       atUs += p.intervalUs;
       taken++;
     }
-    if (taken === 0) {
-      k.timer = setTimeout(() => pump(key, k), Math.max(1, Math.ceil((atUs - reachUs) / 1000)));
-      k.timer.unref();
-      return;
-    }
+    if (taken === 0) return schedulePump(key);
     k.reserving = true;
     batch.push(...k.waiting.splice(0, taken));
     if (!flushing) {
@@ -157,7 +175,7 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
         // Refused: every waiting send paces locally too.
         for (const p of k.waiting.splice(0)) p.resolve(undefined);
       } else pump(key, k);
-      if (k.waiting.length === 0 && k.timer === undefined && now() * 1000 > k.endUs) keys.delete(key);
+      if (k.waiting.length === 0 && now() * 1000 > k.endUs) keys.delete(key);
     }
   }
 
@@ -209,7 +227,7 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
         signal?.throwIfAborted();
         let k = keys.get(key);
         if (k === undefined) {
-          k = { waiting: [], endUs: 0, reserving: false, timer: undefined };
+          k = { waiting: [], endUs: 0, reserving: false };
           keys.set(key, k);
         }
         const state = k;

@@ -144,14 +144,17 @@ export function createDeliver(deps: DeliverDeps, options: DeliverOptions): { del
     }
     // The claim was lost (this worker stalled past its lease and another took the message over).
     if (!marked) return record(m, { kind: 'release', id: m.id, at: now() });
-    // A POST slot first, then the Page's second: a request queued behind others would leave
-    // later than the throttle thinks and arrive in a burst with them (a 613).
     if (slotAt > Date.now()) await sleep(slotAt - Date.now());
-    await slots.take();
-    // Let go well after its slot (a slow mark, every POST slot taken), the send would reach
-    // Facebook together with those of the slots after it, over the cap in that second (the
-    // instances share each Page's schedule, page-slots.ts): it takes a fresh slot instead.
+    // Let go well after its slot (a slow mark), the send would reach Facebook together with
+    // those of the slots after it, over the cap in that second (the instances share each Page's
+    // schedule, page-slots.ts): it takes a fresh slot instead. Before the POST slot, not while
+    // holding one: a fresh slot may be a Page's whole queue away, and POST slots held meanwhile
+    // would make every other send wait for one, late, and take a fresh slot in turn (a cascade
+    // that halved a lone worker's throughput on loopback).
     if (Date.now() - slotAt > LATE_SLOT_MS) await throttle.reserve(m.pageId, undefined, { attachmentType });
+    // A POST slot, then the Page's second: a request queued behind others would leave later
+    // than the throttle thinks and arrive in a burst with them (a 613).
+    await slots.take();
     let res;
     let startedAt: number;
     try {
