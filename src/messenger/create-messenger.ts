@@ -160,6 +160,8 @@ export function createMessenger(ctx: PageKeeperContext, options: MessengerOption
     warn: (message, e) => ctx.logger.warn(e === undefined ? {} : { err: e instanceof Error ? e.message : String(e) }, message),
   });
   function setLiveWorkers(n: number): void {
+    // Alone, a send takes its slot from the local copy of the schedule and writes it behind.
+    slots.setSolo(n <= 1);
     if (n === liveWorkers) return;
     liveWorkers = n;
     for (const pageId of capsSetFor) applyCap(pageId);

@@ -18,6 +18,14 @@
  * the same moment go out together: a flush at a time, the next gathering what came meanwhile.
  * If the database refuses a reservation, `take` answers undefined for RETRY_AFTER_MS and the
  * caller paces locally at the cap over the live instances (the division this replaces).
+ *
+ * An instance that counts itself alone (`setSolo`) takes a slot within reach at once, from its
+ * own copy of the schedule, and writes it to the database behind (one statement for what was
+ * taken meanwhile): a send does not wait for the database, which on SQLite means waiting for
+ * the worker's own transactions on the one connection (tens of ms at a busy moment), and a
+ * newcomer still finds the schedule in the database. Until the lone instance counts the
+ * newcomer (within a live count, 250 ms), a slot both take before the write lands may be
+ * taken twice; each write's answer moves the lone instance's copy past the newcomer's slots.
  * Times are the instances' own clocks (µs since the epoch): instances on different machines
  * need them in step (NTP keeps them within milliseconds).
  */
@@ -56,6 +64,8 @@ export interface PageSlots {
   attach(): () => void;
   /** Attached and the database takes reservations: sends take shared slots. */
   readonly active: boolean;
+  /** Whether this instance counts itself the only one live (slots within reach are then taken locally and written behind). */
+  setSolo(alone: boolean): void;
   /**
    * Reserves the next slot of `key`'s schedule, `intervalUs` long, starting no earlier than
    * `floorUs`. @returns when the slot starts (ms since the epoch), or undefined when the
@@ -77,6 +87,8 @@ interface KeyState {
   waiting: Pending[];
   /** Where the schedule stood after our last reservation (µs); 0 before any. */
   endUs: number;
+  /** Alone: the stretch taken locally and not yet written to the database (µs), if any. */
+  behind: { fromUs: number; toUs: number } | undefined;
   /** A reservation for this key is in the statement under way. */
   reserving: boolean;
 }
@@ -91,6 +103,9 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
   let refusedUntil = 0;
   let lastPruneAt = now();
   let wasActive = false;
+  let solo = false;
+  /** Keys with a stretch taken alone that the next flush writes behind. */
+  const behindKeys = new Set<string>();
   /** Keys with sends waiting for their schedule to come within reach, pumped at the next tick. */
   const due = new Set<string>();
   let tick: NodeJS.Timeout | undefined;
@@ -136,11 +151,53 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
     if (taken === 0) return schedulePump(key);
     k.reserving = true;
     batch.push(...k.waiting.splice(0, taken));
-    if (!flushing) {
-      flushing = true;
-      // Everything asked for in this turn of the event loop goes in one statement.
-      setImmediate(() => void flush());
+    startFlush();
+  }
+
+  function startFlush(): void {
+    if (flushing) return;
+    flushing = true;
+    // Everything asked for in this turn of the event loop goes in one statement.
+    setImmediate(() => void flush());
+  }
+
+  /** Alone: writes the stretches taken locally since the last flush; a later start found there is another instance's. */
+  async function writeBehind(): Promise<void> {
+    const written: Array<{ key: string; fromUs: number; toUs: number }> = [];
+    for (const key of behindKeys) {
+      const k = keys.get(key);
+      if (k?.behind !== undefined) written.push({ key, ...k.behind });
+      if (k !== undefined) k.behind = undefined;
     }
+    behindKeys.clear();
+    if (written.length === 0) return;
+    let starts: Map<string, number>;
+    try {
+      starts = await deps.repo.reserve(written.map((w) => ({ key: w.key, floorUs: Math.round(w.fromUs), spanUs: Math.round(w.toUs - w.fromUs) })));
+    } catch (e) {
+      refusedUntil = now() + RETRY_AFTER_MS;
+      deps.warn(`outbox: the Pages' shared send schedule (outbox_page_slots) refused a write; pacing locally at the cap over the live instances for ${RETRY_AFTER_MS} ms`, e);
+      return;
+    }
+    for (const w of written) {
+      const start = starts.get(w.key);
+      const k = keys.get(w.key);
+      // Another instance had the stretch: our next slots come after what the database gave us.
+      if (start !== undefined && k !== undefined && start > w.fromUs) k.endUs = Math.max(k.endUs, start + (w.toUs - w.fromUs));
+    }
+  }
+
+  /** Alone, a slot within reach is taken from the local copy; undefined when it must be reserved. */
+  function takeAlone(key: string, k: KeyState, intervalUs: number, floorUs: number): number | undefined {
+    if (!solo || k.reserving || k.waiting.length > 0) return undefined;
+    const tUs = now() * 1000;
+    const atUs = Math.max(k.endUs, tUs, floorUs);
+    if (atUs > tUs + RESERVE_AHEAD_MS * 1000) return undefined;
+    k.endUs = atUs + intervalUs;
+    k.behind = k.behind === undefined ? { fromUs: atUs, toUs: k.endUs } : { fromUs: k.behind.fromUs, toUs: k.endUs };
+    behindKeys.add(key);
+    startFlush();
+    return atUs / 1000;
   }
 
   async function flushOnce(items: Pending[]): Promise<void> {
@@ -181,22 +238,22 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
 
   async function flush(): Promise<void> {
     try {
-      while (batch.length > 0) {
+      while (batch.length > 0 || behindKeys.size > 0) {
+        // What was taken alone goes first, so reservations made with it start after it.
+        await writeBehind();
         const items = batch;
         batch = [];
-        await flushOnce(items);
+        if (items.length > 0) await flushOnce(items);
       }
       const t = now();
       if (t - lastPruneAt >= PRUNE_AFTER_MS) {
         lastPruneAt = t;
+        for (const [key, k] of keys) if (k.waiting.length === 0 && !k.reserving && k.behind === undefined && k.endUs < t * 1000) keys.delete(key);
         await deps.repo.prune((t - PRUNE_AFTER_MS) * 1000).catch((e: unknown) => deps.warn('outbox: quiet Pages were not pruned from outbox_page_slots', e));
       }
     } finally {
       flushing = false;
-      if (batch.length > 0) {
-        flushing = true;
-        setImmediate(() => void flush());
-      }
+      if (batch.length > 0 || behindKeys.size > 0) startFlush();
       tellActive();
     }
   }
@@ -218,19 +275,25 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
       return isActive();
     },
 
+    setSolo(alone) {
+      solo = alone;
+    },
+
     take(key, intervalUs, floorUs, signal) {
       if (!isActive()) {
         tellActive();
         return Promise.resolve(undefined);
       }
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      let k = keys.get(key);
+      if (k === undefined) {
+        k = { waiting: [], endUs: 0, reserving: false, behind: undefined };
+        keys.set(key, k);
+      }
+      const alone = takeAlone(key, k, intervalUs, floorUs);
+      if (alone !== undefined) return Promise.resolve(alone);
+      const state = k;
       return new Promise((resolve, reject) => {
-        signal?.throwIfAborted();
-        let k = keys.get(key);
-        if (k === undefined) {
-          k = { waiting: [], endUs: 0, reserving: false };
-          keys.set(key, k);
-        }
-        const state = k;
         const onAbort = () => {
           const i = state.waiting.indexOf(p);
           if (i < 0) return;

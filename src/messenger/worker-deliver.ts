@@ -39,6 +39,8 @@ export interface DeliverDeps {
   slotWait(m: ClaimedMessage): AbortSignal;
   /** The message has its slot: it goes out from here on (no hand-back). */
   slotTaken(m: ClaimedMessage): void;
+  /** This worker counts itself the only one live: the Page's sliding second here sees every send. */
+  alone(): boolean;
   now(): number;
 }
 
@@ -147,11 +149,12 @@ export function createDeliver(deps: DeliverDeps, options: DeliverOptions): { del
     if (slotAt > Date.now()) await sleep(slotAt - Date.now());
     // Let go well after its slot (a slow mark), the send would reach Facebook together with
     // those of the slots after it, over the cap in that second (the instances share each Page's
-    // schedule, page-slots.ts): it takes a fresh slot instead. Before the POST slot, not while
-    // holding one: a fresh slot may be a Page's whole queue away, and POST slots held meanwhile
-    // would make every other send wait for one, late, and take a fresh slot in turn (a cascade
-    // that halved a lone worker's throughput on loopback).
-    if (Date.now() - slotAt > LATE_SLOT_MS) await throttle.reserve(m.pageId, undefined, { attachmentType });
+    // schedule, page-slots.ts): it takes a fresh slot instead. Alone, the Page's sliding second
+    // below sees every send and keeps the cap by itself, so a late send just goes. Before the
+    // POST slot, not while holding one: a fresh slot may be a Page's whole queue away, and POST
+    // slots held meanwhile would make every other send wait for one, late, and take a fresh
+    // slot in turn (a cascade that halved a lone worker's throughput on loopback).
+    if (Date.now() - slotAt > LATE_SLOT_MS && !deps.alone()) await throttle.reserve(m.pageId, undefined, { attachmentType });
     // A POST slot, then the Page's second: a request queued behind others would leave later
     // than the throttle thinks and arrive in a burst with them (a 613).
     await slots.take();

@@ -221,6 +221,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         return c.signal;
       },
       slotTaken: (m) => slotWaits.delete(m.id),
+      alone: () => liveWorkers <= 1,
       now,
     },
     { timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs, random },
