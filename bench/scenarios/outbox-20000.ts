@@ -2,7 +2,8 @@
  * The outbox delivers 20,000 messages across 20 pages, the emulator limiting each page
  * to 100 sends/s (PUT /_emulator/limits {"enabled":true,"pageId":P,"sendPerSecond":100} per page),
  * within 1.15x the theoretical minimum of 10 s, with zero throttle errors surfaced and zero lost
- * (count GET /_emulator/pages/{id}/messages per page: exactly 1,000 each).
+ * (count GET /_emulator/pages/{id}/messages per page: exactly 1,000 each); the median of 3 runs,
+ * each on fresh Pages (1 in a quick run).
  *
  * pagekeeper is told the emulator's figure the way a user would configure a lower cap
  * (`messenger.maxPerSecond`, a little under 100 so the emulator's fixed one-second windows never
@@ -13,6 +14,7 @@ import { createUser, shortLivedToken } from '../lib/fixtures.js';
 import { summarize } from '../lib/measure.js';
 import { NotAvailable } from '../lib/not-available.js';
 import { openPageKeeper } from '../lib/pagekeeper.js';
+import { plan } from '../lib/plan.js';
 import { limitRow } from '../lib/rows.js';
 import type { BenchContext, Row, Scenario } from '../lib/types.js';
 
@@ -38,14 +40,22 @@ interface MessengerLike {
 
 const THROTTLE_CODES = new Set([4, 17, 32, 613, 80001, 80006]);
 
-async function run(ctx: BenchContext): Promise<Row[]> {
+interface RunResult {
+  elapsedS: number;
+  lost: number;
+  duplicates: number;
+  throttledSurfaced: number;
+  retried: number;
+  cpuUsPerMessage: number;
+}
+
+/** One run on fresh Pages: enqueue (untimed), then the worker delivers everything. */
+async function once(ctx: BenchContext, size: { messages: number; people: number }, repeat: number): Promise<RunResult> {
   const emu = ctx.emulator;
-  const size = ctx.options.quick ? QUICK : FULL;
   const perPage = size.messages / PAGES;
   const minimumS = perPage / EMULATOR_PER_SECOND;
-  const limitS = minimumS * MAX_RATIO;
 
-  const user = await createUser(emu, 'Outbox Bench', PAGES);
+  const user = await createUser(emu, `Outbox Bench ${repeat + 1}`, PAGES);
   const pageIds = user.pages.map((p) => p.id);
   const keeper = await openPageKeeper(emu, { messenger: { maxPerSecond: CAP_PER_SECOND } });
   try {
@@ -114,31 +124,51 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     }
     const lost = size.messages - delivered;
     ctx.log(
-      `  ${elapsedS.toFixed(2)} s (minimum ${minimumS} s): sent ${counts.sent}, failed ${counts.failed}, unknown ${counts.unknown}; on the emulator ${delivered} distinct, ${duplicates} duplicates; retried ${retried}, throttle errors surfaced ${throttledSurfaced}`,
+      `  ${elapsedS.toFixed(2)} s (minimum ${minimumS} s): sent ${counts.sent}, failed ${counts.failed}, unknown ${counts.unknown}; on the emulator ${delivered} distinct, ${duplicates} duplicates; retried ${retried}, throttle errors surfaced ${throttledSurfaced} (repeat ${repeat + 1})`,
     );
+    return { elapsedS, lost, duplicates, throttledSurfaced, retried, cpuUsPerMessage };
+  } finally {
+    await keeper.close();
+  }
+}
+
+async function run(ctx: BenchContext): Promise<Row[]> {
+  const size = ctx.options.quick ? QUICK : FULL;
+  const minimumS = size.messages / PAGES / EMULATOR_PER_SECOND;
+  const limitS = minimumS * MAX_RATIO;
+  const { repeats } = plan(ctx, { warmups: 0, repeats: 3 }, { warmups: 0, repeats: 1 });
+  const runs: RunResult[] = [];
+  for (let r = 0; r < repeats; r++) runs.push(await once(ctx, size, r));
+  const seconds = summarize(runs.map((x) => x.elapsedS));
+  const sum = (f: (x: RunResult) => number) => runs.reduce((n, x) => n + f(x), 0);
+  const lost = sum((x) => x.lost);
+  const duplicates = sum((x) => x.duplicates);
+  const throttledSurfaced = sum((x) => x.throttledSurfaced);
+  const retried = sum((x) => x.retried);
+  const cpuUsPerMessage = sum((x) => x.cpuUsPerMessage) / runs.length;
+  {
 
     const row = limitRow({
       name: NAME,
       unit: 's',
-      value: summarize([elapsedS]),
+      value: seconds,
       kind: 'max',
       limit: limitS,
       yardstick: `theoretical minimum ${minimumS} s`,
       yardstickValue: minimumS,
       note: [
-        `${(size.messages / elapsedS).toFixed(0)} msg/s`,
+        `median of ${repeats} run(s) on fresh Pages`,
+        `${(size.messages / seconds.median).toFixed(0)} msg/s`,
         `lost ${lost}`,
         `duplicates ${duplicates}`,
         `throttle errors surfaced ${throttledSurfaced}`,
         `retried ${retried}`,
-        `pagekeeper CPU ${cpuUsPerMessage.toFixed(0)} us/msg (${(cpuUsPerMessage * (size.messages / elapsedS) / 1e4).toFixed(0)}% of a core)`,
+        `pagekeeper CPU ${cpuUsPerMessage.toFixed(0)} us/msg (${((cpuUsPerMessage * (size.messages / seconds.median)) / 1e4).toFixed(0)}% of a core)`,
         `cap ${CAP_PER_SECOND}/s per page`,
         ...(ctx.options.quick ? [`quick run: ${size.messages.toLocaleString('en-US')} messages`] : []),
       ].join('; '),
     });
     return [{ ...row, target: `<= ${limitS.toFixed(2)} s, 0 lost, 0 throttle errors`, pass: row.pass && lost === 0 && duplicates === 0 && throttledSurfaced === 0 }];
-  } finally {
-    await keeper.close();
   }
 }
 
