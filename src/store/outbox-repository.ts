@@ -241,8 +241,9 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
   // A row's status beside `id in (...)`. Without statistics SQLite's planner prefers the
   // (status, next_attempt_at) index for `status = ?` over the unique index for the id list, and
   // so walks every queued row of the outbox for each batch of marks (3 ms a statement at 20,000
-  // queued, most of a worker's time). A unary + keeps the term off any index
-  // (https://www.sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_);
+  // queued, most of a worker's time). A unary + keeps the term off any index (SQLite's query
+  // optimizer overview, "Disqualifying WHERE clause terms using unary-+":
+  // https://www.sqlite.org/optoverview.html);
   // PostgreSQL's planner has statistics and picks the id index by itself.
   const statusBesideIds = dialect === 'sqlite' ? sql<OutboxStatus>`+status` : sql.ref<OutboxStatus>('status');
 
