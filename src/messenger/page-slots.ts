@@ -126,6 +126,13 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
   }
 
   const isActive = () => attached > 0 && now() >= refusedUntil;
+  /** The database refused `what` (a reservation, a write behind): sends pace locally for RETRY_AFTER_MS. */
+  function refused(what: string, e: unknown): void {
+    refusedUntil = now() + RETRY_AFTER_MS;
+    deps.warn(`outbox: the Pages' shared send schedule (outbox_page_slots) refused ${what}; pacing locally at the cap over the live instances for ${RETRY_AFTER_MS} ms`, e);
+  }
+  /** Nothing waits, is under way or is unwritten for the key, and its schedule is past: it can go. */
+  const isQuiet = (k: KeyState, tUs: number) => k.waiting.length === 0 && !k.reserving && k.behind === undefined && k.endUs < tUs;
   function tellActive(): void {
     const active = isActive();
     if (active === wasActive) return;
@@ -175,8 +182,7 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
     try {
       starts = await deps.repo.reserve(written.map((w) => ({ key: w.key, floorUs: Math.round(w.fromUs), spanUs: Math.round(w.toUs - w.fromUs) })));
     } catch (e) {
-      refusedUntil = now() + RETRY_AFTER_MS;
-      deps.warn(`outbox: the Pages' shared send schedule (outbox_page_slots) refused a write; pacing locally at the cap over the live instances for ${RETRY_AFTER_MS} ms`, e);
+      refused('a write', e);
       return;
     }
     for (const w of written) {
@@ -215,8 +221,7 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
     try {
       starts = await deps.repo.reserve([...byKey].map(([key, g]) => ({ key, floorUs: Math.round(g.floorUs), spanUs: Math.round(g.spanUs) })));
     } catch (e) {
-      refusedUntil = now() + RETRY_AFTER_MS;
-      deps.warn(`outbox: the Pages' shared send schedule (outbox_page_slots) refused a reservation; pacing locally at the cap over the live instances for ${RETRY_AFTER_MS} ms`, e);
+      refused('a reservation', e);
     }
     for (const [key, g] of byKey) {
       let at = starts?.get(key);
@@ -232,7 +237,7 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
         // Refused: every waiting send paces locally too.
         for (const p of k.waiting.splice(0)) p.resolve(undefined);
       } else pump(key, k);
-      if (k.waiting.length === 0 && now() * 1000 > k.endUs) keys.delete(key);
+      if (isQuiet(k, now() * 1000)) keys.delete(key);
     }
   }
 
@@ -248,7 +253,7 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
       const t = now();
       if (t - lastPruneAt >= PRUNE_AFTER_MS) {
         lastPruneAt = t;
-        for (const [key, k] of keys) if (k.waiting.length === 0 && !k.reserving && k.behind === undefined && k.endUs < t * 1000) keys.delete(key);
+        for (const [key, k] of keys) if (isQuiet(k, t * 1000)) keys.delete(key);
         await deps.repo.prune((t - PRUNE_AFTER_MS) * 1000).catch((e: unknown) => deps.warn('outbox: quiet Pages were not pruned from outbox_page_slots', e));
       }
     } finally {
