@@ -3,7 +3,13 @@
  * to 100 sends/s (PUT /_emulator/limits {"enabled":true,"pageId":P,"sendPerSecond":100} per page),
  * within 1.15x the theoretical minimum of 10 s, with zero throttle errors surfaced and zero lost
  * (count GET /_emulator/pages/{id}/messages per page: exactly 1,000 each); the median of 3 runs,
- * each on fresh Pages (1 in a quick run).
+ * each on fresh Pages (1 in a quick run), after one untimed warm-up run of the quick size with the
+ * emulator's limits off.
+ *
+ * The warm-up is for the emulator more than for pagekeeper: a cold emulator (its send path not yet
+ * compiled) on a 2-core machine fell up to 300 ms behind the 1,900 sends/s of the first second,
+ * then caught up, so sends let go a second apart were counted in the same one of its fixed
+ * windows: 613s that graph.facebook.com, which is not one process, would not give.
  *
  * pagekeeper is told the emulator's figure the way a user would configure a lower cap
  * (`messenger.maxPerSecond`, a little under 100 so the emulator's fixed one-second windows never
@@ -49,13 +55,13 @@ interface RunResult {
   cpuUsPerMessage: number;
 }
 
-/** One run on fresh Pages: enqueue (untimed), then the worker delivers everything. */
-async function once(ctx: BenchContext, size: { messages: number; people: number }, repeat: number): Promise<RunResult> {
+/** One run on fresh Pages: enqueue (untimed), then the worker delivers everything. `limited` false: the warm-up, with the emulator's limits off. */
+async function once(ctx: BenchContext, size: { messages: number; people: number }, repeat: number, limited = true): Promise<RunResult> {
   const emu = ctx.emulator;
   const perPage = size.messages / PAGES;
   const minimumS = perPage / EMULATOR_PER_SECOND;
 
-  const user = await createUser(emu, `Outbox Bench ${repeat + 1}`, PAGES);
+  const user = await createUser(emu, limited ? `Outbox Bench ${repeat + 1}` : 'Outbox Bench warm-up', PAGES);
   const pageIds = user.pages.map((p) => p.id);
   const keeper = await openPageKeeper(emu, { messenger: { maxPerSecond: CAP_PER_SECOND } });
   try {
@@ -86,7 +92,7 @@ async function once(ctx: BenchContext, size: { messages: number; people: number 
     }
     ctx.log(`  enqueued ${size.messages.toLocaleString('en-US')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    for (const pageId of pageIds) await emu.control('PUT', '/_emulator/limits', { enabled: true, pageId, sendPerSecond: EMULATOR_PER_SECOND });
+    if (limited) for (const pageId of pageIds) await emu.control('PUT', '/_emulator/limits', { enabled: true, pageId, sendPerSecond: EMULATOR_PER_SECOND });
     let elapsedS: number;
     /** CPU of this process (the worker; the emulator runs in its own) per message: shows what a shared machine hides. */
     let cpuUsPerMessage = 0;
@@ -124,7 +130,7 @@ async function once(ctx: BenchContext, size: { messages: number; people: number 
     }
     const lost = size.messages - delivered;
     ctx.log(
-      `  ${elapsedS.toFixed(2)} s (minimum ${minimumS} s): sent ${counts.sent}, failed ${counts.failed}, unknown ${counts.unknown}; on the emulator ${delivered} distinct, ${duplicates} duplicates; retried ${retried}, throttle errors surfaced ${throttledSurfaced} (repeat ${repeat + 1})`,
+      `  ${elapsedS.toFixed(2)} s (minimum ${minimumS} s): sent ${counts.sent}, failed ${counts.failed}, unknown ${counts.unknown}; on the emulator ${delivered} distinct, ${duplicates} duplicates; retried ${retried}, throttle errors surfaced ${throttledSurfaced} (${limited ? `repeat ${repeat + 1}` : 'warm-up, limits off'})`,
     );
     return { elapsedS, lost, duplicates, throttledSurfaced, retried, cpuUsPerMessage };
   } finally {
@@ -136,7 +142,8 @@ async function run(ctx: BenchContext): Promise<Row[]> {
   const size = ctx.options.quick ? QUICK : FULL;
   const minimumS = size.messages / PAGES / EMULATOR_PER_SECOND;
   const limitS = minimumS * MAX_RATIO;
-  const { repeats } = plan(ctx, { warmups: 0, repeats: 3 }, { warmups: 0, repeats: 1 });
+  const { warmups, repeats } = plan(ctx, { warmups: 1, repeats: 3 }, { warmups: 1, repeats: 1 });
+  for (let w = 0; w < warmups; w++) await once(ctx, QUICK, w, false);
   const runs: RunResult[] = [];
   for (let r = 0; r < repeats; r++) runs.push(await once(ctx, size, r));
   const seconds = summarize(runs.map((x) => x.elapsedS));
@@ -155,7 +162,7 @@ async function run(ctx: BenchContext): Promise<Row[]> {
     yardstick: `theoretical minimum ${minimumS} s`,
     yardstickValue: minimumS,
     note: [
-      `median of ${repeats} run(s) on fresh Pages`,
+      `median of ${repeats} run(s) on fresh Pages, after ${warmups} untimed warm-up`,
       `${(size.messages / seconds.median).toFixed(0)} msg/s`,
       `lost ${lost}`,
       `duplicates ${duplicates}`,
@@ -173,7 +180,7 @@ export const scenario: Scenario = {
   id: 'outbox-20000',
   subject: 'messenger',
   rows: [{ name: NAME, unit: 's', yardstick: 'theoretical minimum 10 s', target: '<= 11.5 s, 0 lost, 0 throttle errors' }],
-  // Three runs of about 25 s each (setup, enqueue, delivery) on a 2-core machine.
-  timeoutMs: { quick: 60_000, full: 300_000 },
+  // A warm-up of about 12 s and three runs of about 25 s each (setup, enqueue, delivery) on a 2-core machine.
+  timeoutMs: { quick: 90_000, full: 300_000 },
   run,
 };

@@ -153,13 +153,29 @@ export function createGraph(deps: {
     return undefined;
   }
 
+  /** The expected appsecret_proof of each token seen, kept while the app secret stays the same (one HMAC per token, not per call). */
+  const proofs = new Map<string, Buffer>();
+  let proofsSecret = state.app.secret;
+  function proofOf(token: string): Buffer {
+    if (proofsSecret !== state.app.secret || proofs.size >= 10_000) {
+      proofs.clear();
+      proofsSecret = state.app.secret;
+    }
+    let proof = proofs.get(token);
+    if (proof === undefined) {
+      proof = createHmac('sha256', state.app.secret).update(token).digest();
+      proofs.set(token, proof);
+    }
+    return proof;
+  }
+
   function checkProof(token: string, params: Record<string, unknown>) {
     const proof = params.appsecret_proof;
     if (proof === undefined || proof === '') {
       if (deps.requireProof) fail({ type: 'GraphMethodException', code: 100, message: MSG.proofMissing });
       return;
     }
-    const expected = createHmac('sha256', state.app.secret).update(token).digest();
+    const expected = proofOf(token);
     const given = typeof proof === 'string' && /^[0-9a-f]{64}$/i.test(proof) ? Buffer.from(proof, 'hex') : undefined;
     if (!given || !timingSafeEqual(expected, given)) fail({ type: 'GraphMethodException', code: 100, message: MSG.proofWrong });
   }

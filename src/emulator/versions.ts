@@ -23,11 +23,24 @@ export const NEWEST_VERSION = EMULATED_VERSIONS[0]!.version;
 const DAY_MS = 86_400_000;
 const num = (v: string) => Number.parseFloat(v.slice(1));
 
+const PARSED = EMULATED_VERSIONS.map((v) => ({
+  version: v.version,
+  fromMs: Date.parse(`${v.introduced}T00:00:00Z`),
+  untilMs: v.availableUntil === null ? Infinity : Date.parse(`${v.availableUntil}T00:00:00Z`) + DAY_MS,
+}));
+/** Every bound is a UTC midnight, so the usable set is the same all day: computed once a day, not on every call. */
+let usableOn: { day: number; versions: string[] } | undefined;
+
 /** Versions released and not ended on `nowMs`, oldest first. */
 export function usableVersions(nowMs: number): string[] {
-  return EMULATED_VERSIONS.filter((v) => Date.parse(`${v.introduced}T00:00:00Z`) <= nowMs && (v.availableUntil === null || nowMs < Date.parse(`${v.availableUntil}T00:00:00Z`) + DAY_MS))
-    .map((v) => v.version)
-    .reverse();
+  const day = Math.floor(nowMs / DAY_MS);
+  if (usableOn?.day !== day) {
+    const versions = PARSED.filter((v) => v.fromMs <= nowMs && nowMs < v.untilMs)
+      .map((v) => v.version)
+      .reverse();
+    usableOn = { day, versions };
+  }
+  return [...usableOn.versions];
 }
 
 /**
