@@ -2,13 +2,19 @@
  * The several-instances bench: outbox messages/s for one, two and three instances (separate processes,
  * test/helpers/instance-process.ts) on one PostgreSQL, the emulator's page limits out of the
  * way. Each run gets a fresh database in a throwaway cluster (test/helpers/postgres.ts), queues
- * `messages` texts across `pages` Pages (test/helpers/outbox-world.ts), starts the instances,
- * and times from `go` until the emulator has recorded every message; then checks each was
+ * `warmupPerInstance` x instances texts and then `messages` more across `pages` Pages
+ * (test/helpers/outbox-world.ts), starts the instances, and times from when the emulator has
+ * recorded the warm-up's count until it has recorded every message; then checks each was
  * delivered exactly once.
+ *
+ * The warm-up is there because each instance is a fresh process: its first sends run before
+ * V8 has compiled the hot paths, about a second of CPU per process on a 2-core machine. A run
+ * timed from `go` charged n instances n of those seconds, so it measured process start-up
+ * rather than how instances share the work (a long-running deployment pays it once).
  *
  *   npx tsx test/helpers/bench-outbox-instances.ts [--messages 5000] [--pages 10] [--instances 1,2,3]
  *
- * prints one JSON document: {"runs":[{instances,messages,ms,perSecond,deliveredOnce}],
+ * prints one JSON document: {"runs":[{instances,messages,ms,perSecond,cpuMsPerMessage,deliveredOnce}],
  * "ratios":{"2":r,"3":r}} (rate of n instances / rate of one). For bench/scenarios:
  *
  *   import { measureOutboxInstances } from './bench-outbox-instances.js';
@@ -16,6 +22,7 @@
  *
  * Throws when PostgreSQL binaries are missing (the caller reports the row as unavailable).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,6 +36,8 @@ export interface OutboxInstancesRun {
   /** From `go` until the emulator had every message. */
   ms: number;
   perSecond: number;
+  /** CPU (ms per timed message) of the instance processes together and of PostgreSQL's, over the timed window (Linux /proc; null elsewhere). */
+  cpuMsPerMessage: { instances: number; postgres: number } | null;
   /** Every message on the emulator exactly once and every outbox row `sent`. */
   deliveredOnce: boolean;
 }
@@ -37,6 +46,8 @@ export interface OutboxInstancesOptions {
   instances: number;
   messages?: number;
   pages?: number;
+  /** Messages each instance's share of the warm-up (untimed, queued first); default 1,000. */
+  warmupPerInstance?: number;
   /** Give up after this long (ms). */
   timeoutMs?: number;
 }
@@ -47,23 +58,35 @@ export async function measureOutboxInstances(options: OutboxInstancesOptions): P
   if ('skipped' in pg) throw new Error(pg.skipped);
   const instances: Instance[] = [];
   try {
-    const world = await prepareOutboxWorld({ database: pg.url, messages, pages: options.pages ?? 10, recipients: 10 });
+    const warmup = (options.warmupPerInstance ?? 1_000) * options.instances;
+    const total = warmup + messages;
+    const world = await prepareOutboxWorld({ database: pg.url, messages, warmup, pages: options.pages ?? 10, recipients: 10 });
     try {
       for (let i = 0; i < options.instances; i++) instances.push(await spawnInstance('outbox', world.env, `bench-${i}`));
-      const started = performance.now();
       for (const i of instances) i.go();
       const deadline = Date.now() + (options.timeoutMs ?? 300_000);
-      while ((await world.delivered()) < messages) {
-        if (Date.now() > deadline) throw new Error(`${options.instances} instance(s) delivered ${await world.delivered()} of ${messages} in time`);
-        await sleep(5);
-      }
+      const until = async (count: number): Promise<number> => {
+        let seen: number;
+        while ((seen = await world.delivered()) < count) {
+          if (Date.now() > deadline) throw new Error(`${options.instances} instance(s) delivered ${seen} of ${total} in time`);
+          await sleep(5);
+        }
+        return seen;
+      };
+      const atStart = await until(warmup);
+      const started = performance.now();
+      const cpu0 = cpuByProcess(instances.map((i) => i.pid));
+      await until(total);
       const ms = performance.now() - started;
+      const cpu1 = cpuByProcess(instances.map((i) => i.pid));
+      const timed = total - atStart;
       // Let a stray duplicate show up before judging.
       await sleep(200);
       const counts = await world.pk.messenger.counts();
       const texts = [...(await world.sent()).values()].flat().map((m) => m.text);
-      const deliveredOnce = counts.sent === messages && texts.length === messages && new Set(texts).size === messages;
-      return { instances: options.instances, messages, ms: Math.round(ms), perSecond: Math.round((messages / ms) * 1000), deliveredOnce };
+      const deliveredOnce = counts.sent === total && texts.length === total && new Set(texts).size === total;
+      const cpuMsPerMessage = cpuPerMessage(cpu0, cpu1, timed);
+      return { instances: options.instances, messages: timed, ms: Math.round(ms), perSecond: Math.round((timed / ms) * 1000), cpuMsPerMessage, deliveredOnce };
     } finally {
       await stopAll(instances);
       await world.close();
@@ -73,12 +96,50 @@ export async function measureOutboxInstances(options: OutboxInstancesOptions): P
   }
 }
 
+/** CPU used so far (ms, utime + stime) by each instance process and each PostgreSQL process, from /proc; null where there is none. */
+function cpuByProcess(pids: number[]): Map<string, { postgres: boolean; ms: number }> | null {
+  if (!existsSync('/proc/self/stat')) return null;
+  const ticksToMs = 1000 / 100; // USER_HZ is 100 on Linux
+  const mine = new Set(pids.map(String));
+  const out = new Map<string, { postgres: boolean; ms: number }>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const postgres = !mine.has(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+      if (!postgres && !mine.has(pid)) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, { postgres, ms: (Number(fields[11]) + Number(fields[12])) * ticksToMs });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU per message between two readings: the instances together and PostgreSQL's processes
+ * (a backend that exited within the window is missed; the instances keep their connections).
+ */
+function cpuPerMessage(before: ReturnType<typeof cpuByProcess>, after: ReturnType<typeof cpuByProcess>, messages: number): { instances: number; postgres: number } | null {
+  if (before === null || after === null) return null;
+  let instances = 0;
+  let postgres = 0;
+  for (const [pid, a] of after) {
+    const used = a.ms - (before.get(pid)?.ms ?? 0);
+    if (a.postgres) postgres += used;
+    else instances += used;
+  }
+  const perMessage = (ms: number) => Math.round((ms / messages) * 1000) / 1000;
+  return { instances: perMessage(instances), postgres: perMessage(postgres) };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { messages: { type: 'string', default: '5000' }, pages: { type: 'string', default: '10' }, instances: { type: 'string', default: '1,2,3' } } });
   const runs: OutboxInstancesRun[] = [];
   for (const n of values.instances.split(',').map(Number)) {
     const run = await measureOutboxInstances({ instances: n, messages: Number(values.messages), pages: Number(values.pages) });
-    process.stderr.write(`${n} instance(s): ${run.perSecond} msg/s, delivered once: ${run.deliveredOnce}\n`);
+    process.stderr.write(`${n} instance(s): ${run.perSecond} msg/s, CPU ms/msg ${JSON.stringify(run.cpuMsPerMessage)}, delivered once: ${run.deliveredOnce}\n`);
     runs.push(run);
   }
   const one = runs.find((r) => r.instances === 1);

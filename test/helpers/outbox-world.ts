@@ -2,7 +2,8 @@
  * A queued outbox for the several-instances test and bench: an in-process emulator
  * (page limits off), one admin with `pages` Pages connected into `database`, `recipients`
  * people per Page who wrote first (the 24 h window is open), and `messages` texts queued
- * round-robin over the people. Each text is `r<recipient>#<n>`, n counting up per person, so
+ * round-robin over the people (after `warmup` more, queued first the same way: a bench times
+ * from when those are out). Each text is `r<recipient>#<n>`, n counting up per person, so
  * the emulator's record shows duplicates, losses and order. No vitest import (the bench uses it).
  */
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ export interface OutboxWorld {
   pageIds: string[];
   /** PAGEKEEPER_* for instances on this world. */
   env: Record<string, string>;
+  /** Messages queued, the warm-up's included. */
   messages: number;
   /** Messages the emulator has recorded, all pages. */
   delivered(): Promise<number>;
@@ -30,6 +32,8 @@ export interface OutboxWorldOptions {
   pages?: number;
   recipients?: number;
   messages: number;
+  /** Messages queued before `messages` (default 0): every person's first ones. */
+  warmup?: number;
   /** Round trip the emulator adds to every Graph answer (ms); default none (loopback). */
   latencyMs?: number;
 }
@@ -59,14 +63,14 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
       }
     }
 
-    // Each person's messages are queued in order by one chain; chains run side by side.
-    const perRecipient = recipients.map(() => 0);
-    const plan: number[][] = recipients.map(() => []);
-    for (let i = 0; i < options.messages; i++) plan[i % recipients.length]!.push(i);
+    // Each person's messages are queued in order by one chain; chains run side by side. The
+    // warm-up and the rest are each dealt round-robin over the people.
+    const total = (options.warmup ?? 0) + options.messages;
+    const dealt = (n: number, index: number) => Math.floor(n / recipients.length) + (index < n % recipients.length ? 1 : 0);
     await Promise.all(
       recipients.map(async (rcp, index) => {
-        for (const _ of plan[index]!) {
-          const n = ++perRecipient[index]!;
+        const count = dealt(options.warmup ?? 0, index) + dealt(options.messages, index);
+        for (let n = 1; n <= count; n++) {
           await pk.messenger.enqueue(rcp.pageId, { recipient: { id: rcp.psid }, messaging_type: 'RESPONSE', message: { text: `r${index}#${n}` } });
         }
       }),
@@ -88,7 +92,7 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
       emu,
       pk,
       pageIds,
-      messages: options.messages,
+      messages: total,
       env: { PAGEKEEPER_DATABASE: options.database, PAGEKEEPER_KEYS: keys, PAGEKEEPER_APP_ID: emu.appId, PAGEKEEPER_APP_SECRET: emu.appSecret, PAGEKEEPER_GRAPH_URL: emu.url },
       async delivered() {
         const stats = await emu.control.stats();
