@@ -78,6 +78,14 @@ export const DEFAULT_RECOVER_EVERY_MS = 1_000;
 export const LIVE_COUNT_EVERY_MS = 250;
 /** Worker heartbeats live under this lease-name prefix. */
 export const WORKER_LEASE_PREFIX = 'outbox-worker:';
+/**
+ * A worker's heartbeat lasts this share of its claims' lease (at least HEARTBEAT_MIN_MS) and is
+ * renewed three times within it. The others count a worker whose heartbeat lapsed as gone and
+ * expire its claims then (expireClaimsOutside), so a dead instance's people wait a third of the
+ * lease for their next message instead of all of it; its claims' own expiry stays the fallback.
+ */
+export const HEARTBEAT_LEASE_SHARE = 1 / 3;
+export const HEARTBEAT_MIN_MS = 300;
 
 interface Person {
   pageId: string;
@@ -160,7 +168,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const heldRecheckMs = options.heldRecheckMs ?? DEFAULT_HELD_RECHECK_MS;
   const recoverEveryMs = options.recoverEveryMs ?? DEFAULT_RECOVER_EVERY_MS;
-  const countEveryMs = Math.max(100, Math.min(LIVE_COUNT_EVERY_MS, Math.floor(leaseMs / 3)));
+  const heartbeatMs = Math.max(HEARTBEAT_MIN_MS, Math.floor(leaseMs * HEARTBEAT_LEASE_SHARE));
+  const countEveryMs = Math.max(100, Math.min(LIVE_COUNT_EVERY_MS, Math.floor(heartbeatMs / 3)));
   const now = () => ctx.clock.now().getTime();
   const random = options.random ?? Math.random;
 
@@ -180,6 +189,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   let lastRecoverAt = 0;
   let liveWorkers = 1;
   let liveNames = '';
+  /** The workers counted live last time (ids); undefined before the first count. */
+  let liveIds: Set<string> | undefined;
   const share = createPeopleShare(`${WORKER_LEASE_PREFIX}${id}`);
   let sent = 0;
   /** People whose message was just enqueued here: their heads are claimed at the next tick. */
@@ -415,17 +426,31 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
   }
 
   async function heartbeat(): Promise<void> {
-    const t = now();
-    await ctx.store.leases.acquire(`${WORKER_LEASE_PREFIX}${id}`, id, leaseMs);
+    await ctx.store.leases.acquire(`${WORKER_LEASE_PREFIX}${id}`, id, heartbeatMs);
     await countLive();
-    if (inFlight.size > 0) await repo.renew(id, [...inFlight.keys()], t + leaseMs);
+  }
+
+  async function renewClaims(): Promise<void> {
+    if (inFlight.size > 0) await repo.renew(id, [...inFlight.keys()], now() + leaseMs);
   }
 
   async function countLive(): Promise<void> {
-    const live = await deps.liveLeases(WORKER_LEASE_PREFIX, now());
+    const t = now();
+    const live = await deps.liveLeases(WORKER_LEASE_PREFIX, t);
     const names = live.join('\n');
     const changed = names !== liveNames;
     liveNames = names;
+    const ids = new Set(live.map((n) => n.slice(WORKER_LEASE_PREFIX.length)));
+    ids.add(id);
+    // A worker gone since the last count (or dead before ours began): its claims expire now, and
+    // the recovery runs at the next pass, so its people's messages move on without waiting for
+    // the claims' own expiry.
+    const gone = liveIds === undefined || [...liveIds].some((w) => !ids.has(w));
+    liveIds = ids;
+    if (gone && (await repo.expireClaimsOutside([...ids], t)) > 0) {
+      lastRecoverAt = 0;
+      wakeLoop(true);
+    }
     liveWorkers = Math.max(1, live.length);
     share.setLive(live);
     deps.setLiveWorkers(liveWorkers);
@@ -506,7 +531,8 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
       detachSlots = deps.attachSlots?.();
       const joined = heartbeat();
       joined.catch(() => {});
-      every(Math.max(100, Math.floor(leaseMs / 3)), heartbeat);
+      every(Math.max(100, Math.floor(heartbeatMs / 3)), heartbeat);
+      every(Math.max(100, Math.floor(leaseMs / 3)), renewClaims);
       every(countEveryMs, countLive);
       every(heldRecheckMs, recheckHeld);
       loopDone = loop(joined);

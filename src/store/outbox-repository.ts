@@ -195,6 +195,13 @@ export interface OutboxRepository {
    */
   recoverExpired(now: number): Promise<number>;
   /**
+   * Claims held by workers outside `liveWorkers` (their heartbeat lapsed: dead, or stalled past
+   * it) expire now, rather than when their own expiry comes: queued ones become claimable at once
+   * and sending ones are recovered by the next recoverExpired. The claim stays in their name, so
+   * a worker that was only stalled cannot mark or finish what it lost. @returns the claims expired.
+   */
+  expireClaimsOutside(liveWorkers: readonly string[], now: number): Promise<number>;
+  /**
    * The batched claim (one statement): up to `limit` recipient heads that are due, claimed for
    * `workerId` until `now + leaseMs`. They stay `queued` (a worker that dies before sending them
    * leaves them to be taken over when the claim expires); markSendingMany commits
@@ -360,6 +367,14 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
         hooks.onChanges?.(rows.map((r) => ({ id: r.id, pageId: r.page_id, psid: r.psid, status: r.status, messageId: null, error: { code: null, subcode: null, message: r.error_message } })));
       }
       return rows.length;
+    },
+
+    async expireClaimsOutside(liveWorkers, now) {
+      // Only active rows carry claims, and (status, next_attempt_at) finds them without the history.
+      let q = db.updateTable('outbox').set({ claim_expires_at: now }).where('status', 'in', ['queued', 'sending']).where('claimed_by', 'is not', null).where('claim_expires_at', '>', now);
+      if (liveWorkers.length > 0) q = q.where('claimed_by', 'not in', liveWorkers);
+      const result = await q.executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
 
     async renew(workerId, ids, until) {
