@@ -27,7 +27,7 @@ describe.each(dbs)('on $name', (db) => {
     if (db.skipped) ctx.skip(db.skipped);
     const { w, other } = await world();
     const bob = await w.person();
-    const alice = [];
+    const alice: string[] = [];
     for (let i = 0; i < 3; i++) alice.push((await w.pk.messenger.enqueue(w.pageId, textBody(w.psid, `a-${i}`))).id);
     const bobs = (await w.pk.messenger.enqueue(w.pageId, textBody(bob, 'b-0'))).id;
 
