@@ -22,15 +22,15 @@ import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import { startChildServer } from '../lib/child-process.js';
-import { ROOT } from '../lib/emulator-process.js';
-import { createUser, graphCallsBetween, shortLivedToken, stats } from '../lib/fixtures.js';
+import { ROOT, startBenchEmulator, type BenchEmulator } from '../lib/emulator-process.js';
+import { createUser, disableLimits, graphCallsBetween, shortLivedToken, stats } from '../lib/fixtures.js';
 import { GRAPH_VERSION } from '../lib/fixtures.js';
 import { countHttpRequests } from '../lib/http-counter.js';
 import { summarize, timed } from '../lib/measure.js';
 import { loadCreatePageKeeper } from '../lib/pagekeeper.js';
 import { limitRow } from '../lib/rows.js';
 import { readRss } from '../lib/rss.js';
-import type { Row, Scenario } from '../lib/types.js';
+import type { BenchContext, Row, Scenario } from '../lib/types.js';
 
 const PAGES_PER_USER = 500;
 const USERS = { full: 200, quick: 20 };
@@ -71,7 +71,20 @@ export const scenario: Scenario = {
   ],
   timeoutMs: { quick: 240_000, full: 1_200_000 },
   run: async (ctx) => {
-    const emu = ctx.emulator;
+    // An emulator of its own: 100,000 Pages and their tokens make a heap whose collections pause
+    // an emulator for long enough to bunch the sends of the rows that come after (613s from its
+    // fixed windows), and Facebook's servers do not carry this run's world in one process.
+    const emu = await startBenchEmulator(ctx.emulator.mode);
+    await disableLimits(emu);
+    try {
+      return await measure(ctx, emu);
+    } finally {
+      await emu.close();
+    }
+  },
+};
+
+async function measure(ctx: BenchContext, emu: BenchEmulator): Promise<Row[]> {
     const quick = ctx.options.quick;
     const users = quick ? USERS.quick : USERS.full;
     const pages = users * PAGES_PER_USER;
@@ -163,5 +176,4 @@ export const scenario: Scenario = {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  },
-};
+}
