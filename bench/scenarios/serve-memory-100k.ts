@@ -85,95 +85,95 @@ export const scenario: Scenario = {
 };
 
 async function measure(ctx: BenchContext, emu: BenchEmulator): Promise<Row[]> {
-    const quick = ctx.options.quick;
-    const users = quick ? USERS.quick : USERS.full;
-    const pages = users * PAGES_PER_USER;
-    const n = names(pages, quick);
-    const dir = mkdtempSync(join(tmpdir(), 'pk-bench-serve-'));
+  const quick = ctx.options.quick;
+  const users = quick ? USERS.quick : USERS.full;
+  const pages = users * PAGES_PER_USER;
+  const n = names(pages, quick);
+  const dir = mkdtempSync(join(tmpdir(), 'pk-bench-serve-'));
+  try {
+    const database = `sqlite:${join(dir, 'serve.db')}`;
+    const keys = `k1:${randomBytes(32).toString('base64')}`;
+
+    // Fixtures first (untimed), then the connects (timed, counted).
+    const tokens: string[] = [];
+    for (let u = 0; u < users; u++) tokens.push(await shortLivedToken(emu, (await createUser(emu, `Bench Serve ${u}`, PAGES_PER_USER)).id));
+    const create = await loadCreatePageKeeper();
+    const pk = await create({ appId: emu.appId, appSecret: emu.appSecret, database, keys, graphUrl: emu.url, graphVersion: GRAPH_VERSION });
+    const before = await stats(emu);
+    const counter = countHttpRequests(emu.url);
+    let connectS: number;
     try {
-      const database = `sqlite:${join(dir, 'serve.db')}`;
-      const keys = `k1:${randomBytes(32).toString('base64')}`;
-
-      // Fixtures first (untimed), then the connects (timed, counted).
-      const tokens: string[] = [];
-      for (let u = 0; u < users; u++) tokens.push(await shortLivedToken(emu, (await createUser(emu, `Bench Serve ${u}`, PAGES_PER_USER)).id));
-      const create = await loadCreatePageKeeper();
-      const pk = await create({ appId: emu.appId, appSecret: emu.appSecret, database, keys, graphUrl: emu.url, graphVersion: GRAPH_VERSION });
-      const before = await stats(emu);
-      const counter = countHttpRequests(emu.url);
-      let connectS: number;
-      try {
-        connectS = await timed(async () => {
-          for (let u = 0; u < users; u++) {
-            await pk.connect(tokens[u]!);
-            if ((u + 1) % 20 === 0) ctx.log(`  connected ${((u + 1) * PAGES_PER_USER).toLocaleString('en-US')} pages`);
-          }
-        });
-      } finally {
-        counter.stop();
-        await pk.close();
-      }
-      const connectCalls = graphCallsBetween(before, await stats(emu));
-      const connectRequests = counter.count();
-      ctx.log(`  connect: ${connectS.toFixed(1)} s, ${connectRequests} HTTP requests (emulator counts ${connectCalls.total})`);
-
-      // As serve finds them hours after a connect: every token last checked 7 hours ago, so its
-      // first round (every 6 h, stale after half of it) inspects all of them. Set up in the file
-      // directly: the measured process must not have done it.
-      const file = new BetterSqlite3(join(dir, 'serve.db'));
-      try {
-        file.prepare('update page_tokens set last_checked_at = ?').run(Date.now() - 7 * 3600_000);
-      } finally {
-        file.close();
-      }
-
-      // serve on that database: one full sweep, then read its high-water mark.
-      const serve = await startChildServer<{ url: string }>(
-        'dist/cli/main.js',
-        ['serve', '--check-now', '--port', '0', '--json'],
-        {
-          PAGEKEEPER_APP_ID: emu.appId,
-          PAGEKEEPER_APP_SECRET: emu.appSecret,
-          PAGEKEEPER_DATABASE: database,
-          PAGEKEEPER_KEYS: keys,
-          PAGEKEEPER_GRAPH_URL: emu.url,
-          PAGEKEEPER_GRAPH_VERSION: GRAPH_VERSION,
-          PAGEKEEPER_ADMIN_KEY: randomBytes(24).toString('base64url'),
-          PAGEKEEPER_VERIFY_TOKEN: 'bench',
-          PAGEKEEPER_LOG_LEVEL: 'info',
-        },
-        60_000,
-        { nodeArgs: ['--import', pathToFileURL(join(ROOT, 'bench/lib/count-graph-requests.mjs')).href], logEvents: true },
-      );
-      let swept: { ms: number; httpRequests: number; inspected: number; failed: number; complete: boolean };
-      let rss: { rssMb: number; peakMb: number };
-      try {
-        const started = performance.now();
-        const atStart = readRss(serve.pid);
-        ctx.log(`  serve listening: RSS ${atStart.rssMb.toFixed(0)} MB`);
-        const round = await serve.waitFor<{ inspected: number; failed: number; partitions: number }>('scheduled health check finished', quick ? 200_000 : 1_000_000);
-        const ms = performance.now() - started;
-        rss = readRss(serve.pid);
-        serve.signal('SIGUSR2');
-        const { count } = await serve.waitFor<{ count: number }>('graph_requests', 10_000);
-        swept = { ms, httpRequests: count, inspected: round.inspected, failed: round.failed, complete: round.inspected >= pages };
-        ctx.log(`  serve swept ${swept.inspected} tokens in ${(swept.ms / 1000).toFixed(1)} s with ${swept.httpRequests} HTTP requests; RSS ${rss.rssMb.toFixed(0)} MB, peak ${rss.peakMb.toFixed(0)} MB`);
-      } finally {
-        await serve.stop();
-      }
-      const quickNote = quick ? `quick run: ${pages.toLocaleString('en-US')} pages, not 100,000; ` : '';
-      const incomplete = swept.inspected < pages || !swept.complete ? `; the round inspected only ${swept.inspected} of ${pages} (${swept.failed} failed)` : '';
-      const maxCalls = (pages / TOKENS_PER_CALL) * REQUESTS_PER_BATCH;
-      return [
-        limitRow({ name: n.rss, unit: 'MB', value: summarize([rss.peakMb]), kind: 'max', limit: MAX_RSS_MB, note: `${quickNote}VmHWM of \`node dist/cli/main.js serve --check-now\` after its first health round; RSS then ${rss.rssMb.toFixed(0)} MB` }),
-        reported(n.connect, 's', connectS, `${quickNote}${connectRequests} HTTP requests to Graph (${(connectRequests / users).toFixed(1)} per user); /_emulator/stats: ${Object.entries(connectCalls.byEndpoint).map(([k, v]) => `${k} x${v}`).join(', ')}`),
-        {
-          ...limitRow({ name: n.sweepCalls, unit: 'calls', value: summarize([swept.httpRequests]), kind: 'max', limit: maxCalls, note: `${quickNote}HTTP requests serve sent to Graph from its start to the end of the round (per ${TOKENS_PER_CALL} tokens: one debug_token batch and one subscribed_apps batch)${incomplete}` }),
-          ...(incomplete ? { pass: false } : {}),
-        },
-        reported(n.sweepTime, 's', swept.ms / 1000, `${quickNote}${Math.round(swept.inspected / (swept.ms / 1000)).toLocaleString('en-US')} tokens/s through serve's health scheduler`),
-      ];
+      connectS = await timed(async () => {
+        for (let u = 0; u < users; u++) {
+          await pk.connect(tokens[u]!);
+          if ((u + 1) % 20 === 0) ctx.log(`  connected ${((u + 1) * PAGES_PER_USER).toLocaleString('en-US')} pages`);
+        }
+      });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      counter.stop();
+      await pk.close();
     }
+    const connectCalls = graphCallsBetween(before, await stats(emu));
+    const connectRequests = counter.count();
+    ctx.log(`  connect: ${connectS.toFixed(1)} s, ${connectRequests} HTTP requests (emulator counts ${connectCalls.total})`);
+
+    // As serve finds them hours after a connect: every token last checked 7 hours ago, so its
+    // first round (every 6 h, stale after half of it) inspects all of them. Set up in the file
+    // directly: the measured process must not have done it.
+    const file = new BetterSqlite3(join(dir, 'serve.db'));
+    try {
+      file.prepare('update page_tokens set last_checked_at = ?').run(Date.now() - 7 * 3600_000);
+    } finally {
+      file.close();
+    }
+
+    // serve on that database: one full sweep, then read its high-water mark.
+    const serve = await startChildServer<{ url: string }>(
+      'dist/cli/main.js',
+      ['serve', '--check-now', '--port', '0', '--json'],
+      {
+        PAGEKEEPER_APP_ID: emu.appId,
+        PAGEKEEPER_APP_SECRET: emu.appSecret,
+        PAGEKEEPER_DATABASE: database,
+        PAGEKEEPER_KEYS: keys,
+        PAGEKEEPER_GRAPH_URL: emu.url,
+        PAGEKEEPER_GRAPH_VERSION: GRAPH_VERSION,
+        PAGEKEEPER_ADMIN_KEY: randomBytes(24).toString('base64url'),
+        PAGEKEEPER_VERIFY_TOKEN: 'bench',
+        PAGEKEEPER_LOG_LEVEL: 'info',
+      },
+      60_000,
+      { nodeArgs: ['--import', pathToFileURL(join(ROOT, 'bench/lib/count-graph-requests.mjs')).href], logEvents: true },
+    );
+    let swept: { ms: number; httpRequests: number; inspected: number; failed: number; complete: boolean };
+    let rss: { rssMb: number; peakMb: number };
+    try {
+      const started = performance.now();
+      const atStart = readRss(serve.pid);
+      ctx.log(`  serve listening: RSS ${atStart.rssMb.toFixed(0)} MB`);
+      const round = await serve.waitFor<{ inspected: number; failed: number; partitions: number }>('scheduled health check finished', quick ? 200_000 : 1_000_000);
+      const ms = performance.now() - started;
+      rss = readRss(serve.pid);
+      serve.signal('SIGUSR2');
+      const { count } = await serve.waitFor<{ count: number }>('graph_requests', 10_000);
+      swept = { ms, httpRequests: count, inspected: round.inspected, failed: round.failed, complete: round.inspected >= pages };
+      ctx.log(`  serve swept ${swept.inspected} tokens in ${(swept.ms / 1000).toFixed(1)} s with ${swept.httpRequests} HTTP requests; RSS ${rss.rssMb.toFixed(0)} MB, peak ${rss.peakMb.toFixed(0)} MB`);
+    } finally {
+      await serve.stop();
+    }
+    const quickNote = quick ? `quick run: ${pages.toLocaleString('en-US')} pages, not 100,000; ` : '';
+    const incomplete = swept.inspected < pages || !swept.complete ? `; the round inspected only ${swept.inspected} of ${pages} (${swept.failed} failed)` : '';
+    const maxCalls = (pages / TOKENS_PER_CALL) * REQUESTS_PER_BATCH;
+    return [
+      limitRow({ name: n.rss, unit: 'MB', value: summarize([rss.peakMb]), kind: 'max', limit: MAX_RSS_MB, note: `${quickNote}VmHWM of \`node dist/cli/main.js serve --check-now\` after its first health round; RSS then ${rss.rssMb.toFixed(0)} MB` }),
+      reported(n.connect, 's', connectS, `${quickNote}${connectRequests} HTTP requests to Graph (${(connectRequests / users).toFixed(1)} per user); /_emulator/stats: ${Object.entries(connectCalls.byEndpoint).map(([k, v]) => `${k} x${v}`).join(', ')}`),
+      {
+        ...limitRow({ name: n.sweepCalls, unit: 'calls', value: summarize([swept.httpRequests]), kind: 'max', limit: maxCalls, note: `${quickNote}HTTP requests serve sent to Graph from its start to the end of the round (per ${TOKENS_PER_CALL} tokens: one debug_token batch and one subscribed_apps batch)${incomplete}` }),
+        ...(incomplete ? { pass: false } : {}),
+      },
+      reported(n.sweepTime, 's', swept.ms / 1000, `${quickNote}${Math.round(swept.inspected / (swept.ms / 1000)).toLocaleString('en-US')} tokens/s through serve's health scheduler`),
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -29,10 +29,10 @@ const PARSED = EMULATED_VERSIONS.map((v) => ({
   untilMs: v.availableUntil === null ? Infinity : Date.parse(`${v.availableUntil}T00:00:00Z`) + DAY_MS,
 }));
 /** Every bound is a UTC midnight, so the usable set is the same all day: computed once a day, not on every call. */
-let usableOn: { day: number; versions: string[] } | undefined;
+let usableOn: { day: number; versions: readonly string[] } | undefined;
 
-/** Versions released and not ended on `nowMs`, oldest first. */
-export function usableVersions(nowMs: number): string[] {
+/** Versions released and not ended on `nowMs`, oldest first (the day's shared list: read it, do not change it). */
+export function usableVersions(nowMs: number): readonly string[] {
   const day = Math.floor(nowMs / DAY_MS);
   if (usableOn?.day !== day) {
     const versions = PARSED.filter((v) => v.fromMs <= nowMs && nowMs < v.untilMs)
@@ -40,7 +40,7 @@ export function usableVersions(nowMs: number): string[] {
       .reverse();
     usableOn = { day, versions };
   }
-  return [...usableOn.versions];
+  return usableOn.versions;
 }
 
 /**

@@ -32,8 +32,9 @@ import { startPostgres } from './postgres.js';
 
 export interface OutboxInstancesRun {
   instances: number;
+  /** Messages timed: those the emulator recorded after the warm-up's count was reached. */
   messages: number;
-  /** From `go` until the emulator had every message. */
+  /** From when the emulator had recorded the warm-up's count until it had every message. */
   ms: number;
   perSecond: number;
   /** CPU (ms per timed message) of the instance processes together and of PostgreSQL's, over the timed window (Linux /proc; null elsewhere). */
