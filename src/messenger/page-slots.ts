@@ -23,9 +23,14 @@
  * own copy of the schedule, and writes it to the database behind (one statement for what was
  * taken meanwhile): a send does not wait for the database, which on SQLite means waiting for
  * the worker's own transactions on the one connection (tens of ms at a busy moment), and a
- * newcomer still finds the schedule in the database. Until the lone instance counts the
- * newcomer (within a live count, 250 ms), a slot both take before the write lands may be
- * taken twice; each write's answer moves the lone instance's copy past the newcomer's slots.
+ * newcomer still finds the schedule in the database. A write's answer that starts later than
+ * the stretch written shows another instance's slots there: the lone instance moves its copy
+ * past them and reserves through the database for CONTENDED_HOLD_MS, whatever its live count
+ * says (instances started together count before each other's heartbeats land, and a newcomer
+ * is counted only at the next live count, 250 ms). So a slot is taken twice only between the
+ * newcomer's first reservation and the answer to the lone instance's next write (one or two
+ * of the Page's slots), not again at each of the newcomer's reservations until the next count:
+ * over a Page's second those overlaps add up past its cap, and Facebook answers 613.
  * Times are the instances' own clocks (µs since the epoch): instances on different machines
  * need them in step (NTP keeps them within milliseconds).
  */
@@ -49,6 +54,11 @@ export const RESERVE_AHEAD_MS = 100;
  * Well under RESERVE_AHEAD_MS - MARK_LEAD_MS, so a slot is still reserved before its mark is due.
  */
 export const PUMP_EVERY_MS = 20;
+/**
+ * Once a write behind finds another instance's slots, a lone instance takes none from its own
+ * copy for this long (live counts run every 250 ms; by then they count the other instance).
+ */
+export const CONTENDED_HOLD_MS = 1_000;
 
 export interface PageSlotsDeps {
   repo: OutboxSlotRepository;
@@ -104,6 +114,8 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
   let lastPruneAt = now();
   let wasActive = false;
   let solo = false;
+  /** Until then a lone instance reserves through the database: another instance's slots were found in it. */
+  let contendedUntil = 0;
   /** Keys with a stretch taken alone that the next flush writes behind. */
   const behindKeys = new Set<string>();
   /** Keys with sends waiting for their schedule to come within reach, pumped at the next tick. */
@@ -188,15 +200,20 @@ export function createPageSlots(deps: PageSlotsDeps): PageSlots {
     for (const w of written) {
       const start = starts.get(w.key);
       const k = keys.get(w.key);
-      // Another instance had the stretch: our next slots come after what the database gave us.
-      if (start !== undefined && k !== undefined && start > w.fromUs) k.endUs = Math.max(k.endUs, start + (w.toUs - w.fromUs));
+      if (start === undefined || start <= w.fromUs) continue;
+      // Another instance had the stretch: our next slots come after what the database gave us,
+      // and through it until the live count has caught up.
+      contendedUntil = now() + CONTENDED_HOLD_MS;
+      if (k !== undefined) k.endUs = Math.max(k.endUs, start + (w.toUs - w.fromUs));
     }
   }
 
   /** Alone, a slot within reach is taken from the local copy; undefined when it must be reserved. */
   function takeAlone(key: string, k: KeyState, intervalUs: number, floorUs: number): number | undefined {
     if (!solo || k.reserving || k.waiting.length > 0) return undefined;
-    const tUs = now() * 1000;
+    const t = now();
+    if (t < contendedUntil) return undefined;
+    const tUs = t * 1000;
     const atUs = Math.max(k.endUs, tUs, floorUs);
     if (atUs > tUs + RESERVE_AHEAD_MS * 1000) return undefined;
     k.endUs = atUs + intervalUs;

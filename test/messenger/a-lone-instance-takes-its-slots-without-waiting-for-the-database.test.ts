@@ -106,7 +106,52 @@ describe('a lone instance and the shared send schedule', () => {
     // slot (the transition's one overlap) ...
     expect(await at(alone)).toBe(clock + step);
     await written();
-    // ... and its write's answer moves its copy past the newcomer's slot and its own.
+    // ... and its write's answer moves its copy past the newcomer's slot and its own, and
+    // sends it through the database from then on, whatever its live count said.
+    const before = Date.now();
     expect(await at(alone)).toBe(clock + 3 * step);
+    expect(Date.now() - before).toBeGreaterThanOrEqual(SLOW_MS - 5);
+  });
+
+  it('takes a slot twice at most once or twice when a newcomer sends for the Page before the live count has seen it', async () => {
+    // Both send for one Page for 600 ms; the lone instance counts itself alone throughout (as
+    // instances started together do until their heartbeats land, or a long-lone instance until
+    // its next count). The database answers in 5 ms, as PostgreSQL does at a quiet moment.
+    const rate = 100;
+    const step = intervalUs(rate) / 1000;
+    const next = new Map<string, number>();
+    const repo: OutboxSlotRepository = {
+      async reserve(requests) {
+        await new Promise((r) => setTimeout(r, 5));
+        const starts = new Map<string, number>();
+        for (const r of requests) {
+          const start = Math.max(next.get(r.key) ?? 0, r.floorUs);
+          next.set(r.key, start + r.spanUs);
+          starts.set(r.key, start);
+        }
+        return starts;
+      },
+      prune: () => Promise.resolve(),
+    };
+    const alone = slotsOn(repo, true);
+    const newcomer = slotsOn(repo, false);
+    const until = Date.now() + 600;
+    const send = async (slots: ReturnType<typeof slotsOn>, out: number[]) => {
+      while (Date.now() < until) {
+        const at = await slots.take(PAGE, intervalUs(rate), Date.now() * 1000);
+        out.push(at!);
+        await new Promise((r) => setTimeout(r, Math.max(0, at! - Date.now())));
+      }
+    };
+    const mine: number[] = [];
+    const theirs: number[] = [];
+    await Promise.all([send(alone, mine), send(newcomer, theirs)]);
+    // A slot taken twice: one of the lone instance's closer than the Page's interval to one of the newcomer's.
+    const twice = mine.filter((a) => theirs.some((b) => Math.abs(a - b) < step - 0.01)).length;
+    expect(theirs.length).toBeGreaterThan(10);
+    expect(mine.length).toBeGreaterThan(10);
+    expect(twice).toBeLessThanOrEqual(2);
+    // Together they kept to the Page's rate: 100/s over 600 ms, and the slots within reach at the end.
+    expect(mine.length + theirs.length).toBeLessThanOrEqual(Math.ceil((600 + RESERVE_AHEAD_MS) / step) + 3);
   });
 });
