@@ -6,13 +6,10 @@
  * 2-core machine the client gets one core and the emulator the other. `--emulator in-process`
  * starts it with `startEmulator()` instead (useful when the CLI command is not wired yet).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { spawnEmulator } from '../../test/helpers/emulator-process.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT } from '../../test/helpers/emulator-process.js';
 
 export interface EmulatorInfo {
   url: string;
@@ -28,39 +25,6 @@ export interface BenchEmulator extends EmulatorInfo {
   close: () => Promise<void>;
 }
 
-const STARTUP_TIMEOUT_MS = 30_000;
-
-async function startChild(): Promise<{ info: EmulatorInfo; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'emulator', '--port', '0'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const timer = setTimeout(() => child.kill('SIGKILL'), STARTUP_TIMEOUT_MS);
-  try {
-    const info = await new Promise<EmulatorInfo>((resolve, reject) => {
-      lines.on('line', (line) => {
-        try {
-          const parsed = JSON.parse(line) as EmulatorInfo;
-          if (typeof parsed.url === 'string') resolve(parsed);
-        } catch {
-          // not the JSON line; the emulator may log other things first
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`emulator exited with ${code} before listening: ${stderr.trim()}`)));
-      child.once('error', reject);
-    });
-    return { info, child };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function startInProcess(): Promise<{ info: EmulatorInfo; close: () => Promise<void> }> {
   const mod = (await import(new URL('../../src/emulator/index.js', import.meta.url).href)) as {
     startEmulator: (opts?: Record<string, unknown>) => Promise<EmulatorInfo & { close: () => Promise<void> }>;
@@ -73,16 +37,9 @@ export async function startBenchEmulator(mode: 'child-process' | 'in-process'): 
   let info: EmulatorInfo;
   let stop: () => Promise<void>;
   if (mode === 'child-process') {
-    const started = await startChild();
+    const started = await spawnEmulator();
     info = started.info;
-    stop = async () => {
-      if (started.child.exitCode !== null) return;
-      const exited = once(started.child, 'exit');
-      started.child.kill('SIGTERM');
-      const t = setTimeout(() => started.child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    };
+    stop = started.stop;
   } else {
     const started = await startInProcess();
     info = started.info;

@@ -202,7 +202,24 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     if (res.statusCode >= 300) throw new Error(`emulator control ${method} ${path} failed (${res.statusCode}): ${(json as { error?: string })?.error ?? res.body}`);
     return json as T;
   };
-  const control: EmulatorControl = {
+
+  return {
+    url,
+    dialogUrl: url,
+    appId: state.app.id,
+    appSecret: state.app.secret,
+    users,
+    close: () => server.app.close(),
+    control: emulatorControl(request),
+  };
+}
+
+/**
+ * The typed shortcuts over one `request` to the control API (`path` relative to `/_emulator/`):
+ * in-process through Fastify's inject, or over HTTP to an emulator in another process.
+ */
+export function emulatorControl(request: EmulatorControl['request']): EmulatorControl {
+  return {
     request,
     createUser: (input) => request('POST', 'users', input),
     shortLivedToken: (userId, scopes) => request('POST', `users/${userId}/short-lived-token`, scopes ? { scopes } : {}),
@@ -235,15 +252,5 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     setPerson: (pageId, psid, profile) => request('PUT', `pages/${pageId}/people/${psid}`, profile),
     messengerProfile: (pageId) => request('GET', `pages/${pageId}/messenger-profile`),
     attachments: async (pageId) => (await request<{ attachments: Awaited<ReturnType<EmulatorControl['attachments']>> }>('GET', `pages/${pageId}/attachments`)).attachments,
-  };
-
-  return {
-    url,
-    dialogUrl: url,
-    appId: state.app.id,
-    appSecret: state.app.secret,
-    users,
-    close: () => server.app.close(),
-    control,
   };
 }

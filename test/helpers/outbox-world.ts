@@ -1,18 +1,22 @@
 /**
- * A queued outbox for the several-instances test and bench: an in-process emulator
- * (page limits off), one admin with `pages` Pages connected into `database`, `recipients`
- * people per Page who wrote first (the 24 h window is open), and `messages` texts queued
- * round-robin over the people (after `warmup` more, queued first the same way: a bench times
- * from when those are out). Each text is `r<recipient>#<n>`, n counting up per person, so
- * the emulator's record shows duplicates, losses and order. No vitest import (the bench uses it).
+ * A queued outbox for the several-instances test and bench: an emulator (page limits off;
+ * in-process unless `emulator: 'process'`), one admin with `pages` Pages connected into
+ * `database`, `recipients` people per Page who wrote first (the 24 h window is open), and
+ * `messages` texts queued round-robin over the people (after `warmup` more, queued first the
+ * same way: a bench times from when those are out). Each text is `r<recipient>#<n>`, n
+ * counting up per person, so the emulator's record shows duplicates, losses and order. No
+ * vitest import (the bench uses it).
  */
 import { randomBytes } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createPageKeeper, type PageKeeper } from '../../src/pagekeeper.js';
+import { startEmulatorProcess } from './emulator-process.js';
 import { keeperOptions } from './emulator.js';
 
 export interface OutboxWorld {
   emu: RunningEmulator;
+  /** The emulator's process id when it runs in a process of its own (`emulator: 'process'`). */
+  emulatorPid?: number;
   pageIds: string[];
   /** PAGEKEEPER_* for instances on this world. */
   env: Record<string, string>;
@@ -36,12 +40,18 @@ export interface OutboxWorldOptions {
   warmup?: number;
   /** Round trip the emulator adds to every Graph answer (ms); default none (loopback). */
   latencyMs?: number;
+  /**
+   * `process`: the emulator runs as `pagekeeper emulator` in a process of its own
+   * (test/helpers/emulator-process.ts), not in this one's event loop and heap; default in-process.
+   */
+  emulator?: 'in-process' | 'process';
 }
 
 export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<OutboxWorld> {
   const pageCount = options.pages ?? 10;
   const perPage = options.recipients ?? 10;
-  const emu = await startEmulator({ host: '127.0.0.1', port: 0 });
+  const child = options.emulator === 'process' ? await startEmulatorProcess() : undefined;
+  const emu: RunningEmulator = child ?? (await startEmulator({ host: '127.0.0.1', port: 0 }));
   // The world is prepared at loopback speed; the round trip applies once instances send.
   if (options.latencyMs !== undefined) await emu.control.setLatency({ ms: 0 });
   // The emulator's Page and app limits out of the way: the instances' own throttle paces them.
@@ -90,6 +100,7 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
     };
     return {
       emu,
+      ...(child ? { emulatorPid: child.pid } : {}),
       pk,
       pageIds,
       messages: total,
