@@ -13,8 +13,8 @@
  * 200 ms without any kill took 10.8-12.1 s from a cold start and 9.7-10.2 s warmed up (the cap
  * allows 9.47 s); one instance took 9.47 s either way.
  *
- * The emulator runs in a process of its own, fresh for each repeat, at the bench's usual
- * priority (test/helpers/emulator-process.ts). In this process it shared the heap of the
+ * The emulator runs in a process of its own, fresh for each repeat, at the priority the bench
+ * process had before lowering its own (test/helpers/emulator-process.ts). In this process it shared the heap of the
  * bench and of every earlier repeat: with 286 MB there, collections held its event loop for
  * 50-157 ms at a time, the sends they held back were counted together, and five Pages got
  * 101-104 sends in one of the emulator's fixed seconds (15 613s, each pausing its Page for the
