@@ -24,6 +24,7 @@
  */
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { raisePriority } from '../../test/helpers/emulator-process.js';
 import { spawnInstance, stopAll, type Instance } from '../../test/helpers/instances.js';
 import { prepareOutboxWorld } from '../../test/helpers/outbox-world.js';
 import { startPostgres } from '../../test/helpers/postgres.js';
@@ -42,20 +43,6 @@ const INSTANCE_NICE = 5;
 /** Warm-up messages per instance (untimed, each person's first). */
 const WARMUP_PER_INSTANCE = 500;
 const INSTANCES = 3;
-
-/**
- * The emulator stands for Facebook's servers: it gets the priority the bench process had
- * before lowering its own (bench/run.ts). Only root may raise a priority; elsewhere it stays
- * at the instances' level.
- */
-function raisePriority(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    setPriority(pid, 0);
-  } catch {
-    // not permitted: the emulator competes with the instances as an equal
-  }
-}
 
 async function once(ctx: BenchContext, messages: number, repeat: number): Promise<{ seconds: number; ok: boolean; note: string }> {
   const pg = await startPostgres();

@@ -26,6 +26,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { raisePriority } from './emulator-process.js';
 import { spawnInstance, stopAll, type Instance } from './instances.js';
 import { prepareOutboxWorld } from './outbox-world.js';
 import { startPostgres } from './postgres.js';
@@ -51,6 +52,8 @@ export interface OutboxInstancesOptions {
   warmupPerInstance?: number;
   /** Give up after this long (ms). */
   timeoutMs?: number;
+  /** Where the emulator runs (outbox-world.ts); default in this process. */
+  emulator?: 'in-process' | 'process';
 }
 
 export async function measureOutboxInstances(options: OutboxInstancesOptions): Promise<OutboxInstancesRun> {
@@ -61,8 +64,9 @@ export async function measureOutboxInstances(options: OutboxInstancesOptions): P
   try {
     const warmup = (options.warmupPerInstance ?? 1_000) * options.instances;
     const total = warmup + messages;
-    const world = await prepareOutboxWorld({ database: pg.url, messages, warmup, pages: options.pages ?? 10, recipients: 10 });
+    const world = await prepareOutboxWorld({ database: pg.url, messages, warmup, pages: options.pages ?? 10, recipients: 10, ...(options.emulator ? { emulator: options.emulator } : {}) });
     try {
+      raisePriority(world.emulatorPid);
       for (let i = 0; i < options.instances; i++) instances.push(await spawnInstance('outbox', world.env, `bench-${i}`));
       for (const i of instances) i.go();
       const deadline = Date.now() + (options.timeoutMs ?? 300_000);
@@ -136,10 +140,10 @@ function cpuPerMessage(before: ReturnType<typeof cpuByProcess>, after: ReturnTyp
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '5000' }, pages: { type: 'string', default: '10' }, instances: { type: 'string', default: '1,2,3' } } });
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '5000' }, pages: { type: 'string', default: '10' }, instances: { type: 'string', default: '1,2,3' }, emulator: { type: 'string', default: 'in-process' } } });
   const runs: OutboxInstancesRun[] = [];
   for (const n of values.instances.split(',').map(Number)) {
-    const run = await measureOutboxInstances({ instances: n, messages: Number(values.messages), pages: Number(values.pages) });
+    const run = await measureOutboxInstances({ instances: n, messages: Number(values.messages), pages: Number(values.pages), emulator: values.emulator === 'process' ? 'process' : 'in-process' });
     process.stderr.write(`${n} instance(s): ${run.perSecond} msg/s, CPU ms/msg ${JSON.stringify(run.cpuMsPerMessage)}, delivered once: ${run.deliveredOnce}\n`);
     runs.push(run);
   }

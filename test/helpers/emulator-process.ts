@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
@@ -92,4 +93,18 @@ export async function startEmulatorProcess(): Promise<RunningEmulator & { pid: n
       await started.stop();
     },
   };
+}
+
+/**
+ * The emulator stands for Facebook's servers: a bench gives it the priority the bench process
+ * had before lowering its own (bench/run.ts). Only root may raise a priority; elsewhere it stays
+ * at the instances' level.
+ */
+export function raisePriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, 0);
+  } catch {
+    // not permitted: the emulator competes with the instances as an equal
+  }
 }
