@@ -12,7 +12,7 @@
  * Prints one JSON ready line and stops on SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { startBareFastify, startBenchService } from './bench-service.js';
+import { tuneServeHeap } from '../../src/cli/serve-heap.js';
 
 const { values } = parseArgs({
   options: { mode: { type: 'string', default: 'service' }, pages: { type: 'string', default: '100' }, bodies: { type: 'string', default: '16' }, database: { type: 'string' } },
@@ -33,6 +33,10 @@ function webhookBody(pageId: string, i: number): string {
 }
 
 async function main(): Promise<void> {
+  // The service runs with serve's heap settings (src/cli/serve-heap.ts), applied as serve
+  // applies them: before the service's modules load. The bare server keeps V8's defaults.
+  if (values.mode !== 'bare') tuneServeHeap();
+  const { startBareFastify, startBenchService } = await import('./bench-service.js');
   if (values.mode === 'bare') {
     const bare = await startBareFastify();
     process.stdout.write(`${JSON.stringify({ url: bare.url })}\n`);
