@@ -11,13 +11,21 @@ function spreadText(r: Row): string {
   return r.spread && r.spread.samples > 1 ? ` [${formatNumber(r.spread.min)}-${formatNumber(r.spread.max)}]` : '';
 }
 
+/** Two decimals, or three when two would round onto a `>= Nx` target and hide which side it is. */
+function ratioText(r: Row): string {
+  if (r.ratio === null) return '-';
+  const min = />= ([\d.]+)x/.exec(r.target);
+  const close = min !== null && Math.abs(r.ratio - Number(min[1])) < 0.005;
+  return `${r.ratio.toFixed(close ? 3 : 2)}x`;
+}
+
 export function renderTable(rows: Row[]): string {
   const header = ['scenario', 'pagekeeper', 'yardstick', 'ratio', 'target', 'result'];
   const body = rows.map((r) => [
     r.name,
     r.value === null ? 'not available' : `${cell(r.value, r.unit)}${spreadText(r)}`,
     `${r.yardstick}: ${cell(r.yardstickValue)}`,
-    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    ratioText(r),
     r.target,
     r.pass ? 'pass' : 'FAIL',
   ]);
