@@ -60,10 +60,11 @@ process.on('SIGUSR2', () => writeFileSync(${JSON.stringify(out)}, JSON.stringify
     }
   }
 
-  // V8's default grows it to two 16 MiB semi-spaces while serve's modules load. Under tsx (a
-  // plain `npx vitest`) the loader's own work has grown it to 2 MiB semi-spaces by then.
+  // V8's default grows it to two 16 MiB semi-spaces (32 MiB) while serve's modules load. The
+  // built CLI starts serve at two 1 MiB semi-spaces; under tsx (a plain `npx vitest`) the
+  // loader's own work has grown them to 2 MiB by then.
   it('keeps the young generation at the few MiB it has at start, after loading and serving', async () => {
-    expect(await newSpaceOfServe('')).toBeLessThanOrEqual(4 * MiB);
+    expect(await newSpaceOfServe('')).toBeLessThanOrEqual(8 * MiB);
   }, 60_000);
 
   it('lets it grow when the operator set --max-semi-space-size', async () => {
