@@ -27,9 +27,12 @@
  * step in src/heap/new-spaces.cc there), so setting them at run time (Node's
  * `v8.setFlagsFromString`, https://nodejs.org/api/v8.html#v8setflagsfromstringflags) takes
  * effect from then on; checked on Node 20: the young generation stayed at 2 MiB where it grew to
- * 32 MiB. `--max-semi-space-size` is read only when the heap is created, so it cannot be set so. A V8 option the operator gave (on node's command line, or
- * `--max-semi-space-size` in NODE_OPTIONS) wins over the setting it concerns. The library never
- * does this: a process that embeds pagekeeper owns its heap.
+ * 32 MiB. `--max-semi-space-size` is read only when the heap is created, so it cannot be set at
+ * run time.
+ *
+ * A V8 option the operator gave (on node's command line, or `--max-semi-space-size` in
+ * NODE_OPTIONS) wins over the setting it concerns. The library never does this: a process that
+ * embeds pagekeeper owns its heap.
  */
 import { setFlagsFromString } from 'node:v8';
 

@@ -141,9 +141,11 @@ function cpuPerMessage(before: ReturnType<typeof cpuByProcess>, after: ReturnTyp
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { messages: { type: 'string', default: '5000' }, pages: { type: 'string', default: '10' }, instances: { type: 'string', default: '1,2,3' }, emulator: { type: 'string', default: 'in-process' } } });
+  const emulator = values.emulator;
+  if (emulator !== 'process' && emulator !== 'in-process') throw new Error(`--emulator is "${emulator}": use process or in-process`);
   const runs: OutboxInstancesRun[] = [];
   for (const n of values.instances.split(',').map(Number)) {
-    const run = await measureOutboxInstances({ instances: n, messages: Number(values.messages), pages: Number(values.pages), emulator: values.emulator === 'process' ? 'process' : 'in-process' });
+    const run = await measureOutboxInstances({ instances: n, messages: Number(values.messages), pages: Number(values.pages), emulator });
     process.stderr.write(`${n} instance(s): ${run.perSecond} msg/s, CPU ms/msg ${JSON.stringify(run.cpuMsPerMessage)}, delivered once: ${run.deliveredOnce}\n`);
     runs.push(run);
   }

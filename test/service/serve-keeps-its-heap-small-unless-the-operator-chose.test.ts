@@ -3,12 +3,13 @@
  * the young generation stays at its initial size and the old generation grows by a fixed 50%,
  * unless the operator gave their own V8 option for it. The library leaves its host's heap alone.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { tuneServeHeap } from '../../src/cli/serve-heap.js';
+import { waitFor } from '../helpers/messenger.js';
 import { startServeProcess } from './serve-process.js';
 
 const MiB = 2 ** 20;
@@ -46,18 +47,11 @@ describe('a running serve', () => {
 process.on('SIGUSR2', () => writeFileSync(${JSON.stringify(out)}, JSON.stringify(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size)));\n`,
     );
     const serve = await startServeProcess({ NODE_OPTIONS: `--import=${pathToFileURL(probe).href} ${nodeOptions}` });
-    // Work for the heap: the dashboard's pages and the API.
+    // Work for the heap: requests to the API.
     for (let i = 0; i < 50; i++) await (await fetch(`${serve.url}/v1/pages`, { headers: { authorization: `Bearer ${serve.apiKey}` } })).text();
     serve.run.child.kill('SIGUSR2');
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        return Number(JSON.parse(readFileSync(out, 'utf8')));
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const written = async () => (existsSync(out) ? readFileSync(out, 'utf8') : '');
+    return Number(await waitFor(written, (text) => text !== '', 10_000));
   }
 
   // V8's default grows it to two 16 MiB semi-spaces (32 MiB) while serve's modules load. The
