@@ -31,10 +31,11 @@
  * in the same transaction as the outcome (an index probe per person) when the person is its
  * own: alone, every person; with others live, the people it scores highest for among the live
  * workers (worker-people.ts). Everyone else's next message goes back for its owner, and a scan
- * keeps only its own people's heads (FOR UPDATE SKIP LOCKED, bounded by its share of each Page's
- * budget): no instance keeps every person's head while the others idle, and no person waits for
- * a scan between each of its messages (at 200 ms a round trip, that wait halved the throughput
- * of three instances). When the live workers change, messages of people who changed hands that
+ * reads the due heads without claiming them and claims only its own people's (bounded by its
+ * share of each Page's budget): no instance keeps every person's head while the others idle,
+ * none locks another's heads (instances scanning at the same moment would skip them and wait
+ * for their next poll), and no person waits for a scan between each of its messages (at 200 ms
+ * a round trip, that wait halved the throughput of three instances). When the live workers change, messages of people who changed hands that
  * still wait for their throttle slot give their claim back at once (handBack).
  */
 import { randomBytes } from 'node:crypto';
@@ -334,26 +335,39 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
         defer(followers.slice(limit));
         const got = followers.length > 0 ? await tx.claimHeads(id, t, leaseMs, limit, { recipients: followers.slice(0, limit) }) : [];
         if (!fullClaim) return got;
+        const room = Math.min(concurrency - inFlight.size - got.length, batchSize);
         const startedAt = performance.now();
-        const more = await tx.claimHeads(id, t, leaseMs, Math.min(concurrency - inFlight.size - got.length, batchSize), { excludePages: [...full] });
-        fullClaimMs = performance.now() - startedAt;
-        // The scan is not limited per Page: what exceeds a Page's budget goes back before the
-        // commit, so one Page cannot hold every slot (and, shared, one instance every head).
+        // The scan is not limited per Page: what exceeds a Page's budget is left (alone: goes
+        // back before the commit), so one Page cannot hold every slot.
         const taken = new Map<string, number>();
         for (const m of got) taken.set(m.pageId, (taken.get(m.pageId) ?? 0) + 1);
+        const fits = (pageId: string) => {
+          const n = budgets.count(pageId) + (taken.get(pageId) ?? 0);
+          if (n >= budgets.budget(pageId)) return false;
+          taken.set(pageId, (taken.get(pageId) ?? 0) + 1);
+          return true;
+        };
+        if (liveWorkers > 1) {
+          // Shared, the scan reads the heads without claiming them and claims only our own
+          // people's, by the followers' probe: the others' stay for their owners (instead of
+          // the first instance to scan taking every person and handing each back after one
+          // message: people bouncing between instances, a scan's wait at every hop), and no
+          // head is locked, so instances scanning at the same moment (woken together by a
+          // burst) do not skip each other's heads and wait for their next poll.
+          const heads = await tx.dueHeads(t, Math.min(MAX_DEFERRED, room * liveWorkers), { excludePages: [...full] });
+          const ours: Person[] = [];
+          for (const p of heads) if (ours.length < room && share.owns(p.pageId, p.psid) && fits(p.pageId)) ours.push(p);
+          const more = ours.length > 0 ? await tx.claimHeads(id, t, leaseMs, room, { recipients: ours }) : [];
+          fullClaimMs = performance.now() - startedAt;
+          return got.concat(more);
+        }
+        const more = await tx.claimHeads(id, t, leaseMs, room, { excludePages: [...full] });
+        fullClaimMs = performance.now() - startedAt;
         const keep: ClaimedMessage[] = [];
         const excess: SendOutcome[] = [];
         for (const m of more) {
-          const n = budgets.count(m.pageId) + (taken.get(m.pageId) ?? 0);
-          // Shared, the scan keeps only our own people's heads: the others' go back for their
-          // owners' scans, instead of the first instance to scan taking every person and
-          // handing each back after one message (people bouncing between instances, a scan's
-          // wait at every hop).
-          if (n >= budgets.budget(m.pageId) || (liveWorkers > 1 && !share.owns(m.pageId, m.psid))) excess.push({ kind: 'release', id: m.id, at: t });
-          else {
-            keep.push(m);
-            taken.set(m.pageId, (taken.get(m.pageId) ?? 0) + 1);
-          }
+          if (fits(m.pageId)) keep.push(m);
+          else excess.push({ kind: 'release', id: m.id, at: t });
         }
         if (excess.length > 0) await tx.applyOutcomes(id, excess, t);
         return got.concat(keep);

@@ -211,6 +211,13 @@ export interface OutboxRepository {
    */
   claimHeads(workerId: string, now: number, leaseMs: number, limit: number, filter?: ClaimFilter): Promise<ClaimedMessage[]>;
   /**
+   * The people whose head is due and unclaimed, oldest head first, up to `limit`: the scan of
+   * claimHeads without the claim, so it locks nothing. Several instances sharing the outbox
+   * read their heads this way and claim only their own people's (claimHeads with `recipients`):
+   * scans running at the same moment then cannot skip each other's locked heads.
+   */
+  dueHeads(now: number, limit: number, filter?: { excludePages?: readonly string[] }): Promise<Array<{ pageId: string; psid: string }>>;
+  /**
    * Marks claimed messages `sending` and counts the attempt, in one statement, before their
    * POSTs. @returns the ids marked (a message whose claim was lost is left out).
    */
@@ -292,6 +299,39 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
       for (const r of lateDone) pages.push(r.page_id);
     }
     return pages;
+  }
+
+  /** Queued, due, unclaimed messages that are their person's head, oldest first, up to `limit` (no columns selected yet). */
+  function dueHeadRows(now: number, limit: number, excludePages: readonly string[] | undefined) {
+    let heads = db
+      .selectFrom('outbox as o')
+      .where('o.status', '=', 'queued')
+      .where('o.next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('o.claim_expires_at', 'is', null), eb('o.claim_expires_at', '<=', now)]));
+    if (excludePages !== undefined && excludePages.length > 0) heads = heads.where('o.page_id', 'not in', excludePages);
+    if (dialect === 'postgres') {
+      // Each person's oldest blocking message in one ordered pass over the recipient index
+      // (DISTINCT ON), instead of an anti-join probe per queued row: half the scan's time with
+      // 5,000 queued, and scans run on every instance while several share the outbox.
+      const blocking = sql.join(BLOCKING_STATUSES.map((st) => sql`${st}`));
+      const oldest = sql<number>`any(array(select distinct on (h.page_id, h.psid) h.seq from outbox h where h.status in (${blocking}) order by h.page_id, h.psid, h.seq))`;
+      return heads.where('o.seq', '=', oldest).orderBy('o.seq').limit(limit);
+    }
+    return heads
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('outbox as p')
+              .select(sql`1`.as('one'))
+              .whereRef('p.page_id', '=', 'o.page_id')
+              .whereRef('p.psid', '=', 'o.psid')
+              .whereRef('p.seq', '<', 'o.seq')
+              .where('p.status', 'in', BLOCKING_STATUSES),
+          ),
+        ),
+      )
+      .orderBy('o.seq')
+      .limit(limit);
   }
 
   const repo: OutboxRepository = {
@@ -486,43 +526,23 @@ export function createOutboxRepository(db: Kysely<Database>, dialect: Dialect, h
         return toClaimed(rows);
       }
 
-      let heads = db
-        .selectFrom('outbox as o')
-        .select('o.seq')
-        .where('o.status', '=', 'queued')
-        .where('o.next_attempt_at', '<=', now)
-        .where((eb) => eb.or([eb('o.claim_expires_at', 'is', null), eb('o.claim_expires_at', '<=', now)]));
-      if (filter.excludePages !== undefined && filter.excludePages.length > 0) heads = heads.where('o.page_id', 'not in', filter.excludePages);
-      // A head: no older message of the person may still be blocking. On
-      // PostgreSQL the snapshot can only see MORE blocking rows than the truth (statuses move
-      // from blocking to final), so SKIP LOCKED here never lets a later message jump ahead.
-      if (dialect === 'postgres') {
-        // Each person's oldest blocking message in one ordered pass over the recipient index
-        // (DISTINCT ON), instead of an anti-join probe per queued row: half the scan's time with
-        // 5,000 queued, and scans run on every instance while several share the outbox.
-        const blocking = sql.join(BLOCKING_STATUSES.map((st) => sql`${st}`));
-        const oldest = sql<number>`any(array(select distinct on (h.page_id, h.psid) h.seq from outbox h where h.status in (${blocking}) order by h.page_id, h.psid, h.seq))`;
-        heads = heads.where('o.seq', '=', oldest).orderBy('o.seq').limit(limit).forUpdate().skipLocked();
-        const rows = await db.updateTable('outbox').set(claimSet).where('seq', 'in', heads).returning(returned).execute();
-        return toClaimed(rows);
-      }
-      heads = heads
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('outbox as p')
-                .select(sql`1`.as('one'))
-                .whereRef('p.page_id', '=', 'o.page_id')
-                .whereRef('p.psid', '=', 'o.psid')
-                .whereRef('p.seq', '<', 'o.seq')
-                .where('p.status', 'in', BLOCKING_STATUSES),
-            ),
-          ),
-        )
-        .orderBy('o.seq')
-        .limit(limit);
-      const rows = await db.updateTable('outbox').set(claimSet).where('seq', 'in', heads).returning(returned).execute();
+      // A head: no older message of the person may still be blocking. On PostgreSQL the
+      // snapshot can only see MORE blocking rows than the truth (statuses move from blocking to
+      // final), so SKIP LOCKED here never lets a later message jump ahead.
+      const heads = dueHeadRows(now, limit, filter.excludePages).select('o.seq');
+      const rows = await db
+        .updateTable('outbox')
+        .set(claimSet)
+        .where('seq', 'in', dialect === 'postgres' ? heads.forUpdate().skipLocked() : heads)
+        .returning(returned)
+        .execute();
       return toClaimed(rows);
+    },
+
+    async dueHeads(now, limit, filter = {}) {
+      if (limit <= 0) return [];
+      const rows = await dueHeadRows(now, limit, filter.excludePages).select(['o.page_id', 'o.psid']).execute();
+      return rows.map((r) => ({ pageId: r.page_id, psid: r.psid }));
     },
 
     async markSendingMany(workerId, ids, now) {

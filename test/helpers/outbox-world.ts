@@ -3,7 +3,8 @@
  * in-process unless `emulator: 'process'`), one admin with `pages` Pages connected into
  * `database`, `recipients` people per Page who wrote first (the 24 h window is open), and
  * `messages` texts queued round-robin over the people (after `warmup` more, queued first the
- * same way: a bench times from when those are out). Each text is `r<recipient>#<n>`, n
+ * same way: a bench times from when those are out; or, `warmupApart`, to people of their own).
+ * With `held`, `messages` wait until `release()`. Each text is `r<recipient>#<n>`, n
  * counting up per person, so the emulator's record shows duplicates, losses and order. No
  * vitest import (the bench uses it).
  */
@@ -26,6 +27,8 @@ export interface OutboxWorld {
   delivered(): Promise<number>;
   /** Per page, what the emulator recorded, in arrival order. */
   sent(): Promise<Map<string, { recipientId: string; text: string }[]>>;
+  /** With `held`: makes `messages` due now (they waited far in the future). */
+  release(): Promise<void>;
   /** The PageKeeper that queued everything (it runs no worker). */
   pk: PageKeeper;
   close(): Promise<void>;
@@ -38,6 +41,10 @@ export interface OutboxWorldOptions {
   messages: number;
   /** Messages queued before `messages` (default 0): every person's first ones. */
   warmup?: number;
+  /** The warm-up goes to people of its own (another `recipients` per Page): `messages`' people have no history. */
+  warmupApart?: boolean;
+  /** `messages` (not the warm-up) wait until `release()`: a bench or test starts them at a moment of its choosing. */
+  held?: boolean;
   /** Round trip the emulator adds to every Graph answer (ms); default none (loopback). */
   latencyMs?: number;
   /**
@@ -64,8 +71,9 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
     const pageIds = admin.pages.map((p) => p.id);
 
     const recipients: { pageId: string; psid: string }[] = [];
+    const apart = options.warmupApart === true && (options.warmup ?? 0) > 0;
     for (const pageId of pageIds) {
-      for (let r = 0; r < perPage; r++) {
+      for (let r = 0; r < (apart ? 2 * perPage : perPage); r++) {
         const psid = `${pageIds.indexOf(pageId) + 1}${String(r).padStart(4, '0')}${randomBytes(4).readUInt32BE(0) % 100000}`;
         const { psid: known } = await emu.control.inbound(pageId, { text: 'hi', psid });
         await pk.messenger.recordInbound(pageId, known, new Date());
@@ -76,15 +84,40 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
     // Each person's messages are queued in order by one chain; chains run side by side. The
     // warm-up and the rest are each dealt round-robin over the people.
     const total = (options.warmup ?? 0) + options.messages;
-    const dealt = (n: number, index: number) => Math.floor(n / recipients.length) + (index < n % recipients.length ? 1 : 0);
+    // Apart, every Page's first `recipients` people get the timed messages, the others the warm-up.
+    const timedPeople = apart ? recipients.filter((_, i) => i % (2 * perPage) < perPage) : recipients;
+    const warmupPeople = apart ? recipients.filter((_, i) => i % (2 * perPage) >= perPage) : recipients;
+    const dealt = (n: number, people: readonly unknown[], rcp: unknown) => {
+      const index = people.indexOf(rcp);
+      if (index < 0) return 0;
+      return Math.floor(n / people.length) + (index < n % people.length ? 1 : 0);
+    };
     await Promise.all(
       recipients.map(async (rcp, index) => {
-        const count = dealt(options.warmup ?? 0, index) + dealt(options.messages, index);
+        const count = dealt(options.warmup ?? 0, warmupPeople, rcp) + dealt(options.messages, timedPeople, rcp);
         for (let n = 1; n <= count; n++) {
           await pk.messenger.enqueue(rcp.pageId, { recipient: { id: rcp.psid }, messaging_type: 'RESPONSE', message: { text: `r${index}#${n}` } });
         }
       }),
     );
+    // Held messages wait far in the future until released (straight in the table: no enqueue
+    // option delays a message). Apart, they are all of their people's; otherwise each person's last.
+    const { db } = pk.context.store;
+    const heldSeqs: number[] = [];
+    if (options.held === true && options.messages > 0) {
+      const perPerson = new Map<string, number>();
+      for (const [i, rcp] of timedPeople.entries()) perPerson.set(`${rcp.pageId}\u0000${rcp.psid}`, dealt(options.messages, timedPeople, timedPeople[i]));
+      const rows = await db.selectFrom('outbox').select(['seq', 'page_id', 'psid']).orderBy('seq', 'desc').execute();
+      const left = new Map(perPerson);
+      for (const r of rows) {
+        const k = `${r.page_id}\u0000${r.psid}`;
+        const n = left.get(k) ?? 0;
+        if (n <= 0) continue;
+        left.set(k, n - 1);
+        heldSeqs.push(Number(r.seq));
+      }
+      for (let i = 0; i < heldSeqs.length; i += 500) await db.updateTable('outbox').set({ next_attempt_at: Number.MAX_SAFE_INTEGER }).where('seq', 'in', heldSeqs.slice(i, i + 500)).execute();
+    }
 
     if (options.latencyMs !== undefined) await emu.control.setLatency({ ms: options.latencyMs });
     const sent = async () => {
@@ -110,6 +143,10 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
         return stats.calls['POST /{page-id}/messages'] ?? 0;
       },
       sent,
+      async release() {
+        const now = Date.now();
+        for (let i = 0; i < heldSeqs.length; i += 500) await db.updateTable('outbox').set({ next_attempt_at: now }).where('seq', 'in', heldSeqs.slice(i, i + 500)).where('status', '=', 'queued').execute();
+      },
       async close() {
         await pk.close();
         await emu.close();
