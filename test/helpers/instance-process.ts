@@ -9,7 +9,9 @@
  *
  * Protocol: one JSON object per stdout line. It prints {"event":"ready",...} once the
  * PageKeeper is open, waits for a `go` line on stdin, then works. `outbox` runs until a `stop`
- * line or SIGTERM, then prints {"event":"stopped","sent":N} (N: messages this instance recorded sent); `sweep` prints {"event":"round",...} and exits.
+ * line or SIGTERM (a `wake` line makes it look for due messages at once), then prints
+ * {"event":"stopped","sent":N} (N: messages this instance recorded sent); `sweep` prints
+ * {"event":"round",...} and exits.
  * Tuning from env: PK_INSTANCE_ID, PK_LEASE_MS (claim expiry), PK_CONCURRENCY, PK_MAX_PER_SECOND
  * (sends per second per Page for this instance), PK_PARTITIONS (sweep), PK_TRACE_MS and
  * PK_TRACE_PAGES (a `trace` line that often: sent, claimed, POSTs on the wire, those Pages' caps).
@@ -90,7 +92,8 @@ if (mode === 'outbox') {
       process.exit(0);
     })());
   process.once('SIGTERM', () => void stop());
-  while ((await next()) !== 'stop');
+  // `wake`: look for due messages now (a bench that has just made some due).
+  for (let c = await next(); c !== 'stop'; c = await next()) if (c === 'wake') worker.wake();
   await stop();
 } else {
   // One round now; the timer is pushed out of the way and stopped after the round.

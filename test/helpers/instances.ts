@@ -33,6 +33,8 @@ export interface Instance {
   go(): void;
   /** Asks for a graceful stop (outbox mode). */
   stop(): void;
+  /** Asks the outbox worker to look for due messages now (outbox mode). */
+  wake(): void;
   kill(signal: NodeJS.Signals): void;
   /** Resolves with the first event of that name. */
   waitFor(event: string, timeoutMs?: number): Promise<InstanceEvent>;
@@ -81,6 +83,7 @@ export async function spawnInstance(mode: 'outbox' | 'sweep', env: Record<string
     stderr: () => err,
     go: () => child.stdin.write('go\n'),
     stop: () => child.stdin.write('stop\n'),
+    wake: () => child.stdin.write('wake\n'),
     kill: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
