@@ -63,6 +63,8 @@ export const DEFAULT_BATCH_SIZE = 512;
 /** People whose next message waits for room, probed again at each tick rather than left to the scan; beyond this many, the scan. */
 export const MAX_DEFERRED = 4096;
 export const DEFAULT_POLL_MS = 250;
+/** Shared, a scan reads this many due heads at most (about a live worker's share of them is its own). */
+export const SHARED_SCAN_MAX_HEADS = 4096;
 /**
  * The full claim (a scan for every person's head) runs at most this often, and never more than
  * ~10% of the time (its interval grows with its cost); between scans a lone worker claims the
@@ -354,7 +356,7 @@ export function createOutboxWorker(deps: WorkerDeps, options: WorkerOptions = {}
           // message: people bouncing between instances, a scan's wait at every hop), and no
           // head is locked, so instances scanning at the same moment (woken together by a
           // burst) do not skip each other's heads and wait for their next poll.
-          const heads = await tx.dueHeads(t, Math.min(MAX_DEFERRED, room * liveWorkers), { excludePages: [...full] });
+          const heads = await tx.dueHeads(t, Math.min(SHARED_SCAN_MAX_HEADS, room * liveWorkers), { excludePages: [...full] });
           const ours: Person[] = [];
           for (const p of heads) if (ours.length < room && share.owns(p.pageId, p.psid) && fits(p.pageId)) ours.push(p);
           const more = ours.length > 0 ? await tx.claimHeads(id, t, leaseMs, room, { recipients: ours }) : [];
