@@ -35,8 +35,9 @@
  * share of each Page's budget): no instance keeps every person's head while the others idle,
  * none locks another's heads (instances scanning at the same moment would skip them and wait
  * for their next poll), and no person waits for a scan between each of its messages (at 200 ms
- * a round trip, that wait halved the throughput of three instances). When the live workers change, messages of people who changed hands that
- * still wait for their throttle slot give their claim back at once (handBack).
+ * a round trip, that wait halved the throughput of three instances). When the live workers
+ * change, messages of people who changed hands that still wait for their throttle slot give
+ * their claim back at once (handBack).
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';

@@ -216,7 +216,7 @@ export interface OutboxRepository {
    * read their heads this way and claim only their own people's (claimHeads with `recipients`):
    * scans running at the same moment then cannot skip each other's locked heads.
    */
-  dueHeads(now: number, limit: number, filter?: { excludePages?: readonly string[] }): Promise<Array<{ pageId: string; psid: string }>>;
+  dueHeads(now: number, limit: number, filter?: Pick<ClaimFilter, 'excludePages'>): Promise<Array<{ pageId: string; psid: string }>>;
   /**
    * Marks claimed messages `sending` and counts the attempt, in one statement, before their
    * POSTs. @returns the ids marked (a message whose claim was lost is left out).

@@ -18,8 +18,9 @@
  * of its own so the timed people have no history for any instance count: a person's next
  * message is found through that person's rows, and with a warm-up of 4,000 per instance shared
  * with them instead of 1,000 (each Page capped at 100 sends/s in both), PostgreSQL's CPU per
- * timed message went from 0.50 to 0.74 ms for three instances (0.31 to 0.34 for one). The held messages start together and every instance is woken, so
- * no instance's people wait for its next poll.
+ * timed message went from 0.50 to 0.74 ms for three instances (0.31 to 0.34 for one). The held
+ * messages start together and every instance is woken, so no instance's people wait for its
+ * next poll.
  *
  *   npx tsx test/helpers/bench-outbox-instances.ts [--messages 5000] [--warmup 6000] [--pages 10] [--instances 1,2,3] [--emulator process]
  *

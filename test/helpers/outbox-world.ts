@@ -92,32 +92,25 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
       if (index < 0) return 0;
       return Math.floor(n / people.length) + (index < n % people.length ? 1 : 0);
     };
+    // A person's warm-up comes first; what follows it is `messages`, held when asked.
+    const heldIds: string[] = [];
     await Promise.all(
       recipients.map(async (rcp, index) => {
-        const count = dealt(options.warmup ?? 0, warmupPeople, rcp) + dealt(options.messages, timedPeople, rcp);
+        const warm = dealt(options.warmup ?? 0, warmupPeople, rcp);
+        const count = warm + dealt(options.messages, timedPeople, rcp);
         for (let n = 1; n <= count; n++) {
-          await pk.messenger.enqueue(rcp.pageId, { recipient: { id: rcp.psid }, messaging_type: 'RESPONSE', message: { text: `r${index}#${n}` } });
+          const { id } = await pk.messenger.enqueue(rcp.pageId, { recipient: { id: rcp.psid }, messaging_type: 'RESPONSE', message: { text: `r${index}#${n}` } });
+          if (options.held === true && n > warm) heldIds.push(id);
         }
       }),
     );
     // Held messages wait far in the future until released (straight in the table: no enqueue
-    // option delays a message). Apart, they are all of their people's; otherwise each person's last.
+    // option delays a message).
     const { db } = pk.context.store;
-    const heldSeqs: number[] = [];
-    if (options.held === true && options.messages > 0) {
-      const perPerson = new Map<string, number>();
-      for (const [i, rcp] of timedPeople.entries()) perPerson.set(`${rcp.pageId}\u0000${rcp.psid}`, dealt(options.messages, timedPeople, timedPeople[i]));
-      const rows = await db.selectFrom('outbox').select(['seq', 'page_id', 'psid']).orderBy('seq', 'desc').execute();
-      const left = new Map(perPerson);
-      for (const r of rows) {
-        const k = `${r.page_id}\u0000${r.psid}`;
-        const n = left.get(k) ?? 0;
-        if (n <= 0) continue;
-        left.set(k, n - 1);
-        heldSeqs.push(Number(r.seq));
-      }
-      for (let i = 0; i < heldSeqs.length; i += 500) await db.updateTable('outbox').set({ next_attempt_at: Number.MAX_SAFE_INTEGER }).where('seq', 'in', heldSeqs.slice(i, i + 500)).execute();
-    }
+    const dueAt = async (at: number) => {
+      for (let i = 0; i < heldIds.length; i += 500) await db.updateTable('outbox').set({ next_attempt_at: at }).where('id', 'in', heldIds.slice(i, i + 500)).where('status', '=', 'queued').execute();
+    };
+    await dueAt(Number.MAX_SAFE_INTEGER);
 
     if (options.latencyMs !== undefined) await emu.control.setLatency({ ms: options.latencyMs });
     const sent = async () => {
@@ -143,10 +136,7 @@ export async function prepareOutboxWorld(options: OutboxWorldOptions): Promise<O
         return stats.calls['POST /{page-id}/messages'] ?? 0;
       },
       sent,
-      async release() {
-        const now = Date.now();
-        for (let i = 0; i < heldSeqs.length; i += 500) await db.updateTable('outbox').set({ next_attempt_at: now }).where('seq', 'in', heldSeqs.slice(i, i + 500)).where('status', '=', 'queued').execute();
-      },
+      release: () => dueAt(Date.now()),
       async close() {
         await pk.close();
         await emu.close();
